@@ -1,0 +1,352 @@
+//! The command line: one clap derive definition, which also generates the completions and the
+//! man pages. Every `///` here becomes both `--help` text and man page text.
+
+use crate::duration;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The control plane for headless Pharo Smalltalk servers.
+///
+/// Starts an image, stops it cooperatively through its REPL (with a safe fallback to SIGTERM
+/// and SIGKILL), tells whether it runs, evaluates Smalltalk in it, and runs it as the main
+/// process of a systemd service or a container.
+#[derive(Debug, Parser)]
+#[command(name = "pharo-ctl", version, max_term_width = 100, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub instance: InstanceArgs,
+
+    #[command(flatten)]
+    pub repl: ReplArgs,
+
+    #[command(flatten)]
+    pub timing: TimingArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (status: running)
+  1  failure: start failed, could not stop, evaluation error, stale pid file (status)
+  2  usage error
+  3  not running (status, pid)
+  4  insufficient privilege, or status unknown
+  5  VM not found or not executable
+  6  not configured: image or script missing
+  7  REPL unreachable";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the image in the background and record its pid.
+    #[command(
+        after_help = "Examples:\n  pharo-ctl start zinc\n  pharo-ctl -C /srv/zinc start --wait"
+    )]
+    Start {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        #[command(flatten)]
+        start: StartArgs,
+    },
+    /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL.
+    #[command(
+        after_help = "Examples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s"
+    )]
+    Stop {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+    },
+    /// Stop the image if it runs, then start it.
+    #[command(after_help = "Examples:\n  pharo-ctl restart zinc --wait")]
+    Restart {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        #[command(flatten)]
+        start: StartArgs,
+    },
+    /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log.
+    #[command(
+        after_help = "Exit codes (LSB): 0 running, 1 stale pid file, 3 not running, 4 unknown.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok"
+    )]
+    Status {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// Print one JSON object instead of the human report.
+        #[arg(long)]
+        json: bool,
+        /// How many lines of the log to show.
+        #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
+        lines: usize,
+    },
+    /// Evaluate Smalltalk in the running image and print the answer.
+    #[command(
+        after_help = "Examples:\n  pharo-ctl eval '42 factorial'\n  echo 'Smalltalk version' | pharo-ctl eval\n  pharo-ctl eval --repl http://127.0.0.1:42034/repl '3 + 4'"
+    )]
+    Eval {
+        /// The expression; '-' or none reads it from standard input.
+        expr: Option<String>,
+        /// Print the answer and exit 0 even when it is an evaluation error.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Run the image in the foreground as a service's main process (systemd, containers).
+    #[command(
+        after_help = "Examples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc"
+    )]
+    Run {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// How long to wait for the REPL before READY=1 fails the service (Type=notify).
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+        start_timeout: Duration,
+    },
+    /// Print the pid of the running image.
+    #[command(after_help = "Examples:\n  kill -USR1 $(pharo-ctl pid zinc)")]
+    Pid {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+    },
+    /// List the Pharo VMs running on this machine.
+    #[command(after_help = "Examples:\n  pharo-ctl ps\n  pharo-ctl ps --json")]
+    Ps {
+        /// Print a JSON array instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  pharo-ctl completions bash > /etc/bash_completion.d/pharo-ctl"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print a systemd unit that runs the image with `pharo-ctl run`.
+    #[command(
+        after_help = "Examples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service"
+    )]
+    Unit {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// The user the service runs as (User=).
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Write the completion scripts and man pages into a directory.
+    #[command(hide = true)]
+    GenerateDocs {
+        /// The project directory that holds completions/ and man/.
+        dir: PathBuf,
+    },
+}
+
+/// Options of start and restart.
+#[derive(Debug, Args, Clone)]
+pub struct StartArgs {
+    /// Wait until the REPL answers before reporting success.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long the VM must stay up before a start counts (without --wait).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse)]
+    pub settle: Duration,
+    /// With --wait: how long to wait for the REPL.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+    pub start_timeout: Duration,
+}
+
+/// Where an instance's files and its VM are.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Instance")]
+pub struct InstanceArgs {
+    /// The directory of the instances' files [default: the current directory].
+    #[arg(short = 'C', long, global = true, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
+    /// The image [default: DIR/NAME.image].
+    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub image: Option<PathBuf>,
+    /// The startup script [default: DIR/NAME.st when it exists].
+    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub script: Option<PathBuf>,
+    /// The pid file [default: DIR/NAME.pid].
+    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub pid_file: Option<PathBuf>,
+    /// The log file the VM's output is appended to [default: DIR/NAME.log].
+    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub log_file: Option<PathBuf>,
+    /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
+    #[arg(long, global = true, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
+    pub vm: Option<PathBuf>,
+    /// An argument for the VM, before the image; repeatable [default: --headless].
+    #[arg(
+        long = "vm-arg",
+        global = true,
+        value_name = "ARG",
+        allow_hyphen_values = true
+    )]
+    pub vm_args: Vec<String>,
+}
+
+/// How to reach the image's REPL.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "REPL")]
+pub struct ReplArgs {
+    /// The REPL's URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl].
+    #[arg(long = "repl", global = true, env = "PHARO_REPL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent).
+    #[arg(long, global = true)]
+    pub allow_remote: bool,
+    /// The Smalltalk that asks the image to shut down.
+    #[arg(
+        long,
+        global = true,
+        env = "PHARO_CTL_SHUTDOWN",
+        value_name = "EXPR",
+        default_value = "ShutdownSequence fork . true"
+    )]
+    pub shutdown: String,
+}
+
+/// How long to wait.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Timing")]
+pub struct TimingArgs {
+    /// Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s].
+    #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse)]
+    pub timeout: Option<Duration>,
+    /// Wait between SIGTERM and SIGKILL.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = duration::parse)]
+    pub kill_after: Duration,
+}
+
+/// What is printed, and how.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// When to use colour.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// Print no step lines, only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail about each step.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The commands that pharo-ctl.sh's argument order `SCRIPT COMMAND IMAGE` accepts.
+const LEGACY_COMMANDS: [&str; 5] = ["start", "stop", "restart", "run", "pid"];
+
+/// Rewrites pharo-ctl.sh's `SCRIPT COMMAND IMAGE` into pharo-ctl's own form, with its file
+/// names: `COMMAND --script SCRIPT.st --pid-file SCRIPT.pid --log-file SCRIPT.log
+/// --image IMAGE.image SCRIPT`. Any other command line is returned as it is.
+pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let takes_value = |arg: &str| {
+        command.get_arguments().any(|a| {
+            let matches = match arg.strip_prefix("--") {
+                Some(long) => a.get_long() == Some(long),
+                None => {
+                    arg.len() == 2 && arg.starts_with('-') && a.get_short() == arg.chars().nth(1)
+                }
+            };
+            matches && a.get_action().takes_values()
+        })
+    };
+    // Positions of the positional words, skipping options and their values.
+    let mut positions = Vec::new();
+    let mut i = 1;
+    while i < args.len() && positions.len() < 3 {
+        let arg = &args[i];
+        if arg == "--" {
+            break;
+        }
+        if arg.starts_with('-') && arg.len() > 1 {
+            if !arg.contains('=') && takes_value(arg) {
+                i += 1;
+            }
+        } else {
+            positions.push(i);
+        }
+        i += 1;
+    }
+    let is_subcommand = |word: &str| command.find_subcommand(word).is_some();
+    let [s, c, m] = positions[..] else {
+        return args;
+    };
+    if is_subcommand(&args[s]) || !LEGACY_COMMANDS.contains(&args[c].as_str()) {
+        return args;
+    }
+    let script = args[s].trim_end_matches(".st").to_string();
+    let image = args[m].trim_end_matches(".image").to_string();
+    let mut rewritten: Vec<String> = Vec::with_capacity(args.len() + 8);
+    rewritten.push(args[0].clone());
+    for (j, arg) in args.iter().enumerate().skip(1) {
+        if j != s && j != c && j != m {
+            rewritten.push(arg.clone());
+        }
+    }
+    rewritten.extend([
+        args[c].clone(),
+        format!("--script={script}.st"),
+        format!("--pid-file={script}.pid"),
+        format!("--log-file={script}.log"),
+        format!("--image={image}.image"),
+        "--".to_string(),
+        script,
+    ]);
+    rewritten
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn legacy_order_is_rewritten() {
+        assert_eq!(
+            rewrite_legacy(words("pharo-ctl -C /srv run-zn stop zinc")),
+            words(
+                "pharo-ctl -C /srv stop --script=run-zn.st --pid-file=run-zn.pid --log-file=run-zn.log --image=zinc.image -- run-zn"
+            )
+        );
+    }
+
+    #[test]
+    fn modern_order_is_kept() {
+        for line in [
+            "pharo-ctl stop zinc",
+            "pharo-ctl -t 5s stop zinc",
+            "pharo-ctl eval 42",
+            "pharo-ctl status",
+            "pharo-ctl stop start stop",
+        ] {
+            assert_eq!(rewrite_legacy(words(line)), words(line));
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! One module per command, dispatched from the [`Command`] enum.
+
+mod eval;
+mod pid;
+mod restart;
+mod start;
+mod status;
+mod stop;
+
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use crate::exit_code::Code;
+use anyhow::Result;
+
+/// Runs the command of a parsed command line.
+pub fn dispatch(cli: Cli) -> Result<Code> {
+    let ctx = Context {
+        instance: cli.instance,
+        repl: cli.repl,
+        timing: cli.timing,
+    };
+    match cli.command {
+        Command::Start { name, start } => start::run(&ctx, name.as_deref(), &start),
+        Command::Stop { name } => stop::run(&ctx, name.as_deref()),
+        Command::Restart { name, start } => restart::run(&ctx, name.as_deref(), &start),
+        Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
+        Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
+        Command::Pid { name } => pid::run(&ctx, name.as_deref()),
+        Command::Run { .. }
+        | Command::Ps { .. }
+        | Command::Completions { .. }
+        | Command::Unit { .. }
+        | Command::GenerateDocs { .. } => {
+            anyhow::bail!("this command is being built")
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! `pharo-ctl pid`: print the pid of the running image.
+
+use crate::context::Context;
+use crate::exit_code::Code;
+use crate::finder::{self, Found};
+use crate::output;
+use anyhow::Result;
+use std::io::Write;
+
+pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
+    let instance = ctx.instance(name)?;
+    match finder::find(&instance)? {
+        Found::Running { handle, .. } => {
+            writeln!(std::io::stdout(), "{}", handle.pid())?;
+            Ok(Code::Success)
+        }
+        Found::Stale(_) => {
+            output::step(format!(
+                "{} is not running (stale pid file {})",
+                instance.name,
+                instance.pid_file.display()
+            ));
+            Ok(Code::Failure)
+        }
+        Found::NotRunning => {
+            output::step(format!("{} is not running", instance.name));
+            Ok(Code::NotRunning)
+        }
+    }
+}

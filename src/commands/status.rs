@@ -1,0 +1,241 @@
+//! `pharo-ctl status`: whether the image runs, in the spirit of `systemctl status`, or as one
+//! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
+//! 4 unknown.
+
+use crate::context::Context;
+use crate::exit_code::Code;
+use crate::finder::{self, Found};
+use crate::instance::Instance;
+use crate::output;
+use crate::repl::Repl;
+use crate::starter::read_tail;
+use anyhow::Result;
+use colored::Colorize;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long the health probe may take when `--timeout` is not given.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What status reports.
+struct Report {
+    state: &'static str,
+    pid: Option<i32>,
+    via_pid_file: bool,
+    started_at: Option<SystemTime>,
+    uptime: Option<Duration>,
+    rss_bytes: Option<u64>,
+    cpu: Option<Duration>,
+    command: Option<String>,
+    repl_ok: bool,
+    latency: Option<Duration>,
+    repl_error: Option<String>,
+}
+
+pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Result<Code> {
+    let instance = ctx.instance(name)?;
+    let repl = ctx.repl(Some(&instance))?;
+    let found = finder::find(&instance)?;
+    let report = gather(ctx, &found, &repl);
+    let code = match found {
+        Found::Running { .. } => Code::Success,
+        Found::Stale(_) => Code::Failure,
+        Found::NotRunning => Code::NotRunning,
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", to_json(&instance, &repl, &report))?;
+    } else {
+        write_human(&mut out, &instance, &repl, &report, lines)?;
+    }
+    Ok(code)
+}
+
+fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
+    let mut report = Report {
+        state: "stopped",
+        pid: None,
+        via_pid_file: false,
+        started_at: None,
+        uptime: None,
+        rss_bytes: None,
+        cpu: None,
+        command: None,
+        repl_ok: false,
+        latency: None,
+        repl_error: Some("not running".to_string()),
+    };
+    match found {
+        Found::NotRunning => {}
+        Found::Stale(_) => report.state = "stale",
+        Found::Running {
+            handle,
+            via_pid_file,
+            ..
+        } => {
+            let pid = handle.pid();
+            report.state = "running";
+            report.pid = Some(pid);
+            report.via_pid_file = *via_pid_file;
+            report.command = crate::process::cmdline_string(pid);
+            if let Some((started, rss, cpu)) = metrics(pid) {
+                report.started_at = Some(started);
+                report.uptime = SystemTime::now().duration_since(started).ok();
+                report.rss_bytes = Some(rss);
+                report.cpu = Some(cpu);
+            }
+            match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
+                Ok(latency) => {
+                    report.repl_ok = true;
+                    report.latency = Some(latency);
+                    report.repl_error = None;
+                }
+                Err(e) => report.repl_error = Some(e.to_string()),
+            }
+        }
+    }
+    report
+}
+
+/// Start time, resident memory and CPU time of a process.
+fn metrics(pid: i32) -> Option<(SystemTime, u64, Duration)> {
+    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+    let mut system = System::new().ok()?;
+    let pids = [Pid::from_u32(pid as u32)];
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&pids),
+        false,
+        ProcessRefreshKind::nothing().with_memory().with_cpu(),
+    );
+    let process = system.process(pids[0])?;
+    Some((
+        UNIX_EPOCH + Duration::from_secs(process.start_time()),
+        process.memory(),
+        Duration::from_millis(process.accumulated_cpu_time()),
+    ))
+}
+
+fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
+    json!({
+        "name": instance.name,
+        "state": r.state,
+        "pid": r.pid,
+        "pid_file": instance.pid_file,
+        "image": instance.image,
+        "log_file": instance.log_file,
+        "command": r.command,
+        "found_by": r.pid.map(|_| if r.via_pid_file { "pid_file" } else { "scan" }),
+        "started_at": r.started_at.map(rfc3339),
+        "uptime_s": r.uptime.map(|d| d.as_secs()),
+        "rss_bytes": r.rss_bytes,
+        "cpu_s": r.cpu.map(|d| d.as_secs_f64()),
+        "repl": {
+            "url": repl.url(),
+            "ok": r.repl_ok,
+            "latency_ms": r.latency.map(|d| d.as_secs_f64() * 1000.0),
+            "error": r.repl_error,
+        },
+    })
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn write_human(
+    out: &mut impl Write,
+    instance: &Instance,
+    repl: &Repl,
+    r: &Report,
+    lines: usize,
+) -> Result<()> {
+    let dot = match r.state {
+        "running" => "●".green().bold(),
+        "stale" => "●".red().bold(),
+        _ => "○".normal(),
+    };
+    writeln!(
+        out,
+        "{dot} {} - Pharo image {}",
+        instance.name.bold(),
+        instance.image.display()
+    )?;
+    let state = match r.state {
+        "running" => "active (running)".green().bold().to_string(),
+        "stale" => format!(
+            "{} (stale pid file: the process it names is gone or is not this image's VM)",
+            "failed".red().bold()
+        ),
+        _ => "inactive (dead)".to_string(),
+    };
+    let since = match (r.started_at, r.uptime) {
+        (Some(at), Some(up)) => format!(
+            " since {}; {} ago",
+            rfc3339(at),
+            humantime::format_duration(Duration::from_secs(up.as_secs()))
+        ),
+        _ => String::new(),
+    };
+    writeln!(out, "{:>10}: {state}{since}", "Active")?;
+    if let Some(pid) = r.pid {
+        let how = if r.via_pid_file {
+            "from the pid file"
+        } else {
+            "found in the process table"
+        };
+        writeln!(out, "{:>10}: {pid} ({how})", "PID")?;
+    }
+    if let Some(rss) = r.rss_bytes {
+        writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
+    }
+    if let Some(cpu) = r.cpu {
+        writeln!(out, "{:>10}: {:.3}s", "CPU", cpu.as_secs_f64())?;
+    }
+    if let Some(command) = &r.command {
+        writeln!(out, "{:>10}: {command}", "Command")?;
+    }
+    let health = match (r.repl_ok, r.latency, &r.repl_error) {
+        (true, Some(latency), _) => format!("ok ({} ms)", latency.as_millis())
+            .green()
+            .to_string(),
+        (_, _, Some(error)) if r.pid.is_some() => error.red().to_string(),
+        (_, _, Some(error)) => error.to_string(),
+        _ => String::new(),
+    };
+    writeln!(out, "{:>10}: {} {health}", "REPL", repl.url())?;
+    writeln!(out, "{:>10}: {}", "PID file", instance.pid_file.display())?;
+    writeln!(out, "{:>10}: {}", "Log", instance.log_file.display())?;
+    let tail = read_tail(&instance.log_file, 0, lines);
+    if !tail.is_empty() {
+        writeln!(out)?;
+        for line in tail {
+            writeln!(
+                out,
+                "{}",
+                if output::colored() {
+                    line.dimmed().to_string()
+                } else {
+                    line
+                }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `120.3M`, as systemctl prints memory.
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n}B")
+    } else {
+        format!("{value:.1}{}", UNITS[unit])
+    }
+}

@@ -1,0 +1,59 @@
+//! `pharo-ctl stop`: the cooperative stop sequence, then the pid file's clean-up.
+
+use crate::context::Context;
+use crate::exit_code::Code;
+use crate::finder::{self, Found};
+use crate::instance::Instance;
+use crate::output;
+use crate::pidfile;
+use crate::stopper;
+use anyhow::Result;
+
+pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
+    let instance = ctx.instance(name)?;
+    stop_instance(ctx, &instance)?;
+    Ok(Code::Success)
+}
+
+/// Stops the instance if it runs; shared with `restart`.
+pub fn stop_instance(ctx: &Context, instance: &Instance) -> Result<()> {
+    // The REPL URL is checked before anything is found or signalled.
+    let repl = ctx.repl(Some(instance))?;
+    let name = &instance.name;
+    match finder::find(instance)? {
+        Found::NotRunning => output::step(format!("{name} is not running")),
+        Found::Stale(_) => {
+            pidfile::remove(&instance.pid_file)?;
+            output::step(format!(
+                "{name} is not running; removed the stale pid file {}",
+                instance.pid_file.display()
+            ));
+        }
+        Found::Running {
+            handle,
+            stale_pid_file,
+            ..
+        } => {
+            let pid = handle.pid();
+            if stale_pid_file.is_some() {
+                output::warn(format!(
+                    "{name}: the pid file {} does not name the running VM; found pid {pid} in the process table",
+                    instance.pid_file.display()
+                ));
+            }
+            let stopped = stopper::stop(&handle, &ctx.plan(instance, Some(&repl)), None)?;
+            if stale_pid_file.is_some() {
+                pidfile::remove(&instance.pid_file)?;
+            } else {
+                pidfile::remove_if_names(&instance.pid_file, pid)?;
+            }
+            output::step(stopped.describe(name));
+            if !stopped.cooperative() {
+                output::warn(format!(
+                    "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
+                ));
+            }
+        }
+    }
+    Ok(())
+}

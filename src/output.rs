@@ -1,0 +1,150 @@
+//! What is printed on stderr and how: one colour decision at start-up, step lines, warnings,
+//! and a spinner for waits on a terminal.
+//!
+//! Results (eval answers, pids, JSON) go to stdout and are written by the commands themselves;
+//! everything here goes to stderr, one line per step, so that a journal reads as a story.
+
+use crate::cli::{ColorChoice, OutputArgs};
+use colored::Colorize;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    quiet: bool,
+    verbose: bool,
+    /// stderr is a terminal: spinners are allowed.
+    interactive: bool,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+fn settings() -> Settings {
+    *SETTINGS.get_or_init(|| Settings {
+        quiet: false,
+        verbose: false,
+        interactive: false,
+    })
+}
+
+/// Decides once whether to use colour, and whether steps and spinners are shown.
+/// `machine_output` (`--json`) means no colour and no spinner.
+pub fn init(args: &OutputArgs, machine_output: bool) {
+    let color = !machine_output && use_color(args.color, std::io::stdout().is_terminal());
+    colored::control::set_override(color);
+    let _ = SETTINGS.set(Settings {
+        quiet: args.quiet,
+        verbose: args.verbose,
+        interactive: !machine_output && std::io::stderr().is_terminal() && !dumb_terminal(),
+    });
+}
+
+fn dumb_terminal() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+}
+
+/// The colour rule of ripgrep and fd: `always` and `never` mean what they say; `auto` colours
+/// a terminal unless `NO_COLOR` is set and non-empty, or `TERM=dumb`.
+pub fn use_color(choice: ColorChoice, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            terminal
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && !dumb_terminal()
+        }
+    }
+}
+
+/// Whether colour is on (after [`init`]).
+pub fn colored() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
+}
+
+/// One step of what is being done, e.g. `zinc: asking the image to shut down`.
+pub fn step(line: impl AsRef<str>) {
+    if !settings().quiet {
+        eprintln!("{}", line.as_ref());
+    }
+}
+
+/// Detail shown with `-v`.
+pub fn detail(line: impl AsRef<str>) {
+    if settings().verbose {
+        eprintln!("{}", line.as_ref().dimmed());
+    }
+}
+
+/// Something the operator should notice; shown even with `-q`.
+pub fn warn(line: impl AsRef<str>) {
+    eprintln!("{} {}", "warning:".yellow().bold(), line.as_ref());
+}
+
+/// Prints an error the way every command ends on failure: `error: …` on one line.
+pub fn error(line: impl AsRef<str>) {
+    eprintln!("{} {}", "error:".red().bold(), line.as_ref());
+}
+
+/// A wait that shows a spinner on a terminal: what is awaited and the time left.
+/// Off a terminal it prints nothing (the step line before it says what is awaited).
+pub struct Spinner {
+    bar: Option<ProgressBar>,
+    what: String,
+    deadline: Option<Instant>,
+}
+
+impl Spinner {
+    pub fn new(what: impl Into<String>, deadline: Option<Instant>) -> Spinner {
+        let s = settings();
+        let bar = (s.interactive && !s.quiet).then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .expect("the spinner template is valid"),
+            );
+            bar
+        });
+        let spinner = Spinner {
+            bar,
+            what: what.into(),
+            deadline,
+        };
+        spinner.tick();
+        spinner
+    }
+
+    /// Whether the waits should wake up now and then to call [`Spinner::tick`].
+    pub fn wants_ticks(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// How often [`Spinner::tick`] wants to be called, if at all.
+    pub fn interval(&self) -> Option<Duration> {
+        self.wants_ticks().then_some(Duration::from_millis(100))
+    }
+
+    pub fn tick(&self) {
+        if let Some(bar) = &self.bar {
+            let message = match self.deadline {
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    format!("{} ({:.1}s left)", self.what, left.as_secs_f64())
+                }
+                None => self.what.clone(),
+            };
+            bar.set_message(message);
+            bar.tick();
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

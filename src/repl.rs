@@ -1,0 +1,262 @@
+//! The client of the image's REPL (Zinc's `ZnReadEvalPrintDelegate`): `GET /repl` as the
+//! health probe, `POST /repl` to evaluate, and the recognition of error answers, which Zinc
+//! sends with status 200 like any other answer.
+//!
+//! The REPL runs any code it is sent, so a URL whose host is not loopback is refused before
+//! anything connects, unless the operator allows it. Proxies from the environment are never
+//! used: a proxy would carry the code off this machine.
+
+use crate::cli::ReplArgs;
+use crate::error::Fail;
+use crate::exit_code::Code;
+use crate::instance::Instance;
+use anyhow::Result;
+use reqwest::Url;
+use reqwest::blocking::Client;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// The REPL's address when neither `--repl` nor the startup script says otherwise.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:42033/repl";
+
+/// The REPL URL in effect: `--repl`/`PHARO_REPL`, else the port of the instance's startup
+/// script's `startInServerOn:`, else the default.
+pub fn url_for(args: &ReplArgs, instance: Option<&Instance>) -> String {
+    if let Some(url) = &args.url {
+        return url.clone();
+    }
+    match instance.and_then(Instance::script_repl_port) {
+        Some(port) => format!("http://127.0.0.1:{port}/repl"),
+        None => DEFAULT_URL.to_string(),
+    }
+}
+
+/// Why a request got no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplError {
+    /// Nothing listens, or the connection was refused.
+    Unreachable(String),
+    /// No answer within the timeout.
+    Timeout(Duration),
+    /// The connection was closed or reset before an answer: what a quit expression does.
+    Dropped,
+    /// An HTTP status other than 200 (Zinc answers 404 to a non-textual body).
+    Status(u16, String),
+}
+
+impl std::fmt::Display for ReplError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplError::Unreachable(why) => write!(f, "unreachable ({why})"),
+            ReplError::Timeout(d) => {
+                write!(f, "no answer within {}", crate::duration::human(*d))
+            }
+            ReplError::Dropped => f.write_str("the connection was closed without an answer"),
+            ReplError::Status(code, body) => {
+                write!(f, "HTTP {code}: {}", body.lines().next().unwrap_or(""))
+            }
+        }
+    }
+}
+
+/// A REPL client bound to one URL.
+#[derive(Debug, Clone)]
+pub struct Repl {
+    url: Url,
+    client: Client,
+}
+
+impl Repl {
+    /// Checks the URL (http, loopback unless `allow_remote`) and prepares a client. Nothing
+    /// connects yet.
+    pub fn new(url: &str, allow_remote: bool) -> Result<Repl> {
+        let parsed = Url::parse(url).map_err(|e| {
+            Fail::new(
+                Code::Usage,
+                format!("'{url}' is not a REPL URL ({e}): use e.g. {DEFAULT_URL}"),
+            )
+        })?;
+        if parsed.scheme() != "http" {
+            return Err(Fail::new(
+                Code::Usage,
+                format!(
+                    "'{url}': the REPL speaks plain http; reach a remote one through an SSH tunnel to loopback"
+                ),
+            )
+            .into());
+        }
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let mut builder = Client::builder()
+            .no_proxy()
+            .http1_only()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(0);
+        match parsed.host() {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => {}
+            Some(url::Host::Ipv6(ip)) if is_loopback_v6(&ip) => {}
+            // localhost is pinned to 127.0.0.1: no resolver can send it elsewhere.
+            Some(url::Host::Domain(host))
+                if host.eq_ignore_ascii_case("localhost")
+                    || host.eq_ignore_ascii_case("localhost.") =>
+            {
+                builder =
+                    builder.resolve(host, SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+            }
+            Some(_) if allow_remote => {}
+            _ => {
+                return Err(Fail::new(
+                    Code::Usage,
+                    format!(
+                        "refusing the REPL at {url}: its host is not loopback and the REPL runs any code it is sent; use an SSH tunnel, or pass --allow-remote if you mean it"
+                    ),
+                )
+                .into());
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))?;
+        Ok(Repl {
+            url: parsed,
+            client,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
+    pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
+        let started = Instant::now();
+        let response = self
+            .client
+            .get(self.url.clone())
+            .timeout(timeout)
+            .send()
+            .map_err(|e| classify(&e, timeout))?;
+        let status = response.status().as_u16();
+        let _ = response.bytes();
+        match status {
+            200 => Ok(started.elapsed()),
+            _ => Err(ReplError::Status(status, String::new())),
+        }
+    }
+
+    /// `POST /repl`: evaluates `expr` and answers the image's answer exactly as it was sent.
+    pub fn eval(&self, expr: &str, timeout: Duration) -> Result<Vec<u8>, ReplError> {
+        let response = self
+            .client
+            .post(self.url.clone())
+            .header("Content-Type", "text/plain;charset=utf-8")
+            .header("Connection", "close")
+            .body(expr.to_owned())
+            .timeout(timeout)
+            .send()
+            .map_err(|e| classify(&e, timeout))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .map_err(|e| classify(&e, timeout))?
+            .to_vec();
+        match status {
+            200 => Ok(body),
+            _ => Err(ReplError::Status(
+                status,
+                String::from_utf8_lossy(&body).into_owned(),
+            )),
+        }
+    }
+}
+
+fn is_loopback_v6(ip: &std::net::Ipv6Addr) -> bool {
+    ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+}
+
+fn classify(error: &reqwest::Error, timeout: Duration) -> ReplError {
+    if error.is_timeout() {
+        ReplError::Timeout(timeout)
+    } else if error.is_connect() {
+        ReplError::Unreachable(root_cause(error))
+    } else {
+        ReplError::Dropped
+    }
+}
+
+fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// Whether an answer is an evaluation error, by its shape: Zinc's exception printString
+/// (`Name: message`, or a bare class name) followed by stack lines with `>>`; or a simpler
+/// REPL's lone unquoted `Error: …` line.
+pub fn is_error_answer(answer: &str) -> bool {
+    let mut lines = answer.lines();
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    let rest: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
+    if rest.is_empty() {
+        return first.starts_with("Error: ");
+    }
+    let head = first.split(':').next().unwrap_or("");
+    let named = head.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    named && rest.iter().any(|l| l.contains(">>"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_zinc_error_answers() {
+        let zinc = "MessageNotUnderstood: SmallInteger>>plus:\nSmallInteger(Object)>>doesNotUnderstand: #plus:\nUndefinedObject>>DoIt\n";
+        assert!(is_error_answer(zinc));
+        let nil = "MessageNotUnderstood: receiver of \"fork\" is nil\nUndefinedObject(Object)>>doesNotUnderstand: #fork\nUndefinedObject>>DoIt\n";
+        assert!(is_error_answer(nil));
+        assert!(is_error_answer(
+            "ZeroDivide\nSmallInteger>>/\nUndefinedObject>>DoIt\n"
+        ));
+        assert!(is_error_answer("Error: Message not understood: fork\n"));
+    }
+
+    #[test]
+    fn results_are_not_errors() {
+        for answer in [
+            "1405006117752879898543142606244511569936384000000000\n",
+            "true\n",
+            "'Error: this is a string'\n",
+            "'two\nlines >> with arrows'\n",
+            "an OrderedCollection(1 2 3)\n",
+            "",
+        ] {
+            assert!(!is_error_answer(answer), "{answer:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_remote_hosts_before_connecting() {
+        for url in [
+            "http://10.0.0.1:42033/repl",
+            "http://example.com/repl",
+            "http://[2001:db8::1]/repl",
+        ] {
+            let err = Repl::new(url, false).unwrap_err();
+            assert!(err.to_string().contains("not loopback"), "{err}");
+        }
+        for url in [
+            "http://127.0.0.1:42033/repl",
+            "http://127.1.2.3:1/repl",
+            "http://localhost:42033/repl",
+            "http://[::1]:42033/repl",
+        ] {
+            assert!(Repl::new(url, false).is_ok(), "{url}");
+        }
+        assert!(Repl::new("https://127.0.0.1/repl", false).is_err());
+    }
+}

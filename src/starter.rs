@@ -1,0 +1,296 @@
+//! Starting a VM in the background: one at a time per instance (a `flock`), in its own
+//! session, stdin from /dev/null, output appended to the log, the pid file written
+//! atomically, and a start that counts only once the VM stayed up (`--settle`) or its REPL
+//! answers (`--wait`). A failed start leaves neither a pid file nor a VM behind.
+
+use crate::cli::StartArgs;
+use crate::context::Context;
+use crate::duration::human;
+use crate::error::Fail;
+use crate::exit_code::Code;
+use crate::finder::{self, Found};
+use crate::handle::{ProcessHandle, Wait};
+use crate::instance::{self, Instance};
+use crate::output::{self, Spinner};
+use crate::pidfile;
+use crate::repl::Repl;
+use crate::stopper;
+use anyhow::{Context as _, Result};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How many lines of the log a failed start shows.
+const LOG_TAIL: usize = 10;
+/// How often `--wait` asks the REPL.
+const PROBE_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Starts the instance unless it already runs.
+pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
+    instance.check_files()?;
+    let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
+    let repl = if args.wait {
+        Some(ctx.repl(Some(instance))?)
+    } else {
+        None
+    };
+    let _lock = lock(&instance.pid_file)?;
+    match finder::find(instance)? {
+        Found::Running { handle, .. } => {
+            output::step(format!(
+                "{} is already running (pid {})",
+                instance.name,
+                handle.pid()
+            ));
+            return Ok(Code::Success);
+        }
+        Found::Stale(_) => {
+            pidfile::remove(&instance.pid_file)?;
+            output::step(format!(
+                "{}: removed the stale pid file {}",
+                instance.name,
+                instance.pid_file.display()
+            ));
+        }
+        Found::NotRunning => {}
+    }
+
+    let log = open_log(&instance.log_file)?;
+    let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut command = instance.command(&vm, &ctx.instance.vm_args);
+    command
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent; it runs in the
+    // child between fork and exec.
+    unsafe {
+        command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(Into::into));
+    }
+    let mut child = command.spawn().map_err(|e| {
+        Fail::new(
+            Code::VmNotFound,
+            format!("cannot run the VM {}: {e}; check --vm", vm.display()),
+        )
+    })?;
+    let pid = child.id() as i32;
+    // The child is ours until we exit, so its pid cannot be reused meanwhile.
+    let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
+    if let Err(e) = pidfile::write(&instance.pid_file, pid) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    output::step(format!(
+        "{}: started pid {pid}: {}",
+        instance.name,
+        crate::process::cmdline_string(pid).unwrap_or_default()
+    ));
+
+    let started = Instant::now();
+    let outcome = match &repl {
+        Some(repl) => wait_ready(instance, &handle, repl, args.start_timeout),
+        None => settle(instance, &handle, args.settle),
+    };
+    match outcome {
+        Ok(()) => {
+            output::step(format!(
+                "{} is running (pid {pid}){}",
+                instance.name,
+                if args.wait {
+                    format!("; its REPL answered after {}", human(started.elapsed()))
+                } else {
+                    String::new()
+                }
+            ));
+            Ok(Code::Success)
+        }
+        Err(Failure::Exited) => {
+            let status = child.wait()?;
+            pidfile::remove_if_names(&instance.pid_file, pid)?;
+            report_log_tail(&instance.log_file, log_start);
+            Err(Fail::new(
+                Code::Failure,
+                format!(
+                    "{} failed to start: the VM {} after {}; see the log above and {}",
+                    instance.name,
+                    describe_status(status),
+                    human(started.elapsed()),
+                    instance.log_file.display()
+                ),
+            )
+            .into())
+        }
+        Err(Failure::NotReady) => {
+            output::step(format!(
+                "{}: the REPL did not answer within {}; stopping the VM",
+                instance.name,
+                human(args.start_timeout)
+            ));
+            let plan = ctx.plan(instance, None);
+            stopper::stop(&handle, &plan, None)?;
+            reap(&mut child);
+            pidfile::remove_if_names(&instance.pid_file, pid)?;
+            report_log_tail(&instance.log_file, log_start);
+            Err(Fail::new(
+                Code::Failure,
+                format!(
+                    "{} failed to start: its REPL at {} did not answer within {}; check the startup script's `startInServerOn:` and --repl, or raise --start-timeout",
+                    instance.name,
+                    repl.as_ref().map_or("", |r| r.url()),
+                    human(args.start_timeout)
+                ),
+            )
+            .into())
+        }
+    }
+}
+
+enum Failure {
+    /// The VM exited during the start.
+    Exited,
+    /// The REPL did not answer in time.
+    NotReady,
+}
+
+/// A start counts once the VM has stayed up this long (supervisord's `startsecs`).
+fn settle(instance: &Instance, handle: &ProcessHandle, settle: Duration) -> Result<(), Failure> {
+    let deadline = Instant::now() + settle;
+    let spinner = Spinner::new(
+        format!("{}: making sure the VM stays up", instance.name),
+        Some(deadline),
+    );
+    match handle.wait(Some(deadline), &[], Some(&spinner)) {
+        Ok(Wait::TimedOut) => Ok(()),
+        _ => Err(Failure::Exited),
+    }
+}
+
+/// Waits until the REPL answers `GET`, noticing at once if the VM dies meanwhile.
+fn wait_ready(
+    instance: &Instance,
+    handle: &ProcessHandle,
+    repl: &Repl,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    let deadline = Instant::now() + timeout;
+    output::step(format!(
+        "{}: waiting up to {} for the REPL at {}",
+        instance.name,
+        human(timeout),
+        repl.url()
+    ));
+    let spinner = Spinner::new(
+        format!("{}: waiting for the REPL", instance.name),
+        Some(deadline),
+    );
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Failure::NotReady);
+        }
+        if handle.exited() {
+            return Err(Failure::Exited);
+        }
+        if repl.probe(left.min(Duration::from_secs(2))).is_ok() {
+            return Ok(());
+        }
+        let next = (Instant::now() + PROBE_INTERVAL).min(deadline);
+        if let Ok(Wait::Exited) = handle.wait(Some(next), &[], Some(&spinner)) {
+            return Err(Failure::Exited);
+        }
+    }
+}
+
+/// Takes the instance's start lock, waiting for a concurrent start to finish.
+fn lock(pid_file: &Path) -> Result<nix::fcntl::Flock<File>> {
+    let path = pidfile::lock_path(pid_file);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&path)
+        .map_err(|e| {
+            Fail::new(
+                if e.kind() == std::io::ErrorKind::PermissionDenied {
+                    Code::Unknown
+                } else {
+                    Code::Failure
+                },
+                format!("cannot open the start lock {}: {e}", path.display()),
+            )
+        })?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, errno)| anyhow::anyhow!("cannot lock {}: {errno}", path.display()))
+}
+
+fn open_log(path: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o640)
+        .open(path)
+        .map_err(|e| {
+            Fail::new(
+                Code::NotConfigured,
+                format!(
+                    "cannot open the log file {}: {e}; fix its directory or pass --log-file",
+                    path.display()
+                ),
+            )
+            .into()
+        })
+}
+
+/// `exited with status 3`, `was killed by SIGSEGV`.
+pub fn describe_status(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by {}", signal_name(signal)),
+        _ => "ended".to_string(),
+    }
+}
+
+pub fn signal_name(signal: i32) -> String {
+    nix::sys::signal::Signal::try_from(signal)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {signal}"))
+}
+
+fn reap(child: &mut Child) {
+    let _ = child.wait();
+}
+
+/// Prints the lines the VM wrote to the log since `offset` (at most the last few).
+fn report_log_tail(path: &Path, offset: u64) {
+    let lines = read_tail(path, offset, LOG_TAIL);
+    if lines.is_empty() {
+        output::step(format!("(the VM wrote nothing to {})", path.display()));
+    }
+    for line in lines {
+        output::step(format!("  | {line}"));
+    }
+}
+
+/// The last `count` lines of a file, read from `offset` on (at most the last 64 KiB).
+pub fn read_tail(path: &Path, offset: u64, count: usize) -> Vec<String> {
+    const WINDOW: u64 = 64 * 1024;
+    let Ok(mut file) = File::open(path) else {
+        return Vec::new();
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let from = offset.max(len.saturating_sub(WINDOW));
+    let mut bytes = Vec::new();
+    if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut bytes).is_err() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[lines.len().saturating_sub(count)..].to_vec()
+}
