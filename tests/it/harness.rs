@@ -1,0 +1,401 @@
+//! The test harness: a builder over the real `pharo-ctl` binary, run in a temporary directory
+//! of its own with the VM test double, free loopback ports, and guards that kill every process
+//! a test started when it ends, however it ends.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The longest any single pharo-ctl invocation may take in a test before it is killed.
+const COMMAND_LIMIT: Duration = Duration::from_secs(60);
+
+/// The pharo-ctl binary under test.
+pub fn pharo_ctl() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pharo-ctl"))
+}
+
+/// The VM test double, built by `cargo test` as an example.
+pub fn double() -> PathBuf {
+    let bin = pharo_ctl();
+    let path = bin.parent().unwrap().join("examples/pharo-vm-double");
+    assert!(
+        path.is_file(),
+        "the VM test double is not built at {}: run `cargo build --examples` (cargo test builds it)",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `condition` holds, checking often, and fails the test after `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether a process exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat[stat.rfind(')').unwrap() + 2..].chars().next().unwrap();
+            state != 'Z' && state != 'X'
+        }
+        Err(_) => false,
+    }
+}
+
+/// A temporary directory with instances in it, and the double as their VM. Dropping it kills
+/// every process whose command line mentions the directory.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+/// What one instance of an [`Env`] is made of.
+pub struct Inst {
+    pub name: String,
+    pub repl_port: u16,
+    pub app_port: u16,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::Builder::new()
+                .prefix("pharo-ctl-test.")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.file(name)).unwrap_or_default()
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.file(name).exists()
+    }
+
+    /// An instance `name` whose script starts an application server and the REPL on free
+    /// ports and defines the seed's ShutdownSequence.
+    pub fn instance(&self, name: &str) -> Inst {
+        let inst = Inst {
+            name: name.to_string(),
+            repl_port: free_port(),
+            app_port: free_port(),
+        };
+        std::fs::write(self.file(&format!("{name}.image")), b"a Pharo image").unwrap();
+        self.script(
+            name,
+            &format!(
+                "ZnServer startDefaultOn: {}.\n\
+                 ZnReadEvalPrintDelegate startInServerOn: {}.\n\n\
+                 Smalltalk at: #ShutdownSequence put: [\n\
+                 \x20 'Starting ShutdownSequence...' crTrace.\n\
+                 \x20 ZnServer default stopServer.\n\
+                 \x20 ZnServer default hasOpenConnections ifTrue: [ 3 seconds wait ].\n\
+                 \x20 ZnServer default closeConnections.\n\
+                 \x20 'Completed ShutdownSequence successfully' crTrace.\n\
+                 \x20 Smalltalk snapshot: false andQuit: true ].\n",
+                inst.app_port, inst.repl_port
+            ),
+        );
+        inst
+    }
+
+    /// An instance whose script starts the REPL but never defines ShutdownSequence.
+    pub fn instance_without_shutdown(&self, name: &str) -> Inst {
+        let inst = self.instance(name);
+        self.script(
+            name,
+            &format!("ZnReadEvalPrintDelegate startInServerOn: {}.\n", inst.repl_port),
+        );
+        inst
+    }
+
+    pub fn script(&self, name: &str, text: &str) {
+        std::fs::write(self.file(&format!("{name}.st")), text).unwrap();
+    }
+
+    /// pharo-ctl in this directory, with the double as its VM and a clean environment.
+    pub fn cmd(&self) -> Cmd {
+        Cmd::new(self.path())
+    }
+
+    /// Starts an instance in the background and answers its pid (asserting success).
+    pub fn start(&self, inst: &Inst) -> i32 {
+        self.cmd().args(["start", "--wait", &inst.name]).run().success();
+        self.pid_of(&inst.name)
+    }
+
+    /// The pid in an instance's pid file.
+    pub fn pid_of(&self, name: &str) -> i32 {
+        self.read(&format!("{name}.pid"))
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no pid in {name}.pid"))
+    }
+
+    /// The pids of every live process whose command line mentions this directory.
+    pub fn processes(&self) -> Vec<i32> {
+        let needle = self.path().as_os_str().as_encoded_bytes().to_vec();
+        let mut pids: Vec<i32> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .filter(|pid: &i32| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle))
+                    && alive(*pid)
+            })
+            .collect();
+        pids.sort();
+        pids
+    }
+
+    /// The VMs (doubles) running in this directory.
+    pub fn vms(&self) -> Vec<i32> {
+        self.processes()
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.starts_with(double().as_os_str().as_encoded_bytes()))
+            })
+            .collect()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for pid in self.processes() {
+            // SAFETY: kill only sends a signal; the pid was just read from /proc and its
+            // command line names this test's own temporary directory.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// A pharo-ctl invocation being built.
+pub struct Cmd {
+    command: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Cmd {
+    pub fn new(dir: &Path) -> Cmd {
+        let mut command = Command::new(pharo_ctl());
+        command.current_dir(dir);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("PHARO") || key == "NOTIFY_SOCKET" || key.ends_with("_proxy") {
+                command.env_remove(&key);
+            }
+        }
+        command.env("PHARO_VM", double()).env("NO_COLOR", "1");
+        Cmd {
+            command,
+            stdin: None,
+        }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Cmd {
+        self.command.env_remove(key);
+        self
+    }
+
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    /// Starts the command in the background; the guard kills it on drop.
+    pub fn spawn(mut self) -> Running {
+        self.command
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("pharo-ctl runs");
+        if let Some(input) = self.stdin.take() {
+            let mut stdin = child.stdin.take().unwrap();
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(&input);
+            });
+        }
+        Running { child: Some(child) }
+    }
+
+    /// Runs the command to its end (killing it after a minute) and answers what it did.
+    pub fn run(self) -> Outcome {
+        self.spawn().finish()
+    }
+}
+
+/// A pharo-ctl started in the background; killed on drop if still running.
+pub struct Running {
+    child: Option<Child>,
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    /// Waits for the end (at most a minute) and collects the output.
+    pub fn finish(mut self) -> Outcome {
+        let mut child = self.child.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let out = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stdout.read_to_end(&mut s);
+            s
+        });
+        let err = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stderr.read_to_end(&mut s);
+            s
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > COMMAND_LIMIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("pharo-ctl ran longer than {COMMAND_LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let elapsed = started.elapsed();
+        Outcome {
+            code: status.code(),
+            signal: status.signal(),
+            stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+            stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
+            elapsed,
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What a finished pharo-ctl did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Outcome {
+        assert_eq!(
+            self.code,
+            Some(expected),
+            "expected exit {expected}\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Outcome {
+        self.code(0)
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Outcome {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\nstderr: {}\nstdout: {}",
+            self.stderr,
+            self.stdout
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Outcome {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_is(&self, text: &str) -> &Outcome {
+        assert_eq!(self.stdout, text, "stderr: {}", self.stderr);
+        self
+    }
+}
+
+/// A plain HTTP/1.1 exchange on loopback, for tests that talk to the double directly.
+pub fn http(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+/// Whether something accepts connections on a loopback port.
+pub fn listening(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}

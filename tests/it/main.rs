@@ -1,0 +1,9 @@
+//! Integration tests: the real pharo-ctl binary against real processes (the VM test double),
+//! real HTTP on loopback and real signals.
+
+mod harness;
+
+mod eval;
+mod lifecycle;
+mod status;
+mod inputs;
