@@ -21,6 +21,10 @@ struct Settings {
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
 
+/// Who else hears every step line, quiet or not (the launcher's `STATUS=` for systemd).
+type StepListener = Box<dyn Fn(&str) + Send + Sync>;
+static STEP_LISTENER: OnceLock<StepListener> = OnceLock::new();
+
 fn settings() -> Settings {
     *SETTINGS.get_or_init(|| Settings {
         quiet: false,
@@ -66,9 +70,19 @@ pub fn colored() -> bool {
 
 /// One step of what is being done, e.g. `zinc: asking the image to shut down`.
 pub fn step(line: impl AsRef<str>) {
-    if !settings().quiet {
-        eprintln!("{}", line.as_ref());
+    let line = line.as_ref();
+    if let Some(listener) = STEP_LISTENER.get() {
+        listener(line);
     }
+    if !settings().quiet {
+        eprintln!("{line}");
+    }
+}
+
+/// Offers every later step line to `listener` too, even with `-q`. Only the first listener
+/// set counts.
+pub fn on_step(listener: impl Fn(&str) + Send + Sync + 'static) {
+    let _ = STEP_LISTENER.set(Box::new(listener));
 }
 
 /// Detail shown with `-v`.
