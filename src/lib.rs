@@ -4,8 +4,8 @@
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), signals through a self-pipe
-//! ([`signals`]) and systemd notifications ([`notify`]).
+//! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), and the launcher of `run`
+//! ([`launcher`]) with its signals ([`signals`]) and systemd notifications ([`notify`]).
 
 pub mod cli;
 pub mod commands;
@@ -16,6 +16,7 @@ pub mod exit_code;
 pub mod finder;
 pub mod handle;
 pub mod instance;
+pub mod launcher;
 pub mod notify;
 pub mod output;
 pub mod pidfile;

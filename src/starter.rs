@@ -207,7 +207,7 @@ fn wait_ready(
 }
 
 /// Takes the instance's start lock, waiting for a concurrent start to finish.
-fn lock(pid_file: &Path) -> Result<nix::fcntl::Flock<File>> {
+pub fn lock(pid_file: &Path) -> Result<nix::fcntl::Flock<File>> {
     let path = pidfile::lock_path(pid_file);
     let file = std::fs::OpenOptions::new()
         .create(true)

@@ -3,6 +3,7 @@
 mod eval;
 mod pid;
 mod restart;
+mod run;
 mod start;
 mod status;
 mod stop;
@@ -26,8 +27,11 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
-        Command::Run { .. }
-        | Command::Ps { .. }
+        Command::Run {
+            name,
+            start_timeout,
+        } => run::run(&ctx, name.as_deref(), start_timeout),
+        Command::Ps { .. }
         | Command::Completions { .. }
         | Command::Unit { .. }
         | Command::GenerateDocs { .. } => {

@@ -1,0 +1,520 @@
+//! The launcher: `pharo-ctl run`, the main process of a systemd service or a container.
+//!
+//! The VM is a child in its own process group (so a Ctrl-C at a terminal, which signals the
+//! whole foreground group, reaches only the launcher), stdin from /dev/null, its output passed
+//! through. SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`]; a second
+//! SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and SIGQUIT are
+//! forwarded to the VM. Under systemd `Type=notify` the launcher says `READY=1` once the REPL
+//! answers, `STOPPING=1` when it stops, and every step line as `STATUS=`.
+//!
+//! The launcher is a subreaper (as PID 1 it is one anyway), so orphans the VM leaves behind
+//! become its children and it reaps them. Signal handlers only write to a pipe; between
+//! events the launcher sleeps in `poll` on that pipe and the VM's pidfd, using no CPU.
+
+use crate::context::Context;
+use crate::duration::human;
+use crate::error::Fail;
+use crate::exit_code::Code;
+use crate::finder::{self, Found};
+use crate::handle::ProcessHandle;
+use crate::instance::{self, Instance};
+use crate::notify::{NOTIFY_SOCKET, Notifier};
+use crate::output;
+use crate::pidfile;
+use crate::repl::{Repl, ReplError};
+use crate::signals::Signals;
+use crate::starter::{self, describe_status};
+use crate::stopper::{self, Interrupts};
+use anyhow::{Context as _, Result};
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::Signal;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+/// The signals the launcher handles.
+const HANDLED: [Signal; 7] = [
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGQUIT,
+    Signal::SIGCHLD,
+];
+
+/// How often the readiness probe asks the REPL, and how long one request may take.
+const PROBE_INTERVAL: Duration = Duration::from_millis(50);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs the instance in the foreground until it ends, and answers the exit code.
+pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Result<Code> {
+    instance.check_files()?;
+    let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
+    // The REPL URL is checked before anything starts.
+    let repl = ctx.repl(Some(instance))?;
+    let notifier = Notifier::from_env()?.map(Arc::new);
+    if let Some(notifier) = &notifier {
+        let notifier = Arc::clone(notifier);
+        output::on_step(move |line| notifier.status(line));
+    }
+    // Installed before the VM starts, so that no signal meant for the launcher is lost.
+    let signals = Signals::install(&HANDLED)?;
+    become_subreaper();
+
+    let pid = spawn(ctx, instance, &vm)?;
+    // The VM is our child and is not reaped before we say so: its pid cannot be reused.
+    let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
+    let mut launcher = Launcher {
+        ctx,
+        instance,
+        handle,
+        signals,
+        notifier,
+        reaper: Reaper {
+            vm: pid,
+            status: None,
+        },
+    };
+    let outcome = launcher.supervise(repl, start_timeout);
+    // Only a VM that ended is waited for: after a failed stop it may be stuck in the kernel,
+    // and its pid file then still names a live process.
+    if launcher.handle.exited() {
+        launcher.reaper.wait_vm();
+        pidfile::remove_if_names(&instance.pid_file, pid)?;
+    }
+    outcome
+}
+
+/// Asks the kernel to re-parent orphaned descendants to the launcher (as `tini -s` does), so
+/// that it reaps them as PID 1 would. As PID 1 this is so anyway.
+fn become_subreaper() {
+    if std::process::id() == 1 {
+        return;
+    }
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes a plain integer; no memory is shared.
+    let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if rc != 0 {
+        output::detail(format!(
+            "cannot become a subreaper ({}); orphans go to PID 1",
+            Errno::last()
+        ));
+    }
+}
+
+/// Starts the VM unless the instance already runs; answers its pid, recorded in the pid file.
+fn spawn(ctx: &Context, instance: &Instance, vm: &Path) -> Result<i32> {
+    let name = &instance.name;
+    let _lock = starter::lock(&instance.pid_file)?;
+    match finder::find(instance)? {
+        Found::Running { handle, .. } => {
+            return Err(Fail::new(
+                Code::Failure,
+                format!(
+                    "{name} is already running (pid {}): stop it first (`pharo-ctl stop {name}`); a second VM would share its image and ports",
+                    handle.pid()
+                ),
+            )
+            .into());
+        }
+        Found::Stale(_) => {
+            pidfile::remove(&instance.pid_file)?;
+            output::step(format!(
+                "{name}: removed the stale pid file {}",
+                instance.pid_file.display()
+            ));
+        }
+        Found::NotRunning => {}
+    }
+    let mut command = instance.command(vm, &ctx.instance.vm_args);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .env_remove(NOTIFY_SOCKET)
+        .process_group(0);
+    let child = command.spawn().map_err(|e| {
+        Fail::new(
+            Code::VmNotFound,
+            format!("cannot run the VM {}: {e}; check --vm", vm.display()),
+        )
+    })?;
+    let pid = child.id() as i32;
+    // The child is reaped by the [`Reaper`], never through `std::process::Child`.
+    drop(child);
+    if let Err(e) = pidfile::write(&instance.pid_file, pid) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+        Reaper {
+            vm: pid,
+            status: None,
+        }
+        .wait_vm();
+        return Err(e);
+    }
+    output::step(format!(
+        "{name}: started pid {pid}: {}",
+        crate::process::cmdline_string(pid).unwrap_or_else(|| vm.display().to_string())
+    ));
+    Ok(pid)
+}
+
+/// What the launcher holds while the VM runs.
+struct Launcher<'a> {
+    ctx: &'a Context,
+    instance: &'a Instance,
+    handle: ProcessHandle,
+    signals: Signals,
+    notifier: Option<Arc<Notifier>>,
+    reaper: Reaper,
+}
+
+/// What woke the launcher up.
+enum Event {
+    /// SIGTERM, SIGINT or SIGHUP.
+    Stop(Signal),
+    /// The VM ended by itself.
+    Exited(ExitStatus),
+    /// The readiness probe has its answer.
+    Probed,
+}
+
+impl Launcher<'_> {
+    /// Waits for the REPL, then for a stop signal or the VM's end, and answers the exit code.
+    fn supervise(&mut self, repl: Repl, start_timeout: Duration) -> Result<Code> {
+        let instance = self.instance;
+        let name = &instance.name;
+        output::step(format!(
+            "{name}: waiting up to {} for the REPL at {}",
+            human(start_timeout),
+            repl.url()
+        ));
+        let mut probe = Some(Probe::start(repl, start_timeout)?);
+        loop {
+            match self.next_event(probe.as_ref())? {
+                Event::Stop(signal) => return self.stop(Some(signal)),
+                Event::Exited(status) => return Ok(self.exited(status)),
+                Event::Probed => {
+                    let probe = probe.take().expect("a probe is under way");
+                    match probe.answer() {
+                        Ok(after) => {
+                            output::step(format!(
+                                "{name} is ready: its REPL answered after {}",
+                                human(after)
+                            ));
+                            self.notify("READY=1");
+                            output::step(format!("{name} is running (pid {})", self.handle.pid()));
+                        }
+                        Err(why) => {
+                            if self.notifier.is_some() {
+                                return self.not_ready(&probe.url, start_timeout, &why);
+                            }
+                            output::warn(format!(
+                                "{name}: the REPL at {} did not answer within {} ({why}); a stop will not be cooperative",
+                                probe.url,
+                                human(start_timeout)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sleeps in the kernel until something happens: a signal, the VM's end, or the probe's
+    /// answer. Forwarded signals and reaped orphans are dealt with here.
+    fn next_event(&mut self, probe: Option<&Probe>) -> Result<Event> {
+        loop {
+            if let Some(status) = self.reaper.status {
+                return Ok(Event::Exited(status));
+            }
+            let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
+            if let Some(fd) = self.handle.as_fd() {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            }
+            if let Some(probe) = probe {
+                fds.push(PollFd::new(probe.done.as_fd(), PollFlags::POLLIN));
+            }
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(errno) => return Err(errno).context("cannot wait for the VM"),
+            }
+            let ready: Vec<bool> = fds
+                .iter()
+                .map(|fd| {
+                    fd.revents()
+                        .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
+                })
+                .collect();
+            drop(fds);
+            if ready[0] {
+                while let Some(signal) = self.signals.next() {
+                    match signal {
+                        Signal::SIGTERM | Signal::SIGINT | Signal::SIGHUP => {
+                            return Ok(Event::Stop(signal));
+                        }
+                        Signal::SIGCHLD => self.reaper.reap(),
+                        other => forward(&self.handle, &self.instance.name, other),
+                    }
+                }
+            }
+            if self.handle.has_pidfd() && ready[1] {
+                return Ok(Event::Exited(self.reaper.wait_vm()));
+            }
+            if probe.is_some() && ready[ready.len() - 1] {
+                return Ok(Event::Probed);
+            }
+        }
+    }
+
+    /// The stop sequence, on a signal or when the image never became ready.
+    fn stop(&mut self, signal: Option<Signal>) -> Result<Code> {
+        let instance = self.instance;
+        let name = &instance.name;
+        self.notify("STOPPING=1");
+        if let Some(signal) = signal {
+            output::step(format!(
+                "{name}: received {}: stopping the image (a second SIGTERM or SIGINT skips to the next step)",
+                signal.as_str()
+            ));
+        }
+        let repl = self.ctx.repl(Some(self.instance))?;
+        let plan = self.ctx.plan(self.instance, Some(&repl));
+        let stopped = self.stop_with(&plan)?;
+        output::step(stopped.describe(name));
+        if stopped.cooperative() {
+            Ok(Code::Success)
+        } else {
+            output::warn(format!(
+                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
+            ));
+            Ok(Code::Failure)
+        }
+    }
+
+    /// The REPL did not answer in time under `Type=notify`: a failed start, never a silent
+    /// success. The VM is stopped with signals (there is no REPL to ask).
+    fn not_ready(&mut self, url: &str, timeout: Duration, why: &ReplError) -> Result<Code> {
+        let instance = self.instance;
+        let name = &instance.name;
+        self.notify("STOPPING=1");
+        output::step(format!(
+            "{name}: the REPL did not answer within {} ({why}); stopping the VM",
+            human(timeout)
+        ));
+        let plan = self.ctx.plan(self.instance, None);
+        let stopped = self.stop_with(&plan)?;
+        output::step(stopped.describe(name));
+        Err(Fail::new(
+            Code::Failure,
+            format!(
+                "{name} did not become ready: its REPL at {url} did not answer within {}; check the startup script's `startInServerOn:` and --repl, or raise --start-timeout",
+                human(timeout)
+            ),
+        )
+        .into())
+    }
+
+    fn stop_with(&mut self, plan: &stopper::Plan<'_>) -> Result<stopper::Stopped> {
+        let mut interrupts = StopInterrupts {
+            signals: &self.signals,
+            handle: &self.handle,
+            reaper: &mut self.reaper,
+            name: &self.instance.name,
+        };
+        stopper::stop(&self.handle, plan, Some(&mut interrupts))
+    }
+
+    /// The VM ended by itself: pass its status on, so that `Restart=` policies work.
+    fn exited(&mut self, status: ExitStatus) -> Code {
+        let instance = self.instance;
+        let name = &instance.name;
+        self.notify("STOPPING=1");
+        output::step(format!(
+            "{name}: the VM {} without being asked to stop",
+            describe_status(status)
+        ));
+        match (status.code(), status.signal()) {
+            (Some(0), _) => Code::Success,
+            (Some(code), _) => Code::Raw(code as u8),
+            (None, Some(signal)) => Code::Raw(128u8.wrapping_add(signal as u8)),
+            _ => Code::Failure,
+        }
+    }
+
+    fn notify(&self, message: &str) {
+        if let Some(notifier) = &self.notifier {
+            notifier.send(message);
+        }
+    }
+}
+
+/// Forwards a signal the VM is meant to see (SIGUSR1 makes a Pharo VM print its stacks).
+fn forward(handle: &ProcessHandle, name: &str, signal: Signal) {
+    output::step(format!(
+        "{name}: forwarding {} to the VM (pid {})",
+        signal.as_str(),
+        handle.pid()
+    ));
+    if let Err(e) = handle.signal(signal) {
+        output::warn(format!("{name}: cannot forward {}: {e}", signal.as_str()));
+    }
+}
+
+/// The launcher's signals during the stop sequence: a second SIGTERM or SIGINT escalates;
+/// forwarded signals and orphans are still dealt with meanwhile.
+struct StopInterrupts<'a> {
+    signals: &'a Signals,
+    handle: &'a ProcessHandle,
+    reaper: &'a mut Reaper,
+    name: &'a str,
+}
+
+impl Interrupts for StopInterrupts<'_> {
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.signals.fd()
+    }
+
+    /// Reads signals up to the first that escalates; later ones stay in the pipe, which
+    /// therefore stays readable for the next step.
+    fn escalate(&mut self) -> bool {
+        while let Some(signal) = self.signals.next() {
+            match signal {
+                Signal::SIGTERM | Signal::SIGINT => {
+                    output::step(format!(
+                        "{}: received {} again: skipping to the next step",
+                        self.name,
+                        signal.as_str()
+                    ));
+                    return true;
+                }
+                Signal::SIGHUP => {
+                    output::detail(format!("{}: ignoring SIGHUP: already stopping", self.name))
+                }
+                Signal::SIGCHLD => self.reaper.reap(),
+                other => forward(self.handle, self.name, other),
+            }
+        }
+        false
+    }
+}
+
+/// Collects ended children: the VM, whose status is kept, and orphans re-parented to us.
+struct Reaper {
+    vm: i32,
+    status: Option<ExitStatus>,
+}
+
+impl Reaper {
+    /// Reaps every child that has ended, without blocking.
+    fn reap(&mut self) {
+        loop {
+            let mut raw = 0;
+            // SAFETY: waitpid writes the status to a live local and touches nothing else.
+            let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
+            if pid <= 0 {
+                return;
+            }
+            let status = ExitStatus::from_raw(raw);
+            if pid == self.vm {
+                self.status = Some(status);
+            } else {
+                output::detail(format!(
+                    "reaped orphan pid {pid}, which {}",
+                    describe_status(status)
+                ));
+            }
+        }
+    }
+
+    /// Waits for the VM's end (it has ended, or is about to) and answers its status.
+    fn wait_vm(&mut self) -> ExitStatus {
+        self.reap();
+        if let Some(status) = self.status {
+            return status;
+        }
+        loop {
+            let mut raw = 0;
+            // SAFETY: as in `reap`; the pid is our own child's.
+            let pid = unsafe { libc::waitpid(self.vm, &mut raw, 0) };
+            if pid == self.vm {
+                let status = ExitStatus::from_raw(raw);
+                self.status = Some(status);
+                return status;
+            }
+            if Errno::last() != Errno::EINTR {
+                // Not our child any more (reaped elsewhere): nothing to learn.
+                let status = ExitStatus::from_raw(0);
+                self.status = Some(status);
+                return status;
+            }
+        }
+    }
+}
+
+/// Asks the REPL `GET` from a thread of its own until it answers or the time is up, so that
+/// the launcher keeps sleeping in `poll` meanwhile. `done` hangs up when the answer is in.
+struct Probe {
+    url: String,
+    done: OwnedFd,
+    answer: mpsc::Receiver<Result<Duration, ReplError>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Probe {
+    fn start(repl: Repl, timeout: Duration) -> Result<Probe> {
+        let (done, notify) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let (tx, answer) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let cancelled = Arc::clone(&cancel);
+        let url = repl.url().to_string();
+        std::thread::Builder::new()
+            .name("readiness-probe".into())
+            .spawn(move || {
+                let started = Instant::now();
+                let deadline = started + timeout;
+                let mut last = ReplError::Timeout(timeout);
+                while !cancelled.load(Ordering::Relaxed) {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    match repl.probe(left.min(PROBE_TIMEOUT)) {
+                        Ok(_) => {
+                            let _ = tx.send(Ok(started.elapsed()));
+                            drop(notify);
+                            return;
+                        }
+                        Err(e) => last = e,
+                    }
+                    std::thread::sleep(PROBE_INTERVAL.min(left));
+                }
+                let _ = tx.send(Err(last));
+                // Closing the write end wakes the launcher.
+                drop(notify);
+            })?;
+        Ok(Probe {
+            url,
+            done,
+            answer,
+            cancel,
+        })
+    }
+
+    /// How long the REPL took to answer, or why it did not.
+    fn answer(&self) -> Result<Duration, ReplError> {
+        self.answer
+            .recv()
+            .unwrap_or(Err(ReplError::Unreachable("the probe ended".into())))
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
