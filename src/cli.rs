@@ -136,6 +136,9 @@ pub enum Command {
         /// The user the service runs as (User=).
         #[arg(long)]
         user: Option<String>,
+        /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+        start_timeout: Duration,
     },
     /// Write the completion scripts and man pages into a directory.
     #[command(hide = true)]

@@ -7,6 +7,7 @@ mod run;
 mod start;
 mod status;
 mod stop;
+mod unit;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -31,10 +32,12 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             name,
             start_timeout,
         } => run::run(&ctx, name.as_deref(), start_timeout),
-        Command::Ps { .. }
-        | Command::Completions { .. }
-        | Command::Unit { .. }
-        | Command::GenerateDocs { .. } => {
+        Command::Unit {
+            name,
+            user,
+            start_timeout,
+        } => unit::run(&ctx, name.as_deref(), user.as_deref(), start_timeout),
+        Command::Ps { .. } | Command::Completions { .. } | Command::GenerateDocs { .. } => {
             anyhow::bail!("this command is being built")
         }
     }

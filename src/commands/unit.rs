@@ -1,0 +1,200 @@
+//! `pharo-ctl unit`: print a systemd unit that runs the image with `pharo-ctl run`, ready for
+//! `systemctl enable`: `Type=notify`, `KillMode=mixed`, absolute paths, the options in effect
+//! written out on `ExecStart=` (so the service does not depend on the caller's environment),
+//! and stop and start timeouts above pharo-ctl's own, so that systemd's SIGKILL never
+//! pre-empts the cooperative shutdown.
+
+use crate::cli::Cli;
+use crate::context::Context;
+use crate::exit_code::Code;
+use crate::instance;
+use anyhow::{Context as _, Result};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+/// How much longer than pharo-ctl's own escalation systemd waits before it kills.
+const MARGIN: Duration = Duration::from_secs(5);
+
+pub fn run(
+    ctx: &Context,
+    name: Option<&str>,
+    user: Option<&str>,
+    start_timeout: Duration,
+) -> Result<Code> {
+    let instance = ctx.instance(name)?;
+    instance.check_files()?;
+    let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
+    ctx.repl(Some(&instance))?;
+    let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+
+    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&instance.dir)];
+    let given = &ctx.instance;
+    for (flag, value, resolved) in [
+        ("--image", &given.image, &instance.image),
+        ("--pid-file", &given.pid_file, &instance.pid_file),
+    ] {
+        if value.is_some() {
+            args.extend([flag.into(), path(resolved)]);
+        }
+    }
+    if given.script.is_some()
+        && let Some(script) = &instance.script
+    {
+        args.extend(["--script".into(), path(script)]);
+    }
+    args.extend(["--vm".into(), path(&vm)]);
+    for arg in &given.vm_args {
+        args.push(format!("--vm-arg={arg}"));
+    }
+    if let Some(url) = &ctx.repl.url {
+        args.extend(["--repl".into(), url.clone()]);
+    }
+    if ctx.repl.allow_remote {
+        args.push("--allow-remote".into());
+    }
+    if Some(ctx.repl.shutdown.as_str()) != default_shutdown().as_deref() {
+        args.extend(["--shutdown".into(), ctx.repl.shutdown.clone()]);
+    }
+    let grace = ctx.grace();
+    let kill_after = ctx.timing.kill_after;
+    args.extend([
+        "--timeout".into(),
+        duration_arg(grace),
+        "--kill-after".into(),
+        duration_arg(kill_after),
+        "run".into(),
+        instance.name.clone(),
+        "--start-timeout".into(),
+        duration_arg(start_timeout),
+    ]);
+    let exec_start: Vec<String> = args.iter().map(|a| quote(a)).collect();
+
+    let name = &instance.name;
+    let mut unit = String::new();
+    let w = &mut unit;
+    writeln!(w, "# The Pharo image {name}, run by pharo-ctl.")?;
+    writeln!(
+        w,
+        "# Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
+    )?;
+    writeln!(
+        w,
+        "#          systemctl daemon-reload && systemctl enable --now pharo-{name}"
+    )?;
+    writeln!(w, "[Unit]")?;
+    writeln!(w, "Description=Pharo image {}", escape(name))?;
+    writeln!(w, "After=network.target")?;
+    writeln!(w)?;
+    writeln!(w, "[Service]")?;
+    writeln!(w, "Type=notify")?;
+    writeln!(w, "NotifyAccess=main")?;
+    writeln!(w, "ExecStart={}", exec_start.join(" "))?;
+    writeln!(w, "WorkingDirectory={}", escape(&path(&instance.dir)))?;
+    if let Some(user) = user {
+        writeln!(w, "User={}", escape(user))?;
+    }
+    writeln!(
+        w,
+        "# SIGTERM goes to pharo-ctl only; it asks the image to shut down, then escalates."
+    )?;
+    writeln!(w, "KillMode=mixed")?;
+    writeln!(
+        w,
+        "TimeoutStartSec={}",
+        seconds(start_timeout + kill_after + MARGIN)
+    )?;
+    writeln!(w, "TimeoutStopSec={}", seconds(grace + kill_after + MARGIN))?;
+    writeln!(w, "Restart=on-failure")?;
+    writeln!(w)?;
+    writeln!(w, "[Install]")?;
+    writeln!(w, "WantedBy=multi-user.target")?;
+    print!("{unit}");
+    Ok(Code::Success)
+}
+
+/// The default shutdown expression, as the command line defines it.
+fn default_shutdown() -> Option<String> {
+    use clap::CommandFactory;
+    Cli::command()
+        .get_arguments()
+        .find(|a| a.get_id() == "shutdown")
+        .and_then(|a| a.get_default_values().first().cloned())
+        .map(|v| v.to_string_lossy().into_owned())
+}
+
+fn path(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// A duration as pharo-ctl's command line reads it back exactly: `5s`, `1500ms`.
+fn duration_arg(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis().max(1))
+    }
+}
+
+/// Whole seconds, rounded up, for systemd's timeouts.
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs() + u64::from(d.subsec_nanos() > 0))
+}
+
+/// Escapes systemd's specifiers (`%`) and, on command lines, variable references (`$`).
+fn escape(text: &str) -> String {
+    text.replace('%', "%%")
+}
+
+/// One word of `ExecStart=`: escaped, and in double quotes (with C escapes) unless plain.
+fn quote(word: &str) -> String {
+    let escaped = escape(word).replace('$', "$$");
+    let plain = !escaped.is_empty()
+        && escaped
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '\\' | ';'));
+    if plain {
+        return escaped;
+    }
+    let mut quoted = String::with_capacity(escaped.len() + 2);
+    quoted.push('"');
+    for c in escaped.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_words_as_systemd_reads_them() {
+        assert_eq!(quote("/usr/bin/pharo-ctl"), "/usr/bin/pharo-ctl");
+        assert_eq!(
+            quote("ShutdownSequence fork . true"),
+            "\"ShutdownSequence fork . true\""
+        );
+        assert_eq!(quote("50%"), "50%%");
+        assert_eq!(quote("$HOME"), "$$HOME");
+        assert_eq!(quote("say \"hi\"\n"), "\"say \\\"hi\\\"\\n\"");
+        assert_eq!(quote(""), "\"\"");
+    }
+
+    #[test]
+    fn durations_round_trip_and_round_up() {
+        for d in [Duration::from_secs(5), Duration::from_millis(1500)] {
+            assert_eq!(crate::duration::parse(&duration_arg(d)), Ok(d));
+        }
+        assert_eq!(seconds(Duration::from_millis(15_001)), "16s");
+        assert_eq!(seconds(Duration::from_secs(15)), "15s");
+    }
+}
