@@ -6,9 +6,12 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The longest any single pharo-ctl invocation may take in a test before it is killed.
@@ -44,7 +47,10 @@ pub fn free_port() -> u16 {
 pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !condition() {
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -131,7 +137,10 @@ impl Env {
         let inst = self.instance(name);
         self.script(
             name,
-            &format!("ZnReadEvalPrintDelegate startInServerOn: {}.\n", inst.repl_port),
+            &format!(
+                "ZnReadEvalPrintDelegate startInServerOn: {}.\n",
+                inst.repl_port
+            ),
         );
         inst
     }
@@ -145,9 +154,28 @@ impl Env {
         Cmd::new(self.path())
     }
 
+    /// pharo-ctl run by a wrapper (e.g. `unshare --pid --fork`): `WRAPPER... pharo-ctl ARGS`.
+    pub fn cmd_via(&self, wrapper: &[&str]) -> Cmd {
+        let mut cmd = Cmd::new(self.path());
+        let mut command = Command::new(wrapper[0]);
+        command.args(&wrapper[1..]).arg(pharo_ctl());
+        command.current_dir(self.path());
+        for (key, value) in cmd.command.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        cmd.command = command;
+        cmd
+    }
+
     /// Starts an instance in the background and answers its pid (asserting success).
     pub fn start(&self, inst: &Inst) -> i32 {
-        self.cmd().args(["start", "--wait", &inst.name]).run().success();
+        self.cmd()
+            .args(["start", "--wait", &inst.name])
+            .run()
+            .success();
         self.pid_of(&inst.name)
     }
 
@@ -247,10 +275,21 @@ impl Cmd {
         self
     }
 
+    /// Runs pharo-ctl in a process group of its own, as a shell runs a foreground job, so
+    /// that a test can signal the whole group as a terminal's Ctrl-C does.
+    pub fn own_process_group(mut self) -> Cmd {
+        self.command.process_group(0);
+        self
+    }
+
     /// Starts the command in the background; the guard kills it on drop.
     pub fn spawn(mut self) -> Running {
         self.command
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("pharo-ctl runs");
@@ -260,7 +299,10 @@ impl Cmd {
                 let _ = stdin.write_all(&input);
             });
         }
-        Running { child: Some(child) }
+        Running {
+            child: Some(child),
+            stderr_seen: None,
+        }
     }
 
     /// Runs the command to its end (killing it after a minute) and answers what it did.
@@ -269,9 +311,14 @@ impl Cmd {
     }
 }
 
+/// stderr as a reader thread collects it.
+type Watched = (Arc<Mutex<Vec<u8>>>, JoinHandle<()>);
+
 /// A pharo-ctl started in the background; killed on drop if still running.
 pub struct Running {
     child: Option<Child>,
+    /// stderr as read so far, once a test waits for something on it.
+    stderr_seen: Option<Watched>,
 }
 
 impl Running {
@@ -279,21 +326,89 @@ impl Running {
         self.child.as_ref().unwrap().id() as i32
     }
 
+    /// Sends a signal to pharo-ctl.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill only sends a signal, to our own child, not yet reaped.
+        assert_eq!(unsafe { libc::kill(self.pid(), signal) }, 0, "kill failed");
+    }
+
+    /// Sends a signal to pharo-ctl's whole process group (see [`Cmd::own_process_group`]), as
+    /// a terminal's Ctrl-C does.
+    pub fn signal_group(&self, signal: i32) {
+        // SAFETY: killpg only sends a signal, to the group our own child leads.
+        assert_eq!(
+            unsafe { libc::killpg(self.pid(), signal) },
+            0,
+            "killpg failed"
+        );
+    }
+
+    /// What pharo-ctl has written on stderr so far.
+    pub fn stderr_so_far(&mut self) -> String {
+        let seen = self.watch_stderr();
+        String::from_utf8_lossy(&seen.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until pharo-ctl has written `text` on stderr; fails the test after `limit`.
+    #[track_caller]
+    pub fn wait_stderr(&mut self, text: &str, limit: Duration) {
+        let seen = self.watch_stderr();
+        let deadline = Instant::now() + limit;
+        loop {
+            let so_far = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+            if so_far.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {limit:?} waiting for {text:?} on stderr\nstderr: {so_far}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Starts reading stderr as it comes.
+    fn watch_stderr(&mut self) -> Arc<Mutex<Vec<u8>>> {
+        if let Some((seen, _)) = &self.stderr_seen {
+            return Arc::clone(seen);
+        }
+        let mut stderr = self.child.as_mut().unwrap().stderr.take().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        self.stderr_seen = Some((Arc::clone(&seen), reader));
+        seen
+    }
+
     /// Waits for the end (at most a minute) and collects the output.
     pub fn finish(mut self) -> Outcome {
         let mut child = self.child.take().unwrap();
         let mut stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
         let out = std::thread::spawn(move || {
             let mut s = Vec::new();
             let _ = stdout.read_to_end(&mut s);
             s
         });
-        let err = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = stderr.read_to_end(&mut s);
-            s
-        });
+        let err = match (child.stderr.take(), self.stderr_seen.take()) {
+            (Some(mut stderr), _) => std::thread::spawn(move || {
+                let mut s = Vec::new();
+                let _ = stderr.read_to_end(&mut s);
+                s
+            }),
+            (None, Some((seen, reader))) => std::thread::spawn(move || {
+                let _ = reader.join();
+                std::mem::take(&mut *seen.lock().unwrap())
+            }),
+            (None, None) => unreachable!("stderr is read one way or the other"),
+        };
         let started = Instant::now();
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {

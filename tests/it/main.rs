@@ -4,6 +4,8 @@
 mod harness;
 
 mod eval;
-mod lifecycle;
-mod status;
 mod inputs;
+mod lifecycle;
+mod run;
+mod status;
+mod unit;

@@ -1,0 +1,141 @@
+//! `pharo-ctl unit`: the systemd unit for `pharo-ctl run`, checked by `systemd-analyze verify`
+//! where it is installed, and field by field everywhere.
+
+use crate::harness::*;
+
+/// The value of the first `KEY=` line of a unit.
+fn field<'a>(unit: &'a str, key: &str) -> Option<&'a str> {
+    unit.lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// The seconds of a systemd time span written as `Ns`.
+fn seconds(value: &str) -> u64 {
+    value.strip_suffix('s').unwrap().parse().unwrap()
+}
+
+fn current_user() -> String {
+    // SAFETY: geteuid only answers our effective uid.
+    let uid = unsafe { libc::geteuid() };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    passwd
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.get(2) == Some(&uid.to_string().as_str())).then(|| fields[0].to_string())
+        })
+        .unwrap_or_else(|| "root".to_string())
+}
+
+#[test]
+fn the_unit_has_the_fields_a_launcher_service_needs() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--user", "pharo"])
+        .args(["--timeout", "20s", "--kill-after", "10s"])
+        .run();
+    out.success();
+    let unit = &out.stdout;
+    assert_eq!(field(unit, "Type"), Some("notify"));
+    assert_eq!(field(unit, "KillMode"), Some("mixed"));
+    assert_eq!(field(unit, "Restart"), Some("on-failure"));
+    assert_eq!(field(unit, "User"), Some("pharo"));
+    assert_eq!(field(unit, "WantedBy"), Some("multi-user.target"));
+    let dir = env.path().canonicalize().unwrap();
+    assert_eq!(
+        field(unit, "WorkingDirectory").map(std::path::PathBuf::from),
+        Some(dir.clone())
+    );
+    // systemd's SIGKILL must not pre-empt the escalation: above --timeout + --kill-after.
+    assert!(
+        seconds(field(unit, "TimeoutStopSec").unwrap()) > 30,
+        "{unit}"
+    );
+    assert!(
+        seconds(field(unit, "TimeoutStartSec").unwrap()) > 60,
+        "{unit}"
+    );
+
+    let exec: Vec<&str> = field(unit, "ExecStart").unwrap().split(' ').collect();
+    let exe = std::path::Path::new(exec[0]);
+    assert!(exe.is_absolute() && exe.is_file(), "{unit}");
+    assert_eq!(
+        exe.canonicalize().unwrap(),
+        pharo_ctl().canonicalize().unwrap()
+    );
+    let words = exec.join(" ");
+    for expected in [
+        format!("--dir {}", dir.display()),
+        format!("--vm {}", double().display()),
+        "--timeout 20s --kill-after 10s run zinc --start-timeout 60s".to_string(),
+    ] {
+        assert!(
+            words.contains(&expected),
+            "ExecStart lacks {expected:?}: {words}"
+        );
+    }
+}
+
+#[test]
+fn the_unit_passes_systemd_analyze_verify() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--user", &current_user()])
+        .args([
+            "--shutdown",
+            "ShutdownSequence value. 'at 100%' crTrace. true",
+        ])
+        .run();
+    out.success();
+    // The ExecStart line, run as systemd would split it, is what `run` accepts.
+    assert!(
+        out.stdout
+            .contains("--shutdown \"ShutdownSequence value. 'at 100%%' crTrace. true\"")
+    );
+    let unit = env.file("pharo-zinc.service");
+    std::fs::write(&unit, &out.stdout).unwrap();
+    let verify = match std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit)
+        .output()
+    {
+        Ok(verify) => verify,
+        Err(e) => {
+            eprintln!(
+                "skipped systemd-analyze verify (not installed: {e}); the fields are checked by the_unit_has_the_fields_a_launcher_service_needs"
+            );
+            return;
+        }
+    };
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(
+        verify.status.success(),
+        "systemd-analyze verify failed:\n{report}\n{}",
+        out.stdout
+    );
+    // verify exits 0 even when it ignores a line it cannot parse: any word about our unit
+    // is a finding.
+    assert!(
+        !report.contains("pharo-zinc.service"),
+        "systemd-analyze verify has findings:\n{report}\n{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_unit_refuses_an_instance_that_cannot_run() {
+    let env = Env::new();
+    env.cmd()
+        .args(["unit", "--image", "nothing.image"])
+        .run()
+        .code(6)
+        .stderr_has("no image at");
+}
