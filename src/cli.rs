@@ -96,12 +96,13 @@ pub enum Command {
     },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
-        after_help = "Examples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc"
+        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1, SIGUSR2 and SIGQUIT are forwarded to the VM.\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal).\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
     )]
     Run {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
-        /// How long to wait for the REPL before READY=1 fails the service (Type=notify).
+        /// How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no
+        /// answer in time stops the VM and fails the service.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
         start_timeout: Duration,
     },
