@@ -343,6 +343,13 @@ impl Running {
         );
     }
 
+    /// Closes the read end of pharo-ctl's stderr: its writes fail from now on (EPIPE).
+    pub fn close_stderr(&mut self) {
+        drop(self.child.as_mut().unwrap().stderr.take());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        self.stderr_seen = Some((seen, std::thread::spawn(|| {})));
+    }
+
     /// What pharo-ctl has written on stderr so far.
     pub fn stderr_so_far(&mut self) -> String {
         let seen = self.watch_stderr();

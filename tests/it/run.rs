@@ -54,6 +54,26 @@ fn sigterm_stops_cooperatively_and_exits_0() {
 }
 
 #[test]
+fn a_stderr_nobody_reads_does_not_stop_the_launcher_from_stopping_the_vm() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    // As when the terminal is closed or the journal restarted: every step line fails.
+    let mut running = env.cmd().args(["run", "zinc"]).spawn();
+    running.close_stderr();
+    wait_until("the VM's REPL", LIMIT, || {
+        env.exists("zinc.pid") && listening(inst.repl_port)
+    });
+    let vm = env.pid_of("zinc");
+    running.signal(libc::SIGHUP);
+    running
+        .finish()
+        .success()
+        .stdout_has("Completed ShutdownSequence successfully");
+    assert!(!alive(vm));
+    assert!(!env.exists("zinc.pid"));
+}
+
+#[test]
 fn sigint_stops_cooperatively_and_exits_0() {
     let env = Env::new();
     let inst = env.instance("zinc");
