@@ -401,3 +401,67 @@ fn the_legacy_argument_order_works() {
             .contains("Completed ShutdownSequence")
     );
 }
+
+#[test]
+fn a_connection_dropped_by_a_quit_expression_counts_as_accepted() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let pid = env.start(&inst);
+    env.cmd()
+        .args([
+            "stop",
+            "-v",
+            "--shutdown",
+            "Smalltalk snapshot: false andQuit: true",
+            "--timeout",
+            "60s",
+            "zinc",
+        ])
+        .run()
+        .success()
+        .stderr_has("closed the connection without answering")
+        .stderr_has("zinc stopped cooperatively");
+    assert!(!alive(pid));
+}
+
+#[test]
+fn a_repl_that_never_answers_gets_the_grace_then_sigterm() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.cmd()
+        .env("PHARO_DOUBLE_HANG", "1")
+        .args(["start", "zinc"])
+        .run()
+        .success();
+    let pid = env.pid_of(&inst.name);
+    wait_until("the REPL to listen", LIMIT, || listening(inst.repl_port));
+    let out = env.cmd().args(["stop", "--timeout", "500ms", "zinc"]).run();
+    out.success()
+        .stderr_has("still running after the 0.50s grace period")
+        .stderr_has("zinc terminated by SIGTERM");
+    assert!(out.elapsed >= Duration::from_millis(500));
+    assert!(!alive(pid));
+}
+
+#[test]
+fn a_slow_repl_is_waited_for() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.cmd()
+        .env("PHARO_DOUBLE_SLOW_MS", "300")
+        .args(["start", "--wait", "zinc"])
+        .run()
+        .success();
+    let pid = env.pid_of(&inst.name);
+    env.cmd()
+        .args(["eval", "6 * 7"])
+        .run()
+        .success()
+        .stdout_is("42\n");
+    env.cmd()
+        .args(["stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has("stopped cooperatively");
+    assert!(!alive(pid));
+}
