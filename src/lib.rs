@@ -4,10 +4,13 @@
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the stop sequence ([`stopper`]) and starting a VM ([`starter`]).
+//! ([`repl`]), the stop sequence ([`stopper`]) and starting a VM ([`starter`]); the generated
+//! documentation has its own: the completion scripts ([`completion`]) and the man pages
+//! ([`manual`]).
 
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod context;
 pub mod duration;
 pub mod error;
@@ -15,6 +18,7 @@ pub mod exit_code;
 pub mod finder;
 pub mod handle;
 pub mod instance;
+pub mod manual;
 pub mod output;
 pub mod pidfile;
 pub mod process;

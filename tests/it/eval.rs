@@ -55,7 +55,12 @@ fn an_unreachable_repl_exits_7() {
     let env = Env::new();
     let port = free_port();
     env.cmd()
-        .args(["eval", "--repl", &format!("http://127.0.0.1:{port}/repl"), "3 + 4"])
+        .args([
+            "eval",
+            "--repl",
+            &format!("http://127.0.0.1:{port}/repl"),
+            "3 + 4",
+        ])
         .run()
         .code(7)
         .stderr_has("cannot reach the REPL");
@@ -101,9 +106,11 @@ fn a_request_timeout_is_reported_as_such() {
         .args(["start", "zinc"])
         .run()
         .success();
-    wait_until("the REPL to listen", std::time::Duration::from_secs(10), || {
-        listening(inst.repl_port)
-    });
+    wait_until(
+        "the REPL to listen",
+        std::time::Duration::from_secs(10),
+        || listening(inst.repl_port),
+    );
     env.cmd()
         .args(["eval", "--timeout", "300ms", "3 + 4"])
         .run()

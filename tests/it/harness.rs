@@ -44,7 +44,10 @@ pub fn free_port() -> u16 {
 pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !condition() {
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -131,7 +134,10 @@ impl Env {
         let inst = self.instance(name);
         self.script(
             name,
-            &format!("ZnReadEvalPrintDelegate startInServerOn: {}.\n", inst.repl_port),
+            &format!(
+                "ZnReadEvalPrintDelegate startInServerOn: {}.\n",
+                inst.repl_port
+            ),
         );
         inst
     }
@@ -147,7 +153,10 @@ impl Env {
 
     /// Starts an instance in the background and answers its pid (asserting success).
     pub fn start(&self, inst: &Inst) -> i32 {
-        self.cmd().args(["start", "--wait", &inst.name]).run().success();
+        self.cmd()
+            .args(["start", "--wait", &inst.name])
+            .run()
+            .success();
         self.pid_of(&inst.name)
     }
 
@@ -250,7 +259,11 @@ impl Cmd {
     /// Starts the command in the background; the guard kills it on drop.
     pub fn spawn(mut self) -> Running {
         self.command
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("pharo-ctl runs");

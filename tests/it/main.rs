@@ -4,6 +4,6 @@
 mod harness;
 
 mod eval;
+mod inputs;
 mod lifecycle;
 mod status;
-mod inputs;
