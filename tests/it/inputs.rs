@@ -1,1 +1,139 @@
-//! Tests of inputs.
+//! Bad input: a clear one-line error, the documented exit code, and nothing left behind.
+
+use crate::harness::*;
+use std::os::unix::fs::PermissionsExt;
+
+/// One line on stderr, starting with `error:`.
+#[track_caller]
+fn one_error_line(out: &Outcome) {
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", out.stderr);
+}
+
+#[test]
+fn a_missing_image_exits_6_and_leaves_nothing() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env.cmd().args(["start", "other"]).run();
+    out.code(6).stderr_has("no image at");
+    one_error_line(&out);
+    assert!(!env.exists("other.pid"));
+    assert!(!env.exists("other.log"));
+    assert!(env.vms().is_empty());
+}
+
+#[test]
+fn a_missing_script_exits_6() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["start", "--script", "nope.st", "zinc"])
+        .run();
+    out.code(6).stderr_has("no startup script");
+    one_error_line(&out);
+    assert!(!env.exists("zinc.pid"));
+}
+
+#[test]
+fn a_missing_or_unusable_vm_exits_5() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["start", "--vm", "/nonexistent/pharo", "zinc"])
+        .run();
+    out.code(5).stderr_has("not an executable file");
+    one_error_line(&out);
+    std::fs::write(env.file("pharo"), "not a program").unwrap();
+    std::fs::set_permissions(env.file("pharo"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    env.cmd()
+        .env_remove("PHARO_VM")
+        .env("PATH", "/nonexistent")
+        .args(["start", "zinc"])
+        .run()
+        .code(5)
+        .stderr_has("no Pharo VM");
+    assert!(!env.exists("zinc.pid"));
+    assert!(env.vms().is_empty());
+}
+
+#[test]
+fn several_images_and_no_name_lists_the_candidates() {
+    let env = Env::new();
+    env.instance("zinc");
+    env.instance("seaside");
+    let out = env.cmd().args(["status"]).run();
+    out.code(2).stderr_has("seaside, zinc");
+    one_error_line(&out);
+}
+
+#[test]
+fn no_image_at_all_exits_6() {
+    let env = Env::new();
+    let out = env.cmd().args(["stop"]).run();
+    out.code(6).stderr_has("no *.image in");
+    one_error_line(&out);
+}
+
+#[test]
+fn a_bad_duration_is_a_usage_error() {
+    let env = Env::new();
+    env.instance("zinc");
+    env.cmd()
+        .args(["stop", "--timeout", "soon", "zinc"])
+        .run()
+        .code(2)
+        .stderr_has("not a duration");
+}
+
+#[test]
+fn an_unknown_command_is_a_usage_error() {
+    let env = Env::new();
+    env.cmd().args(["frobnicate"]).run().code(2);
+}
+
+#[test]
+fn a_name_with_a_directory_is_refused() {
+    let env = Env::new();
+    let out = env.cmd().args(["stop", "../zinc"]).run();
+    out.code(2).stderr_has("-C DIR");
+    one_error_line(&out);
+}
+
+#[test]
+fn a_world_writable_pid_file_is_not_trusted() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let pid = env.start(&inst);
+    std::fs::set_permissions(env.file("zinc.pid"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = env.cmd().args(["stop", "zinc"]).run();
+    out.code(4).stderr_has("world-writable");
+    one_error_line(&out);
+    assert!(alive(pid));
+    env.cmd().args(["status", "zinc"]).run().code(4);
+}
+
+#[test]
+fn a_remote_repl_is_refused_before_anything_is_signalled() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let pid = env.start(&inst);
+    let out = env
+        .cmd()
+        .args(["stop", "--repl", "http://192.0.2.7:42033/repl", "zinc"])
+        .run();
+    out.code(2).stderr_has("not loopback");
+    one_error_line(&out);
+    assert!(alive(pid));
+    assert!(env.exists("zinc.pid"));
+}
+
+#[test]
+fn a_missing_directory_exits_6() {
+    let env = Env::new();
+    let out = env.cmd().args(["-C", "nowhere", "status", "zinc"]).run();
+    out.code(6).stderr_has("not a directory");
+    one_error_line(&out);
+}

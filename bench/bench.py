@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""pharo-ctl's benchmark: each figure beside a reference measured in the same run.
+
+1. stop: the wall time of `pharo-ctl stop` against the image's own shutdown time (the
+   shutdown request and the exit, timed here with a pidfd), and the overhead between them
+   less pharo-ctl's fixed start-up cost (the wall time of `pharo-ctl pid`).
+2. eval: `pharo-ctl eval '3 + 4'` against curl doing the same POST.
+3. status: `pharo-ctl status` wall time, and the process-table scan (`pharo-ctl pid` without a
+   pid file) among several thousand processes against `pgrep -f`.
+
+It builds nothing: it runs target/release/pharo-ctl and target/release/examples/pharo-vm-double
+(`cargo build --release --bins --examples`). Everything runs on loopback in a temporary
+directory, and every process it starts is killed before it ends.
+"""
+
+import argparse
+import os
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def median_ms(samples):
+    return statistics.median(samples) * 1000
+
+
+def timed(argv, **kw):
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    return time.perf_counter() - start
+
+
+class Bench:
+    def __init__(self, args):
+        self.ctl = os.path.abspath(args.pharo_ctl)
+        self.double = os.path.abspath(args.double)
+        self.dir = tempfile.mkdtemp(prefix="pharo-ctl-bench.")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PHARO")}
+        self.env.update(PHARO_VM=self.double, NO_COLOR="1", PHARO_CTL_DIR=self.dir)
+        self.children = []
+
+    def close(self):
+        for p in self.children:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        subprocess.run([self.ctl, "stop", "-q", "--timeout", "1s", "--kill-after", "1s", "zinc"],
+                       env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def instance(self):
+        self.port = free_port()
+        with open(os.path.join(self.dir, "zinc.image"), "w") as f:
+            f.write("image")
+        with open(os.path.join(self.dir, "zinc.st"), "w") as f:
+            f.write(f"ZnReadEvalPrintDelegate startInServerOn: {self.port}.\n"
+                    "Smalltalk at: #ShutdownSequence put: [ Smalltalk snapshot: false andQuit: true ].\n")
+        self.url = f"http://127.0.0.1:{self.port}/repl"
+
+    def ctl_run(self, *args):
+        subprocess.run([self.ctl, *args], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self):
+        self.ctl_run("start", "--wait", "-q", "zinc")
+        with open(os.path.join(self.dir, "zinc.pid")) as f:
+            return int(f.read())
+
+    def post(self, body):
+        """One POST /repl on a raw socket; answers when the answer or the close arrives."""
+        data = body.encode()
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            s.sendall(b"POST /repl HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain;charset=utf-8\r\n"
+                      b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(data), data))
+            while s.recv(65536):
+                pass
+
+    def stop_figures(self, rounds):
+        own, stops, fixed = [], [], []
+        for _ in range(rounds):
+            # Reference: the image's own shutdown, timed from the request to the exit, which a
+            # pidfd tells the moment it happens.
+            pid = self.start()
+            fd = os.pidfd_open(pid)
+            t0 = time.perf_counter()
+            self.post("ShutdownSequence fork . true")
+            select.select([fd], [], [], 30)
+            own.append(time.perf_counter() - t0)
+            os.close(fd)
+            os.unlink(os.path.join(self.dir, "zinc.pid"))
+            # pharo-ctl's fixed cost: start-up and finding the process.
+            self.start()
+            fixed.append(timed([self.ctl, "pid", "zinc"], env=self.env))
+            stops.append(timed([self.ctl, "stop", "zinc"], env=self.env))
+        o, s, f = median_ms(own), median_ms(stops), median_ms(fixed)
+        return [
+            ("image's own shutdown (request to exit)", o, "reference"),
+            ("pharo-ctl pid (start-up and finding)", f, f"{f / o:.2f}x"),
+            ("pharo-ctl stop (wall)", s, f"{s / o:.2f}x"),
+            ("stop overhead: stop - own - pid", s - o - f, "goal < 2 ms"),
+        ]
+
+    def eval_figures(self, rounds):
+        self.start()
+        curl = [timed(["curl", "-s", "-X", "POST", "-H", "Content-Type: text/plain;charset=utf-8",
+                       "--data-binary", "3 + 4", self.url]) for _ in range(rounds)]
+        ctl = [timed([self.ctl, "eval", "3 + 4"], env=self.env) for _ in range(rounds)]
+        status = [timed([self.ctl, "status", "zinc"], env=self.env) for _ in range(rounds)]
+        c, e, st = median_ms(curl), median_ms(ctl), median_ms(status)
+        return [
+            ("curl POST '3 + 4'", c, "reference"),
+            ("pharo-ctl eval '3 + 4'", e, f"{e / c:.2f}x"),
+            ("pharo-ctl status (incl. REPL probe)", st, f"{st / c:.2f}x"),
+        ]
+
+    def scan_figures(self, rounds, crowd):
+        # Several thousand unrelated processes, then a scan without a pid file.
+        sleepers = []
+        try:
+            for _ in range(crowd):
+                sleepers.append(subprocess.Popen(["sleep", "600"], stdin=subprocess.DEVNULL))
+            os.unlink(os.path.join(self.dir, "zinc.pid"))
+            image = os.path.join(self.dir, "zinc.image")
+            pgrep = [timed(["pgrep", "-f", image]) for _ in range(rounds)]
+            scan = [timed([self.ctl, "pid", "zinc"], env=self.env) for _ in range(rounds)]
+        finally:
+            for p in sleepers:
+                p.kill()
+            for p in sleepers:
+                p.wait()
+        g, s = median_ms(pgrep), median_ms(scan)
+        return [
+            (f"pgrep -f IMAGE ({crowd} extra processes)", g, "reference"),
+            ("pharo-ctl pid, scanning (no pid file)", s, f"{s / g:.2f}x"),
+        ]
+
+
+def table(title, rows):
+    print(f"\n{title}")
+    width = max(len(r[0]) for r in rows)
+    for name, ms, note in rows:
+        print(f"  {name:<{width}}  {ms:8.2f} ms  {note}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pharo-ctl", default=os.path.join(ROOT, "target/release/pharo-ctl"))
+    parser.add_argument("--double", default=os.path.join(ROOT, "target/release/examples/pharo-vm-double"))
+    parser.add_argument("--rounds", type=int, default=30, help="samples per figure (median)")
+    parser.add_argument("--crowd", type=int, default=3000, help="extra processes for the scan")
+    parser.add_argument("--quick", action="store_true", help="few rounds, small crowd (CI)")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.crowd = 3, 200
+    for path in (args.pharo_ctl, args.double):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"bench: {path} is missing: run `cargo build --release --bins --examples`")
+    bench = Bench(args)
+    try:
+        bench.instance()
+        print(f"pharo-ctl benchmark: medians of {args.rounds} rounds, {os.cpu_count()} CPUs")
+        table("1. stop", bench.stop_figures(args.rounds))
+        table("2. eval and status", bench.eval_figures(args.rounds))
+        table("3. scan", bench.scan_figures(args.rounds, args.crowd))
+    finally:
+        bench.close()
+
+
+if __name__ == "__main__":
+    main()

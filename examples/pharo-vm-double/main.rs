@@ -1,0 +1,589 @@
+//! `pharo-vm-double`: a stand-in for the Pharo VM, used by pharo-ctl's integration tests and by
+//! its demo on machines without Pharo.
+//!
+//! It is invoked exactly like the VM, `pharo-vm-double [VM-OPTIONS...] IMAGE.image [SCRIPT.st]
+//! [ARGS...]`, and scans the startup script for what a Zinc server script does:
+//! `ZnReadEvalPrintDelegate startInServerOn: N` starts the REPL web service on 127.0.0.1:N
+//! (served faithfully to Zinc, with a small Smalltalk evaluator behind `POST /repl`),
+//! `ZnServer startDefaultOn: N` starts an application server answering `Hello from Pharo`, and
+//! `Smalltalk at: #ShutdownSequence put: [` defines the cooperative shutdown sequence.
+//!
+//! Once serving it prints `pharo-vm-double: image IMAGE, REPL on 127.0.0.1:PORT` (or `, no
+//! REPL`); a missing image or an unreadable script is an error (exit 1).
+//!
+//! Environment switches make it misbehave the way real images do (all read at start):
+//! `PHARO_DOUBLE_IGNORE_SHUTDOWN`, `PHARO_DOUBLE_IGNORE_SIGTERM`, `PHARO_DOUBLE_HANG` (=1),
+//! `PHARO_DOUBLE_SLOW_MS`, `PHARO_DOUBLE_START_DELAY_MS`, `PHARO_DOUBLE_DIE_ON_START` (exit code)
+//! with `PHARO_DOUBLE_DIE_DELAY_MS`, `PHARO_DOUBLE_EXIT_AFTER_MS` with `PHARO_DOUBLE_EXIT_CODE`,
+//! `PHARO_DOUBLE_ORPHAN_MS` (leave an orphaned grandchild behind), and `PHARO_DOUBLE_EVENTS`
+//! (a file that receives every line the double prints, Transcript output aside, plus one line
+//! per REPL request, `POST /repl <first line of body>` or `GET /repl`, and `exit <code>` when it
+//! quits by itself, so that a test can wait on it). SIGUSR1 and SIGUSR2 print a line, as the VM's
+//! stack dump does.
+
+mod bignum;
+mod eval;
+mod http;
+mod png;
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::env;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::path::{Path, PathBuf};
+use std::process;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use nix::sys::signal::{self, SigHandler, SigSet, Signal};
+
+use crate::eval::Outcome;
+use crate::http::{Ended, Reply, Request, Response};
+
+const TEXT_PLAIN: &str = "text/plain;charset=utf-8";
+
+// ---------------------------------------------------------------------------------------------
+// Configuration: environment switches and the startup script
+// ---------------------------------------------------------------------------------------------
+
+/// The misbehaviour switches, read from the environment at start.
+struct Switches {
+    ignore_shutdown: bool,
+    ignore_sigterm: bool,
+    hang: bool,
+    slow: Option<Duration>,
+    start_delay: Option<Duration>,
+    die_on_start: Option<i32>,
+    die_delay: Duration,
+    exit_after: Option<Duration>,
+    exit_code: i32,
+    orphan: Option<Duration>,
+    events: Option<PathBuf>,
+}
+
+impl Switches {
+    fn from_env() -> Self {
+        let flag = |name| env::var(name).is_ok_and(|value| !value.is_empty() && value != "0");
+        let millis = |name| number(name).map(Duration::from_millis);
+        Switches {
+            ignore_shutdown: flag("PHARO_DOUBLE_IGNORE_SHUTDOWN"),
+            ignore_sigterm: flag("PHARO_DOUBLE_IGNORE_SIGTERM"),
+            hang: flag("PHARO_DOUBLE_HANG"),
+            slow: millis("PHARO_DOUBLE_SLOW_MS"),
+            start_delay: millis("PHARO_DOUBLE_START_DELAY_MS"),
+            die_on_start: number("PHARO_DOUBLE_DIE_ON_START"),
+            die_delay: millis("PHARO_DOUBLE_DIE_DELAY_MS").unwrap_or_default(),
+            exit_after: millis("PHARO_DOUBLE_EXIT_AFTER_MS"),
+            exit_code: number("PHARO_DOUBLE_EXIT_CODE").unwrap_or(0),
+            orphan: millis("PHARO_DOUBLE_ORPHAN_MS"),
+            events: env::var_os("PHARO_DOUBLE_EVENTS")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+}
+
+fn number<T: FromStr>(name: &str) -> Option<T> {
+    env::var(name).ok()?.trim().parse().ok()
+}
+
+/// What the startup script sets up.
+#[derive(Default)]
+struct Script {
+    repl_port: Option<u16>,
+    app_port: Option<u16>,
+    defines_shutdown: bool,
+}
+
+impl Script {
+    fn scan(source: &str) -> Self {
+        let code = normalized(source);
+        Script {
+            repl_port: port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:"),
+            app_port: port_after(&code, "ZnServer startDefaultOn:")
+                .or_else(|| port_after(&code, "ZnServer defaultOn:")),
+            defines_shutdown: code.contains("Smalltalk at: #ShutdownSequence put:"),
+        }
+    }
+}
+
+/// The script's code without comments, each run of whitespace made a single space.
+fn normalized(source: &str) -> String {
+    let mut code = String::with_capacity(source.len());
+    let (mut in_string, mut in_comment) = (false, false);
+    for c in source.chars() {
+        if in_comment {
+            in_comment = c != '"';
+            continue;
+        }
+        in_comment = c == '"' && !in_string;
+        in_string ^= c == '\'';
+        if c.is_whitespace() || in_comment {
+            if !code.ends_with(' ') {
+                code.push(' ');
+            }
+        } else {
+            code.push(c);
+        }
+    }
+    code
+}
+
+fn port_after(code: &str, pattern: &str) -> Option<u16> {
+    let rest = code[code.find(pattern)? + pattern.len()..].trim_start();
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output: stdout (flushed per line) and the optional events file
+// ---------------------------------------------------------------------------------------------
+
+static EVENTS: OnceLock<Mutex<File>> = OnceLock::new();
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn print_flushed(text: &str) {
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Prints a line on stdout and records it as an event.
+fn say(line: &str) {
+    print_flushed(&format!("{line}\n"));
+    event(line);
+}
+
+/// Appends a line to the events file, if there is one.
+fn event(line: &str) {
+    if let Some(file) = EVENTS.get() {
+        let mut file = lock(file);
+        let _ = file.write_all(format!("{line}\n").as_bytes());
+        let _ = file.flush();
+    }
+}
+
+fn quit(code: i32) -> ! {
+    event(&format!("exit {code}"));
+    process::exit(code)
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("pharo-vm-double: {message}");
+    process::exit(1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The image: REPL requests and ShutdownSequence
+// ---------------------------------------------------------------------------------------------
+
+/// The running image: what the script set up, and the switches it runs with.
+struct Vm {
+    switches: Switches,
+    script: Script,
+    repl_port: u16,
+    app: Option<Arc<AppServer>>,
+    shutdown_started: AtomicBool,
+}
+
+impl Vm {
+    /// Zinc's ZnReadEvalPrintDelegate, plus the misbehaviours asked for.
+    fn repl_reply(&self, request: &Request) -> Reply {
+        event(&describe(request));
+        if self.switches.hang {
+            return Reply::Silence;
+        }
+        if let Some(delay) = self.switches.slow {
+            thread::sleep(delay);
+        }
+        let textual = is_textual(request.header("content-type"));
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/repl") => Reply::Send(Response::ok(TEXT_PLAIN, help_text(self.repl_port))),
+            ("GET", "/display") => Reply::Send(Response::ok("image/png", png::world_png(64, 48))),
+            ("POST", "/repl") if textual && !request.body.is_empty() => self.evaluate(request),
+            _ => Reply::Send(Response::not_found(&request.path)),
+        }
+    }
+
+    /// `POST /repl`. A forked ShutdownSequence starts only once the answer has been sent, as
+    /// in Pharo, where the forked process waits for the REPL's process to yield.
+    fn evaluate(&self, request: &Request) -> Reply {
+        let evaluation = Evaluation {
+            vm: self,
+            forked: Cell::new(false),
+        };
+        let source = String::from_utf8_lossy(&request.body);
+        match eval::evaluate(&source, &evaluation) {
+            Outcome::Quit => Reply::Quit,
+            Outcome::Answer(text) if evaluation.forked.get() => {
+                let app = self.app.clone();
+                let shutdown = move || {
+                    shutdown_sequence(app.as_deref());
+                    quit(0)
+                };
+                let fork = Box::new(move || drop(thread::spawn(shutdown)));
+                Reply::SendThen(Response::ok(TEXT_PLAIN, text), fork)
+            }
+            Outcome::Answer(text) => Reply::Send(Response::ok(TEXT_PLAIN, text)),
+        }
+    }
+}
+
+/// The image as one evaluation sees it.
+struct Evaluation<'a> {
+    vm: &'a Vm,
+    /// Whether the expression forked ShutdownSequence.
+    forked: Cell<bool>,
+}
+
+impl eval::Image for Evaluation<'_> {
+    fn has_shutdown_sequence(&self) -> bool {
+        self.vm.script.defines_shutdown
+    }
+
+    fn run_shutdown_sequence(&self, fork: bool) -> bool {
+        if self.vm.switches.ignore_shutdown {
+            say("ShutdownSequence ignored");
+            return false;
+        }
+        if self.vm.shutdown_started.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        if fork {
+            self.forked.set(true);
+            return false;
+        }
+        shutdown_sequence(self.vm.app.as_deref());
+        true
+    }
+
+    fn transcript(&self, text: &str) {
+        print_flushed(text);
+    }
+}
+
+/// The seed script's ShutdownSequence, up to (not including) its final quit.
+fn shutdown_sequence(app: Option<&AppServer>) {
+    say("Starting ShutdownSequence...");
+    if let Some(app) = app {
+        app.stop();
+        if app.has_open_connections() {
+            thread::sleep(Duration::from_secs(3));
+        }
+        app.close_connections();
+    }
+    say("Completed ShutdownSequence successfully");
+}
+
+fn help_text(port: u16) -> String {
+    format!(
+        "# Pharo Smalltalk REPL. POST expressions to evaluate\n# Here is one way (with curl)\n\
+         # curl -X POST -H'Content-Type:text/plain' --data-binary '42 factorial' http://localhost:{port}/repl\n"
+    )
+}
+
+/// Zinc accepts only textual entities: `text/*`, or a subtype naming a textual format.
+fn is_textual(content_type: Option<&str>) -> bool {
+    const TEXTUAL: &str = "javascript json ston html xml sgml yaml csv";
+    let mime = content_type
+        .and_then(|value| value.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime.split_once('/').is_some_and(|(main, sub)| {
+        main == "text" || TEXTUAL.split_whitespace().any(|t| sub.contains(t))
+    })
+}
+
+/// The event line for a request: `POST /repl <first line of body>`, or method and path.
+fn describe(request: &Request) -> String {
+    let body = String::from_utf8_lossy(&request.body);
+    let first_line = body.lines().next().filter(|_| request.method == "POST");
+    let line = format!(
+        "{} {} {}",
+        request.method,
+        request.path,
+        first_line.unwrap_or("")
+    );
+    line.trim_end().to_string()
+}
+
+fn serve_repl(vm: Arc<Vm>, listener: TcpListener) -> ! {
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let vm = Arc::clone(&vm);
+                thread::spawn(move || {
+                    if http::serve(stream, |request| vm.repl_reply(request)) == Ended::Quit {
+                        quit(0);
+                    }
+                });
+            }
+            Err(_) => thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The application server: `ZnServer default`
+// ---------------------------------------------------------------------------------------------
+
+struct AppServer {
+    listener: TcpListener,
+    stopped: AtomicBool,
+    connections: Mutex<HashMap<u64, TcpStream>>,
+    next_id: AtomicU64,
+}
+
+impl AppServer {
+    fn start(port: u16) -> io::Result<Arc<Self>> {
+        let server = Arc::new(AppServer {
+            listener: TcpListener::bind((Ipv4Addr::LOCALHOST, port))?,
+            stopped: AtomicBool::new(false),
+            connections: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+        });
+        let acceptor = Arc::clone(&server);
+        thread::spawn(move || acceptor.accept_loop());
+        Ok(server)
+    }
+
+    fn accept_loop(self: Arc<Self>) {
+        while !self.stopped.load(Ordering::SeqCst) {
+            let Ok((stream, _)) = self.listener.accept() else {
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+            if let Ok(clone) = stream.try_clone() {
+                lock(&self.connections).insert(id, clone);
+            }
+            let server = Arc::clone(&self);
+            thread::spawn(move || {
+                http::serve(stream, |request| match request.method.as_str() {
+                    "GET" => Reply::Send(Response::ok(TEXT_PLAIN, "Hello from Pharo\n")),
+                    _ => Reply::Send(Response::not_found(&request.path)),
+                });
+                lock(&server.connections).remove(&id);
+            });
+        }
+    }
+
+    /// `stopServer`: stop accepting. Shutting the listening socket down refuses new connections
+    /// and wakes the blocked accept.
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _ =
+            nix::sys::socket::shutdown(self.listener.as_raw_fd(), nix::sys::socket::Shutdown::Both);
+    }
+
+    fn has_open_connections(&self) -> bool {
+        !lock(&self.connections).is_empty()
+    }
+
+    fn close_connections(&self) {
+        for (_, stream) in lock(&self.connections).drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process-level behaviour: signals and the orphan
+// ---------------------------------------------------------------------------------------------
+
+/// Gives SIGTERM and SIGINT their default action (or ignores them), and blocks SIGUSR1 and
+/// SIGUSR2 in the calling thread. Call it before spawning any thread, so that every thread
+/// inherits the mask and the signals wait for the reporter thread. Answers the blocked set.
+fn setup_signals(ignore_termination: bool) -> nix::Result<SigSet> {
+    let handler = if ignore_termination {
+        SigHandler::SigIgn
+    } else {
+        SigHandler::SigDfl
+    };
+    let mut termination = SigSet::empty();
+    for sig in [Signal::SIGTERM, Signal::SIGINT] {
+        // SAFETY: SIG_IGN and SIG_DFL run no code in signal context, so no handler can break
+        // async-signal-safety, and no other thread exists yet to race with.
+        unsafe { signal::signal(sig, handler) }?;
+        termination.add(sig);
+    }
+    termination.thread_unblock()?;
+    let mut reported = SigSet::empty();
+    reported.add(Signal::SIGUSR1);
+    reported.add(Signal::SIGUSR2);
+    reported.thread_block()?;
+    Ok(reported)
+}
+
+/// Prints a line for each SIGUSR1/SIGUSR2, as the VM prints its process stacks.
+fn report_signals(signals: SigSet) {
+    thread::spawn(move || {
+        loop {
+            if let Ok(sig) = signals.wait() {
+                say(&format!(
+                    "pharo-vm-double: {} received, printing process stacks",
+                    sig.as_str()
+                ));
+            }
+        }
+    });
+}
+
+/// Leaves an orphan behind: a child forks a grandchild and exits at once, so the grandchild
+/// (which sleeps for `lifetime`, then exits) is re-parented to the nearest subreaper or PID 1.
+/// Must run before any thread is spawned. Answers the grandchild's pid.
+fn make_orphan(lifetime: Duration) -> io::Result<i32> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe() to fill.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the process is still single-threaded, so the child starts in a consistent state;
+    // it only makes async-signal-safe calls and never returns.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => orphan_parent(fds, lifetime),
+        child => {
+            // SAFETY: fds[1] is our open write end, closed exactly once; fds[0] is an open read
+            // end that nothing else owns, so the File may take it over.
+            let mut reader = unsafe {
+                libc::close(fds[1]);
+                File::from_raw_fd(fds[0])
+            };
+            let mut pid = [0; 4];
+            let read = reader.read_exact(&mut pid);
+            let mut status = 0;
+            // SAFETY: `child` is our child's pid and `status` a valid place for its status.
+            unsafe { libc::waitpid(child, &mut status, 0) };
+            read?;
+            match i32::from_ne_bytes(pid) {
+                pid if pid > 0 => Ok(pid),
+                _ => Err(io::Error::other("fork of the grandchild failed")),
+            }
+        }
+    }
+}
+
+/// The forked child: forks the grandchild, sends its pid through the pipe and exits.
+fn orphan_parent(fds: [libc::c_int; 2], lifetime: Duration) -> ! {
+    // SAFETY: we are the single-threaded child of fork(); fork, open, dup2, close, write,
+    // nanosleep and _exit are async-signal-safe, and the pointers passed are valid.
+    unsafe {
+        let grandchild = libc::fork();
+        if grandchild == 0 {
+            // Let go of the caller's pipes (stdout may be a test's capture pipe).
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+            libc::close(null);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+            let mut remaining = libc::timespec {
+                tv_sec: lifetime.as_secs() as libc::time_t,
+                tv_nsec: libc::c_long::from(lifetime.subsec_nanos() as i32),
+            };
+            let mut rest = remaining;
+            while libc::nanosleep(&remaining, &mut rest) == -1 {
+                remaining = rest;
+            }
+            libc::_exit(0);
+        }
+        let pid = grandchild.to_ne_bytes();
+        libc::write(fds[1], pid.as_ptr().cast(), pid.len());
+        libc::_exit(0)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+// ---------------------------------------------------------------------------------------------
+
+fn main() {
+    let switches = Switches::from_env();
+    let args: Vec<String> = env::args().skip(1).collect();
+    let mut positional = args.iter().skip_while(|arg| arg.starts_with('-'));
+    let (image, script_path) = (positional.next(), positional.next());
+    let Some(image) = image.filter(|image| Path::new(image).is_file()) else {
+        fail(&format!(
+            "cannot open image {}",
+            image.map_or("(none given)", String::as_str)
+        ));
+    };
+    let script = match script_path {
+        Some(path) => match fs::read(path) {
+            Ok(source) => Script::scan(&String::from_utf8_lossy(&source)),
+            Err(error) => fail(&format!("cannot read script {path}: {error}")),
+        },
+        None => Script::default(),
+    };
+    if let Some(path) = &switches.events {
+        match OpenOptions::new().create(true).append(true).open(path) {
+            Ok(file) => drop(EVENTS.set(Mutex::new(file))),
+            Err(error) => fail(&format!(
+                "cannot open events file {}: {error}",
+                path.display()
+            )),
+        }
+    }
+    if let Some(lifetime) = switches.orphan {
+        match make_orphan(lifetime) {
+            Ok(pid) => say(&format!("pharo-vm-double: orphan {pid}")),
+            Err(error) => fail(&format!("cannot make an orphan: {error}")),
+        }
+    }
+    let signals = setup_signals(switches.ignore_sigterm)
+        .unwrap_or_else(|error| fail(&format!("cannot set up signals: {error}")));
+    if let Some(code) = switches.die_on_start {
+        thread::sleep(switches.die_delay);
+        eprintln!("pharo-vm-double: simulated crash during start");
+        process::exit(code);
+    }
+    report_signals(signals);
+    if let Some(after) = switches.exit_after {
+        let code = switches.exit_code;
+        thread::spawn(move || {
+            thread::sleep(after);
+            quit(code)
+        });
+    }
+    let app = script.app_port.map(|port| {
+        AppServer::start(port)
+            .unwrap_or_else(|error| fail(&format!("cannot start ZnServer on port {port}: {error}")))
+    });
+    if let Some(delay) = switches.start_delay {
+        thread::sleep(delay);
+    }
+    let Some(port) = script.repl_port else {
+        say(&format!("pharo-vm-double: image {image}, no REPL"));
+        loop {
+            thread::park();
+        }
+    };
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .unwrap_or_else(|error| fail(&format!("cannot start the REPL on port {port}: {error}")));
+    let repl_port = listener.local_addr().map_or(port, |address| address.port());
+    say(&format!(
+        "pharo-vm-double: image {image}, REPL on 127.0.0.1:{repl_port}"
+    ));
+    let vm = Vm {
+        switches,
+        script,
+        repl_port,
+        app,
+        shutdown_started: AtomicBool::new(false),
+    };
+    serve_repl(Arc::new(vm), listener)
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A tour of pharo-ctl without Pharo: the VM test double plays the image. It starts an
+# instance, shows its status, evaluates Smalltalk in it, stops it cooperatively, and shows
+# the escalation when an image ignores the shutdown request. Build first:
+#   cargo build --release --bins --examples
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+ctl="$root/target/release/pharo-ctl"
+double="$root/target/release/examples/pharo-vm-double"
+for f in "$ctl" "$double"; do
+  [ -x "$f" ] || { echo "demo: $f is missing: run cargo build --release --bins --examples" >&2; exit 1; }
+done
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/pharo-ctl-demo.XXXXXX")
+cleanup() { "$ctl" -C "$dir" stop -q -t 1s --kill-after 1s zinc >/dev/null 2>&1 || true; rm -rf "$dir"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+repl_port=$(free_port)
+app_port=$(free_port)
+printf 'a Pharo image' > "$dir/zinc.image"
+cat > "$dir/zinc.st" <<ST
+ZnServer startDefaultOn: $app_port.
+ZnReadEvalPrintDelegate startInServerOn: $repl_port.
+
+Smalltalk at: #ShutdownSequence put: [
+  'Starting ShutdownSequence...' crTrace.
+  ZnServer default stopServer.
+  ZnServer default hasOpenConnections ifTrue: [ 3 seconds wait ].
+  ZnServer default closeConnections.
+  'Completed ShutdownSequence successfully' crTrace.
+  Smalltalk snapshot: false andQuit: true ].
+ST
+export PHARO_VM="$double" PHARO_CTL_DIR="$dir"
+
+run() { printf '\n$ %s\n' "$*"; "$@"; }
+run "$ctl" start --wait zinc
+run "$ctl" status zinc
+run "$ctl" eval '42 factorial'
+run "$ctl" eval "'héllo' reversed"
+run "$ctl" eval '3 plus: 4' || echo "(exit $?: an evaluation error)"
+run "$ctl" stop zinc
+printf '\n$ tail -n 3 %s\n' "$dir/zinc.log"; tail -n 3 "$dir/zinc.log"
+
+printf '\n# An image that ignores the shutdown request is terminated after the grace:\n'
+PHARO_DOUBLE_IGNORE_SHUTDOWN=1 run "$ctl" start -q --wait zinc
+run "$ctl" stop --timeout 1s zinc
+run "$ctl" status zinc || echo "(exit $?: not running)"
