@@ -35,9 +35,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l repl -d 'The REPL\'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s v -l verbose -d 'Print more detail about each step'
@@ -50,10 +50,10 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "status" -d 'Tel
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "pid" -d 'Print the pid of the running image'
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "ps" -d 'List the Pharo VMs running on this machine'
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "generate-docs" -d 'Write the completion scripts and man pages into a directory'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "generate-docs" -d 'Write the completion scripts and man pages into DIR/completions and DIR/man'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
@@ -68,9 +68,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l wait -d 'Wait until the REPL answers before reporting success'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s q -l quiet -d 'Print no step lines, only results and errors'
@@ -87,9 +87,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s v -l verbose -d 'Print more detail about each step'
@@ -107,9 +107,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l wait -d 'Wait until the REPL answers before reporting success'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s q -l quiet -d 'Print no step lines, only results and errors'
@@ -127,9 +127,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d '
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print one JSON object instead of the human report'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
@@ -146,9 +146,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l raw -d 'Print the answer and exit 0 even when it is an evaluation error'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s q -l quiet -d 'Print no step lines, only results and errors'
@@ -166,9 +166,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s v -l verbose -d 'Print more detail about each step'
@@ -184,9 +184,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l repl -d 'The
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s v -l verbose -d 'Print more detail about each step'
@@ -202,9 +202,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l repl -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l json -d 'Print a JSON array instead of the table'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s q -l quiet -d 'Print no step lines, only results and errors'
@@ -221,9 +221,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l repl
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s v -l verbose -d 'Print more detail about each step'
@@ -240,9 +240,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
@@ -257,9 +257,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l re
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t''
-never\t''"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -s v -l verbose -d 'Print more detail about each step'
@@ -271,10 +271,10 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "pid" -d 'Print the pid of the running image'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "ps" -d 'List the Pharo VMs running on this machine'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "generate-docs" -d 'Write the completion scripts and man pages into a directory'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "generate-docs" -d 'Write the completion scripts and man pages into DIR/completions and DIR/man'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
