@@ -206,4 +206,19 @@ fn an_error_is_one_line_with_a_hint() {
     assert_eq!(lines.len(), 1, "{}", out.stderr);
     assert!(lines[0].starts_with("error: "), "{}", out.stderr);
     assert!(out.stderr.contains("-C DIR") || out.stderr.contains("--image"));
+    // Usage errors too: clap's report, tips included, on one line.
+    for (args, hint) in [
+        (vec!["stpo"], "a similar subcommand exists: 'stop'"),
+        (
+            vec!["stop", "--timeot", "3s"],
+            "a similar argument exists: '--timeout'",
+        ),
+        (vec!["stop", "-t", "soon"], "use e.g. 500ms, 5s, 2m or 10"),
+        (vec!["completions", "tcsh"], "possible values: bash"),
+    ] {
+        let out = env.cmd().args(&args).run();
+        out.code(2).stderr_has(hint).stderr_has("--help`");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    }
 }
