@@ -499,4 +499,16 @@ mod tests {
             assert!(script.contains("*.image"), "{shell}");
         }
     }
+
+    #[test]
+    fn powershell_registers_one_completer_that_falls_back_to_clap() {
+        let script = script(Shell::PowerShell);
+        assert!(script.trim_start().starts_with("using namespace"));
+        assert_eq!(script.matches("Register-ArgumentCompleter").count(), 1);
+        assert_eq!(script.matches("$pharoCtlClapCompleter = {").count(), 1);
+        assert!(
+            script.contains("& $pharoCtlClapCompleter $wordToComplete $commandAst $cursorPosition")
+        );
+        assert!(script.contains("'stop'") && script.contains("'--dir'"));
+    }
 }
