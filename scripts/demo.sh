@@ -33,7 +33,7 @@ Smalltalk at: #ShutdownSequence put: [
 ST
 export PHARO_VM="$double" PHARO_CTL_DIR="$dir"
 
-run() { printf '\n$ %s\n' "$*"; "$@"; }
+run() { printf '\n$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 run "$ctl" start --wait zinc
 run "$ctl" status zinc
 run "$ctl" eval '42 factorial'
