@@ -1,10 +1,13 @@
 //! One module per command, dispatched from the [`Command`] enum.
 
+mod completions;
 mod eval;
+mod generate_docs;
 mod pid;
+mod ps;
 mod restart;
 mod start;
-mod status;
+pub(crate) mod status;
 mod stop;
 
 use crate::cli::{Cli, Command};
@@ -26,11 +29,10 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
-        Command::Run { .. }
-        | Command::Ps { .. }
-        | Command::Completions { .. }
-        | Command::Unit { .. }
-        | Command::GenerateDocs { .. } => {
+        Command::Ps { json } => ps::run(json),
+        Command::Completions { shell } => completions::run(shell),
+        Command::GenerateDocs { dir } => generate_docs::run(&dir),
+        Command::Run { .. } | Command::Unit { .. } => {
             anyhow::bail!("this command is being built")
         }
     }

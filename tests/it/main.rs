@@ -3,7 +3,11 @@
 
 mod harness;
 
+mod completions;
+mod docs;
 mod eval;
 mod inputs;
 mod lifecycle;
+mod ps;
 mod status;
+mod terminal;
