@@ -12,7 +12,7 @@ use std::time::Duration;
 /// and SIGKILL), tells whether it runs, evaluates Smalltalk in it, and runs it as the main
 /// process of a systemd service or a container.
 #[derive(Debug, Parser)]
-#[command(name = "pharo-ctl", version, max_term_width = 100, after_help = EXIT_CODES)]
+#[command(name = "pharo-ctl", version, max_term_width = 100, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -30,7 +30,8 @@ pub struct Cli {
     pub output: OutputArgs,
 }
 
-pub const EXIT_CODES: &str = "\
+/// What `pharo-ctl --help` shows after the options: the exit codes and examples.
+pub const AFTER_HELP: &str = "\
 Exit codes:
   0  success (status: running)
   1  failure: start failed, could not stop, evaluation error, stale pid file (status)
@@ -39,7 +40,14 @@ Exit codes:
   4  insufficient privilege, or status unknown
   5  VM not found or not executable
   6  not configured: image or script missing
-  7  REPL unreachable";
+  7  REPL unreachable
+
+Examples:
+  pharo-ctl -C /srv/zinc start --wait zinc
+  pharo-ctl status zinc
+  pharo-ctl eval '42 factorial'
+  pharo-ctl stop zinc
+  pharo-ctl ps";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -107,24 +115,28 @@ pub enum Command {
         start_timeout: Duration,
     },
     /// Print the pid of the running image.
-    #[command(after_help = "Examples:\n  kill -USR1 $(pharo-ctl pid zinc)")]
+    #[command(after_help = "Examples:\n  pharo-ctl pid zinc\n  kill -USR1 $(pharo-ctl pid zinc)")]
     Pid {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
     },
-    /// List the Pharo VMs running on this machine.
-    #[command(after_help = "Examples:\n  pharo-ctl ps\n  pharo-ctl ps --json")]
+    /// List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image,
+    /// and whether the image's pid file (NAME.pid next to it) names the process.
+    #[command(
+        after_help = "Examples:\n  pharo-ctl ps\n  pharo-ctl ps --json | jq '.[] | select(.pid_file_names_it | not) | .pid'"
+    )]
     Ps {
         /// Print a JSON array instead of the table.
         #[arg(long)]
         json: bool,
     },
-    /// Print a shell completion script.
+    /// Print a shell completion script: subcommands, options, and instance NAMEs from the
+    /// *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one).
     #[command(
-        after_help = "Examples:\n  pharo-ctl completions bash > /etc/bash_completion.d/pharo-ctl"
+        after_help = "Examples:\n  pharo-ctl completions bash > /etc/bash_completion.d/pharo-ctl\n  pharo-ctl completions zsh > /usr/local/share/zsh/site-functions/_pharo-ctl\n  pharo-ctl completions fish > ~/.config/fish/completions/pharo-ctl.fish\n  pharo-ctl completions elvish > ~/.config/elvish/lib/pharo-ctl.elv\n  pharo-ctl completions powershell >> $PROFILE"
     )]
     Completions {
-        /// The shell.
+        /// The shell to print the script for.
         shell: clap_complete::Shell,
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
@@ -141,7 +153,7 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
         start_timeout: Duration,
     },
-    /// Write the completion scripts and man pages into a directory.
+    /// Write the completion scripts and man pages into DIR/completions and DIR/man.
     #[command(hide = true)]
     GenerateDocs {
         /// The project directory that holds completions/ and man/.
@@ -232,7 +244,7 @@ pub struct TimingArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// When to use colour.
+    /// When to use colour; --json output is never coloured.
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
     /// Print no step lines, only results and errors.
@@ -248,7 +260,9 @@ pub enum ColorChoice {
     /// Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb.
     #[default]
     Auto,
+    /// Always colour, even into a pipe or a file (and despite NO_COLOR).
     Always,
+    /// Never colour.
     Never,
 }
 

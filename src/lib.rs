@@ -4,11 +4,14 @@
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), and the launcher of `run`
-//! ([`launcher`]) with its signals ([`signals`]) and systemd notifications ([`notify`]).
+//! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), and the launcher
+//! of `run` ([`launcher`]) with its signals ([`signals`]) and systemd notifications
+//! ([`notify`]); the generated documentation has its own: the completion scripts
+//! ([`completion`]) and the man pages ([`manual`]).
 
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod context;
 pub mod duration;
 pub mod error;
@@ -17,6 +20,7 @@ pub mod finder;
 pub mod handle;
 pub mod instance;
 pub mod launcher;
+pub mod manual;
 pub mod notify;
 pub mod output;
 pub mod pidfile;
@@ -40,7 +44,17 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse_from(cli::rewrite_legacy(args)) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            // A usage error is one line; the help that a bare `pharo-ctl` shows, --help and
+            // --version are printed as clap renders them.
+            match usage_error_line(&e.render().to_string()) {
+                Some(line) if e.use_stderr() => {
+                    output::init(&cli::OutputArgs::default(), false);
+                    output::error(line);
+                }
+                _ => {
+                    let _ = e.print();
+                }
+            }
             return if e.use_stderr() {
                 Code::Usage.into()
             } else {
@@ -69,6 +83,35 @@ pub fn run(cli: Cli) -> Code {
     }
 }
 
+/// clap's report of a usage error as one line: the error, then its tips and possible values,
+/// then where to read more; `None` when the report is no error (help text). `error: ` itself
+/// is added by [`output::error`].
+fn usage_error_line(report: &str) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for line in report.lines().map(str::trim) {
+        if let Some(error) = line.strip_prefix("error: ") {
+            parts.push(error.to_string());
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            parts.push(tip.to_string());
+        } else if line.starts_with("[possible values:") {
+            parts.push(line.trim_matches(['[', ']']).to_string());
+        }
+    }
+    let usage = report
+        .lines()
+        .find_map(|line| line.strip_prefix("Usage: "))
+        .and_then(|usage| usage.split_whitespace().nth(1))
+        .filter(|word| !word.starts_with(['[', '<', '-']))
+        .map_or_else(
+            || "pharo-ctl --help".to_string(),
+            |sub| format!("pharo-ctl {sub} --help"),
+        );
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!("{}; see `{usage}`", parts.join("; ")))
+}
+
 /// A reader that went away (`pharo-ctl status | head -1`) is not a failure.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
@@ -76,4 +119,27 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_errors_are_one_line() {
+        let report = "error: unexpected argument '--timeot' found\n\n  tip: a similar argument exists: '--timeout'\n\nUsage: pharo-ctl stop --timeout <DURATION> [NAME]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            usage_error_line(report).unwrap(),
+            "unexpected argument '--timeot' found; a similar argument exists: '--timeout'; see `pharo-ctl stop --help`"
+        );
+        let report = "error: invalid value 'tcsh' for '<SHELL>'\n  [possible values: bash, elvish, fish, powershell, zsh]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            usage_error_line(report).unwrap(),
+            "invalid value 'tcsh' for '<SHELL>'; possible values: bash, elvish, fish, powershell, zsh; see `pharo-ctl --help`"
+        );
+        assert_eq!(
+            usage_error_line("Usage: pharo-ctl [OPTIONS] <COMMAND>\n"),
+            None
+        );
+    }
 }

@@ -7,8 +7,9 @@
 use crate::cli::{ColorChoice, OutputArgs};
 use colored::Colorize;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
-use std::sync::OnceLock;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +21,27 @@ struct Settings {
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// The spinner on screen, if any, with its number: lines printed meanwhile go above it
+/// instead of through its line.
+static ACTIVE: Mutex<Option<(u64, ProgressBar)>> = Mutex::new(None);
+static SPINNERS: AtomicU64 = AtomicU64::new(0);
+
+/// Prints a line on stderr, above the spinner when one is shown. A stderr nobody reads any
+/// more (a closed terminal, a restarted journal) loses the line but never stops the work.
+fn print_line(line: &str) {
+    let write = || {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    };
+    let active = ACTIVE
+        .lock()
+        .map(|active| active.as_ref().map(|(_, bar)| bar.clone()))
+        .unwrap_or(None);
+    match active {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
 
 /// Who else hears every step line, quiet or not (the launcher's `STATUS=` for systemd).
 type StepListener = Box<dyn Fn(&str) + Send + Sync>;
@@ -75,7 +97,7 @@ pub fn step(line: impl AsRef<str>) {
         listener(line);
     }
     if !settings().quiet {
-        eprintln!("{line}");
+        print_line(line);
     }
 }
 
@@ -88,26 +110,31 @@ pub fn on_step(listener: impl Fn(&str) + Send + Sync + 'static) {
 /// Detail shown with `-v`.
 pub fn detail(line: impl AsRef<str>) {
     if settings().verbose {
-        eprintln!("{}", line.as_ref().dimmed());
+        print_line(&line.as_ref().dimmed().to_string());
     }
 }
 
 /// Something the operator should notice; shown even with `-q`.
 pub fn warn(line: impl AsRef<str>) {
-    eprintln!("{} {}", "warning:".yellow().bold(), line.as_ref());
+    print_line(&format!("{} {}", "warning:".yellow().bold(), line.as_ref()));
 }
 
 /// Prints an error the way every command ends on failure: `error: …` on one line.
 pub fn error(line: impl AsRef<str>) {
-    eprintln!("{} {}", "error:".red().bold(), line.as_ref());
+    print_line(&format!("{} {}", "error:".red().bold(), line.as_ref()));
 }
 
-/// A wait that shows a spinner on a terminal: what is awaited and the time left.
-/// Off a terminal it prints nothing (the step line before it says what is awaited).
+/// A wait that shows a spinner on a terminal: what is awaited, and the time left before the
+/// next escalation (`waiting for zinc to exit (SIGTERM in 3.2s)`). Off a terminal it prints
+/// nothing (the step line before it says what is awaited); step lines printed while it spins
+/// go above it.
 pub struct Spinner {
     bar: Option<ProgressBar>,
+    id: u64,
     what: String,
     deadline: Option<Instant>,
+    /// What happens at the deadline, e.g. `SIGTERM`.
+    next: Option<String>,
 }
 
 impl Spinner {
@@ -121,13 +148,26 @@ impl Spinner {
             );
             bar
         });
+        let id = SPINNERS.fetch_add(1, Ordering::Relaxed);
+        if let (Some(bar), Ok(mut active)) = (&bar, ACTIVE.lock()) {
+            *active = Some((id, bar.clone()));
+        }
         let spinner = Spinner {
             bar,
+            id,
             what: what.into(),
             deadline,
+            next: None,
         };
         spinner.tick();
         spinner
+    }
+
+    /// Names what happens at the deadline: the spinner then counts down to it.
+    pub fn before(mut self, next: impl Into<String>) -> Spinner {
+        self.next = Some(next.into());
+        self.tick();
+        self
     }
 
     /// Whether the waits should wake up now and then to call [`Spinner::tick`].
@@ -145,7 +185,12 @@ impl Spinner {
             let message = match self.deadline {
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    format!("{} ({:.1}s left)", self.what, left.as_secs_f64())
+                    match &self.next {
+                        Some(next) => {
+                            format!("{} ({next} in {:.1}s)", self.what, left.as_secs_f64())
+                        }
+                        None => format!("{} ({:.1}s left)", self.what, left.as_secs_f64()),
+                    }
                 }
                 None => self.what.clone(),
             };
@@ -159,6 +204,11 @@ impl Drop for Spinner {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+            if let Ok(mut active) = ACTIVE.lock()
+                && active.as_ref().is_some_and(|(id, _)| *id == self.id)
+            {
+                *active = None;
+            }
         }
     }
 }

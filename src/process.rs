@@ -86,7 +86,7 @@ impl ImageMatcher {
 }
 
 /// Whether a process is pharo-ctl itself (same executable, or a program named pharo-ctl).
-fn is_pharo_ctl(pid: i32, argv0: &OsString) -> bool {
+pub fn is_pharo_ctl(pid: i32, argv0: &OsString) -> bool {
     let named = Path::new(argv0)
         .file_name()
         .is_some_and(|n| n == "pharo-ctl");

@@ -187,7 +187,8 @@ fn wait_ready(
     let spinner = Spinner::new(
         format!("{}: waiting for the REPL", instance.name),
         Some(deadline),
-    );
+    )
+    .before("giving up");
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {

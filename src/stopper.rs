@@ -97,7 +97,8 @@ pub fn stop(
         let deadline = started + plan.grace;
         let request = Request::send(repl, plan.shutdown, plan.grace)?;
         let mut pending = Some(request);
-        let spinner = Spinner::new(format!("waiting for {name} to exit"), Some(deadline));
+        let spinner =
+            Spinner::new(format!("waiting for {name} to exit"), Some(deadline)).before("SIGTERM");
         loop {
             let mut extra: Vec<BorrowedFd<'_>> = Vec::with_capacity(2);
             if let Some(interrupts) = interrupts.as_deref() {
@@ -151,7 +152,8 @@ pub fn stop(
     let spinner = Spinner::new(
         format!("waiting for {name} to exit after SIGTERM"),
         Some(deadline),
-    );
+    )
+    .before("SIGKILL");
     loop {
         let extra: Vec<BorrowedFd<'_>> =
             interrupts.as_deref().map(|i| i.fd()).into_iter().collect();

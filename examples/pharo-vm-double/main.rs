@@ -15,7 +15,9 @@
 //! `PHARO_DOUBLE_IGNORE_SHUTDOWN`, `PHARO_DOUBLE_IGNORE_SIGTERM`, `PHARO_DOUBLE_HANG` (=1),
 //! `PHARO_DOUBLE_SLOW_MS`, `PHARO_DOUBLE_START_DELAY_MS`, `PHARO_DOUBLE_DIE_ON_START` (exit code)
 //! with `PHARO_DOUBLE_DIE_DELAY_MS`, `PHARO_DOUBLE_EXIT_AFTER_MS` with `PHARO_DOUBLE_EXIT_CODE`,
-//! `PHARO_DOUBLE_ORPHAN_MS` (leave an orphaned grandchild behind), and `PHARO_DOUBLE_EVENTS`
+//! `PHARO_DOUBLE_ORPHAN_MS` (leave an orphaned grandchild behind), `PHARO_DOUBLE_QUIT_DELAY_MS`
+//! (a quit expression drops the connection at once and ends the process that much later), and
+//! `PHARO_DOUBLE_EVENTS`
 //! (a file that receives every line the double prints, Transcript output aside, plus one line
 //! per REPL request, `POST /repl <first line of body>` or `GET /repl`, and `exit <code>` when it
 //! quits by itself, so that a test can wait on it). SIGUSR1 and SIGUSR2 print a line, as the VM's
@@ -64,6 +66,8 @@ struct Switches {
     exit_after: Option<Duration>,
     exit_code: i32,
     orphan: Option<Duration>,
+    /// How long a quit expression takes to end the process after dropping the connection.
+    quit_delay: Option<Duration>,
     events: Option<PathBuf>,
 }
 
@@ -82,6 +86,7 @@ impl Switches {
             exit_after: millis("PHARO_DOUBLE_EXIT_AFTER_MS"),
             exit_code: number("PHARO_DOUBLE_EXIT_CODE").unwrap_or(0),
             orphan: millis("PHARO_DOUBLE_ORPHAN_MS"),
+            quit_delay: millis("PHARO_DOUBLE_QUIT_DELAY_MS"),
             events: env::var_os("PHARO_DOUBLE_EVENTS")
                 .filter(|path| !path.is_empty())
                 .map(PathBuf::from),
@@ -326,6 +331,9 @@ fn serve_repl(vm: Arc<Vm>, listener: TcpListener) -> ! {
                 let vm = Arc::clone(&vm);
                 thread::spawn(move || {
                     if http::serve(stream, |request| vm.repl_reply(request)) == Ended::Quit {
+                        if let Some(delay) = vm.switches.quit_delay {
+                            thread::sleep(delay);
+                        }
                         quit(0);
                     }
                 });

@@ -1,11 +1,14 @@
 //! One module per command, dispatched from the [`Command`] enum.
 
+mod completions;
 mod eval;
+mod generate_docs;
 mod pid;
+mod ps;
 mod restart;
 mod run;
 mod start;
-mod status;
+pub(crate) mod status;
 mod stop;
 mod unit;
 
@@ -37,8 +40,8 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             user,
             start_timeout,
         } => unit::run(&ctx, name.as_deref(), user.as_deref(), start_timeout),
-        Command::Ps { .. } | Command::Completions { .. } | Command::GenerateDocs { .. } => {
-            anyhow::bail!("this command is being built")
-        }
+        Command::Ps { json } => ps::run(json),
+        Command::Completions { shell } => completions::run(shell),
+        Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }
 }

@@ -225,7 +225,7 @@ fn write_human(
 }
 
 /// `120.3M`, as systemctl prints memory.
-fn bytes(n: u64) -> String {
+pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
     let mut value = n as f64;
     let mut unit = 0;

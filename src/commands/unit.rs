@@ -110,7 +110,7 @@ pub fn run(
     writeln!(w)?;
     writeln!(w, "[Install]")?;
     writeln!(w, "WantedBy=multi-user.target")?;
-    print!("{unit}");
+    std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
     Ok(Code::Success)
 }
 

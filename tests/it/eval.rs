@@ -117,3 +117,37 @@ fn a_request_timeout_is_reported_as_such() {
         .code(1)
         .stderr_has("timed out");
 }
+
+#[test]
+fn an_expression_that_quits_the_image_is_reported() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let pid = env.start(&inst);
+    env.cmd()
+        .args(["eval", "Smalltalk quitPrimitive"])
+        .run()
+        .code(1)
+        .stderr_has("closed the connection without answering");
+    wait_until(
+        "the image to quit",
+        std::time::Duration::from_secs(10),
+        || !alive(pid),
+    );
+}
+
+#[test]
+fn a_non_repl_url_is_reported() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    env.cmd()
+        .args([
+            "eval",
+            "--repl",
+            &format!("http://127.0.0.1:{}/nothing", inst.repl_port),
+            "3 + 4",
+        ])
+        .run()
+        .code(1)
+        .stderr_has("HTTP 404");
+}

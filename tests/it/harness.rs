@@ -81,6 +81,7 @@ pub struct Inst {
 
 impl Env {
     pub fn new() -> Env {
+        become_subreaper();
         Env {
             dir: tempfile::Builder::new()
                 .prefix("pharo-ctl-test.")
@@ -218,12 +219,62 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
-        for pid in self.processes() {
+        let pids = self.processes();
+        for &pid in &pids {
             // SAFETY: kill only sends a signal; the pid was just read from /proc and its
             // command line names this test's own temporary directory.
             unsafe {
                 libc::kill(pid, libc::SIGKILL);
             }
+        }
+        reap_orphaned_vms(&pids);
+    }
+}
+
+/// Makes the test process the subreaper of what it starts: a VM that `pharo-ctl start` leaves
+/// running in the background is re-parented here, not to PID 1 (which, in a container, may
+/// never reap it), so that [`reap_orphaned_vms`] can collect it.
+fn become_subreaper() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes plain integers and changes only
+        // this process's own attribute.
+        let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        assert_eq!(rc, 0, "cannot become a subreaper");
+    });
+}
+
+/// Waits for the VMs re-parented to the test process: those just killed (`killed`), and any
+/// that already exited (zombies). Only test doubles are reaped, never a child that a test
+/// holds a `Child` for.
+fn reap_orphaned_vms(killed: &[i32]) {
+    let me = std::process::id() as i32;
+    for pid in std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+    {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let mut fields = stat[close + 2..].split(' ');
+        let state = fields.next().unwrap_or("");
+        let ppid: i32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if ppid != me || comm != "pharo-vm-double" {
+            continue;
+        }
+        let flags = if killed.contains(&pid) || state == "Z" {
+            0
+        } else {
+            continue;
+        };
+        // SAFETY: waitpid on a specific child pid; the status pointer may be null.
+        unsafe {
+            libc::waitpid(pid, std::ptr::null_mut(), flags);
         }
     }
 }

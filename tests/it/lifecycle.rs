@@ -270,25 +270,27 @@ fn two_vms_of_one_image_are_not_guessed_between() {
     let env = Env::new();
     let inst = env.instance("zinc");
     let first = env.start(&inst);
-    // A second VM of the same image, started behind pharo-ctl's back.
+    // A second VM of the same image, started behind pharo-ctl's back (and killed with the
+    // test's directory).
     std::fs::remove_file(env.file("zinc.pid")).unwrap();
-    let mut second = Command::new(double())
-        .arg("--headless")
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(r#""$0" --headless "$1" >/dev/null 2>&1 &"#)
+        .arg(double())
         .arg(env.file("zinc.image"))
         .current_dir(env.path())
-        .stdout(Stdio::null())
-        .spawn()
+        .status()
         .unwrap();
+    assert!(status.success());
     wait_until("the second VM", LIMIT, || env.vms().len() == 2);
+    let second = env.vms().into_iter().find(|pid| *pid != first).unwrap();
     env.cmd()
         .args(["stop", "zinc"])
         .run()
         .code(4)
         .stderr_has("several processes run");
     assert!(alive(first));
-    assert!(alive(second.id() as i32));
-    let _ = second.kill();
-    let _ = second.wait();
+    assert!(alive(second));
 }
 
 #[test]
@@ -400,4 +402,77 @@ fn the_legacy_argument_order_works() {
         env.read("run-zn.log")
             .contains("Completed ShutdownSequence")
     );
+}
+
+#[test]
+fn a_connection_dropped_by_a_quit_expression_counts_as_accepted() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    // The image drops the connection at once and takes a while to exit, as one that saves.
+    env.cmd()
+        .env("PHARO_DOUBLE_QUIT_DELAY_MS", "700")
+        .args(["start", "--wait", "zinc"])
+        .run()
+        .success();
+    let pid = env.pid_of(&inst.name);
+    let out = env
+        .cmd()
+        .args([
+            "stop",
+            "-v",
+            "--shutdown",
+            "Smalltalk snapshot: false andQuit: true",
+            "--timeout",
+            "60s",
+            "zinc",
+        ])
+        .run();
+    out.success()
+        .stderr_has("closed the connection without answering")
+        .stderr_has("shutdown accepted")
+        .stderr_has("zinc stopped cooperatively");
+    assert!(!out.stderr.contains("SIGTERM"), "{}", out.stderr);
+    assert!(!alive(pid));
+}
+
+#[test]
+fn a_repl_that_never_answers_gets_the_grace_then_sigterm() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.cmd()
+        .env("PHARO_DOUBLE_HANG", "1")
+        .args(["start", "zinc"])
+        .run()
+        .success();
+    let pid = env.pid_of(&inst.name);
+    wait_until("the REPL to listen", LIMIT, || listening(inst.repl_port));
+    let out = env.cmd().args(["stop", "--timeout", "500ms", "zinc"]).run();
+    out.success()
+        .stderr_has("still running after the 0.50s grace period")
+        .stderr_has("zinc terminated by SIGTERM");
+    assert!(out.elapsed >= Duration::from_millis(500));
+    assert!(!alive(pid));
+}
+
+#[test]
+fn a_slow_repl_is_waited_for() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.cmd()
+        .env("PHARO_DOUBLE_SLOW_MS", "300")
+        .args(["start", "--wait", "zinc"])
+        .run()
+        .success();
+    let pid = env.pid_of(&inst.name);
+    env.cmd()
+        .args(["eval", "6 * 7"])
+        .run()
+        .success()
+        .stdout_is("42\n");
+    env.cmd()
+        .args(["stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has("stopped cooperatively");
+    assert!(!alive(pid));
 }

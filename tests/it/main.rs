@@ -3,9 +3,13 @@
 
 mod harness;
 
+mod completions;
+mod docs;
 mod eval;
 mod inputs;
 mod lifecycle;
+mod ps;
 mod run;
 mod status;
+mod terminal;
 mod unit;

@@ -1,0 +1,434 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+$pharoCtlClapCompleter = {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'pharo-ctl'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'pharo-ctl' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the image in the background and record its pid')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the image if it runs, then start it')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate Smalltalk in the running image and print the answer')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the image in the foreground as a service''s main process (systemd, containers)')
+            [CompletionResult]::new('pid', 'pid', [CompletionResultType]::ParameterValue, 'Print the pid of the running image')
+            [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)')
+            [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs the image with `pharo-ctl run`')
+            [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the completion scripts and man pages into DIR/completions and DIR/man')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pharo-ctl;start' {
+            [CompletionResult]::new('--settle', '--settle', [CompletionResultType]::ParameterName, 'How long the VM must stay up before a start counts (without --wait)')
+            [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'With --wait: how long to wait for the REPL')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the REPL answers before reporting success')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;stop' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;restart' {
+            [CompletionResult]::new('--settle', '--settle', [CompletionResultType]::ParameterName, 'How long the VM must stay up before a start counts (without --wait)')
+            [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'With --wait: how long to wait for the REPL')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the REPL answers before reporting success')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;status' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many lines of the log to show')
+            [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'How many lines of the log to show')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object instead of the human report')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;eval' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the answer and exit 0 even when it is an evaluation error')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;run' {
+            [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;pid' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;ps' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of the table')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;completions' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;unit' {
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The user the service runs as (User=)')
+            [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'How long `run` waits for the REPL before the start fails (passed to ExecStart)')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;generate-docs' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;help' {
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the image in the background and record its pid')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the image if it runs, then start it')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate Smalltalk in the running image and print the answer')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the image in the foreground as a service''s main process (systemd, containers)')
+            [CompletionResult]::new('pid', 'pid', [CompletionResultType]::ParameterValue, 'Print the pid of the running image')
+            [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)')
+            [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs the image with `pharo-ctl run`')
+            [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the completion scripts and man pages into DIR/completions and DIR/man')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pharo-ctl;help;start' {
+            break
+        }
+        'pharo-ctl;help;stop' {
+            break
+        }
+        'pharo-ctl;help;restart' {
+            break
+        }
+        'pharo-ctl;help;status' {
+            break
+        }
+        'pharo-ctl;help;eval' {
+            break
+        }
+        'pharo-ctl;help;run' {
+            break
+        }
+        'pharo-ctl;help;pid' {
+            break
+        }
+        'pharo-ctl;help;ps' {
+            break
+        }
+        'pharo-ctl;help;completions' {
+            break
+        }
+        'pharo-ctl;help;unit' {
+            break
+        }
+        'pharo-ctl;help;generate-docs' {
+            break
+        }
+        'pharo-ctl;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}
+
+# pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
+# -C/--dir, else $env:PHARO_CTL_DIR, else the current directory.
+Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $dir = '.'
+    if ($env:PHARO_CTL_DIR) { $dir = $env:PHARO_CTL_DIR }
+    $sub = ''
+    $positionals = 0
+    $skip = $false
+    $dirNext = $false
+    $words = @($commandAst.CommandElements |
+        Where-Object { $_.Extent.EndOffset -lt $cursorPosition } |
+        ForEach-Object { $_.Extent.Text })
+    foreach ($word in ($words | Select-Object -Skip 1)) {
+        if ($skip) {
+            $skip = $false
+            if ($dirNext) { $dir = $word; $dirNext = $false }
+            continue
+        }
+        if ($word -ceq '-C' -or $word -ceq '--dir') { $skip = $true; $dirNext = $true }
+        elseif ($word.StartsWith('--dir=')) { $dir = $word.Substring(6) }
+        elseif ($word.StartsWith('-C') -and $word.Length -gt 2) { $dir = $word.Substring(2) }
+        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '-n', '--lines', '--user') -ccontains $word) { $skip = $true }
+        elseif ($word.StartsWith('-')) { }
+        elseif ($sub -eq '') { $sub = $word }
+        else { $positionals++ }
+    }
+    if (-not $skip -and $positionals -eq 0 -and -not $wordToComplete.StartsWith('-') -and
+        @('start', 'stop', 'restart', 'status', 'run', 'pid', 'unit') -ccontains $sub) {
+        Get-ChildItem -LiteralPath $dir -Filter '*.image' -File -ErrorAction SilentlyContinue |
+            ForEach-Object { $_.BaseName } |
+            Where-Object { $_ -like "$wordToComplete*" } |
+            Sort-Object |
+            ForEach-Object {
+                [CompletionResult]::new($_, $_, [CompletionResultType]::ParameterValue, 'instance')
+            }
+        return
+    }
+    & $pharoCtlClapCompleter $wordToComplete $commandAst $cursorPosition
+}.GetNewClosure()

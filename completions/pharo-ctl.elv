@@ -1,0 +1,420 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[pharo-ctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'pharo-ctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'pharo-ctl'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand start 'Start the image in the background and record its pid'
+            cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
+            cand restart 'Stop the image if it runs, then start it'
+            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+            cand eval 'Evaluate Smalltalk in the running image and print the answer'
+            cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
+            cand pid 'Print the pid of the running image'
+            cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
+            cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
+            cand unit 'Print a systemd unit that runs the image with `pharo-ctl run`'
+            cand generate-docs 'Write the completion scripts and man pages into DIR/completions and DIR/man'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pharo-ctl;start'= {
+            cand --settle 'How long the VM must stay up before a start counts (without --wait)'
+            cand --start-timeout 'With --wait: how long to wait for the REPL'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --wait 'Wait until the REPL answers before reporting success'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;stop'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;restart'= {
+            cand --settle 'How long the VM must stay up before a start counts (without --wait)'
+            cand --start-timeout 'With --wait: how long to wait for the REPL'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --wait 'Wait until the REPL answers before reporting success'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;status'= {
+            cand -n 'How many lines of the log to show'
+            cand --lines 'How many lines of the log to show'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --json 'Print one JSON object instead of the human report'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;eval'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --raw 'Print the answer and exit 0 even when it is an evaluation error'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;run'= {
+            cand --start-timeout 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;pid'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;ps'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --json 'Print a JSON array instead of the table'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;completions'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;unit'= {
+            cand --user 'The user the service runs as (User=)'
+            cand --start-timeout 'How long `run` waits for the REPL before the start fails (passed to ExecStart)'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;generate-docs'= {
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;help'= {
+            cand start 'Start the image in the background and record its pid'
+            cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
+            cand restart 'Stop the image if it runs, then start it'
+            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+            cand eval 'Evaluate Smalltalk in the running image and print the answer'
+            cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
+            cand pid 'Print the pid of the running image'
+            cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
+            cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
+            cand unit 'Print a systemd unit that runs the image with `pharo-ctl run`'
+            cand generate-docs 'Write the completion scripts and man pages into DIR/completions and DIR/man'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pharo-ctl;help;start'= {
+        }
+        &'pharo-ctl;help;stop'= {
+        }
+        &'pharo-ctl;help;restart'= {
+        }
+        &'pharo-ctl;help;status'= {
+        }
+        &'pharo-ctl;help;eval'= {
+        }
+        &'pharo-ctl;help;run'= {
+        }
+        &'pharo-ctl;help;pid'= {
+        }
+        &'pharo-ctl;help;ps'= {
+        }
+        &'pharo-ctl;help;completions'= {
+        }
+        &'pharo-ctl;help;unit'= {
+        }
+        &'pharo-ctl;help;generate-docs'= {
+        }
+        &'pharo-ctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
+
+# pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
+# -C/--dir, else $PHARO_CTL_DIR, else the current directory.
+use path
+var pharo-ctl-clap-completer = $edit:completion:arg-completer[pharo-ctl]
+set edit:completion:arg-completer[pharo-ctl] = {|@words|
+    var dir = .
+    if (and (has-env PHARO_CTL_DIR) (not-eq $E:PHARO_CTL_DIR '')) {
+        set dir = $E:PHARO_CTL_DIR
+    }
+    var sub = ''
+    var positionals = (num 0)
+    var skip = $false
+    var dir-next = $false
+    for word $words[1..-1] {
+        if $skip {
+            set skip = $false
+            if $dir-next {
+                set dir = $word
+                set dir-next = $false
+            }
+            continue
+        }
+        if (has-value [-C --dir] $word) {
+            set skip = $true
+            set dir-next = $true
+        } elif (str:has-prefix $word --dir=) {
+            set dir = $word[6..]
+        } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
+            set dir = $word[2..]
+        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '-n' '--lines' '--user'] $word) {
+            set skip = $true
+        } elif (str:has-prefix $word -) {
+        } elif (eq $sub '') {
+            set sub = $word
+        } else {
+            set positionals = (+ $positionals 1)
+        }
+    }
+    var current = $words[-1]
+    if (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'run' 'pid' 'unit'] $sub)) {
+        if (str:has-prefix $dir '~') {
+            set dir = $E:HOME$dir[1..]
+        }
+        for image [(put $dir/*[nomatch-ok].image)] {
+            if (path:is-regular $image) {
+                var name = (path:base $image)
+                put $name[..(- (count $name) 6)]
+            }
+        }
+    } else {
+        # clap's completer knows no NAME position and fails on a word after it: no candidates.
+        try {
+            $pharo-ctl-clap-completer $@words
+        } catch {
+        }
+    }
+}

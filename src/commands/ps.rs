@@ -1,0 +1,243 @@
+//! `pharo-ctl ps`: the Pharo VMs running on this machine, one row each, in the spirit of pm2's
+//! list: pid, user, uptime, memory, CPU time, image, and whether the image's pid file names
+//! the process. A VM is a process one of whose arguments (not its program) ends in `.image`
+//! and that is not a pharo-ctl; its image is resolved against the process's working
+//! directory.
+
+use crate::exit_code::Code;
+use crate::output;
+use crate::pidfile::{self, PidFile};
+use crate::process;
+use anyhow::Result;
+use colored::Colorize;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One running VM.
+#[derive(Debug, Serialize)]
+struct Vm {
+    pid: i32,
+    user: String,
+    /// RFC 3339.
+    started_at: Option<String>,
+    uptime_s: Option<u64>,
+    rss_bytes: Option<u64>,
+    cpu_s: Option<f64>,
+    image: PathBuf,
+    /// `NAME.pid` next to the image, when it exists.
+    pid_file: Option<PathBuf>,
+    /// Whether that pid file names this process.
+    pid_file_names_it: bool,
+    command: String,
+}
+
+pub fn run(json: bool) -> Result<Code> {
+    let vms = scan();
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &vms)?;
+        writeln!(out)?;
+    } else if vms.is_empty() {
+        output::step("no Pharo VM is running on this machine");
+    } else {
+        write_table(&mut out, &vms)?;
+    }
+    Ok(Code::Success)
+}
+
+/// Every process that looks like a Pharo VM, by pid.
+fn scan() -> Vec<Vm> {
+    let mut found: Vec<(i32, PathBuf, String)> = process::all_pids()
+        .filter_map(|pid| {
+            let args = process::read_cmdline(pid)?;
+            if process::is_pharo_ctl(pid, &args[0]) {
+                return None;
+            }
+            let image = args[1..]
+                .iter()
+                .map(Path::new)
+                .find(|arg| arg.extension().is_some_and(|e| e == "image"))?;
+            let image = if image.is_absolute() {
+                image.to_path_buf()
+            } else {
+                match std::fs::read_link(format!("/proc/{pid}/cwd")) {
+                    Ok(cwd) => cwd.join(image),
+                    Err(_) => image.to_path_buf(),
+                }
+            };
+            let command = args
+                .iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Some((pid, image, command))
+        })
+        .collect();
+    found.sort_by_key(|(pid, ..)| *pid);
+    let metrics = metrics(&found.iter().map(|(pid, ..)| *pid).collect::<Vec<_>>());
+    found
+        .into_iter()
+        .map(|(pid, image, command)| {
+            let (started, rss, cpu) = match metrics.iter().find(|(p, ..)| *p == pid) {
+                Some((_, started, rss, cpu)) => (Some(*started), Some(*rss), Some(*cpu)),
+                None => (None, None, None),
+            };
+            let pid_file = image.with_extension("pid");
+            let recorded = pidfile::read(&pid_file).ok();
+            Vm {
+                pid,
+                user: user_of(pid),
+                started_at: started.map(|t| humantime::format_rfc3339_seconds(t).to_string()),
+                uptime_s: started
+                    .and_then(|t| SystemTime::now().duration_since(t).ok())
+                    .map(|d| d.as_secs()),
+                rss_bytes: rss,
+                cpu_s: cpu.map(|d: Duration| d.as_secs_f64()),
+                pid_file_names_it: recorded == Some(PidFile::Pid(pid)),
+                pid_file: pid_file.is_file().then_some(pid_file),
+                image,
+                command,
+            }
+        })
+        .collect()
+}
+
+/// Start time, resident memory and CPU time of some processes.
+fn metrics(pids: &[i32]) -> Vec<(i32, SystemTime, u64, Duration)> {
+    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+    let Ok(mut system) = System::new() else {
+        return Vec::new();
+    };
+    let wanted: Vec<Pid> = pids.iter().map(|p| Pid::from_u32(*p as u32)).collect();
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&wanted),
+        false,
+        ProcessRefreshKind::nothing().with_memory().with_cpu(),
+    );
+    pids.iter()
+        .zip(&wanted)
+        .filter_map(|(pid, key)| {
+            let p = system.process(*key)?;
+            Some((
+                *pid,
+                UNIX_EPOCH + Duration::from_secs(p.start_time()),
+                p.memory(),
+                Duration::from_millis(p.accumulated_cpu_time()),
+            ))
+        })
+        .collect()
+}
+
+/// The name of the user a process runs as, or its uid when it has no name.
+fn user_of(pid: i32) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(format!("/proc/{pid}")) else {
+        return "?".to_string();
+    };
+    let uid = nix::unistd::Uid::from_raw(meta.uid());
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(user)) => user.name,
+        _ => uid.to_string(),
+    }
+}
+
+fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
+    const HEADER: [&str; 7] = ["PID", "USER", "UPTIME", "RSS", "CPU", "PIDFILE", "IMAGE"];
+    let dash = || "-".to_string();
+    let rows: Vec<[String; 7]> = vms
+        .iter()
+        .map(|vm| {
+            [
+                vm.pid.to_string(),
+                vm.user.clone(),
+                vm.uptime_s.map_or_else(dash, uptime),
+                vm.rss_bytes
+                    .map_or_else(dash, crate::commands::status::bytes),
+                vm.cpu_s.map_or_else(dash, |s| format!("{s:.2}s")),
+                match (&vm.pid_file, vm.pid_file_names_it) {
+                    (_, true) => "yes".to_string(),
+                    (Some(_), false) => "other".to_string(),
+                    (None, false) => "no".to_string(),
+                },
+                vm.image.display().to_string(),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..HEADER.len())
+        .map(|i| {
+            rows.iter()
+                .map(|row| row[i].chars().count())
+                .chain([HEADER[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| -> String {
+        let last = cells.len() - 1;
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i == last {
+                    cell.clone()
+                } else {
+                    format!("{cell:<width$}", width = widths[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let header = line(&HEADER.map(String::from));
+    writeln!(out, "{}", header.bold())?;
+    for (row, vm) in rows.iter().zip(vms) {
+        let text = line(row);
+        if vm.pid_file_names_it {
+            writeln!(out, "{text}")?;
+        } else {
+            // A VM that no pid file names is one pharo-ctl did not start, or whose pid file
+            // went astray: worth a glance.
+            writeln!(out, "{}", text.yellow())?;
+        }
+    }
+    Ok(())
+}
+
+/// A compact uptime for a table column: `42s`, `3m12s`, `2h05m`, `3d04h`.
+fn uptime(seconds: u64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+    );
+    if d > 0 {
+        format!("{d}d{h:02}h")
+    } else if h > 0 {
+        format!("{h}h{m:02}m")
+    } else if m > 0 {
+        format!("{m}m{s:02}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptimes_are_compact() {
+        assert_eq!(uptime(42), "42s");
+        assert_eq!(uptime(192), "3m12s");
+        assert_eq!(uptime(2 * 3600 + 5 * 60 + 7), "2h05m");
+        assert_eq!(uptime(3 * 86_400 + 4 * 3600), "3d04h");
+    }
+
+    #[test]
+    fn finds_no_vm_in_a_test_process() {
+        // The test binary itself has no `.image` argument.
+        assert!(scan().iter().all(|vm| vm.pid != std::process::id() as i32));
+    }
+}

@@ -1,0 +1,224 @@
+//! The generated documentation: the checked-in completions and man pages are what the binary
+//! writes today, the man pages render without warnings, and every command's `--help` shows
+//! examples.
+
+use crate::harness::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The files of a directory, by name, with their contents.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|entry| {
+            (
+                entry.file_name().to_string_lossy().into_owned(),
+                std::fs::read(entry.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Renders the documentation with the real binary into a fresh directory.
+fn generate() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let env = Env::new();
+    env.cmd()
+        .args(["generate-docs", out.path().to_str().unwrap()])
+        .run()
+        .success();
+    out
+}
+
+#[test]
+fn the_checked_in_completions_and_man_pages_are_up_to_date() {
+    let fresh = generate();
+    for dir in ["completions", "man"] {
+        let want = files(&fresh.path().join(dir));
+        let have = files(&project().join(dir));
+        let stale: std::collections::BTreeSet<&String> = want
+            .keys()
+            .chain(have.keys())
+            .filter(|name| want.get(*name) != have.get(*name))
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "{dir}/ is stale ({stale:?} differ from what the binary writes): run `cargo run -- generate-docs .` and commit the result"
+        );
+    }
+}
+
+#[test]
+fn there_is_a_completion_script_per_shell_and_a_page_per_command() {
+    let fresh = generate();
+    let completions = files(&fresh.path().join("completions"));
+    for name in [
+        "pharo-ctl.bash",
+        "_pharo-ctl",
+        "pharo-ctl.fish",
+        "pharo-ctl.elv",
+        "_pharo-ctl.ps1",
+    ] {
+        assert!(completions.contains_key(name), "completions/{name}");
+    }
+    let pages = files(&fresh.path().join("man"));
+    for command in [
+        "start",
+        "stop",
+        "restart",
+        "status",
+        "eval",
+        "run",
+        "pid",
+        "ps",
+        "completions",
+        "unit",
+    ] {
+        assert!(
+            pages.contains_key(&format!("pharo-ctl-{command}.1")),
+            "man/pharo-ctl-{command}.1"
+        );
+    }
+    assert!(pages.contains_key("pharo-ctl.1"));
+    assert!(!pages.keys().any(|p| p.contains("generate-docs")));
+}
+
+#[test]
+fn the_man_pages_render_without_warnings() {
+    let fresh = generate();
+    for (name, _) in files(&fresh.path().join("man")) {
+        let page = fresh.path().join("man").join(&name);
+        // groff with every warning enabled, output discarded.
+        let groff = Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(&page)
+            .output()
+            .expect("groff runs (Debian package groff-base)");
+        assert!(groff.status.success(), "groff {name}: {groff:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&groff.stderr),
+            "",
+            "groff warns about {name}"
+        );
+        // man itself, as an operator would read the page.
+        let man = Command::new("man")
+            .args(["--warnings", "-P", "cat", "-l"])
+            .arg(&page)
+            .env("MANWIDTH", "100")
+            .env("MAN_KEEP_FORMATTING", "")
+            .output()
+            .expect("man runs (Debian package man-db)");
+        assert!(man.status.success(), "man -l {name}: {man:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&man.stderr),
+            "",
+            "man warns about {name}"
+        );
+        let text = String::from_utf8_lossy(&man.stdout);
+        for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "SEE ALSO"] {
+            assert!(text.contains(section), "{name} lacks {section}:\n{text}");
+        }
+    }
+    let main = Command::new("man")
+        .args(["-P", "cat", "-l"])
+        .arg(fresh.path().join("man/pharo-ctl.1"))
+        .env("MANWIDTH", "100")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&main.stdout);
+    for expected in [
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "PHARO_CTL_DIR",
+        "NO_COLOR",
+        "FILES",
+        "NAME.pid",
+        "EXAMPLES",
+        "Smalltalk at: #ShutdownSequence put: [",
+        "ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc",
+        "KillMode=mixed",
+        "pharo-ctl-stop(1)",
+    ] {
+        assert!(text.contains(expected), "pharo-ctl(1) lacks {expected:?}");
+    }
+    let stop = Command::new("man")
+        .args(["-P", "cat", "-l"])
+        .arg(fresh.path().join("man/pharo-ctl-stop.1"))
+        .env("MANWIDTH", "100")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&stop.stdout);
+    for expected in ["--kill-after", "pharo-ctl stop zinc", "EXAMPLES"] {
+        assert!(
+            text.contains(expected),
+            "pharo-ctl-stop(1) lacks {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn every_command_has_examples_in_its_help() {
+    let env = Env::new();
+    env.cmd()
+        .args(["--help"])
+        .run()
+        .success()
+        .stdout_has("Examples:")
+        .stdout_has("Exit codes:");
+    for command in [
+        "start",
+        "stop",
+        "restart",
+        "status",
+        "eval",
+        "run",
+        "pid",
+        "ps",
+        "completions",
+        "unit",
+    ] {
+        let out = env.cmd().args([command, "--help"]).run();
+        out.success().stdout_has("Examples:");
+        let examples = &out.stdout[out.stdout.find("Examples:").unwrap()..];
+        assert!(
+            examples
+                .lines()
+                .any(|l| l.trim_start().starts_with("pharo-ctl") && l.contains(command)),
+            "{command} --help shows no example of itself:\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn an_error_is_one_line_with_a_hint() {
+    let env = Env::new();
+    // No image in the directory, and no NAME.
+    let out = env.cmd().args(["stop"]).run();
+    out.code(6);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", out.stderr);
+    assert!(out.stderr.contains("-C DIR") || out.stderr.contains("--image"));
+    // Usage errors too: clap's report, tips included, on one line.
+    for (args, hint) in [
+        (vec!["stpo"], "a similar subcommand exists: 'stop'"),
+        (
+            vec!["stop", "--timeot", "3s"],
+            "a similar argument exists: '--timeout'",
+        ),
+        (vec!["stop", "-t", "soon"], "use e.g. 500ms, 5s, 2m or 10"),
+        (vec!["completions", "tcsh"], "possible values: bash"),
+    ] {
+        let out = env.cmd().args(&args).run();
+        out.code(2).stderr_has(hint).stderr_has("--help`");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    }
+}
