@@ -19,7 +19,7 @@ use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
 use crate::instance::{self, Instance};
 use crate::notify::{NOTIFY_SOCKET, Notifier};
-use crate::output;
+use crate::output::{self, Spinner};
 use crate::pidfile;
 use crate::repl::{Repl, ReplError};
 use crate::signals::Signals;
@@ -194,11 +194,19 @@ impl Launcher<'_> {
             repl.url()
         ));
         let mut probe = Some(Probe::start(repl, start_timeout)?);
+        let mut spinner = Some(
+            Spinner::new(
+                format!("{name}: waiting for the REPL"),
+                Some(Instant::now() + start_timeout),
+            )
+            .before("giving up"),
+        );
         loop {
-            match self.next_event(probe.as_ref())? {
+            match self.next_event(probe.as_ref(), spinner.as_ref())? {
                 Event::Stop(signal) => return self.stop(Some(signal)),
                 Event::Exited(status) => return Ok(self.exited(status)),
                 Event::Probed => {
+                    spinner = None;
                     let probe = probe.take().expect("a probe is under way");
                     match probe.answer() {
                         Ok(after) => {
@@ -226,8 +234,13 @@ impl Launcher<'_> {
     }
 
     /// Sleeps in the kernel until something happens: a signal, the VM's end, or the probe's
-    /// answer. Forwarded signals and reaped orphans are dealt with here.
-    fn next_event(&mut self, probe: Option<&Probe>) -> Result<Event> {
+    /// answer. Forwarded signals and reaped orphans are dealt with here. A spinner on a
+    /// terminal wakes it up to be redrawn; otherwise it sleeps without a timeout.
+    fn next_event(&mut self, probe: Option<&Probe>, spinner: Option<&Spinner>) -> Result<Event> {
+        let timeout = match spinner.and_then(Spinner::interval) {
+            Some(tick) => PollTimeout::try_from(tick).unwrap_or(PollTimeout::MAX),
+            None => PollTimeout::NONE,
+        };
         loop {
             if let Some(status) = self.reaper.status {
                 return Ok(Event::Exited(status));
@@ -239,7 +252,12 @@ impl Launcher<'_> {
             if let Some(probe) = probe {
                 fds.push(PollFd::new(probe.done.as_fd(), PollFlags::POLLIN));
             }
-            match poll(&mut fds, PollTimeout::NONE) {
+            match poll(&mut fds, timeout) {
+                Ok(0) => {
+                    if let Some(spinner) = spinner {
+                        spinner.tick();
+                    }
+                }
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(errno) => return Err(errno).context("cannot wait for the VM"),
             }

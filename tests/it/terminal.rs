@@ -195,3 +195,30 @@ fn on_a_terminal_waits_show_a_spinner_with_what_is_awaited() {
     let (text, _) = in_terminal(&env, &["-q", "stop", "zinc"], &[]);
     assert!(!text.contains("waiting for"), "{text:?}");
 }
+
+#[test]
+fn on_a_terminal_run_shows_a_spinner_while_it_waits_for_the_repl() {
+    let env = Env::new();
+    env.instance("zinc");
+    // Ready after 0.8s; the VM then ends by itself with status 0, and run with it.
+    let (text, code) = in_terminal(
+        &env,
+        &["run", "zinc"],
+        &[
+            ("PHARO_DOUBLE_START_DELAY_MS", "800"),
+            ("PHARO_DOUBLE_EXIT_AFTER_MS", "2500"),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("zinc: waiting for the REPL (giving up in "),
+        "run shows a spinner while it waits: {text:?}"
+    );
+    assert!(text.contains("zinc is ready"), "{text:?}");
+    for line in text.split(['\r', '\n']) {
+        assert!(
+            !(line.contains("waiting for the REPL (") && line.contains("is ready")),
+            "a step line ran into the spinner: {line:?}"
+        );
+    }
+}
