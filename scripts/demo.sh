@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A tour of pharo-ctl without Pharo: the VM test double plays the image. It starts an
 # instance, shows its status, evaluates Smalltalk in it, stops it cooperatively, and shows
-# the escalation when an image ignores the shutdown request. Build first:
+# the escalation when an image ignores the shutdown request, then runs it under the launcher
+# (`pharo-ctl run`) and prints its systemd unit. Build first:
 #   cargo build --release --bins --examples
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,3 +47,17 @@ printf '\n# An image that ignores the shutdown request is terminated after the g
 PHARO_DOUBLE_IGNORE_SHUTDOWN=1 run "$ctl" start -q --wait zinc
 run "$ctl" stop --timeout 1s zinc
 run "$ctl" status zinc || echo "(exit $?: not running)"
+
+printf '\n# The launcher, as systemd or a container runs it: signals in, the exit status out.\n'
+printf '$ %q run zinc &   # then SIGUSR1 and SIGTERM to it\n' "$ctl"
+"$ctl" run zinc 2>"$dir/run.err" &
+launcher=$!
+for _ in $(seq 300); do grep -q "is running" "$dir/run.err" && break; sleep 0.05; done
+kill -USR1 "$launcher"
+for _ in $(seq 100); do grep -q "forwarding SIGUSR1" "$dir/run.err" && break; sleep 0.05; done
+kill -TERM "$launcher"
+status=0
+wait "$launcher" || status=$?
+cat "$dir/run.err"
+echo "(exit $status)"
+run "$ctl" unit zinc

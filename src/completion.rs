@@ -327,16 +327,18 @@ complete -c pharo-ctl -n __pharo_ctl_name_dir -f -a '(__pharo_ctl_instance_names
     )
 }
 
+/// Words in single quotes, joined by `separator` (a list in elvish or PowerShell).
+fn single_quoted(words: &[String], separator: &str) -> String {
+    words
+        .iter()
+        .map(|w| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 fn elvish(clap: &str, spec: &Spec) -> String {
-    let quote = |words: &[String]| {
-        words
-            .iter()
-            .map(|w| format!("'{w}'"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let commands = quote(&spec.name_commands);
-    let options = quote(&spec.value_options);
+    let commands = single_quoted(&spec.name_commands, " ");
+    let options = single_quoted(&spec.value_options, " ");
     format!(
         r#"{clap}
 # pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
@@ -401,15 +403,8 @@ set edit:completion:arg-completer[pharo-ctl] = {{|@words|
 }
 
 fn powershell(clap: &str, spec: &Spec) -> String {
-    let quote = |words: &[String]| {
-        words
-            .iter()
-            .map(|w| format!("'{w}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let commands = quote(&spec.name_commands);
-    let options = quote(&spec.value_options);
+    let commands = single_quoted(&spec.name_commands, ", ");
+    let options = single_quoted(&spec.value_options, ", ");
     let clap = replace_once(
         clap,
         "Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {",

@@ -173,10 +173,16 @@ impl Env {
 
     /// Starts an instance in the background and answers its pid (asserting success).
     pub fn start(&self, inst: &Inst) -> i32 {
-        self.cmd()
-            .args(["start", "--wait", &inst.name])
-            .run()
-            .success();
+        self.start_with(inst, &[])
+    }
+
+    /// Like [`Env::start`], with the double's switches (`PHARO_DOUBLE_…`) set.
+    pub fn start_with(&self, inst: &Inst, switches: &[(&str, &str)]) -> i32 {
+        let mut cmd = self.cmd();
+        for (key, value) in switches {
+            cmd = cmd.env(key, value);
+        }
+        cmd.args(["start", "--wait", &inst.name]).run().success();
         self.pid_of(&inst.name)
     }
 

@@ -84,12 +84,7 @@ fn concurrent_starts_yield_one_vm() {
 fn an_ignored_shutdown_escalates_to_sigterm_after_the_grace() {
     let env = Env::new();
     let inst = env.instance("zinc");
-    env.cmd()
-        .env("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1")
-        .args(["start", "--wait", "zinc"])
-        .run()
-        .success();
-    let pid = env.pid_of(&inst.name);
+    let pid = env.start_with(&inst, &[("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1")]);
     let out = env.cmd().args(["stop", "--timeout", "400ms", "zinc"]).run();
     out.success()
         .stderr_has("shutdown accepted")
@@ -105,13 +100,13 @@ fn an_ignored_shutdown_escalates_to_sigterm_after_the_grace() {
 fn an_ignored_sigterm_escalates_to_sigkill() {
     let env = Env::new();
     let inst = env.instance("zinc");
-    env.cmd()
-        .env("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1")
-        .env("PHARO_DOUBLE_IGNORE_SIGTERM", "1")
-        .args(["start", "--wait", "zinc"])
-        .run()
-        .success();
-    let pid = env.pid_of(&inst.name);
+    let pid = env.start_with(
+        &inst,
+        &[
+            ("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1"),
+            ("PHARO_DOUBLE_IGNORE_SIGTERM", "1"),
+        ],
+    );
     env.cmd()
         .args(["stop", "-t", "200ms", "--kill-after", "300ms", "zinc"])
         .run()
@@ -409,12 +404,7 @@ fn a_connection_dropped_by_a_quit_expression_counts_as_accepted() {
     let env = Env::new();
     let inst = env.instance("zinc");
     // The image drops the connection at once and takes a while to exit, as one that saves.
-    env.cmd()
-        .env("PHARO_DOUBLE_QUIT_DELAY_MS", "700")
-        .args(["start", "--wait", "zinc"])
-        .run()
-        .success();
-    let pid = env.pid_of(&inst.name);
+    let pid = env.start_with(&inst, &[("PHARO_DOUBLE_QUIT_DELAY_MS", "700")]);
     let out = env
         .cmd()
         .args([
@@ -458,12 +448,7 @@ fn a_repl_that_never_answers_gets_the_grace_then_sigterm() {
 fn a_slow_repl_is_waited_for() {
     let env = Env::new();
     let inst = env.instance("zinc");
-    env.cmd()
-        .env("PHARO_DOUBLE_SLOW_MS", "300")
-        .args(["start", "--wait", "zinc"])
-        .run()
-        .success();
-    let pid = env.pid_of(&inst.name);
+    let pid = env.start_with(&inst, &[("PHARO_DOUBLE_SLOW_MS", "300")]);
     env.cmd()
         .args(["eval", "6 * 7"])
         .run()
