@@ -21,7 +21,7 @@
 //! (a file that receives every line the double prints, Transcript output aside, plus one line
 //! per REPL request, `POST /repl <first line of body>` or `GET /repl`, and `exit <code>` when it
 //! quits by itself, so that a test can wait on it). SIGUSR1 and SIGUSR2 print a line, as the VM's
-//! stack dump does.
+//! stack dump does; so does SIGQUIT, which the double survives.
 
 mod bignum;
 mod eval;
@@ -411,8 +411,8 @@ impl AppServer {
 // Process-level behaviour: signals and the orphan
 // ---------------------------------------------------------------------------------------------
 
-/// Gives SIGTERM and SIGINT their default action (or ignores them), and blocks SIGUSR1 and
-/// SIGUSR2 in the calling thread. Call it before spawning any thread, so that every thread
+/// Gives SIGTERM and SIGINT their default action (or ignores them), and blocks SIGUSR1,
+/// SIGUSR2 and SIGQUIT in the calling thread. Call it before spawning any thread, so that every thread
 /// inherits the mask and the signals wait for the reporter thread. Answers the blocked set.
 fn setup_signals(ignore_termination: bool) -> nix::Result<SigSet> {
     let handler = if ignore_termination {
@@ -431,19 +431,23 @@ fn setup_signals(ignore_termination: bool) -> nix::Result<SigSet> {
     let mut reported = SigSet::empty();
     reported.add(Signal::SIGUSR1);
     reported.add(Signal::SIGUSR2);
+    reported.add(Signal::SIGQUIT);
     reported.thread_block()?;
     Ok(reported)
 }
 
-/// Prints a line for each SIGUSR1/SIGUSR2, as the VM prints its process stacks.
+/// Prints a line for each SIGUSR1/SIGUSR2, as the VM prints its process stacks, and for
+/// each SIGQUIT (which a test double survives, so that a test can see it arrive).
 fn report_signals(signals: SigSet) {
     thread::spawn(move || {
         loop {
-            if let Ok(sig) = signals.wait() {
-                say(&format!(
+            match signals.wait() {
+                Ok(Signal::SIGQUIT) => say("pharo-vm-double: SIGQUIT received"),
+                Ok(sig) => say(&format!(
                     "pharo-vm-double: {} received, printing process stacks",
                     sig.as_str()
-                ));
+                )),
+                Err(_) => {}
             }
         }
     });

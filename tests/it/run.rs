@@ -218,7 +218,7 @@ fn a_vm_killed_by_a_signal_exits_128_plus_n() {
 }
 
 #[test]
-fn sigusr1_and_sigusr2_reach_the_vm() {
+fn sigusr1_sigusr2_and_sigquit_reach_the_vm() {
     let env = Env::new();
     let inst = env.instance("zinc");
     let mut running = launch(
@@ -230,7 +230,9 @@ fn sigusr1_and_sigusr2_reach_the_vm() {
     wait_event(&env, "SIGUSR1 received, printing process stacks");
     running.signal(libc::SIGUSR2);
     wait_event(&env, "SIGUSR2 received, printing process stacks");
-    running.wait_stderr("forwarding SIGUSR2", LIMIT);
+    running.signal(libc::SIGQUIT);
+    wait_event(&env, "SIGQUIT received");
+    running.wait_stderr("forwarding SIGQUIT", LIMIT);
     running.signal(libc::SIGTERM);
     running
         .finish()
