@@ -5,9 +5,11 @@ use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::handle::ProcessHandle;
 use crate::instance::Instance;
+use crate::output;
 use crate::pidfile::{self, PidFile};
-use crate::process::{self, ImageMatcher};
+use crate::process::{self, Identity, ImageMatcher};
 use anyhow::Result;
+use std::path::Path;
 
 /// Where the VM was found, or why it was not.
 #[derive(Debug)]
@@ -27,10 +29,10 @@ pub enum Found {
 
 /// Finds the running VM of `instance`.
 pub fn find(instance: &Instance) -> Result<Found> {
-    let matcher = ImageMatcher::new(&instance.image);
+    let matcher = ImageMatcher::new(&instance.image, instance.vm.as_deref());
     let recorded = pidfile::read(&instance.pid_file)?;
     if let PidFile::Pid(pid) = recorded
-        && let Some(handle) = open_if_vm(pid, &matcher)?
+        && let Some(handle) = open_if_vm(pid, &matcher, &instance.pid_file)?
     {
         return Ok(Found::Running {
             handle,
@@ -39,10 +41,12 @@ pub fn find(instance: &Instance) -> Result<Found> {
         });
     }
     let stale = (recorded != PidFile::Missing).then_some(recorded);
-    let candidates = process::scan(&matcher);
+    let candidates = process::scan(&matcher, |pid, why| {
+        output::detail(format!("passing over pid {pid}: {why}"));
+    });
     match candidates[..] {
         [] => Ok(stale.map_or(Found::NotRunning, Found::Stale)),
-        [pid] => match open_if_vm(pid, &matcher)? {
+        [pid] => match open_if_vm(pid, &matcher, &instance.pid_file)? {
             Some(handle) => Ok(Found::Running {
                 handle,
                 via_pid_file: false,
@@ -68,8 +72,9 @@ pub fn find(instance: &Instance) -> Result<Found> {
 }
 
 /// Opens a handle on `pid` and then checks that it is this image's VM: opening first means a
-/// pid reused after the check cannot be signalled through the handle.
-fn open_if_vm(pid: i32, matcher: &ImageMatcher) -> Result<Option<ProcessHandle>> {
+/// pid reused after the check cannot be signalled through the handle. A process whose
+/// identity cannot be told is neither acted on nor called stale: that is an error (exit 4).
+fn open_if_vm(pid: i32, matcher: &ImageMatcher, pid_file: &Path) -> Result<Option<ProcessHandle>> {
     let handle = match ProcessHandle::open(pid) {
         Ok(Some(handle)) => handle,
         Ok(None) => return Ok(None),
@@ -82,5 +87,19 @@ fn open_if_vm(pid: i32, matcher: &ImageMatcher) -> Result<Option<ProcessHandle>>
         }
         Err(e) => return Err(e.into()),
     };
-    Ok((process::alive(pid) && matcher.matches(pid)).then_some(handle))
+    if !process::alive(pid) {
+        return Ok(None);
+    }
+    match matcher.identify(pid) {
+        Identity::Runs => Ok(Some(handle)),
+        Identity::Other => Ok(None),
+        Identity::Unknown(why) => Err(Fail::new(
+            Code::Unknown,
+            format!(
+                "cannot tell whether pid {pid} (from {}) runs this image: {why}; run as its user or as root",
+                pid_file.display()
+            ),
+        )
+        .into()),
+    }
 }

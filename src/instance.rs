@@ -20,6 +20,9 @@ pub struct Instance {
     pub script_given: bool,
     pub pid_file: PathBuf,
     pub log_file: PathBuf,
+    /// The VM that would run it (`--vm`, else the default search), when there is one: a
+    /// process running this program counts as a VM in a scan whatever its name.
+    pub vm: Option<PathBuf>,
 }
 
 impl Instance {
@@ -48,6 +51,7 @@ impl Instance {
             pid_file: at(&args.pid_file, format!("{name}.pid")),
             log_file: at(&args.log_file, format!("{name}.log")),
             script_given: args.script.is_some(),
+            vm: find_vm(args.vm.as_deref(), &dir).ok(),
             name,
             dir,
             image,

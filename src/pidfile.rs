@@ -53,9 +53,21 @@ pub fn read(path: &Path) -> Result<PidFile> {
     if meta.mode() & 0o002 != 0 {
         return untrusted("is world-writable");
     }
-    let me = nix::unistd::geteuid().as_raw();
-    if me == 0 && meta.uid() != 0 && meta.uid() != owner_of_dir(path) {
-        return untrusted(&format!("is owned by another user (uid {})", meta.uid()));
+    // As start-stop-daemon: root does not act on a pid file another user could have written.
+    if nix::unistd::geteuid().is_root() && meta.uid() != 0 {
+        let uid = nix::unistd::Uid::from_raw(meta.uid());
+        let user = nix::unistd::User::from_uid(uid)
+            .ok()
+            .flatten()
+            .map_or_else(|| format!("uid {uid}"), |u| u.name);
+        return Err(Fail::new(
+            Code::Unknown,
+            format!(
+                "not trusting the pid file {} as root: it is owned by {user}; run pharo-ctl as that user (`sudo -u {user} pharo-ctl …`), or remove the file",
+                path.display()
+            ),
+        )
+        .into());
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
         Fail::new(
@@ -64,14 +76,6 @@ pub fn read(path: &Path) -> Result<PidFile> {
         )
     })?;
     Ok(parse(&text))
-}
-
-/// The owner of the pid file's directory: root may trust a pid file owned by the user who
-/// owns the directory it lies in (a service user's own directory).
-fn owner_of_dir(path: &Path) -> u32 {
-    path.parent()
-        .and_then(|dir| std::fs::metadata(dir).ok())
-        .map_or(0, |m| m.uid())
 }
 
 fn parse(text: &str) -> PidFile {

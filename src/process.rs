@@ -33,10 +33,24 @@ pub struct ImageMatcher {
     path: PathBuf,
     file_name: Vec<u8>,
     id: Option<FileId>,
+    /// The VM pharo-ctl would run for this instance, when there is one.
+    vm: Option<FileId>,
+}
+
+/// Whether a process runs an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// One of its arguments names the image file.
+    Runs,
+    /// None of its arguments names the image file (or it is gone, or a pharo-ctl).
+    Other,
+    /// An argument names a file of the image's name by a relative path, and the process's
+    /// working directory cannot be read: whether it is the same file cannot be told.
+    Unknown(String),
 }
 
 impl ImageMatcher {
-    pub fn new(image: &Path) -> ImageMatcher {
+    pub fn new(image: &Path, vm: Option<&Path>) -> ImageMatcher {
         ImageMatcher {
             path: image.to_path_buf(),
             file_name: image
@@ -44,36 +58,60 @@ impl ImageMatcher {
                 .map(|n| n.as_bytes().to_vec())
                 .unwrap_or_default(),
             id: FileId::of(image),
+            vm: vm.and_then(FileId::of),
         }
     }
 
-    /// Whether process `pid` is a VM running this image: one of its arguments (not its
-    /// program) names the image file, resolved against the process's working directory, and
-    /// the process is not a pharo-ctl.
-    pub fn matches(&self, pid: i32) -> bool {
-        read_cmdline(pid).is_some_and(|args| self.matches_cmdline(pid, &args))
+    /// Whether process `pid` runs this image: one of its arguments (not its program) names
+    /// the image file, resolved against the process's working directory, and the process is
+    /// not a pharo-ctl. This is the identity check of a pid file.
+    pub fn identify(&self, pid: i32) -> Identity {
+        match read_cmdline(pid) {
+            Some(args) => self.identify_cmdline(pid, &args),
+            None => Identity::Other,
+        }
     }
 
-    fn matches_cmdline(&self, pid: i32, args: &[OsString]) -> bool {
+    fn identify_cmdline(&self, pid: i32, args: &[OsString]) -> Identity {
         if args.is_empty() || is_pharo_ctl(pid, &args[0]) {
-            return false;
+            return Identity::Other;
         }
-        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-        args[1..].iter().any(|arg| {
+        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"));
+        let mut unknown = None;
+        for arg in &args[1..] {
             let arg = Path::new(arg);
             if arg.file_name().map(OsStrExt::as_bytes) != Some(&self.file_name[..]) {
-                return false;
+                continue;
             }
             let path = match (&cwd, arg.is_absolute()) {
                 (_, true) => arg.to_path_buf(),
-                (Some(cwd), false) => cwd.join(arg),
-                (None, false) => return false,
+                (Ok(cwd), false) => cwd.join(arg),
+                (Err(e), false) => {
+                    unknown = Some(format!(
+                        "it names {} by a relative path and its working directory cannot be read ({e})",
+                        arg.display()
+                    ));
+                    continue;
+                }
             };
-            match self.id {
+            let same = match self.id {
                 Some(id) => FileId::of(&path) == Some(id),
                 None => path == self.path,
+            };
+            if same {
+                return Identity::Runs;
             }
-        })
+        }
+        unknown.map_or(Identity::Other, Identity::Unknown)
+    }
+
+    /// Whether the program of process `pid` is a VM: the one pharo-ctl would run for this
+    /// instance, or one [`looks_like_a_vm`].
+    fn is_vm(&self, pid: i32, argv0: &OsString) -> bool {
+        looks_like_a_vm(pid, argv0)
+            || self
+                .vm
+                .is_some_and(|vm| FileId::of(Path::new(&format!("/proc/{pid}/exe"))) == Some(vm))
     }
 
     /// A cheap first test on a raw command line: does it mention the image's file name?
@@ -83,6 +121,20 @@ impl ImageMatcher {
                 .windows(self.file_name.len())
                 .any(|w| w == &self.file_name[..])
     }
+}
+
+/// Whether a process's program is named like a Pharo VM (`pharo`, `Pharo`, `pharo-vm`, a
+/// Squeak VM…): its argv[0] or its executable. Tools that merely name an image file (`tail -f
+/// zinc.image`, `cp`, an editor) are not VMs.
+pub fn looks_like_a_vm(pid: i32, argv0: &OsString) -> bool {
+    let vm_like = |path: &Path| {
+        path.file_name().is_some_and(|name| {
+            let name = name.to_string_lossy().to_lowercase();
+            name.contains("pharo") || name.contains("squeak")
+        })
+    };
+    vm_like(Path::new(argv0))
+        || std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| vm_like(&exe))
 }
 
 /// Whether a process is pharo-ctl itself (same executable, or a program named pharo-ctl).
@@ -154,15 +206,32 @@ fn self_and_ancestors() -> HashSet<i32> {
     set
 }
 
-/// All live processes whose command line names the image, pharo-ctl and its ancestors aside.
-pub fn scan(matcher: &ImageMatcher) -> Vec<i32> {
+/// All live VMs whose command line names the image, pharo-ctl and its ancestors aside. A VM
+/// whose working directory cannot be read is passed over when it names the image by a
+/// relative path (it may be another user's image of the same name); `unknown` hears of it.
+pub fn scan(matcher: &ImageMatcher, mut unknown: impl FnMut(i32, &str)) -> Vec<i32> {
     let excluded = self_and_ancestors();
     let mut found: Vec<i32> = all_pids()
         .filter(|pid| !excluded.contains(pid))
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|raw| {
-                matcher.mentioned_in(&raw) && matcher.matches_cmdline(*pid, &split_cmdline(&raw))
-            })
+        .filter(|&pid| {
+            let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                return false;
+            };
+            if !matcher.mentioned_in(&raw) {
+                return false;
+            }
+            let args = split_cmdline(&raw);
+            if args.is_empty() || !matcher.is_vm(pid, &args[0]) {
+                return false;
+            }
+            match matcher.identify_cmdline(pid, &args) {
+                Identity::Runs => true,
+                Identity::Other => false,
+                Identity::Unknown(why) => {
+                    unknown(pid, &why);
+                    false
+                }
+            }
         })
         .collect();
     found.sort_unstable();

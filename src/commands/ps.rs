@@ -1,16 +1,18 @@
 //! `pharo-ctl ps`: the Pharo VMs running on this machine, one row each, in the spirit of pm2's
 //! list: pid, user, uptime, memory, CPU time, image, and whether the image's pid file names
-//! the process. A VM is a process one of whose arguments (not its program) ends in `.image`
-//! and that is not a pharo-ctl; its image is resolved against the process's working
-//! directory.
+//! the process. A VM is a process one of whose arguments (not its program) ends in `.image`,
+//! whose program is named like a VM or is the VM pharo-ctl would run there, and that is not a
+//! pharo-ctl; its image is resolved against the process's working directory.
 
 use crate::exit_code::Code;
+use crate::instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
-use crate::process;
+use crate::process::{self, FileId};
 use anyhow::Result;
 use colored::Colorize;
 use serde::Serialize;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -67,6 +69,9 @@ fn scan() -> Vec<Vm> {
                     Err(_) => image.to_path_buf(),
                 }
             };
+            if !is_vm(pid, &args[0], &image) {
+                return None;
+            }
             let command = args
                 .iter()
                 .map(|a| a.to_string_lossy())
@@ -102,6 +107,16 @@ fn scan() -> Vec<Vm> {
             }
         })
         .collect()
+}
+
+/// Whether the process is a VM: named like one, or the VM pharo-ctl would run for an image in
+/// that directory (`DIR/pharo`, `DIR/pharo-vm/pharo`, `pharo` on PATH).
+fn is_vm(pid: i32, argv0: &OsString, image: &Path) -> bool {
+    process::looks_like_a_vm(pid, argv0) || {
+        let dir = image.parent().unwrap_or(Path::new("/"));
+        let exe = FileId::of(Path::new(&format!("/proc/{pid}/exe")));
+        exe.is_some() && instance::find_vm(None, dir).is_ok_and(|vm| FileId::of(&vm) == exe)
+    }
 }
 
 /// Start time, resident memory and CPU time of some processes.

@@ -6,6 +6,7 @@ mod harness;
 mod completions;
 mod docs;
 mod eval;
+mod identity;
 mod inputs;
 mod lifecycle;
 mod ps;
