@@ -67,7 +67,9 @@ pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Resul
     let signals = Signals::install(&HANDLED)?;
     become_subreaper();
 
-    let pid = spawn(ctx, instance, &vm)?;
+    let Some(pid) = spawn(ctx, instance, &vm, &signals)? else {
+        return Ok(Code::Success);
+    };
     // The VM is our child and is not reaped before we say so: its pid cannot be reused.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
     let mut launcher = Launcher {
@@ -107,8 +109,9 @@ fn become_subreaper() {
     }
 }
 
-/// Starts the VM unless the instance already runs; answers its pid, recorded in the pid file.
-fn spawn(ctx: &Context, instance: &Instance, vm: &Path) -> Result<i32> {
+/// Starts the VM unless the instance already runs; answers its pid, recorded in the pid file,
+/// or `None` when a stop was asked for before the VM started (it is then not started).
+fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32>> {
     let name = &instance.name;
     let _lock = starter::lock(&instance.pid_file)?;
     match finder::find(instance)? {
@@ -130,6 +133,15 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path) -> Result<i32> {
             ));
         }
         Found::NotRunning => {}
+    }
+    while let Some(signal) = signals.next() {
+        if matches!(signal, Signal::SIGTERM | Signal::SIGINT | Signal::SIGHUP) {
+            output::step(format!(
+                "{name}: received {} before the VM started: not starting it",
+                signal.as_str()
+            ));
+            return Ok(None);
+        }
     }
     let mut command = instance.command(vm, &ctx.instance.vm_args);
     command
@@ -160,7 +172,7 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path) -> Result<i32> {
         "{name}: started pid {pid}: {}",
         crate::process::cmdline_string(pid).unwrap_or_else(|| vm.display().to_string())
     ));
-    Ok(pid)
+    Ok(Some(pid))
 }
 
 /// What the launcher holds while the VM runs.
@@ -194,17 +206,24 @@ impl Launcher<'_> {
             repl.url()
         ));
         let mut probe = Some(Probe::start(repl, start_timeout)?);
-        let mut spinner = Some(
-            Spinner::new(
-                format!("{name}: waiting for the REPL"),
-                Some(Instant::now() + start_timeout),
-            )
-            .before("giving up"),
-        );
+        let mut spinner = Some(Spinner::new(
+            format!("{name}: waiting for the REPL"),
+            Some(Instant::now() + start_timeout),
+        ));
+        if self.notifier.is_some() {
+            // Under Type=notify no answer in time fails the start.
+            spinner = spinner.map(|s| s.before("giving up"));
+        }
         loop {
             match self.next_event(probe.as_ref(), spinner.as_ref())? {
-                Event::Stop(signal) => return self.stop(Some(signal)),
-                Event::Exited(status) => return Ok(self.exited(status)),
+                Event::Stop(signal) => {
+                    drop(spinner.take());
+                    return self.stop(Some(signal));
+                }
+                Event::Exited(status) => {
+                    drop(spinner.take());
+                    return Ok(self.exited(status));
+                }
                 Event::Probed => {
                     spinner = None;
                     let probe = probe.take().expect("a probe is under way");
@@ -303,10 +322,23 @@ impl Launcher<'_> {
         let repl = self.ctx.repl(Some(self.instance))?;
         let plan = self.ctx.plan(self.instance, Some(&repl));
         let stopped = self.stop_with(&plan)?;
-        output::step(stopped.describe(name));
         if stopped.cooperative() {
-            Ok(Code::Success)
+            // The VM quit after the request; only a clean exit is a cooperative stop.
+            let status = self.reaper.wait_vm();
+            if status.success() {
+                output::step(stopped.describe(name));
+                return Ok(Code::Success);
+            }
+            output::step(format!(
+                "{name}: the VM {} during its shutdown",
+                describe_status(status)
+            ));
+            output::warn(format!(
+                "{name}: the shutdown did not end cleanly; see the VM's output above"
+            ));
+            Ok(exit_code_of(status))
         } else {
+            output::step(stopped.describe(name));
             output::warn(format!(
                 "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
             ));
@@ -356,18 +388,24 @@ impl Launcher<'_> {
             "{name}: the VM {} without being asked to stop",
             describe_status(status)
         ));
-        match (status.code(), status.signal()) {
-            (Some(0), _) => Code::Success,
-            (Some(code), _) => Code::Raw(code as u8),
-            (None, Some(signal)) => Code::Raw(128u8.wrapping_add(signal as u8)),
-            _ => Code::Failure,
-        }
+        exit_code_of(status)
     }
 
     fn notify(&self, message: &str) {
         if let Some(notifier) = &self.notifier {
             notifier.send(message);
         }
+    }
+}
+
+/// The VM's status as pharo-ctl's own exit status: its code, or 128+N for signal N, as a shell
+/// reports it.
+fn exit_code_of(status: ExitStatus) -> Code {
+    match (status.code(), status.signal()) {
+        (Some(0), _) => Code::Success,
+        (Some(code), _) => Code::Raw(code as u8),
+        (None, Some(signal)) => Code::Raw(128u8.wrapping_add(signal as u8)),
+        _ => Code::Failure,
     }
 }
 

@@ -203,6 +203,32 @@ fn the_vm_exit_status_is_passed_through() {
 }
 
 #[test]
+fn a_vm_that_dies_during_its_shutdown_is_not_a_cooperative_stop() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let mut running = launch(
+        env.cmd().env("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1"),
+        &inst,
+        &["--timeout", "60s"],
+    );
+    let vm = env.pid_of("zinc");
+    running.signal(libc::SIGTERM);
+    running.wait_stderr("shutdown accepted", LIMIT);
+    // SAFETY: kill only sends a signal, to the VM the test just started.
+    unsafe { libc::kill(vm, libc::SIGKILL) };
+    let out = running.finish();
+    out.code(128 + 9)
+        .stderr_has("the VM was killed by SIGKILL during its shutdown")
+        .stderr_has("did not end cleanly");
+    assert!(
+        !out.stderr.contains("stopped cooperatively"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.exists("zinc.pid"));
+}
+
+#[test]
 fn a_vm_killed_by_a_signal_exits_128_plus_n() {
     let env = Env::new();
     let inst = env.instance("zinc");
