@@ -116,3 +116,31 @@ fn lists_a_vm_that_no_pid_file_names_with_its_image_resolved() {
     let _ = vm.wait();
     assert!(row_of(&self::rows(&env), pid).is_none());
 }
+
+#[test]
+fn a_reader_that_went_away_is_not_a_failure() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    // `pharo-ctl ps --json | head -0`: the reader is gone before anything is written.
+    let (read, write) = nix::unistd::pipe().unwrap();
+    drop(read);
+    for args in [
+        &["ps", "--json"][..],
+        &["ps"],
+        &["status", "--json", "zinc"],
+    ] {
+        let out = Command::new(pharo_ctl())
+            .args(args)
+            .current_dir(env.path())
+            .env("PHARO_VM", double())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(write.try_clone().unwrap()))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
