@@ -5,7 +5,6 @@
 //! everything here goes to stderr, one line per step, so that a journal reads as a story.
 
 use crate::cli::{ColorChoice, OutputArgs};
-use colored::Colorize;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +17,9 @@ struct Settings {
     verbose: bool,
     /// stderr is a terminal: spinners are allowed.
     interactive: bool,
+    /// Colour on stderr (warnings, errors, detail), decided for stderr itself: stdout may be a
+    /// terminal while stderr goes to a file, or the other way round.
+    stderr_color: bool,
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
@@ -52,19 +54,32 @@ fn settings() -> Settings {
         quiet: false,
         verbose: false,
         interactive: false,
+        stderr_color: false,
     })
 }
 
-/// Decides once whether to use colour, and whether steps and spinners are shown.
-/// `machine_output` (`--json`) means no colour and no spinner.
+/// Decides once whether to use colour, on stdout and on stderr each by whether it is a
+/// terminal, and whether steps and spinners are shown. `machine_output` (`--json`) means no
+/// colour and no spinner.
 pub fn init(args: &OutputArgs, machine_output: bool) {
     let color = !machine_output && use_color(args.color, std::io::stdout().is_terminal());
     colored::control::set_override(color);
+    let stderr_terminal = std::io::stderr().is_terminal();
     let _ = SETTINGS.set(Settings {
         quiet: args.quiet,
         verbose: args.verbose,
-        interactive: !machine_output && std::io::stderr().is_terminal() && !dumb_terminal(),
+        interactive: !machine_output && stderr_terminal && !dumb_terminal(),
+        stderr_color: !machine_output && use_color(args.color, stderr_terminal),
     });
+}
+
+/// `text` in an SGR style (`1;33` bold yellow…) when stderr is coloured.
+fn paint(text: &str, style: &str) -> String {
+    if settings().stderr_color {
+        format!("\x1b[{style}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }
 
 fn dumb_terminal() -> bool {
@@ -110,18 +125,18 @@ pub fn on_step(listener: impl Fn(&str) + Send + Sync + 'static) {
 /// Detail shown with `-v`.
 pub fn detail(line: impl AsRef<str>) {
     if settings().verbose {
-        print_line(&line.as_ref().dimmed().to_string());
+        print_line(&paint(line.as_ref(), "2"));
     }
 }
 
 /// Something the operator should notice; shown even with `-q`.
 pub fn warn(line: impl AsRef<str>) {
-    print_line(&format!("{} {}", "warning:".yellow().bold(), line.as_ref()));
+    print_line(&format!("{} {}", paint("warning:", "1;33"), line.as_ref()));
 }
 
 /// Prints an error the way every command ends on failure: `error: …` on one line.
 pub fn error(line: impl AsRef<str>) {
-    print_line(&format!("{} {}", "error:".red().bold(), line.as_ref()));
+    print_line(&format!("{} {}", paint("error:", "1;31"), line.as_ref()));
 }
 
 /// A wait that shows a spinner on a terminal: what is awaited, and the time left before the

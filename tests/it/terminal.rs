@@ -23,6 +23,12 @@ fn in_terminal(env: &Env, args: &[&str], envs: &[(&str, &str)]) -> (String, i32)
         line.push(' ');
         line.push_str(&shell_quote(arg));
     }
+    shell_in_terminal(env, &line, envs)
+}
+
+/// Runs a shell line on a pseudo-terminal (so that one stream can be redirected) and answers
+/// what appeared on the terminal and the exit code.
+fn shell_in_terminal(env: &Env, line: &str, envs: &[(&str, &str)]) -> (String, i32) {
     let mut command = Command::new("script");
     command
         .args([
@@ -30,7 +36,7 @@ fn in_terminal(env: &Env, args: &[&str], envs: &[(&str, &str)]) -> (String, i32)
             "--flush",
             "--return",
             "--command",
-            &line,
+            line,
             "/dev/null",
         ])
         .current_dir(env.path())
@@ -221,4 +227,28 @@ fn on_a_terminal_run_shows_a_spinner_while_it_waits_for_the_repl() {
             "a step line ran into the spinner: {line:?}"
         );
     }
+}
+
+#[test]
+fn stderr_is_coloured_by_whether_stderr_is_a_terminal() {
+    let env = Env::new();
+    let ctl = shell_quote(pharo_ctl().to_str().unwrap());
+    // stdout on the terminal, stderr into a file: the error line in the file is plain.
+    shell_in_terminal(
+        &env,
+        &format!("{ctl} -C ./missing stop zinc 2>err.txt"),
+        &[],
+    );
+    let err = env.read("err.txt");
+    assert!(err.starts_with("error: "), "{err:?}");
+    assert!(!err.contains(ESC), "a file gets no colour: {err:?}");
+    // On the terminal itself the error is coloured; --color always colours the file too.
+    let (text, _) = shell_in_terminal(&env, &format!("{ctl} -C ./missing stop zinc"), &[]);
+    assert!(text.contains("\x1b[1;31merror:"), "{text:?}");
+    shell_in_terminal(
+        &env,
+        &format!("{ctl} --color always -C ./missing stop zinc 2>forced.txt"),
+        &[],
+    );
+    assert!(env.read("forced.txt").contains("\x1b[1;31merror:"));
 }
