@@ -104,7 +104,7 @@ pub enum Command {
     },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
-        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1, SIGUSR2 and SIGQUIT are forwarded to the VM.\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal).\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
+        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1, SIGUSR2 and SIGQUIT are forwarded to the VM. The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
     )]
     Run {
         /// The instance: NAME.image in the directory (default: the only *.image there).

@@ -49,16 +49,23 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
     write(&mut out, &|w| man.render_name_section(w));
     write(&mut out, &|w| man.render_synopsis_section(w));
     write(&mut out, &|w| man.render_description_section(w));
+    let name = page_name(command);
+    let mut out = String::from_utf8(out).expect("clap_mangen writes UTF-8");
+    // The paragraphs of `--help` after the options (signals, exit codes…), examples aside.
+    for note in notes(command) {
+        out.push_str(&paragraph(&note));
+    }
+    let mut out = out.into_bytes();
     if command.get_arguments().any(|a| !a.is_hide_set()) {
         write(&mut out, &|w| man.render_options_section(w));
     }
     if main {
         write(&mut out, &|w| man.render_subcommands_section(w));
     }
-    let name = page_name(command);
     let mut text = String::from_utf8(out).expect("clap_mangen writes UTF-8");
     text.push_str(&exit_status(command.get_name()));
-    if main {
+    // ps and completions concern no instance: its environment and files do not apply.
+    if !matches!(command.get_name(), "ps" | "completions") {
         text.push_str(ENVIRONMENT);
         text.push_str(FILES);
     }
@@ -123,11 +130,20 @@ fn exit_status(command: &str) -> String {
                 "1",
                 "It is not running, but a stale pid file is left (it names a dead process, or one that is not this image's VM).",
             ),
+            ("2", "Usage error: a bad option, argument or instance name."),
             ("3", "It is not running."),
             (
                 "4",
                 "Its status is unknown: an untrusted pid file, no permission to look, or several VMs run the image.",
             ),
+        ]));
+        return out;
+    }
+    if matches!(command, "ps" | "completions") {
+        out.push_str(&tagged(&[
+            ("0", "Success."),
+            ("1", "Failure: the output could not be written."),
+            ("2", "Usage error: a bad option or argument."),
         ]));
         return out;
     }
@@ -146,7 +162,7 @@ fn exit_status(command: &str) -> String {
     ]));
     if command == "run" {
         out.push_str(&paragraph(
-            "When the VM exits by itself, run exits with the VM's status, or 128+N when a signal N ended it, so that systemd's Restart= policies work.",
+            "When the VM exits by itself, or dies during its shutdown, run exits with the VM's status, or 128+N when a signal N ended it, so that systemd's Restart= policies work.",
         ));
     }
     out
@@ -216,6 +232,7 @@ After=network.target
 
 [Service]
 Type=notify
+NotifyAccess=main
 User=pharo
 WorkingDirectory=/srv/zinc
 ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc
@@ -225,6 +242,21 @@ Restart=on-failure
 
 [Install]
 WantedBy=multi-user.target";
+
+/// The paragraphs of a command's `after_help` before its examples.
+fn notes(command: &clap::Command) -> Vec<String> {
+    let Some(help) = command.get_after_help() else {
+        return Vec::new();
+    };
+    let help = help.to_string();
+    let before = help.split("Examples:").next().unwrap_or_default();
+    before
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        // Exit codes have their own section.
+        .filter(|p| !p.is_empty() && !p.starts_with("Exit codes"))
+        .collect()
+}
 
 /// The example lines of a command's `after_help` (the indented lines after `Examples:`).
 fn example_lines(command: &clap::Command) -> Vec<String> {
@@ -245,12 +277,28 @@ fn example_lines(command: &clap::Command) -> Vec<String> {
 
 fn examples(command: &clap::Command, main: bool) -> String {
     let lines = example_lines(command);
-    if lines.is_empty() && !main {
+    let name = command.get_name();
+    // The shutdown script and the unit belong to the pages of the commands that use them.
+    let script = main || matches!(name, "stop" | "restart" | "run");
+    let unit = !main && matches!(name, "run" | "unit");
+    if lines.is_empty() && !main && !script && !unit {
         return String::new();
     }
     let mut out = String::from(".SH EXAMPLES\n");
     if !lines.is_empty() {
         out.push_str(&literal(&lines.join("\n")));
+    }
+    if script && !main {
+        out.push_str(&paragraph(
+            "A startup script, zinc.st, that starts the REPL on loopback and defines the ShutdownSequence that the stop asks for:",
+        ));
+        out.push_str(&literal(SHUTDOWN_SCRIPT));
+    }
+    if unit {
+        out.push_str(&paragraph(
+            "A systemd unit for pharo-ctl run (pharo-ctl unit prints one with the paths and options in effect). TimeoutStopSec stays above --timeout plus --kill-after, so that systemd's own SIGKILL never pre-empts the cooperative shutdown:",
+        ));
+        out.push_str(&literal(SYSTEMD_UNIT));
     }
     if main {
         out.push_str(&paragraph(

@@ -124,7 +124,38 @@ fn the_man_pages_render_without_warnings() {
         for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "SEE ALSO"] {
             assert!(text.contains(section), "{name} lacks {section}:\n{text}");
         }
+        // The pages of commands that act on an instance say where its files and settings are.
+        if !["pharo-ctl-ps.1", "pharo-ctl-completions.1"].contains(&name.as_str()) {
+            for section in ["ENVIRONMENT", "PHARO_VM", "FILES", "NAME.pid"] {
+                assert!(text.contains(section), "{name} lacks {section}:\n{text}");
+            }
+        }
     }
+    let page = |name: &str| {
+        let out = Command::new("man")
+            .args(["-P", "cat", "-l"])
+            .arg(fresh.path().join("man").join(name))
+            // Wide enough that no sentence is broken or hyphenated.
+            .env("MANWIDTH", "1000")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let run = page("pharo-ctl-run.1");
+    for expected in [
+        "SIGUSR1, SIGUSR2 and SIGQUIT are forwarded",
+        "a second SIGTERM or SIGINT skips to the next step",
+        "NOTIFY_SOCKET",
+        "READY=1",
+        "KillMode=mixed",
+        "Smalltalk at: #ShutdownSequence put: [",
+    ] {
+        assert!(
+            run.contains(expected),
+            "pharo-ctl-run(1) lacks {expected:?}"
+        );
+    }
+    assert!(page("pharo-ctl-unit.1").contains("TimeoutStopSec"));
     let main = Command::new("man")
         .args(["-P", "cat", "-l"])
         .arg(fresh.path().join("man/pharo-ctl.1"))
