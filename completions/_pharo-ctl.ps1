@@ -54,7 +54,6 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)')
             [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs the image with `pharo-ctl run`')
-            [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the completion scripts and man pages into DIR/completions and DIR/man')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -312,28 +311,6 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
-        'pharo-ctl;generate-docs' {
-            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
-            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
-            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
-            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
-            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
-            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
-            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
-            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            break
-        }
         'pharo-ctl;help' {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the image in the background and record its pid')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
@@ -345,7 +322,6 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)')
             [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs the image with `pharo-ctl run`')
-            [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Write the completion scripts and man pages into DIR/completions and DIR/man')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -377,9 +353,6 @@ $pharoCtlClapCompleter = {
             break
         }
         'pharo-ctl;help;unit' {
-            break
-        }
-        'pharo-ctl;help;generate-docs' {
             break
         }
         'pharo-ctl;help;help' {

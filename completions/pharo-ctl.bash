@@ -22,9 +22,6 @@ _pharo__ctl() {
             pharo__ctl,eval)
                 cmd="pharo__ctl__subcmd__eval"
                 ;;
-            pharo__ctl,generate-docs)
-                cmd="pharo__ctl__subcmd__generate__subcmd__docs"
-                ;;
             pharo__ctl,help)
                 cmd="pharo__ctl__subcmd__help"
                 ;;
@@ -57,9 +54,6 @@ _pharo__ctl() {
                 ;;
             pharo__ctl__subcmd__help,eval)
                 cmd="pharo__ctl__subcmd__help__subcmd__eval"
-                ;;
-            pharo__ctl__subcmd__help,generate-docs)
-                cmd="pharo__ctl__subcmd__help__subcmd__generate__subcmd__docs"
                 ;;
             pharo__ctl__subcmd__help,help)
                 cmd="pharo__ctl__subcmd__help__subcmd__help"
@@ -95,7 +89,7 @@ _pharo__ctl() {
 
     case "${cmd}" in
         pharo__ctl)
-            opts="-C -t -q -v -h -V --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help --version start stop restart status eval run pid ps completions unit generate-docs help"
+            opts="-C -t -q -v -h -V --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help --version start stop restart status eval run pid ps completions unit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,114 +448,8 @@ _pharo__ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pharo__ctl__subcmd__generate__subcmd__docs)
-            opts="-t -q -v -h --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --image)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --script)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --pid-file)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --log-file)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --vm-arg)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --repl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --shutdown)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -t)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --kill-after)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         pharo__ctl__subcmd__help)
-            opts="start stop restart status eval run pid ps completions unit generate-docs help"
+            opts="start stop restart status eval run pid ps completions unit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -589,20 +477,6 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__help__subcmd__eval)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        pharo__ctl__subcmd__help__subcmd__generate__subcmd__docs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -51,7 +51,6 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
             cand unit 'Print a systemd unit that runs the image with `pharo-ctl run`'
-            cand generate-docs 'Write the completion scripts and man pages into DIR/completions and DIR/man'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pharo-ctl;start'= {
@@ -298,27 +297,6 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
-        &'pharo-ctl;generate-docs'= {
-            cand --image 'The image [default: DIR/NAME.image]'
-            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
-            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
-            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
-            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
-            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
-            cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --kill-after 'Wait between SIGTERM and SIGKILL'
-            cand --color 'When to use colour; --json output is never coloured'
-            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
-            cand -q 'Print no step lines, only results and errors'
-            cand --quiet 'Print no step lines, only results and errors'
-            cand -v 'Print more detail about each step'
-            cand --verbose 'Print more detail about each step'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-        }
         &'pharo-ctl;help'= {
             cand start 'Start the image in the background and record its pid'
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
@@ -330,7 +308,6 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
             cand unit 'Print a systemd unit that runs the image with `pharo-ctl run`'
-            cand generate-docs 'Write the completion scripts and man pages into DIR/completions and DIR/man'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pharo-ctl;help;start'= {
@@ -353,8 +330,6 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
         &'pharo-ctl;help;unit'= {
         }
-        &'pharo-ctl;help;generate-docs'= {
-        }
         &'pharo-ctl;help;help'= {
         }
     ]
@@ -374,9 +349,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
     var positionals = (num 0)
     var skip = $false
     var dir-next = $false
+    var option = ''
     for word $words[1..-1] {
         if $skip {
             set skip = $false
+            set option = ''
             if $dir-next {
                 set dir = $word
                 set dir-next = $false
@@ -386,12 +363,14 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         if (has-value [-C --dir] $word) {
             set skip = $true
             set dir-next = $true
+            set option = $word
         } elif (str:has-prefix $word --dir=) {
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
         } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '-n' '--lines' '--user'] $word) {
             set skip = $true
+            set option = $word
         } elif (str:has-prefix $word -) {
         } elif (eq $sub '') {
             set sub = $word
@@ -400,7 +379,10 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
     }
     var current = $words[-1]
-    if (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'run' 'pid' 'unit'] $sub)) {
+    if (and $skip (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm'] $option)) {
+        # The value of a path option (--vm, --image, --script, -C…): files and directories.
+        edit:complete-filename $current
+    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'run' 'pid' 'unit'] $sub)) {
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]
         }

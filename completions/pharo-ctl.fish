@@ -53,7 +53,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "pid" -d 'Print 
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "generate-docs" -d 'Write the completion scripts and man pages into DIR/completions and DIR/man'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
@@ -248,35 +247,17 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remot
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
-always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
-never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -s q -l quiet -d 'Print no step lines, only results and errors'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -s v -l verbose -d 'Print more detail about each step'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "start" -d 'Start the image in the background and record its pid'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "restart" -d 'Stop the image if it runs, then start it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "pid" -d 'Print the pid of the running image'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "generate-docs" -d 'Write the completion scripts and man pages into DIR/completions and DIR/man'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "start" -d 'Start the image in the background and record its pid'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "restart" -d 'Stop the image if it runs, then start it'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "pid" -d 'Print the pid of the running image'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
 # -C/--dir, else $PHARO_CTL_DIR, else the current directory.

@@ -7,7 +7,7 @@
 //! the checked-in copies under `completions/` are reproducible byte for byte.
 
 use crate::cli::Cli;
-use clap::CommandFactory;
+use clap::{CommandFactory, ValueHint};
 use clap_complete::Shell;
 
 /// The program's name, as the shells know it.
@@ -38,8 +38,22 @@ pub fn script(shell: Shell) -> String {
 
 fn clap_script(shell: Shell) -> String {
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), BIN, &mut buf);
+    clap_complete::generate(shell, &mut visible_command(), BIN, &mut buf);
     String::from_utf8(buf).expect("clap_complete writes UTF-8")
+}
+
+/// The command line as operators see it: clap_complete would offer hidden subcommands
+/// (`generate-docs`) too, so they are left out of the command it is given.
+fn visible_command() -> clap::Command {
+    let root = Cli::command();
+    let mut visible = clap::Command::new(BIN)
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(root.get_arguments().cloned())
+        .subcommands(root.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+    if let Some(about) = root.get_about() {
+        visible = visible.about(about.clone());
+    }
+    visible
 }
 
 /// What the NAME layer needs to know about the command line.
@@ -49,12 +63,15 @@ struct Spec {
     name_commands: Vec<String>,
     /// Every option that takes a separate value (`-C`, `--dir`, …), global or not.
     value_options: Vec<String>,
+    /// Those of them whose value is a path (`--vm`, `--image`, `-C`…).
+    path_options: Vec<String>,
 }
 
 impl Spec {
     fn from_cli() -> Spec {
         let root = Cli::command();
         let mut value_options = Vec::new();
+        let mut path_options = Vec::new();
         let mut add_options = |command: &clap::Command| {
             for arg in command.get_arguments() {
                 if arg.is_positional() || !arg.get_action().takes_values() {
@@ -65,7 +82,17 @@ impl Spec {
                     .map(|s| format!("-{s}"))
                     .into_iter()
                     .chain(arg.get_long().map(|l| format!("--{l}")));
+                let path = matches!(
+                    arg.get_value_hint(),
+                    ValueHint::FilePath
+                        | ValueHint::DirPath
+                        | ValueHint::AnyPath
+                        | ValueHint::ExecutablePath
+                );
                 for flag in flags {
+                    if path && !path_options.contains(&flag) {
+                        path_options.push(flag.clone());
+                    }
                     if !value_options.contains(&flag) {
                         value_options.push(flag);
                     }
@@ -89,6 +116,7 @@ impl Spec {
         Spec {
             name_commands,
             value_options,
+            path_options,
         }
     }
 
@@ -339,6 +367,7 @@ fn single_quoted(words: &[String], separator: &str) -> String {
 fn elvish(clap: &str, spec: &Spec) -> String {
     let commands = single_quoted(&spec.name_commands, " ");
     let options = single_quoted(&spec.value_options, " ");
+    let paths = single_quoted(&spec.path_options, " ");
     format!(
         r#"{clap}
 # pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
@@ -354,9 +383,11 @@ set edit:completion:arg-completer[pharo-ctl] = {{|@words|
     var positionals = (num 0)
     var skip = $false
     var dir-next = $false
+    var option = ''
     for word $words[1..-1] {{
         if $skip {{
             set skip = $false
+            set option = ''
             if $dir-next {{
                 set dir = $word
                 set dir-next = $false
@@ -366,12 +397,14 @@ set edit:completion:arg-completer[pharo-ctl] = {{|@words|
         if (has-value [-C --dir] $word) {{
             set skip = $true
             set dir-next = $true
+            set option = $word
         }} elif (str:has-prefix $word --dir=) {{
             set dir = $word[6..]
         }} elif (and (str:has-prefix $word -C) (> (count $word) 2)) {{
             set dir = $word[2..]
         }} elif (has-value [{options}] $word) {{
             set skip = $true
+            set option = $word
         }} elif (str:has-prefix $word -) {{
         }} elif (eq $sub '') {{
             set sub = $word
@@ -380,7 +413,10 @@ set edit:completion:arg-completer[pharo-ctl] = {{|@words|
         }}
     }}
     var current = $words[-1]
-    if (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value [{commands}] $sub)) {{
+    if (and $skip (has-value [{paths}] $option)) {{
+        # The value of a path option (--vm, --image, --script, -C…): files and directories.
+        edit:complete-filename $current
+    }} elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value [{commands}] $sub)) {{
         if (str:has-prefix $dir '~') {{
             set dir = $E:HOME$dir[1..]
         }}

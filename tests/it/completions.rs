@@ -235,17 +235,22 @@ fn the_elvish_layer_finds_names_and_hands_the_rest_to_clap() {
     let text = std::fs::read_to_string(&script)
         .unwrap()
         .replace("edit:completion:arg-completer", "completers")
-        .replace("edit:complex-candidate", "complex-candidate");
+        .replace("edit:complex-candidate", "complex-candidate")
+        .replace("edit:complete-filename", "complete-filename");
     let other = dirs.other();
     let program = format!(
         "var completers = [&]\n\
          fn complex-candidate {{|text &display=''| put $text }}\n\
+         fn complete-filename {{|word| put files:$word }}\n\
          {text}\n\
          fn show {{|@words| put [($completers[pharo-ctl] pharo-ctl $@words)] | each {{|list| echo (str:join ' ' $list) }} }}\n\
          show stop ''\n\
          show -C {other} status ''\n\
          show stop --ki\n\
-         show stop zinc ''\n"
+         show stop zinc ''\n\
+         show --vm ./ph\n\
+         show stop --image ''\n\
+         show -C ''\n"
     );
     let stub = dirs.env.file("test.elv");
     std::fs::write(&stub, program).unwrap();
@@ -260,4 +265,8 @@ fn the_elvish_layer_finds_names_and_hands_the_rest_to_clap() {
     assert_eq!(lines[1], "blog");
     assert!(lines[2].split(' ').any(|w| w == "--kill-after"), "{out}");
     assert_eq!(lines[3], "", "{out}");
+    // Path options complete file names.
+    assert_eq!(lines[4], "files:./ph", "{out}");
+    assert_eq!(lines[5], "files:", "{out}");
+    assert_eq!(lines[6], "files:", "{out}");
 }

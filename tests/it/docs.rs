@@ -66,6 +66,10 @@ fn there_is_a_completion_script_per_shell_and_a_page_per_command() {
         "_pharo-ctl.ps1",
     ] {
         assert!(completions.contains_key(name), "completions/{name}");
+        // The hidden subcommand that writes these files is not offered to operators.
+        let script = String::from_utf8_lossy(&completions[name]);
+        assert!(!script.contains("generate-docs"), "completions/{name}");
+        assert!(script.contains("completions"), "completions/{name}");
     }
     let pages = files(&fresh.path().join("man"));
     for command in [
