@@ -5,7 +5,7 @@
 
 use crate::cli::StartArgs;
 use crate::context::Context;
-use crate::duration::human;
+use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
@@ -159,7 +159,7 @@ enum Failure {
 
 /// A start counts once the VM has stayed up this long (supervisord's `startsecs`).
 fn settle(instance: &Instance, handle: &ProcessHandle, settle: Duration) -> Result<(), Failure> {
-    let deadline = Instant::now() + settle;
+    let deadline = duration::from_now(settle);
     let spinner = Spinner::new(
         format!("{}: making sure the VM stays up", instance.name),
         Some(deadline),
@@ -177,7 +177,7 @@ fn wait_ready(
     repl: &Repl,
     timeout: Duration,
 ) -> Result<(), Failure> {
-    let deadline = Instant::now() + timeout;
+    let deadline = duration::from_now(timeout);
     output::step(format!(
         "{}: waiting up to {} for the REPL at {}",
         instance.name,
@@ -200,7 +200,7 @@ fn wait_ready(
         if repl.probe(left.min(Duration::from_secs(2))).is_ok() {
             return Ok(());
         }
-        let next = (Instant::now() + PROBE_INTERVAL).min(deadline);
+        let next = duration::from_now(PROBE_INTERVAL).min(deadline);
         if let Ok(Wait::Exited) = handle.wait(Some(next), &[], Some(&spinner)) {
             return Err(Failure::Exited);
         }

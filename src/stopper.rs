@@ -4,7 +4,7 @@
 //! grace at once; a connection dropped after a quit expression counts as accepted. Every wait
 //! sleeps on the process's pidfd, so the exit is noticed the moment it happens.
 
-use crate::duration::human;
+use crate::duration::{self, human};
 use crate::handle::{ProcessHandle, Wait};
 use crate::output::{self, Spinner};
 use crate::repl::{self, Repl, ReplError};
@@ -94,7 +94,7 @@ pub fn stop(
             plan.shutdown,
             repl.url()
         ));
-        let deadline = started + plan.grace;
+        let deadline = duration::deadline(started, plan.grace);
         let request = Request::send(repl, plan.shutdown, plan.grace)?;
         let mut pending = Some(request);
         let spinner =
@@ -148,7 +148,7 @@ pub fn stop(
         human(plan.kill_after)
     ));
     handle.signal(Signal::SIGTERM)?;
-    let deadline = Instant::now() + plan.kill_after;
+    let deadline = duration::from_now(plan.kill_after);
     let spinner = Spinner::new(
         format!("waiting for {name} to exit after SIGTERM"),
         Some(deadline),
@@ -178,7 +178,7 @@ pub fn stop(
 
     output::step(format!("{name}: sending SIGKILL to pid {}", handle.pid()));
     handle.signal(Signal::SIGKILL)?;
-    match handle.wait(Some(Instant::now() + AFTER_KILL), &[], None)? {
+    match handle.wait(Some(duration::from_now(AFTER_KILL)), &[], None)? {
         Wait::Exited => done(Ending::Killed),
         _ => bail!(
             "{name}: pid {} is still alive {} after SIGKILL (stuck in the kernel?); see `cat /proc/{}/stack`",

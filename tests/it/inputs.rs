@@ -137,3 +137,43 @@ fn a_missing_directory_exits_6() {
     out.code(6).stderr_has("not a directory");
     one_error_line(&out);
 }
+
+#[test]
+fn a_duration_over_a_year_is_a_usage_error_and_nothing_happens() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    // Refused before the VM is started, whichever option carries it.
+    for option in ["--settle", "--start-timeout"] {
+        let out = env
+            .cmd()
+            .args(["start", option, "3000000000000000h", "zinc"])
+            .run();
+        out.code(2).stderr_has("the maximum is 8760h");
+        one_error_line(&out);
+        assert!(env.vms().is_empty(), "{option}: a VM was started");
+        assert!(!env.exists("zinc.pid"));
+    }
+    // Refused before anything is signalled.
+    let pid = env.start(&inst);
+    for option in ["-t", "--kill-after"] {
+        let out = env
+            .cmd()
+            .args([option, "3000000000000000h", "stop", "zinc"])
+            .run();
+        out.code(2).stderr_has("the maximum is 8760h");
+        one_error_line(&out);
+        assert!(alive(pid));
+    }
+    env.cmd()
+        .args(["-t", "8761h", "stop", "zinc"])
+        .run()
+        .code(2)
+        .stderr_has("'8761h' is too long a duration");
+    // The maximum itself is a deadline like any other.
+    env.cmd()
+        .args(["-t", "8760h", "--kill-after", "8760h", "stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has("zinc stopped cooperatively");
+    assert!(!alive(pid));
+}
