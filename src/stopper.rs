@@ -5,6 +5,8 @@
 //! sleeps on the process's pidfd, so the exit is noticed the moment it happens.
 
 use crate::duration::{self, human};
+use crate::error::Fail;
+use crate::exit_code::Code;
 use crate::handle::{ProcessHandle, Wait};
 use crate::output::{self, Spinner};
 use crate::repl::{self, Repl, ReplError};
@@ -147,7 +149,7 @@ pub fn stop(
         handle.pid(),
         human(plan.kill_after)
     ));
-    handle.signal(Signal::SIGTERM)?;
+    send(handle, Signal::SIGTERM, name)?;
     let deadline = duration::from_now(plan.kill_after);
     let spinner = Spinner::new(
         format!("waiting for {name} to exit after SIGTERM"),
@@ -177,7 +179,7 @@ pub fn stop(
     drop(spinner);
 
     output::step(format!("{name}: sending SIGKILL to pid {}", handle.pid()));
-    handle.signal(Signal::SIGKILL)?;
+    send(handle, Signal::SIGKILL, name)?;
     match handle.wait(Some(duration::from_now(AFTER_KILL)), &[], None)? {
         Wait::Exited => done(Ending::Killed),
         _ => bail!(
@@ -187,6 +189,28 @@ pub fn stop(
             handle.pid()
         ),
     }
+}
+
+/// Sends a signal to the VM; a VM we may not signal (another user's) is exit 4 with what to do.
+fn send(handle: &ProcessHandle, signal: Signal, name: &str) -> Result<()> {
+    handle.signal(signal).map_err(|e| {
+        if e.raw_os_error() == Some(libc::EPERM) {
+            Fail::new(
+                Code::Unknown,
+                format!(
+                    "no permission to signal {name}'s VM (pid {}): run pharo-ctl as its user or as root",
+                    handle.pid()
+                ),
+            )
+            .into()
+        } else {
+            anyhow::Error::new(e).context(format!(
+                "cannot send {} to {name}'s VM (pid {})",
+                signal.as_str(),
+                handle.pid()
+            ))
+        }
+    })
 }
 
 /// The shutdown request, sent from its own thread so that the wait for the exit can start at

@@ -8,6 +8,7 @@ mod docs;
 mod eval;
 mod inputs;
 mod lifecycle;
+mod privilege;
 mod ps;
 mod run;
 mod status;
