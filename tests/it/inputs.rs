@@ -177,3 +177,21 @@ fn a_duration_over_a_year_is_a_usage_error_and_nothing_happens() {
         .stderr_has("zinc stopped cooperatively");
     assert!(!alive(pid));
 }
+
+#[test]
+fn a_missing_pid_file_directory_exits_6_before_anything_starts() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["start", "--pid-file", "run/zinc.pid", "zinc"])
+        .run();
+    out.code(6).stderr_has(&format!(
+        "cannot write the pid file {}: its directory {} does not exist; create it or pass --pid-file",
+        env.file("run/zinc.pid").display(),
+        env.file("run").display()
+    ));
+    one_error_line(&out);
+    assert!(env.vms().is_empty());
+    assert!(!env.exists("zinc.log"));
+}

@@ -39,3 +39,84 @@ fn stop_without_permission_to_signal_exits_4_and_leaves_the_vm() {
     one_error_line(&out);
     assert!(alive(pid));
 }
+
+#[test]
+fn start_refuses_before_spawning_when_the_pid_file_cannot_be_written() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    env.instance("zinc");
+    // The lock and the log are nobody's, so only the pid file is in the way: the directory is
+    // root's and not writable by nobody.
+    for name in ["zinc.pid.lock", "zinc.log"] {
+        std::fs::write(env.file(name), "").unwrap();
+        env.chown_to_nobody(name);
+    }
+    let out = nobody.cmd().args(["start", "zinc"]).run();
+    out.code(4)
+        .stderr_has(&format!(
+            "cannot write the pid file {}: Permission denied; run as the directory's owner or pass --pid-file",
+            env.file("zinc.pid").display()
+        ));
+    one_error_line(&out);
+    assert!(env.vms().is_empty(), "a VM was started");
+    assert_eq!(env.read("zinc.log"), "", "the VM ran");
+    assert!(!env.exists("zinc.pid"));
+}
+
+#[test]
+fn restart_refuses_before_stopping_when_the_pid_file_cannot_be_written() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    let inst = env.instance("zinc");
+    let pid = env.start(&inst);
+    // The REPL would let nobody stop the VM; it must not be stopped when it cannot be started
+    // again.
+    let out = nobody.cmd().args(["restart", "zinc"]).run();
+    out.code(4).stderr_has("cannot write the pid file");
+    one_error_line(&out);
+    assert!(alive(pid));
+    assert_eq!(env.vms(), vec![pid]);
+}
+
+#[test]
+fn start_refuses_when_the_log_cannot_be_opened() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    env.instance("zinc");
+    env.chown_to_nobody("");
+    std::fs::write(env.file("zinc.log"), "root's log\n").unwrap();
+    env.chmod("zinc.log", 0o640);
+    let out = nobody.cmd().args(["start", "zinc"]).run();
+    out.code(4).stderr_has(&format!(
+        "cannot write the log file {}: Permission denied; run as its owner or pass --log-file",
+        env.file("zinc.log").display()
+    ));
+    one_error_line(&out);
+    assert!(env.vms().is_empty(), "a VM was started");
+    assert!(!env.exists("zinc.pid"));
+    assert_eq!(env.read("zinc.log"), "root's log\n");
+}
+
+#[test]
+fn a_start_lock_of_another_user_says_what_to_do() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    env.instance("zinc");
+    env.chown_to_nobody("");
+    std::fs::write(env.file("zinc.pid.lock"), "").unwrap();
+    env.chmod("zinc.pid.lock", 0o644);
+    let out = nobody.cmd().args(["start", "zinc"]).run();
+    out.code(4)
+        .stderr_has("cannot open the start lock")
+        .stderr_has("Permission denied; run as its owner");
+    one_error_line(&out);
+    assert!(env.vms().is_empty(), "a VM was started");
+}
