@@ -167,7 +167,22 @@ fn stem(image: &Path) -> Result<String> {
 
 /// The only `*.image` of the directory, as an instance name.
 fn only_image(dir: &Path) -> Result<String> {
-    let mut names = image_names(dir);
+    let mut names = list_images(dir).map_err(|e| {
+        let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
+        Fail::new(
+            if denied { Code::Unknown } else { Code::Failure },
+            format!(
+                "cannot list the images in {}: {}; name the instance (e.g. `pharo-ctl status NAME`){}",
+                dir.display(),
+                crate::error::reason(&e),
+                if denied {
+                    ", or run as a user who may read the directory"
+                } else {
+                    ""
+                }
+            ),
+        )
+    })?;
     match names.len() {
         1 => Ok(names.remove(0)),
         0 => fail(
@@ -189,20 +204,29 @@ fn only_image(dir: &Path) -> Result<String> {
     }
 }
 
-/// The instance names of a directory: its `*.image` files without the extension, sorted.
+/// The instance names of a directory: its `*.image` files without the extension, sorted; none
+/// when it cannot be read (for completions, which must never fail).
 pub fn image_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            let stem = name.strip_suffix(".image")?;
-            (!stem.is_empty() && entry.path().is_file()).then(|| stem.to_string())
-        })
-        .collect();
+    list_images(dir).unwrap_or_default()
+}
+
+/// The instance names of a directory, or why it cannot be read.
+fn list_images(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if let Some(stem) = name.strip_suffix(".image")
+            && !stem.is_empty()
+            && entry.path().is_file()
+        {
+            names.push(stem.to_string());
+        }
+    }
     names.sort();
-    names
+    Ok(names)
 }
 
 /// Finds the VM: `--vm`/`PHARO_VM`, else `DIR/pharo`, `DIR/pharo-vm/pharo`, then `pharo` on

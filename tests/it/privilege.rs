@@ -120,3 +120,29 @@ fn a_start_lock_of_another_user_says_what_to_do() {
     one_error_line(&out);
     assert!(env.vms().is_empty(), "a VM was started");
 }
+
+#[test]
+fn an_unreadable_directory_is_permission_denied_not_empty() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    std::fs::create_dir(env.file("d")).unwrap();
+    std::fs::write(env.file("d/zinc.image"), "a Pharo image").unwrap();
+    env.chmod("d", 0o711);
+    let out = nobody.cmd().args(["-C", "d", "status"]).run();
+    out.code(4)
+        .stderr_has(&format!(
+            "cannot list the images in {}: Permission denied",
+            env.file("d").display()
+        ))
+        .stderr_has("name the instance");
+    one_error_line(&out);
+    // Named, the instance is found without listing the directory.
+    nobody
+        .cmd()
+        .args(["-C", "d", "status", "zinc"])
+        .run()
+        .code(3)
+        .stdout_has("zinc");
+}
