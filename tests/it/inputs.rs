@@ -195,3 +195,35 @@ fn a_missing_pid_file_directory_exits_6_before_anything_starts() {
     assert!(env.vms().is_empty());
     assert!(!env.exists("zinc.log"));
 }
+
+#[test]
+fn a_non_utf8_argument_is_a_usage_error_not_another_path() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    // The directory exists, and so would its name changed by U+FFFD: neither may be used.
+    let raw = OsStr::from_bytes(b"d\xff");
+    std::fs::create_dir(env.path().join(raw)).unwrap();
+    std::fs::write(env.path().join(raw).join("zinc.image"), "a Pharo image").unwrap();
+    std::fs::create_dir(env.file("d\u{fffd}")).unwrap();
+    std::fs::write(env.file("d\u{fffd}/zinc.image"), "a Pharo image").unwrap();
+    let out = env
+        .cmd()
+        .args([OsStr::new("-C"), raw, OsStr::new("status")])
+        .run();
+    out.code(2).stderr_has(
+        "error: argument 2 is not valid UTF-8 (d\\xff): pharo-ctl takes UTF-8 paths and expressions",
+    );
+    one_error_line(&out);
+    assert_eq!(out.stdout, "");
+}
+
+#[test]
+fn a_non_utf8_expression_on_stdin_is_a_usage_error() {
+    let env = Env::new();
+    let out = env.cmd().args(["eval", "-"]).stdin(&b"3 \xff+ 4"[..]).run();
+    out.code(2)
+        .stderr_has("the expression on standard input is not valid UTF-8 (byte 3 of it)");
+    one_error_line(&out);
+    assert_eq!(out.stdout, "");
+}
