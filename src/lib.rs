@@ -46,8 +46,14 @@ pub fn main() -> ExitCode {
             return Code::Usage.into();
         }
     };
-    let cli = match Cli::try_parse_from(cli::rewrite_legacy(args)) {
+    let cli = match Cli::try_parse_from(cli::rewrite_legacy(args.clone())) {
         Ok(cli) => cli,
+        Err(e) if is_unknown_word(&e) && cli::legacy_command_error(&args).is_some() => {
+            let message = cli::legacy_command_error(&args).unwrap_or_default();
+            output::init(&cli::OutputArgs::default(), false);
+            output::error(format!("{message}; see `pharo-ctl --help`"));
+            return Code::Usage.into();
+        }
         Err(e) => {
             // A usage error is one line; the help that a bare `pharo-ctl` shows, --help and
             // --version are printed as clap renders them.
@@ -68,6 +74,14 @@ pub fn main() -> ExitCode {
         }
     };
     run(cli).into()
+}
+
+/// Whether clap found a word that is no subcommand and resembles none (a typo of one keeps
+/// clap's own error, with its suggestion).
+fn is_unknown_word(error: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ErrorKind};
+    error.kind() == ErrorKind::InvalidSubcommand
+        && error.get(ContextKind::SuggestedSubcommand).is_none()
 }
 
 /// The arguments as UTF-8, or the usage error that names the first that is not: a path or an

@@ -227,3 +227,53 @@ fn a_non_utf8_expression_on_stdin_is_a_usage_error() {
     one_error_line(&out);
     assert_eq!(out.stdout, "");
 }
+
+#[test]
+fn the_legacy_order_takes_clustered_short_flags() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    std::fs::create_dir(env.file("w")).unwrap();
+    for file in ["zinc.image", "zinc.st"] {
+        std::fs::rename(env.file(file), env.file(&format!("w/{file}"))).unwrap();
+    }
+    std::fs::rename(env.file("w/zinc.st"), env.file("w/zn.st")).unwrap();
+    // The value of -C in the next word, and options of the command before IMAGE.
+    env.cmd()
+        .args(["-qC", "w", "zn", "start", "--wait", "zinc"])
+        .run()
+        .success();
+    let pid: i32 = env.read("w/zn.pid").trim().parse().unwrap();
+    assert!(alive(pid));
+    assert!(listening(inst.repl_port));
+    // The value attached.
+    env.cmd()
+        .args(["-qCw", "zn", "pid", "zinc"])
+        .run()
+        .success()
+        .stdout_is(&format!("{pid}\n"));
+    env.cmd()
+        .args(["-vC", "w", "zn", "stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has("zn stopped cooperatively");
+    assert!(!alive(pid));
+    assert!(!env.exists("w/zn.pid"));
+}
+
+#[test]
+fn a_bad_legacy_command_is_named_with_the_valid_ones() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env.cmd().args(["zinc", "bogus", "zinc"]).run();
+    out.code(2)
+        .stderr_has("'bogus' is not a command")
+        .stderr_has("start, stop, restart, run, pid");
+    one_error_line(&out);
+    // A misspelt command of pharo-ctl's own order keeps its suggestion.
+    env.cmd()
+        .args(["stpo", "zinc", "now"])
+        .run()
+        .code(2)
+        .stderr_has("a similar subcommand exists: 'stop'");
+    assert!(env.vms().is_empty());
+}
