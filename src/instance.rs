@@ -230,26 +230,32 @@ fn list_images(dir: &Path) -> std::io::Result<Vec<String>> {
 }
 
 /// Finds the VM: `--vm`/`PHARO_VM`, else `DIR/pharo`, `DIR/pharo-vm/pharo`, then `pharo` on
-/// PATH. It must be an executable file.
+/// PATH. It must be an executable file. A given path with a slash is taken relative to DIR
+/// (`-C` means "as if run in DIR"); a bare name is `DIR/NAME` when that is executable, else
+/// NAME on PATH, as a shell would find it.
 pub fn find_vm(given: Option<&Path>, dir: &Path) -> Result<PathBuf> {
     if let Some(vm) = given {
-        let path = if vm.components().count() == 1 && !vm.exists() {
-            on_path(vm).unwrap_or_else(|| dir.join(vm))
-        } else {
-            dir.join(vm)
-        };
-        return if is_executable(&path) {
-            Ok(path)
-        } else {
-            Err(Fail::new(
-                Code::VmNotFound,
-                format!(
-                    "the VM {} is not an executable file: check --vm or PHARO_VM",
-                    path.display()
-                ),
+        let in_dir = dir.join(vm);
+        let bare = !vm.as_os_str().as_encoded_bytes().contains(&b'/');
+        if is_executable(&in_dir) {
+            return Ok(in_dir);
+        }
+        if bare && let Some(path) = on_path(vm) {
+            return Ok(path);
+        }
+        let message = if bare {
+            format!(
+                "no VM {}: neither {} nor {0} on PATH is an executable file: check --vm or PHARO_VM",
+                vm.display(),
+                in_dir.display()
             )
-            .into())
+        } else {
+            format!(
+                "the VM {} is not an executable file: check --vm or PHARO_VM",
+                in_dir.display()
+            )
         };
+        return Err(Fail::new(Code::VmNotFound, message).into());
     }
     [dir.join("pharo"), dir.join("pharo-vm/pharo")]
         .into_iter()

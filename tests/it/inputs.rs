@@ -277,3 +277,66 @@ fn a_bad_legacy_command_is_named_with_the_valid_ones() {
         .stderr_has("a similar subcommand exists: 'stop'");
     assert!(env.vms().is_empty());
 }
+
+/// A link to the double at `path` (relative to the test's directory).
+fn vm_link(env: &Env, path: &str) {
+    std::os::unix::fs::symlink(double(), env.file(path)).unwrap();
+}
+
+/// The program a VM was started as (its argv[0]).
+fn argv0(pid: i32) -> String {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    String::from_utf8_lossy(cmdline.split(|b| *b == 0).next().unwrap()).into_owned()
+}
+
+#[test]
+fn a_bare_vm_name_is_looked_up_in_dir_then_on_path() {
+    let env = Env::new();
+    env.instance("zinc");
+    std::fs::create_dir(env.file("w")).unwrap();
+    std::fs::rename(env.file("zinc.image"), env.file("w/zinc.image")).unwrap();
+    std::fs::rename(env.file("zinc.st"), env.file("w/zinc.st")).unwrap();
+    std::fs::create_dir(env.file("bin")).unwrap();
+    vm_link(&env, "bin/myvm");
+    // A file of that name in the current directory has nothing to do with it.
+    std::fs::write(env.file("myvm"), "not a VM").unwrap();
+    let path = env.file("bin");
+    let start = || {
+        env.cmd()
+            .env("PATH", &path)
+            .args(["-C", "w", "--vm", "myvm", "start", "--wait", "zinc"])
+            .run()
+            .success();
+        env.pid_of("w/zinc")
+    };
+    // Not in DIR: found on PATH.
+    let pid = start();
+    assert_eq!(argv0(pid), env.file("bin/myvm").display().to_string());
+    env.cmd().args(["-C", "w", "stop", "zinc"]).run().success();
+    assert!(!alive(pid));
+    // In DIR: DIR's.
+    vm_link(&env, "w/myvm");
+    let pid = start();
+    assert_eq!(argv0(pid), env.file("w/myvm").display().to_string());
+    env.cmd().args(["-C", "w", "stop", "zinc"]).run().success();
+    // A path with a slash is relative to DIR, never looked up on PATH.
+    let out = env
+        .cmd()
+        .env("PATH", &path)
+        .args(["-C", "w", "--vm", "./bin/myvm", "start", "zinc"])
+        .run();
+    out.code(5).stderr_has(&format!(
+        "the VM {} is not an executable file",
+        env.file("w/./bin/myvm").display()
+    ));
+    // Nowhere: both places are named.
+    let out = env
+        .cmd()
+        .env("PATH", "/nonexistent")
+        .args(["-C", "w", "--vm", "nope", "start", "zinc"])
+        .run();
+    out.code(5)
+        .stderr_has("no VM nope: neither")
+        .stderr_has("nor nope on PATH");
+    one_error_line(&out);
+}
