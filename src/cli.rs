@@ -266,6 +266,25 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Removes pharo-ctl's own environment variables (those of the `env = ` attributes above:
+/// `PHARO_VM`, `PHARO_CTL_DIR`, …) that are set but empty, so that they count as unset: a
+/// systemd `Environment=PHARO_VM=` line means "no VM given", not "the VM is ''".
+///
+/// # Safety
+///
+/// It changes the process's environment, so no other thread may exist (one could be reading
+/// the environment): call it first thing in `main`.
+pub unsafe fn unset_empty_env() {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    for name in command.get_arguments().filter_map(|arg| arg.get_env()) {
+        if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
+            // SAFETY: the caller guarantees that this process has no other thread.
+            unsafe { std::env::remove_var(name) };
+        }
+    }
+}
+
 /// The commands that pharo-ctl.sh's argument order `SCRIPT COMMAND IMAGE` accepts.
 const LEGACY_COMMANDS: [&str; 5] = ["start", "stop", "restart", "run", "pid"];
 

@@ -340,3 +340,40 @@ fn a_bare_vm_name_is_looked_up_in_dir_then_on_path() {
         .stderr_has("nor nope on PATH");
     one_error_line(&out);
 }
+
+#[test]
+fn empty_environment_variables_count_as_unset() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    // With PHARO_VM empty, the VM is DIR/pharo.
+    vm_link(&env, "pharo");
+    let cmd = || {
+        [
+            "PHARO_VM",
+            "PHARO_CTL_DIR",
+            "PHARO_REPL",
+            "PHARO_CTL_SHUTDOWN",
+        ]
+        .into_iter()
+        .fold(env.cmd(), |cmd, key| cmd.env(key, ""))
+    };
+    cmd().args(["start", "--wait", "zinc"]).run().success();
+    let pid = env.pid_of("zinc");
+    assert_eq!(argv0(pid), env.file("pharo").display().to_string());
+    // The REPL of the script, and the default shutdown expression.
+    cmd()
+        .args(["eval", "3 + 4"])
+        .run()
+        .success()
+        .stdout_is("7\n");
+    cmd()
+        .args(["stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has(&format!(
+            "POST 'ShutdownSequence fork . true' to http://127.0.0.1:{}/repl",
+            inst.repl_port
+        ))
+        .stderr_has("zinc stopped cooperatively");
+    assert!(!alive(pid));
+}
