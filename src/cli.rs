@@ -266,6 +266,25 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Removes pharo-ctl's own environment variables (those of the `env = ` attributes above:
+/// `PHARO_VM`, `PHARO_CTL_DIR`, …) that are set but empty, so that they count as unset: a
+/// systemd `Environment=PHARO_VM=` line means "no VM given", not "the VM is ''".
+///
+/// # Safety
+///
+/// It changes the process's environment, so no other thread may exist (one could be reading
+/// the environment): call it first thing in `main`.
+pub unsafe fn unset_empty_env() {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    for name in command.get_arguments().filter_map(|arg| arg.get_env()) {
+        if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
+            // SAFETY: the caller guarantees that this process has no other thread.
+            unsafe { std::env::remove_var(name) };
+        }
+    }
+}
+
 /// The commands that pharo-ctl.sh's argument order `SCRIPT COMMAND IMAGE` accepts.
 const LEGACY_COMMANDS: [&str; 5] = ["start", "stop", "restart", "run", "pid"];
 
@@ -273,54 +292,23 @@ const LEGACY_COMMANDS: [&str; 5] = ["start", "stop", "restart", "run", "pid"];
 /// names: `COMMAND --script SCRIPT.st --pid-file SCRIPT.pid --log-file SCRIPT.log
 /// --image IMAGE.image SCRIPT`. Any other command line is returned as it is.
 pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
-    use clap::CommandFactory;
-    let command = Cli::command();
-    let takes_value = |arg: &str| {
-        command.get_arguments().any(|a| {
-            let matches = match arg.strip_prefix("--") {
-                Some(long) => a.get_long() == Some(long),
-                None => {
-                    arg.len() == 2 && arg.starts_with('-') && a.get_short() == arg.chars().nth(1)
-                }
-            };
-            matches && a.get_action().takes_values()
-        })
-    };
-    // Positions of the positional words, skipping options and their values.
-    let mut positions = Vec::new();
-    let mut i = 1;
-    while i < args.len() && positions.len() < 3 {
-        let arg = &args[i];
-        if arg == "--" {
-            break;
-        }
-        if arg.starts_with('-') && arg.len() > 1 {
-            if !arg.contains('=') && takes_value(arg) {
-                i += 1;
-            }
-        } else {
-            positions.push(i);
-        }
-        i += 1;
-    }
-    let is_subcommand = |word: &str| command.find_subcommand(word).is_some();
-    let [s, c, m] = positions[..] else {
+    let Some([s, c, m]) = legacy_positions(&args) else {
         return args;
     };
-    if is_subcommand(&args[s]) || !LEGACY_COMMANDS.contains(&args[c].as_str()) {
+    if !LEGACY_COMMANDS.contains(&args[c].as_str()) {
         return args;
     }
     let script = args[s].trim_end_matches(".st").to_string();
     let image = args[m].trim_end_matches(".image").to_string();
     let mut rewritten: Vec<String> = Vec::with_capacity(args.len() + 8);
-    rewritten.push(args[0].clone());
+    // The options go after COMMAND, where both the global ones and COMMAND's own are taken.
+    rewritten.extend([args[0].clone(), args[c].clone()]);
     for (j, arg) in args.iter().enumerate().skip(1) {
         if j != s && j != c && j != m {
             rewritten.push(arg.clone());
         }
     }
     rewritten.extend([
-        args[c].clone(),
         format!("--script={script}.st"),
         format!("--pid-file={script}.pid"),
         format!("--log-file={script}.log"),
@@ -329,6 +317,73 @@ pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
         script,
     ]);
     rewritten
+}
+
+/// The usage error for pharo-ctl.sh's order with a COMMAND it does not have
+/// (`pharo-ctl zinc bogus zinc`), naming the word and the commands; `None` for any other
+/// command line.
+pub fn legacy_command_error(args: &[String]) -> Option<String> {
+    let [_, c, _] = legacy_positions(args)?;
+    let command = &args[c];
+    (!LEGACY_COMMANDS.contains(&command.as_str())).then(|| {
+        format!(
+            "'{command}' is not a command: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of {}",
+            LEGACY_COMMANDS.join(", ")
+        )
+    })
+}
+
+/// The positions of SCRIPT, COMMAND and IMAGE when the command line has pharo-ctl.sh's shape:
+/// three positional words (options and their values skipped), the first of which is not a
+/// subcommand.
+fn legacy_positions(args: &[String]) -> Option<[usize; 3]> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut positions = Vec::new();
+    let mut i = 1;
+    while i < args.len() && positions.len() < 3 {
+        let arg = &args[i];
+        if arg == "--" {
+            break;
+        }
+        if arg.starts_with('-') && arg.len() > 1 {
+            if value_in_next_word(&command, arg) {
+                i += 1;
+            }
+        } else {
+            positions.push(i);
+        }
+        i += 1;
+    }
+    let positions: [usize; 3] = positions.try_into().ok()?;
+    let first = args[positions[0]].as_str();
+    let is_subcommand = first == "help" || command.find_subcommand(first).is_some();
+    (!is_subcommand).then_some(positions)
+}
+
+/// Whether an option word takes its value from the next word: `--dir` (not `--dir=D`), `-C`,
+/// or a cluster of short flags that ends in one that takes a value (`-qC`, but not `-qCdir`).
+/// The options of every subcommand count too, since they may come before IMAGE.
+fn value_in_next_word(command: &clap::Command, arg: &str) -> bool {
+    let arguments = || {
+        command
+            .get_arguments()
+            .chain(command.get_subcommands().flat_map(|c| c.get_arguments()))
+    };
+    if let Some(long) = arg.strip_prefix("--") {
+        return !long.contains('=')
+            && arguments().any(|a| a.get_long() == Some(long) && a.get_action().takes_values());
+    }
+    let cluster = &arg[1..];
+    for (at, flag) in cluster.char_indices() {
+        let takes_value =
+            arguments().any(|a| a.get_short() == Some(flag) && a.get_action().takes_values());
+        if takes_value {
+            // The rest of the word, if any, is the value.
+            return at + flag.len_utf8() == cluster.len();
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -350,9 +405,46 @@ mod tests {
         assert_eq!(
             rewrite_legacy(words("pharo-ctl -C /srv run-zn stop zinc")),
             words(
-                "pharo-ctl -C /srv stop --script=run-zn.st --pid-file=run-zn.pid --log-file=run-zn.log --image=zinc.image -- run-zn"
+                "pharo-ctl stop -C /srv --script=run-zn.st --pid-file=run-zn.pid --log-file=run-zn.log --image=zinc.image -- run-zn"
             )
         );
+    }
+
+    #[test]
+    fn legacy_order_with_clustered_short_flags() {
+        let expected = words(
+            "pharo-ctl pid -qC w --script=zinc.st --pid-file=zinc.pid --log-file=zinc.log --image=zinc.image -- zinc",
+        );
+        assert_eq!(
+            rewrite_legacy(words("pharo-ctl -qC w zinc pid zinc")),
+            expected
+        );
+        let expected = words(
+            "pharo-ctl pid -qCw --script=zinc.st --pid-file=zinc.pid --log-file=zinc.log --image=zinc.image -- zinc",
+        );
+        assert_eq!(
+            rewrite_legacy(words("pharo-ctl -qCw zinc pid zinc")),
+            expected
+        );
+        let expected = words(
+            "pharo-ctl start -vt 2s --settle 3s --script=zn.st --pid-file=zn.pid --log-file=zn.log --image=zinc.image -- zn",
+        );
+        assert_eq!(
+            rewrite_legacy(words("pharo-ctl -vt 2s zn start --settle 3s zinc")),
+            expected
+        );
+    }
+
+    #[test]
+    fn a_bad_legacy_command_is_named() {
+        let error = legacy_command_error(&words("pharo-ctl zinc bogus zinc")).unwrap();
+        assert!(error.contains("'bogus'"), "{error}");
+        assert!(error.contains("start, stop, restart, run, pid"), "{error}");
+        assert_eq!(
+            legacy_command_error(&words("pharo-ctl zinc stop zinc")),
+            None
+        );
+        assert_eq!(legacy_command_error(&words("pharo-ctl stop zinc x")), None);
     }
 
     #[test]
@@ -363,6 +455,8 @@ mod tests {
             "pharo-ctl eval 42",
             "pharo-ctl status",
             "pharo-ctl stop start stop",
+            "pharo-ctl help stop zinc",
+            "pharo-ctl -qC w stop zinc",
         ] {
             assert_eq!(rewrite_legacy(words(line)), words(line));
         }

@@ -1,6 +1,10 @@
 //! Durations on the command line: `500ms`, `5s`, `2m`, `1h` or plain (fractional) seconds.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The longest duration the command line accepts: a year (8760h). Anything longer is a typo,
+/// and would not fit in a deadline.
+pub const MAX: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Parses a duration as the command line accepts it.
 pub fn parse(text: &str) -> Result<Duration, String> {
@@ -25,7 +29,25 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             ));
         }
     };
+    if seconds > MAX.as_secs_f64() {
+        return Err(format!(
+            "'{text}' is too long a duration: the maximum is 8760h (a year)"
+        ));
+    }
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("'{text}' is too long a duration"))
+}
+
+/// The instant `after` from `from`, for a deadline. It never overflows: a duration too long to
+/// add is cut to [`MAX`] (and, should even that not fit, the deadline is `from`).
+pub fn deadline(from: Instant, after: Duration) -> Instant {
+    from.checked_add(after)
+        .or_else(|| from.checked_add(MAX))
+        .unwrap_or(from)
+}
+
+/// The instant `after` from now; see [`deadline`].
+pub fn from_now(after: Duration) -> Instant {
+    deadline(Instant::now(), after)
 }
 
 /// Formats a duration for a step line: `0.42s`, `12ms`, `2m03s`.
@@ -65,6 +87,25 @@ mod tests {
         assert!(parse("5 parsecs").is_err());
         assert!(parse("-1").is_err());
         assert!(parse("ms").is_err());
+    }
+
+    #[test]
+    fn rejects_more_than_a_year() {
+        assert_eq!(parse("8760h"), Ok(MAX));
+        let error = parse("8761h").unwrap_err();
+        assert!(error.contains("the maximum is 8760h"), "{error}");
+        assert!(parse("3000000000000000h").is_err());
+        assert!(parse("99999999999999999999999999").is_err());
+    }
+
+    #[test]
+    fn deadlines_never_overflow() {
+        let now = Instant::now();
+        assert_eq!(
+            deadline(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
+        assert!(deadline(now, Duration::MAX) > now);
     }
 
     #[test]

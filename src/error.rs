@@ -44,3 +44,12 @@ pub fn code_of(error: &anyhow::Error) -> Code {
         .find_map(|cause| cause.downcast_ref::<Fail>())
         .map_or(Code::Failure, |f| f.code)
 }
+
+/// An I/O error's reason without the `(os error N)` suffix, for a message that goes on to say
+/// what to do: `Permission denied`.
+pub fn reason(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        None => error.to_string(),
+    }
+}

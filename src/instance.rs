@@ -171,7 +171,22 @@ fn stem(image: &Path) -> Result<String> {
 
 /// The only `*.image` of the directory, as an instance name.
 fn only_image(dir: &Path) -> Result<String> {
-    let mut names = image_names(dir);
+    let mut names = list_images(dir).map_err(|e| {
+        let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
+        Fail::new(
+            if denied { Code::Unknown } else { Code::Failure },
+            format!(
+                "cannot list the images in {}: {}; name the instance (e.g. `pharo-ctl status NAME`){}",
+                dir.display(),
+                crate::error::reason(&e),
+                if denied {
+                    ", or run as a user who may read the directory"
+                } else {
+                    ""
+                }
+            ),
+        )
+    })?;
     match names.len() {
         1 => Ok(names.remove(0)),
         0 => fail(
@@ -193,43 +208,58 @@ fn only_image(dir: &Path) -> Result<String> {
     }
 }
 
-/// The instance names of a directory: its `*.image` files without the extension, sorted.
+/// The instance names of a directory: its `*.image` files without the extension, sorted; none
+/// when it cannot be read (for completions, which must never fail).
 pub fn image_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            let stem = name.strip_suffix(".image")?;
-            (!stem.is_empty() && entry.path().is_file()).then(|| stem.to_string())
-        })
-        .collect();
+    list_images(dir).unwrap_or_default()
+}
+
+/// The instance names of a directory, or why it cannot be read.
+fn list_images(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if let Some(stem) = name.strip_suffix(".image")
+            && !stem.is_empty()
+            && entry.path().is_file()
+        {
+            names.push(stem.to_string());
+        }
+    }
     names.sort();
-    names
+    Ok(names)
 }
 
 /// Finds the VM: `--vm`/`PHARO_VM`, else `DIR/pharo`, `DIR/pharo-vm/pharo`, then `pharo` on
-/// PATH. It must be an executable file.
+/// PATH. It must be an executable file. A given path with a slash is taken relative to DIR
+/// (`-C` means "as if run in DIR"); a bare name is `DIR/NAME` when that is executable, else
+/// NAME on PATH, as a shell would find it.
 pub fn find_vm(given: Option<&Path>, dir: &Path) -> Result<PathBuf> {
     if let Some(vm) = given {
-        let path = if vm.components().count() == 1 && !vm.exists() {
-            on_path(vm).unwrap_or_else(|| dir.join(vm))
-        } else {
-            dir.join(vm)
-        };
-        return if is_executable(&path) {
-            Ok(path)
-        } else {
-            Err(Fail::new(
-                Code::VmNotFound,
-                format!(
-                    "the VM {} is not an executable file: check --vm or PHARO_VM",
-                    path.display()
-                ),
+        let in_dir = dir.join(vm);
+        let bare = !vm.as_os_str().as_encoded_bytes().contains(&b'/');
+        if is_executable(&in_dir) {
+            return Ok(in_dir);
+        }
+        if bare && let Some(path) = on_path(vm) {
+            return Ok(path);
+        }
+        let message = if bare {
+            format!(
+                "no VM {}: neither {} nor {0} on PATH is an executable file: check --vm or PHARO_VM",
+                vm.display(),
+                in_dir.display()
             )
-            .into())
+        } else {
+            format!(
+                "the VM {} is not an executable file: check --vm or PHARO_VM",
+                in_dir.display()
+            )
         };
+        return Err(Fail::new(Code::VmNotFound, message).into());
     }
     [dir.join("pharo"), dir.join("pharo-vm/pharo")]
         .into_iter()

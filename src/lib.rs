@@ -38,11 +38,22 @@ use std::process::ExitCode;
 /// The program: parse the command line (accepting pharo-ctl.sh's argument order), run the
 /// command, and turn its outcome into an exit status.
 pub fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let cli = match Cli::try_parse_from(cli::rewrite_legacy(args)) {
+    let args = match utf8_args(std::env::args_os()) {
+        Ok(args) => args,
+        Err(message) => {
+            output::init(&cli::OutputArgs::default(), false);
+            output::error(message);
+            return Code::Usage.into();
+        }
+    };
+    let cli = match Cli::try_parse_from(cli::rewrite_legacy(args.clone())) {
         Ok(cli) => cli,
+        Err(e) if is_unknown_word(&e) && cli::legacy_command_error(&args).is_some() => {
+            let message = cli::legacy_command_error(&args).unwrap_or_default();
+            output::init(&cli::OutputArgs::default(), false);
+            output::error(format!("{message}; see `pharo-ctl --help`"));
+            return Code::Usage.into();
+        }
         Err(e) => {
             // A usage error is one line; the help that a bare `pharo-ctl` shows, --help and
             // --version are printed as clap renders them.
@@ -63,6 +74,42 @@ pub fn main() -> ExitCode {
         }
     };
     run(cli).into()
+}
+
+/// Whether clap found a word that is no subcommand and resembles none (a typo of one keeps
+/// clap's own error, with its suggestion).
+fn is_unknown_word(error: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ErrorKind};
+    error.kind() == ErrorKind::InvalidSubcommand
+        && error.get(ContextKind::SuggestedSubcommand).is_none()
+}
+
+/// The arguments as UTF-8, or the usage error that names the first that is not: a path or an
+/// expression silently changed (U+FFFD for each bad byte) would name another file or say
+/// something else. The program's own name may be anything.
+fn utf8_args(args: impl Iterator<Item = std::ffi::OsString>) -> Result<Vec<String>, String> {
+    args.enumerate()
+        .map(|(n, arg)| match arg.into_string() {
+            Ok(arg) => Ok(arg),
+            Err(arg) if n == 0 => Ok(arg.to_string_lossy().into_owned()),
+            Err(arg) => Err(format!(
+                "argument {n} is not valid UTF-8 ({}): pharo-ctl takes UTF-8 paths and expressions",
+                escape_invalid(arg.as_encoded_bytes())
+            )),
+        })
+        .collect()
+}
+
+/// Bytes as text, with each byte that is not part of valid UTF-8 shown as `\xNN`.
+fn escape_invalid(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
 }
 
 /// Runs a parsed command line and answers its exit code. Errors are printed here, once, as
@@ -127,6 +174,20 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arguments_must_be_utf8() {
+        use std::os::unix::ffi::OsStringExt;
+        let args = |list: Vec<Vec<u8>>| list.into_iter().map(std::ffi::OsString::from_vec);
+        assert_eq!(
+            utf8_args(args(vec![b"pharo-ctl\xff".to_vec(), b"status".to_vec()])),
+            Ok(vec!["pharo-ctl\u{fffd}".to_string(), "status".to_string()])
+        );
+        assert_eq!(
+            utf8_args(args(vec![b"pharo-ctl".to_vec(), b"-C".to_vec(), b"/tmp/d\xff\xc3\xa9".to_vec()])),
+            Err("argument 2 is not valid UTF-8 (/tmp/d\\xff\u{e9}): pharo-ctl takes UTF-8 paths and expressions".to_string())
+        );
+    }
 
     #[test]
     fn usage_errors_are_one_line() {

@@ -5,7 +5,7 @@
 
 use crate::cli::StartArgs;
 use crate::context::Context;
-use crate::duration::human;
+use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
@@ -38,6 +38,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     } else {
         None
     };
+    check_writable(instance)?;
     let _lock = lock(&instance.pid_file)?;
     match finder::find(instance)? {
         Found::Running { handle, .. } => {
@@ -159,7 +160,7 @@ enum Failure {
 
 /// A start counts once the VM has stayed up this long (supervisord's `startsecs`).
 fn settle(instance: &Instance, handle: &ProcessHandle, settle: Duration) -> Result<(), Failure> {
-    let deadline = Instant::now() + settle;
+    let deadline = duration::from_now(settle);
     let spinner = Spinner::new(
         format!("{}: making sure the VM stays up", instance.name),
         Some(deadline),
@@ -177,7 +178,7 @@ fn wait_ready(
     repl: &Repl,
     timeout: Duration,
 ) -> Result<(), Failure> {
-    let deadline = Instant::now() + timeout;
+    let deadline = duration::from_now(timeout);
     output::step(format!(
         "{}: waiting up to {} for the REPL at {}",
         instance.name,
@@ -200,11 +201,92 @@ fn wait_ready(
         if repl.probe(left.min(Duration::from_secs(2))).is_ok() {
             return Ok(());
         }
-        let next = (Instant::now() + PROBE_INTERVAL).min(deadline);
+        let next = duration::from_now(PROBE_INTERVAL).min(deadline);
         if let Ok(Wait::Exited) = handle.wait(Some(next), &[], Some(&spinner)) {
             return Err(Failure::Exited);
         }
     }
+}
+
+/// Checks, before anything is started or stopped, that the pid file and the log can be
+/// written: exit 4 when we may not (with what to do), 6 when a directory is missing.
+pub fn check_writable(instance: &Instance) -> Result<()> {
+    // The pid file is written as a temporary file renamed over it: its directory must be
+    // writable, whoever owns the file.
+    let pid_dir = parent(&instance.pid_file);
+    check_access(
+        &instance.pid_file,
+        pid_dir,
+        "pid file",
+        "--pid-file",
+        "the directory's owner",
+    )?;
+    let log = &instance.log_file;
+    if log.exists() {
+        check_access(log, log, "log file", "--log-file", "its owner")
+    } else {
+        check_access(
+            log,
+            parent(log),
+            "log file",
+            "--log-file",
+            "the directory's owner",
+        )
+    }
+}
+
+/// The directory a file is in (`.` for a bare name).
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// Checks that `target` (the file itself, or its directory) is writable by our effective user.
+fn check_access(file: &Path, target: &Path, what: &str, option: &str, owner: &str) -> Result<()> {
+    use nix::unistd::AccessFlags;
+    let access = if target.is_dir() {
+        AccessFlags::W_OK | AccessFlags::X_OK
+    } else {
+        AccessFlags::W_OK
+    };
+    match nix::unistd::eaccess(target, access) {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR) => Err(Fail::new(
+            Code::NotConfigured,
+            format!(
+                "cannot write the {what} {}: its directory {} does not exist; create it or pass {option}",
+                file.display(),
+                target.display()
+            ),
+        )
+        .into()),
+        Err(errno) => {
+            let remedy = if errno == nix::errno::Errno::EROFS {
+                format!("pass {option}")
+            } else {
+                format!("run as {owner} or pass {option}")
+            };
+            Err(Fail::new(
+                Code::Unknown,
+                format!(
+                    "cannot write the {what} {}: {}; {remedy}",
+                    file.display(),
+                    errno.desc()
+                ),
+            )
+            .into())
+        }
+    }
+}
+
+/// Whether an error opening a file says that we may not (rather than that it is missing).
+fn is_denied(error: &std::io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EACCES | libc::EPERM | libc::EROFS)
+    )
 }
 
 /// Takes the instance's start lock, waiting for a concurrent start to finish.
@@ -218,14 +300,24 @@ pub fn lock(pid_file: &Path) -> Result<nix::fcntl::Flock<File>> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(&path)
         .map_err(|e| {
-            Fail::new(
-                if e.kind() == std::io::ErrorKind::PermissionDenied {
-                    Code::Unknown
-                } else {
-                    Code::Failure
-                },
-                format!("cannot open the start lock {}: {e}", path.display()),
-            )
+            if is_denied(&e) {
+                Fail::new(
+                    Code::Unknown,
+                    format!(
+                        "cannot open the start lock {}: {}; run as its owner (the user the instance runs as) or pass --pid-file",
+                        path.display(),
+                        crate::error::reason(&e)
+                    ),
+                )
+            } else {
+                Fail::new(
+                    Code::Failure,
+                    format!(
+                        "cannot open the start lock {}: {e}; check its directory or pass --pid-file",
+                        path.display()
+                    ),
+                )
+            }
         })?;
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
         .map_err(|(_, errno)| anyhow::anyhow!("cannot lock {}: {errno}", path.display()))
@@ -238,11 +330,17 @@ fn open_log(path: &Path) -> Result<File> {
         .mode(0o640)
         .open(path)
         .map_err(|e| {
+            let (code, what) = if is_denied(&e) {
+                (Code::Unknown, "run as its owner or pass --log-file")
+            } else {
+                (Code::NotConfigured, "fix its directory or pass --log-file")
+            };
             Fail::new(
-                Code::NotConfigured,
+                code,
                 format!(
-                    "cannot open the log file {}: {e}; fix its directory or pass --log-file",
-                    path.display()
+                    "cannot open the log file {}: {}; {what}",
+                    path.display(),
+                    crate::error::reason(&e)
                 ),
             )
             .into()

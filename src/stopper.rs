@@ -4,7 +4,9 @@
 //! grace at once; a connection dropped after a quit expression counts as accepted. Every wait
 //! sleeps on the process's pidfd, so the exit is noticed the moment it happens.
 
-use crate::duration::human;
+use crate::duration::{self, human};
+use crate::error::Fail;
+use crate::exit_code::Code;
 use crate::handle::{ProcessHandle, Wait};
 use crate::output::{self, Spinner};
 use crate::repl::{self, Repl, ReplError};
@@ -94,7 +96,7 @@ pub fn stop(
             plan.shutdown,
             repl.url()
         ));
-        let deadline = started + plan.grace;
+        let deadline = duration::deadline(started, plan.grace);
         let request = Request::send(repl, plan.shutdown, plan.grace)?;
         let mut pending = Some(request);
         let spinner =
@@ -147,8 +149,8 @@ pub fn stop(
         handle.pid(),
         human(plan.kill_after)
     ));
-    handle.signal(Signal::SIGTERM)?;
-    let deadline = Instant::now() + plan.kill_after;
+    send(handle, Signal::SIGTERM, name)?;
+    let deadline = duration::from_now(plan.kill_after);
     let spinner = Spinner::new(
         format!("waiting for {name} to exit after SIGTERM"),
         Some(deadline),
@@ -177,8 +179,8 @@ pub fn stop(
     drop(spinner);
 
     output::step(format!("{name}: sending SIGKILL to pid {}", handle.pid()));
-    handle.signal(Signal::SIGKILL)?;
-    match handle.wait(Some(Instant::now() + AFTER_KILL), &[], None)? {
+    send(handle, Signal::SIGKILL, name)?;
+    match handle.wait(Some(duration::from_now(AFTER_KILL)), &[], None)? {
         Wait::Exited => done(Ending::Killed),
         _ => bail!(
             "{name}: pid {} is still alive {} after SIGKILL (stuck in the kernel?); see `cat /proc/{}/stack`",
@@ -187,6 +189,28 @@ pub fn stop(
             handle.pid()
         ),
     }
+}
+
+/// Sends a signal to the VM; a VM we may not signal (another user's) is exit 4 with what to do.
+fn send(handle: &ProcessHandle, signal: Signal, name: &str) -> Result<()> {
+    handle.signal(signal).map_err(|e| {
+        if e.raw_os_error() == Some(libc::EPERM) {
+            Fail::new(
+                Code::Unknown,
+                format!(
+                    "no permission to signal {name}'s VM (pid {}): run pharo-ctl as its user or as root",
+                    handle.pid()
+                ),
+            )
+            .into()
+        } else {
+            anyhow::Error::new(e).context(format!(
+                "cannot send {} to {name}'s VM (pid {})",
+                signal.as_str(),
+                handle.pid()
+            ))
+        }
+    })
 }
 
 /// The shutdown request, sent from its own thread so that the wait for the exit can start at

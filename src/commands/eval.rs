@@ -15,11 +15,22 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
     let expr = match expr {
         Some("-") | None => {
-            let mut text = String::new();
+            let mut bytes = Vec::new();
             std::io::stdin()
-                .read_to_string(&mut text)
-                .context("cannot read the expression from standard input (it must be UTF-8)")?;
-            text
+                .read_to_end(&mut bytes)
+                .context("cannot read the expression from standard input")?;
+            match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    return fail(
+                        Code::Usage,
+                        format!(
+                            "the expression on standard input is not valid UTF-8 (byte {} of it): pharo-ctl takes UTF-8 expressions; convert it first, e.g. with iconv",
+                            e.utf8_error().valid_up_to() + 1
+                        ),
+                    );
+                }
+            }
         }
         Some(expr) => expr.to_string(),
     };

@@ -12,6 +12,7 @@ pub fn run(ctx: &Context, name: Option<&str>, args: &StartArgs) -> Result<Code> 
     // Refuse before stopping what could not be started again.
     instance.check_files()?;
     crate::instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
+    starter::check_writable(&instance)?;
     stop_instance(ctx, &instance)?;
     starter::start(ctx, &instance, args)
 }

@@ -171,6 +171,52 @@ impl Env {
         cmd
     }
 
+    /// pharo-ctl run as the unprivileged user nobody, for what a user other than the VM's may
+    /// and may not do; `None`, with the reason printed, where that is impossible (the tests do
+    /// not run as root, setpriv is missing, or nobody cannot run the binary). The directory is
+    /// made readable and searchable by everyone, not writable.
+    pub fn as_nobody(&self) -> Option<NobodyCmd<'_>> {
+        // SAFETY: geteuid only reads this process's effective user id.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: running pharo-ctl as another user needs the tests to run as root");
+            return None;
+        }
+        let probe = Command::new("setpriv")
+            .args(NOBODY_WRAPPER[1..].iter())
+            .arg(pharo_ctl())
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        match probe {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                eprintln!(
+                    "skipped: the user nobody cannot run {} ({status})",
+                    pharo_ctl().display()
+                );
+                return None;
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run setpriv (util-linux): {e}");
+                return None;
+            }
+        }
+        self.chmod("", 0o755);
+        Some(NobodyCmd { env: self })
+    }
+
+    /// Sets the mode of a file of the directory (`""`: the directory itself).
+    pub fn chmod(&self, name: &str, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(self.file(name), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// Gives a file of the directory (`""`: the directory itself) to the user nobody.
+    pub fn chown_to_nobody(&self, name: &str) {
+        std::os::unix::fs::chown(self.file(name), Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+
     /// Starts an instance in the background and answers its pid (asserting success).
     pub fn start(&self, inst: &Inst) -> i32 {
         self.start_with(inst, &[])
@@ -282,6 +328,28 @@ fn reap_orphaned_vms(killed: &[i32]) {
         unsafe {
             libc::waitpid(pid, std::ptr::null_mut(), flags);
         }
+    }
+}
+
+/// The unprivileged user (and group) of [`Env::as_nobody`].
+pub const NOBODY: u32 = 65534;
+
+/// How [`Env::as_nobody`] runs pharo-ctl.
+const NOBODY_WRAPPER: [&str; 4] = [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+];
+
+/// Runs pharo-ctl in an [`Env`] as the user nobody.
+pub struct NobodyCmd<'a> {
+    env: &'a Env,
+}
+
+impl NobodyCmd<'_> {
+    pub fn cmd(&self) -> Cmd {
+        self.env.cmd_via(&NOBODY_WRAPPER)
     }
 }
 

@@ -9,6 +9,7 @@ mod eval;
 mod identity;
 mod inputs;
 mod lifecycle;
+mod privilege;
 mod ps;
 mod run;
 mod status;

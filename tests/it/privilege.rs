@@ -1,0 +1,148 @@
+//! What a user other than the VM's may not do: each refusal is exit 4 with what to do, and
+//! nothing is started, stopped or left behind. These tests run pharo-ctl as the user nobody,
+//! so they need root; elsewhere they say that they are skipped.
+
+use crate::harness::*;
+
+/// One line on stderr, starting with `error:`, that says what to do.
+#[track_caller]
+fn one_error_line(out: &Outcome) {
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", out.stderr);
+}
+
+#[test]
+fn stop_without_permission_to_signal_exits_4_and_leaves_the_vm() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    // Without ShutdownSequence the REPL answers an error, so the stop goes on to SIGTERM.
+    let inst = env.instance_without_shutdown("zinc");
+    let pid = env.start(&inst);
+    let out = nobody.cmd().args(["-q", "stop", "zinc"]).run();
+    out.code(4).stderr_has(&format!(
+        "error: no permission to signal zinc's VM (pid {pid}): run pharo-ctl as its user or as root"
+    ));
+    one_error_line(&out);
+    assert!(alive(pid));
+    assert_eq!(env.pid_of("zinc"), pid);
+
+    // Without a REPL at all, the first signal is refused the same way.
+    let nowhere = format!("http://127.0.0.1:{}/repl", free_port());
+    let out = nobody
+        .cmd()
+        .args(["-q", "stop", "--repl", &nowhere, "zinc"])
+        .run();
+    out.code(4).stderr_has("no permission to signal zinc's VM");
+    one_error_line(&out);
+    assert!(alive(pid));
+}
+
+#[test]
+fn start_refuses_before_spawning_when_the_pid_file_cannot_be_written() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    env.instance("zinc");
+    // The lock and the log are nobody's, so only the pid file is in the way: the directory is
+    // root's and not writable by nobody.
+    for name in ["zinc.pid.lock", "zinc.log"] {
+        std::fs::write(env.file(name), "").unwrap();
+        env.chown_to_nobody(name);
+    }
+    let out = nobody.cmd().args(["start", "zinc"]).run();
+    out.code(4)
+        .stderr_has(&format!(
+            "cannot write the pid file {}: Permission denied; run as the directory's owner or pass --pid-file",
+            env.file("zinc.pid").display()
+        ));
+    one_error_line(&out);
+    assert!(env.vms().is_empty(), "a VM was started");
+    assert_eq!(env.read("zinc.log"), "", "the VM ran");
+    assert!(!env.exists("zinc.pid"));
+}
+
+#[test]
+fn restart_refuses_before_stopping_when_the_pid_file_cannot_be_written() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    let inst = env.instance("zinc");
+    let pid = env.start(&inst);
+    // The REPL would let nobody stop the VM; it must not be stopped when it cannot be started
+    // again.
+    let out = nobody.cmd().args(["restart", "zinc"]).run();
+    out.code(4).stderr_has("cannot write the pid file");
+    one_error_line(&out);
+    assert!(alive(pid));
+    assert_eq!(env.vms(), vec![pid]);
+}
+
+#[test]
+fn start_refuses_when_the_log_cannot_be_opened() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    env.instance("zinc");
+    env.chown_to_nobody("");
+    std::fs::write(env.file("zinc.log"), "root's log\n").unwrap();
+    env.chmod("zinc.log", 0o640);
+    let out = nobody.cmd().args(["start", "zinc"]).run();
+    out.code(4).stderr_has(&format!(
+        "cannot write the log file {}: Permission denied; run as its owner or pass --log-file",
+        env.file("zinc.log").display()
+    ));
+    one_error_line(&out);
+    assert!(env.vms().is_empty(), "a VM was started");
+    assert!(!env.exists("zinc.pid"));
+    assert_eq!(env.read("zinc.log"), "root's log\n");
+}
+
+#[test]
+fn a_start_lock_of_another_user_says_what_to_do() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    env.instance("zinc");
+    env.chown_to_nobody("");
+    std::fs::write(env.file("zinc.pid.lock"), "").unwrap();
+    env.chmod("zinc.pid.lock", 0o644);
+    let out = nobody.cmd().args(["start", "zinc"]).run();
+    out.code(4)
+        .stderr_has("cannot open the start lock")
+        .stderr_has("Permission denied; run as its owner");
+    one_error_line(&out);
+    assert!(env.vms().is_empty(), "a VM was started");
+}
+
+#[test]
+fn an_unreadable_directory_is_permission_denied_not_empty() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    std::fs::create_dir(env.file("d")).unwrap();
+    std::fs::write(env.file("d/zinc.image"), "a Pharo image").unwrap();
+    env.chmod("d", 0o711);
+    let out = nobody.cmd().args(["-C", "d", "status"]).run();
+    out.code(4)
+        .stderr_has(&format!(
+            "cannot list the images in {}: Permission denied",
+            env.file("d").display()
+        ))
+        .stderr_has("name the instance");
+    one_error_line(&out);
+    // Named, the instance is found without listing the directory.
+    nobody
+        .cmd()
+        .args(["-C", "d", "status", "zinc"])
+        .run()
+        .code(3)
+        .stdout_has("zinc");
+}
