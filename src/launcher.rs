@@ -208,7 +208,7 @@ impl Launcher<'_> {
         let mut probe = Some(Probe::start(repl, start_timeout)?);
         let mut spinner = Some(Spinner::new(
             format!("{name}: waiting for the REPL"),
-            Some(Instant::now() + start_timeout),
+            Some(crate::duration::from_now(start_timeout)),
         ));
         if self.notifier.is_some() {
             // Under Type=notify no answer in time fails the start.
@@ -532,7 +532,7 @@ impl Probe {
             .name("readiness-probe".into())
             .spawn(move || {
                 let started = Instant::now();
-                let deadline = started + timeout;
+                let deadline = crate::duration::deadline(started, timeout);
                 let mut last = ReplError::Timeout(timeout);
                 while !cancelled.load(Ordering::Relaxed) {
                     let left = deadline.saturating_duration_since(Instant::now());

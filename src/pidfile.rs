@@ -121,10 +121,23 @@ pub fn remove_if_names(path: &Path, pid: i32) -> Result<bool> {
 /// Removes the pid file; a missing one is fine.
 pub fn remove(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot remove the stale pid file {}", path.display()))
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => {
+            let code = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                Code::Unknown
+            } else {
+                Code::Failure
+            };
+            Err(Fail::new(
+                code,
+                format!(
+                    "cannot remove the pid file {}: {e}; remove it as the owner of its directory (meanwhile it names no running VM, so it counts as stale)",
+                    path.display()
+                ),
+            )
+            .into())
         }
-        _ => Ok(()),
+        Ok(()) => Ok(()),
     }
 }
 

@@ -42,12 +42,16 @@ pub fn stop_instance(ctx: &Context, instance: &Instance) -> Result<()> {
                 ));
             }
             let stopped = stopper::stop(&handle, &ctx.plan(instance, Some(&repl)), None)?;
-            if stale_pid_file.is_some() {
-                pidfile::remove(&instance.pid_file)?;
-            } else {
-                pidfile::remove_if_names(&instance.pid_file, pid)?;
-            }
             output::step(stopped.describe(name));
+            // The VM is stopped: a pid file left behind is worth a warning, not a failure.
+            let removed = if stale_pid_file.is_some() {
+                pidfile::remove(&instance.pid_file)
+            } else {
+                pidfile::remove_if_names(&instance.pid_file, pid).map(drop)
+            };
+            if let Err(e) = removed {
+                output::warn(format!("{name}: {e:#}"));
+            }
             if !stopped.cooperative() {
                 output::warn(format!(
                     "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"

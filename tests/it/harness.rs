@@ -342,6 +342,36 @@ const NOBODY_WRAPPER: [&str; 4] = [
     "--clear-groups",
 ];
 
+/// A process a test started that is not pharo-ctl (a foreign process, a VM started by hand),
+/// killed and reaped when the test ends.
+pub struct Spawned(std::process::Child);
+
+impl Spawned {
+    pub fn new(program: impl AsRef<std::ffi::OsStr>, args: &[&str], dir: &Path) -> Spawned {
+        Spawned(
+            Command::new(program)
+                .args(args)
+                .current_dir(dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.0.id() as i32
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Runs pharo-ctl in an [`Env`] as the user nobody.
 pub struct NobodyCmd<'a> {
     env: &'a Env,

@@ -4,63 +4,15 @@
 //! pid file.
 
 use crate::harness::*;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// A process the test started, killed and reaped when the test ends.
-struct Guard(Child);
-
-impl Guard {
-    fn spawn(program: &Path, args: &[&str], dir: &Path) -> Guard {
-        Guard(
-            Command::new(program)
-                .args(args)
-                .current_dir(dir)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    }
-
-    fn pid(&self) -> i32 {
-        self.0.id() as i32
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The wrapper that runs pharo-ctl as the unprivileged user nobody, or why it cannot.
-fn as_nobody() -> Result<[&'static str; 4], String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Err("not root, so cannot run pharo-ctl as another user".into());
-    }
-    match Command::new("setpriv").arg("--version").output() {
-        Ok(out) if out.status.success() => Ok([
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-        ]),
-        _ => Err("setpriv (util-linux) is not installed".into()),
-    }
-}
 
 #[test]
 fn a_tool_that_names_the_image_is_not_taken_for_the_vm() {
     let env = Env::new();
     env.instance("zinc");
-    let tail = Guard::spawn(Path::new("tail"), &["-f", "zinc.image"], env.path());
+    let tail = Spawned::new("tail", &["-f", "zinc.image"], env.path());
     wait_until("tail to name the image", LIMIT, || {
         std::fs::read(format!("/proc/{}/cmdline", tail.pid()))
             .is_ok_and(|c| c.windows(10).any(|w| w == b"zinc.image"))
@@ -112,17 +64,12 @@ fn a_vm_of_any_name_is_found_when_it_is_the_vm_pharo_ctl_would_run() {
 fn a_vm_whose_identity_cannot_be_told_is_neither_stopped_nor_called_stale() {
     let env = Env::new();
     env.instance("zinc");
-    let wrapper = match as_nobody() {
-        Ok(wrapper) => wrapper,
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            return;
-        }
+    let Some(nobody) = env.as_nobody() else {
+        return;
     };
     // Root's VM names its image by a relative path; nobody cannot read its working directory.
-    std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let vm = Guard::spawn(
-        &double(),
+    let vm = Spawned::new(
+        double(),
         &["--headless", "zinc.image", "zinc.st"],
         env.path(),
     );
@@ -131,9 +78,9 @@ fn a_vm_whose_identity_cannot_be_told_is_neither_stopped_nor_called_stale() {
         std::fs::read(format!("/proc/{}/cmdline", vm.pid()))
             .is_ok_and(|c| c.windows(10).any(|w| w == b"zinc.image"))
     });
-    let status = env.cmd_via(&wrapper).args(["status", "zinc"]).run();
+    let status = nobody.cmd().args(["status", "zinc"]).run();
     status.code(4).stderr_has("cannot tell whether pid");
-    let stop = env.cmd_via(&wrapper).args(["stop", "zinc"]).run();
+    let stop = nobody.cmd().args(["stop", "zinc"]).run();
     stop.code(4).stderr_has("working directory cannot be read");
     assert!(alive(vm.pid()), "the VM was stopped");
     assert!(env.exists("zinc.pid"), "the live VM's pid file was removed");

@@ -4,7 +4,7 @@
 use crate::harness::*;
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -183,36 +183,11 @@ fn open_connections_delay_the_shutdown_sequence() {
     );
 }
 
-/// A process that is not the VM, killed when the test ends.
-struct Foreign(std::process::Child);
-
-impl Foreign {
-    fn spawn() -> Foreign {
-        Foreign(
-            Command::new("sleep")
-                .arg("1000")
-                .stdin(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    }
-    fn pid(&self) -> i32 {
-        self.0.id() as i32
-    }
-}
-
-impl Drop for Foreign {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_stale_pid_file_naming_a_foreign_process_never_gets_it_signalled() {
     let env = Env::new();
     env.instance("zinc");
-    let foreign = Foreign::spawn();
+    let foreign = Spawned::new("sleep", &["1000"], env.path());
     std::fs::write(env.file("zinc.pid"), format!("{}\n", foreign.pid())).unwrap();
 
     env.cmd().args(["status", "zinc"]).run().code(1);

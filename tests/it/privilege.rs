@@ -146,3 +146,29 @@ fn an_unreadable_directory_is_permission_denied_not_empty() {
         .code(3)
         .stdout_has("zinc");
 }
+
+#[test]
+fn a_stop_that_cannot_remove_the_pid_file_still_succeeds_and_says_so() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    // root's VM and pid file in root's directory: nobody may ask the REPL to shut it down, but
+    // may not remove the pid file afterwards.
+    let inst = env.instance("zinc");
+    let pid = env.start(&inst);
+    let out = nobody.cmd().args(["stop", "zinc"]).run();
+    out.success()
+        .stderr_has("zinc stopped cooperatively")
+        .stderr_has("warning: zinc: cannot remove the pid file")
+        .stderr_has("Permission denied");
+    assert!(!alive(pid));
+    // The pid file left behind names no running VM: stale, and root can clean it up.
+    env.cmd().args(["status", "zinc"]).run().code(1);
+    env.cmd()
+        .args(["stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has("removed the stale pid file");
+    assert!(!env.exists("zinc.pid"));
+}
