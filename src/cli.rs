@@ -161,6 +161,25 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The subcommand's name on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Start { .. } => "start",
+            Command::Stop { .. } => "stop",
+            Command::Restart { .. } => "restart",
+            Command::Status { .. } => "status",
+            Command::Eval { .. } => "eval",
+            Command::Run { .. } => "run",
+            Command::Pid { .. } => "pid",
+            Command::Ps { .. } => "ps",
+            Command::Completions { .. } => "completions",
+            Command::Unit { .. } => "unit",
+            Command::GenerateDocs { .. } => "generate-docs",
+        }
+    }
+}
+
 /// Options of start and restart.
 #[derive(Debug, Args, Clone)]
 pub struct StartArgs {
@@ -253,6 +272,29 @@ pub struct OutputArgs {
     /// Print more detail about each step.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+impl OutputArgs {
+    /// The output options of a command line that could not be parsed, as far as they can be
+    /// read from its words (`--color never`, `--color=never`), for printing its usage error.
+    pub fn from_words(words: &[String]) -> OutputArgs {
+        let mut color = ColorChoice::Auto;
+        let mut words = words.iter().skip(1);
+        while let Some(word) = words.next() {
+            let value = match word.strip_prefix("--color") {
+                Some("") => words.next().map(String::as_str),
+                Some(rest) => rest.strip_prefix('='),
+                None => None,
+            };
+            if let Some(choice) = value.and_then(|v| ColorChoice::from_str(v, false).ok()) {
+                color = choice;
+            }
+        }
+        OutputArgs {
+            color,
+            ..OutputArgs::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -390,6 +432,37 @@ fn value_in_next_word(command: &clap::Command, arg: &str) -> bool {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn command_names_are_the_command_line_s() {
+        for sub in Cli::command().get_subcommands() {
+            let name = sub.get_name();
+            let extra: &[&str] = match name {
+                "completions" => &["bash"],
+                "generate-docs" => &["."],
+                _ => &[],
+            };
+            let args: Vec<&str> = ["pharo-ctl", name]
+                .into_iter()
+                .chain(extra.iter().copied())
+                .collect();
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.command.name(), name);
+        }
+    }
+
+    #[test]
+    fn the_colour_choice_is_read_from_an_unparsed_command_line() {
+        let words = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
+        for (line, color) in [
+            ("pharo-ctl --color never stop --bogus", ColorChoice::Never),
+            ("pharo-ctl stop --color=always --bogus", ColorChoice::Always),
+            ("pharo-ctl stop --bogus", ColorChoice::Auto),
+            ("pharo-ctl --color", ColorChoice::Auto),
+        ] {
+            assert_eq!(OutputArgs::from_words(&words(line)).color, color, "{line}");
+        }
+    }
 
     #[test]
     fn verify_cli() {

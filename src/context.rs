@@ -14,6 +14,8 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// The global options of the command line.
 #[derive(Debug, Clone)]
 pub struct Context {
+    /// The subcommand, for hints (`pharo-ctl stop NAME`).
+    pub command: &'static str,
     pub instance: InstanceArgs,
     pub repl: ReplArgs,
     pub timing: TimingArgs,
@@ -22,7 +24,7 @@ pub struct Context {
 impl Context {
     /// Resolves an instance by NAME, or the only image of the directory.
     pub fn instance(&self, name: Option<&str>) -> Result<Instance> {
-        Instance::resolve(name, &self.instance)
+        Instance::resolve(name, &self.instance, self.command)
     }
 
     /// The REPL of an instance (checked: loopback unless `--allow-remote`).

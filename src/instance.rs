@@ -27,13 +27,13 @@ pub struct Instance {
 
 impl Instance {
     /// Resolves NAME (or the only `*.image` of the directory) and the instance's files.
-    pub fn resolve(name: Option<&str>, args: &InstanceArgs) -> Result<Instance> {
+    pub fn resolve(name: Option<&str>, args: &InstanceArgs, command: &str) -> Result<Instance> {
         let dir = directory(args)?;
         let name = match name {
             Some(name) => validate_name(name)?,
             None => match &args.image {
                 Some(image) => stem(image)?,
-                None => only_image(&dir)?,
+                None => only_image(&dir, command)?,
             },
         };
         let at = |given: &Option<PathBuf>, default: String| -> PathBuf {
@@ -170,13 +170,13 @@ fn stem(image: &Path) -> Result<String> {
 }
 
 /// The only `*.image` of the directory, as an instance name.
-fn only_image(dir: &Path) -> Result<String> {
+fn only_image(dir: &Path, command: &str) -> Result<String> {
     let mut names = list_images(dir).map_err(|e| {
         let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
         Fail::new(
             if denied { Code::Unknown } else { Code::Failure },
             format!(
-                "cannot list the images in {}: {}; name the instance (e.g. `pharo-ctl status NAME`){}",
+                "cannot list the images in {}: {}; name the instance (e.g. `pharo-ctl {command} NAME`){}",
                 dir.display(),
                 crate::error::reason(&e),
                 if denied {
@@ -199,7 +199,7 @@ fn only_image(dir: &Path) -> Result<String> {
         _ => fail(
             Code::Usage,
             format!(
-                "{} holds several images ({}): name the instance, e.g. `pharo-ctl status {}`",
+                "{} holds several images ({}): name the instance, e.g. `pharo-ctl {command} {}`",
                 dir.display(),
                 names.join(", "),
                 names[0]

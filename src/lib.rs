@@ -41,7 +41,7 @@ pub fn main() -> ExitCode {
     let args = match utf8_args(std::env::args_os()) {
         Ok(args) => args,
         Err(message) => {
-            output::init(&cli::OutputArgs::default(), false);
+            output::init(&cli::OutputArgs::from_words(&lossy_args()), false);
             output::error(message);
             return Code::Usage.into();
         }
@@ -50,16 +50,16 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) if is_unknown_word(&e) && cli::legacy_command_error(&args).is_some() => {
             let message = cli::legacy_command_error(&args).unwrap_or_default();
-            output::init(&cli::OutputArgs::default(), false);
+            output::init(&cli::OutputArgs::from_words(&args), false);
             output::error(format!("{message}; see `pharo-ctl --help`"));
             return Code::Usage.into();
         }
         Err(e) => {
             // A usage error is one line; the help that a bare `pharo-ctl` shows, --help and
             // --version are printed as clap renders them.
-            match usage_error_line(&e.render().to_string()) {
+            match usage_error_line(&e.render().to_string(), subcommand_in(&args)) {
                 Some(line) if e.use_stderr() => {
-                    output::init(&cli::OutputArgs::default(), false);
+                    output::init(&cli::OutputArgs::from_words(&args), false);
                     output::error(line);
                 }
                 _ => {
@@ -133,7 +133,7 @@ pub fn run(cli: Cli) -> Code {
 /// clap's report of a usage error as one line: the error, then its tips and possible values,
 /// then where to read more; `None` when the report is no error (help text). `error: ` itself
 /// is added by [`output::error`].
-fn usage_error_line(report: &str) -> Option<String> {
+fn usage_error_line(report: &str, subcommand: Option<&str>) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
     for line in report.lines().map(str::trim) {
         if let Some(error) = line.strip_prefix("error: ") {
@@ -149,6 +149,7 @@ fn usage_error_line(report: &str) -> Option<String> {
         .find_map(|line| line.strip_prefix("Usage: "))
         .and_then(|usage| usage.split_whitespace().nth(1))
         .filter(|word| !word.starts_with(['[', '<', '-']))
+        .or(subcommand)
         .map_or_else(
             || "pharo-ctl --help".to_string(),
             |sub| format!("pharo-ctl {sub} --help"),
@@ -157,6 +158,26 @@ fn usage_error_line(report: &str) -> Option<String> {
         return None;
     }
     Some(format!("{}; see `{usage}`", parts.join("; ")))
+}
+
+/// The first word of a command line that names a subcommand, for the hint of a usage error
+/// whose report does not say which command it concerns.
+fn subcommand_in(args: &[String]) -> Option<&str> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    args.iter().skip(1).map(String::as_str).find(|word| {
+        command
+            .get_subcommands()
+            .any(|sub| !sub.is_hide_set() && sub.get_name() == *word)
+    })
+}
+
+/// The command line as text, whatever its encoding (for reading the colour choice of a line
+/// that is refused for not being UTF-8).
+fn lossy_args() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// A reader that went away (`pharo-ctl status | head -1`) is not a failure.
@@ -193,16 +214,20 @@ mod tests {
     fn usage_errors_are_one_line() {
         let report = "error: unexpected argument '--timeot' found\n\n  tip: a similar argument exists: '--timeout'\n\nUsage: pharo-ctl stop --timeout <DURATION> [NAME]\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            usage_error_line(report).unwrap(),
+            usage_error_line(report, Some("stop")).unwrap(),
             "unexpected argument '--timeot' found; a similar argument exists: '--timeout'; see `pharo-ctl stop --help`"
         );
         let report = "error: invalid value 'tcsh' for '<SHELL>'\n  [possible values: bash, elvish, fish, powershell, zsh]\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            usage_error_line(report).unwrap(),
+            usage_error_line(report, Some("completions")).unwrap(),
+            "invalid value 'tcsh' for '<SHELL>'; possible values: bash, elvish, fish, powershell, zsh; see `pharo-ctl completions --help`"
+        );
+        assert_eq!(
+            usage_error_line(report, None).unwrap(),
             "invalid value 'tcsh' for '<SHELL>'; possible values: bash, elvish, fish, powershell, zsh; see `pharo-ctl --help`"
         );
         assert_eq!(
-            usage_error_line("Usage: pharo-ctl [OPTIONS] <COMMAND>\n"),
+            usage_error_line("Usage: pharo-ctl [OPTIONS] <COMMAND>\n", None),
             None
         );
     }

@@ -20,6 +20,7 @@ use anyhow::Result;
 /// Runs the command of a parsed command line.
 pub fn dispatch(cli: Cli) -> Result<Code> {
     let ctx = Context {
+        command: cli.command.name(),
         instance: cli.instance,
         repl: cli.repl,
         timing: cli.timing,

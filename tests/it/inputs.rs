@@ -377,3 +377,29 @@ fn empty_environment_variables_count_as_unset() {
         .stderr_has("zinc stopped cooperatively");
     assert!(!alive(pid));
 }
+
+#[test]
+fn usage_hints_name_the_command_in_use_and_honour_the_colour_choice() {
+    let env = Env::new();
+    env.instance("alpha");
+    env.instance("beta");
+    let out = env.cmd().args(["stop"]).run();
+    out.code(2)
+        .stderr_has("holds several images (alpha, beta)")
+        .stderr_has("`pharo-ctl stop alpha`");
+    one_error_line(&out);
+    let out = env.cmd().args(["completions", "tcsh"]).run();
+    out.code(2)
+        .stderr_has("invalid value 'tcsh'")
+        .stderr_has("see `pharo-ctl completions --help`");
+    one_error_line(&out);
+    // A usage error is coloured only when asked for, like every other error off a terminal.
+    let out = env
+        .cmd()
+        .args(["--color", "always", "stop", "--timeot", "1s"])
+        .run();
+    out.code(2).stderr_has("\x1b[1;31merror:");
+    let out = env.cmd().args(["stop", "--timeot", "1s"]).run();
+    out.code(2);
+    assert!(!out.stderr.contains('\x1b'), "{}", out.stderr);
+}
