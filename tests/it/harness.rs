@@ -383,6 +383,14 @@ impl NobodyCmd<'_> {
     }
 }
 
+/// One line on stderr, starting with `error:`.
+#[track_caller]
+pub fn one_error_line(out: &Outcome) {
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", out.stderr);
+}
+
 /// A pharo-ctl invocation being built.
 pub struct Cmd {
     command: Command,

@@ -3,14 +3,6 @@
 use crate::harness::*;
 use std::os::unix::fs::PermissionsExt;
 
-/// One line on stderr, starting with `error:`.
-#[track_caller]
-fn one_error_line(out: &Outcome) {
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{}", out.stderr);
-    assert!(lines[0].starts_with("error: "), "{}", out.stderr);
-}
-
 #[test]
 fn a_missing_image_exits_6_and_leaves_nothing() {
     let env = Env::new();

@@ -4,14 +4,6 @@
 
 use crate::harness::*;
 
-/// One line on stderr, starting with `error:`, that says what to do.
-#[track_caller]
-fn one_error_line(out: &Outcome) {
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{}", out.stderr);
-    assert!(lines[0].starts_with("error: "), "{}", out.stderr);
-}
-
 #[test]
 fn stop_without_permission_to_signal_exits_4_and_leaves_the_vm() {
     let env = Env::new();
