@@ -113,6 +113,7 @@ fn become_subreaper() {
 /// or `None` when a stop was asked for before the VM started (it is then not started).
 fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32>> {
     let name = &instance.name;
+    starter::check_pid_file_writable(instance)?;
     let _lock = starter::lock(&instance.pid_file)?;
     match finder::find(instance)? {
         Found::Running { handle, .. } => {

@@ -211,16 +211,7 @@ fn wait_ready(
 /// Checks, before anything is started or stopped, that the pid file and the log can be
 /// written: exit 4 when we may not (with what to do), 6 when a directory is missing.
 pub fn check_writable(instance: &Instance) -> Result<()> {
-    // The pid file is written as a temporary file renamed over it: its directory must be
-    // writable, whoever owns the file.
-    let pid_dir = parent(&instance.pid_file);
-    check_access(
-        &instance.pid_file,
-        pid_dir,
-        "pid file",
-        "--pid-file",
-        "the directory's owner",
-    )?;
+    check_pid_file_writable(instance)?;
     let log = &instance.log_file;
     if log.exists() {
         check_access(log, log, "log file", "--log-file", "its owner")
@@ -233,6 +224,19 @@ pub fn check_writable(instance: &Instance) -> Result<()> {
             "the directory's owner",
         )
     }
+}
+
+/// Checks that the pid file can be written (`run` has no log file of its own).
+pub fn check_pid_file_writable(instance: &Instance) -> Result<()> {
+    // The pid file is written as a temporary file renamed over it: its directory must be
+    // writable, whoever owns the file.
+    check_access(
+        &instance.pid_file,
+        parent(&instance.pid_file),
+        "pid file",
+        "--pid-file",
+        "the directory's owner",
+    )
 }
 
 /// The directory a file is in (`.` for a bare name).

@@ -45,16 +45,19 @@ fn start_refuses_before_spawning_when_the_pid_file_cannot_be_written() {
         std::fs::write(env.file(name), "").unwrap();
         env.chown_to_nobody(name);
     }
-    let out = nobody.cmd().args(["start", "zinc"]).run();
-    out.code(4)
-        .stderr_has(&format!(
-            "cannot write the pid file {}: Permission denied; run as the directory's owner or pass --pid-file",
-            env.file("zinc.pid").display()
-        ));
-    one_error_line(&out);
-    assert!(env.vms().is_empty(), "a VM was started");
-    assert_eq!(env.read("zinc.log"), "", "the VM ran");
-    assert!(!env.exists("zinc.pid"));
+    // The launcher too refuses before the VM starts.
+    for command in ["start", "run"] {
+        let out = nobody.cmd().args([command, "zinc"]).run();
+        out.code(4)
+            .stderr_has(&format!(
+                "cannot write the pid file {}: Permission denied; run as the directory's owner or pass --pid-file",
+                env.file("zinc.pid").display()
+            ));
+        one_error_line(&out);
+        assert!(env.vms().is_empty(), "{command}: a VM was started");
+        assert_eq!(env.read("zinc.log"), "", "{command}: the VM ran");
+        assert!(!env.exists("zinc.pid"));
+    }
 }
 
 #[test]
