@@ -48,10 +48,6 @@ const HANDLED: [Signal; 7] = [
     Signal::SIGCHLD,
 ];
 
-/// How often the readiness probe asks the REPL, and how long one request may take.
-const PROBE_INTERVAL: Duration = Duration::from_millis(50);
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// Runs the instance in the foreground until it ends, and answers the exit code.
 pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Result<Code> {
     instance.check_files()?;
@@ -340,9 +336,7 @@ impl Launcher<'_> {
             Ok(exit_code_of(status))
         } else {
             output::step(stopped.describe(name));
-            output::warn(format!(
-                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
-            ));
+            stopped.warn_if_not_cooperative(name);
             Ok(Code::Failure)
         }
     }
@@ -540,7 +534,7 @@ impl Probe {
                     if left.is_zero() {
                         break;
                     }
-                    match repl.probe(left.min(PROBE_TIMEOUT)) {
+                    match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
                         Ok(_) => {
                             let _ = tx.send(Ok(started.elapsed()));
                             drop(notify);
@@ -548,7 +542,7 @@ impl Probe {
                         }
                         Err(e) => last = e,
                     }
-                    std::thread::sleep(PROBE_INTERVAL.min(left));
+                    std::thread::sleep(Repl::PROBE_INTERVAL.min(left));
                 }
                 let _ = tx.send(Err(last));
                 // Closing the write end wakes the launcher.

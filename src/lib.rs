@@ -48,13 +48,14 @@ pub fn main() -> ExitCode {
     };
     let cli = match Cli::try_parse_from(cli::rewrite_legacy(args.clone())) {
         Ok(cli) => cli,
-        Err(e) if is_unknown_word(&e) && cli::legacy_command_error(&args).is_some() => {
-            let message = cli::legacy_command_error(&args).unwrap_or_default();
-            output::init(&cli::OutputArgs::from_words(&args), false);
-            output::error(format!("{message}; see `pharo-ctl --help`"));
-            return Code::Usage.into();
-        }
         Err(e) => {
+            if is_unknown_word(&e)
+                && let Some(message) = cli::legacy_command_error(&args)
+            {
+                output::init(&cli::OutputArgs::from_words(&args), false);
+                output::error(format!("{message}; see `pharo-ctl --help`"));
+                return Code::Usage.into();
+            }
             // A usage error is one line; the help that a bare `pharo-ctl` shows, --help and
             // --version are printed as clap renders them.
             match usage_error_line(&e.render().to_string(), subcommand_in(&args)) {

@@ -105,15 +105,6 @@ impl ImageMatcher {
         unknown.map_or(Identity::Other, Identity::Unknown)
     }
 
-    /// Whether the program of process `pid` is a VM: the one pharo-ctl would run for this
-    /// instance, or one [`looks_like_a_vm`].
-    fn is_vm(&self, pid: i32, argv0: &OsString) -> bool {
-        looks_like_a_vm(pid, argv0)
-            || self
-                .vm
-                .is_some_and(|vm| FileId::of(Path::new(&format!("/proc/{pid}/exe"))) == Some(vm))
-    }
-
     /// A cheap first test on a raw command line: does it mention the image's file name?
     fn mentioned_in(&self, raw: &[u8]) -> bool {
         !self.file_name.is_empty()
@@ -121,6 +112,13 @@ impl ImageMatcher {
                 .windows(self.file_name.len())
                 .any(|w| w == &self.file_name[..])
     }
+}
+
+/// Whether the program of process `pid` is a VM: one [`looks_like_a_vm`], or the VM `vm`
+/// answers (the one pharo-ctl would run; asked only when the name does not tell).
+pub fn is_vm(pid: i32, argv0: &OsString, vm: impl FnOnce() -> Option<FileId>) -> bool {
+    looks_like_a_vm(pid, argv0)
+        || vm().is_some_and(|vm| FileId::of(Path::new(&format!("/proc/{pid}/exe"))) == Some(vm))
 }
 
 /// Whether a process's program is named like a Pharo VM (`pharo`, `Pharo`, `pharo-vm`, a
@@ -221,7 +219,7 @@ pub fn scan(matcher: &ImageMatcher, mut unknown: impl FnMut(i32, &str)) -> Vec<i
                 return false;
             }
             let args = split_cmdline(&raw);
-            if args.is_empty() || !matcher.is_vm(pid, &args[0]) {
+            if args.is_empty() || !is_vm(pid, &args[0], || matcher.vm) {
                 return false;
             }
             match matcher.identify_cmdline(pid, &args) {

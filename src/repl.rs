@@ -126,6 +126,11 @@ impl Repl {
         self.url.as_str()
     }
 
+    /// How often a readiness wait (`start --wait`, `run`) asks the REPL.
+    pub const PROBE_INTERVAL: Duration = Duration::from_millis(50);
+    /// How long one request of a readiness wait may take.
+    pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
     /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();

@@ -26,8 +26,6 @@ use std::time::{Duration, Instant};
 
 /// How many lines of the log a failed start shows.
 const LOG_TAIL: usize = 10;
-/// How often `--wait` asks the REPL.
-const PROBE_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Starts the instance unless it already runs.
 pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
@@ -198,10 +196,10 @@ fn wait_ready(
         if handle.exited() {
             return Err(Failure::Exited);
         }
-        if repl.probe(left.min(Duration::from_secs(2))).is_ok() {
+        if repl.probe(left.min(Repl::PROBE_TIMEOUT)).is_ok() {
             return Ok(());
         }
-        let next = duration::from_now(PROBE_INTERVAL).min(deadline);
+        let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
         if let Ok(Wait::Exited) = handle.wait(Some(next), &[], Some(&spinner)) {
             return Err(Failure::Exited);
         }

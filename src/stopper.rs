@@ -53,6 +53,16 @@ pub struct Stopped {
 }
 
 impl Stopped {
+    /// Warns, when the stop had to fall back to signals, that the shutdown was not
+    /// cooperative and what to check.
+    pub fn warn_if_not_cooperative(&self, name: &str) {
+        if !self.cooperative() {
+            output::warn(format!(
+                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
+            ));
+        }
+    }
+
     /// `zinc stopped cooperatively in 0.42s`, `zinc terminated by SIGTERM after 5.01s`, …
     pub fn describe(&self, name: &str) -> String {
         let took = human(self.elapsed);

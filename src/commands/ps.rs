@@ -112,11 +112,12 @@ fn scan() -> Vec<Vm> {
 /// Whether the process is a VM: named like one, or the VM pharo-ctl would run for an image in
 /// that directory (`DIR/pharo`, `DIR/pharo-vm/pharo`, `pharo` on PATH).
 fn is_vm(pid: i32, argv0: &OsString, image: &Path) -> bool {
-    process::looks_like_a_vm(pid, argv0) || {
+    process::is_vm(pid, argv0, || {
         let dir = image.parent().unwrap_or(Path::new("/"));
-        let exe = FileId::of(Path::new(&format!("/proc/{pid}/exe")));
-        exe.is_some() && instance::find_vm(None, dir).is_ok_and(|vm| FileId::of(&vm) == exe)
-    }
+        instance::find_vm(None, dir)
+            .ok()
+            .and_then(|vm| FileId::of(&vm))
+    })
 }
 
 /// Start time, resident memory and CPU time of some processes.

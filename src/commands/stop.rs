@@ -52,11 +52,7 @@ pub fn stop_instance(ctx: &Context, instance: &Instance) -> Result<()> {
             if let Err(e) = removed {
                 output::warn(format!("{name}: {e:#}"));
             }
-            if !stopped.cooperative() {
-                output::warn(format!(
-                    "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
-                ));
-            }
+            stopped.warn_if_not_cooperative(name);
         }
     }
     Ok(())
