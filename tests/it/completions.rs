@@ -151,6 +151,9 @@ fn bash_completes_subcommands_options_and_instance_names() {
 
 #[test]
 fn fish_completes_instance_names() {
+    if !require_program("fish", "the fish completion test") {
+        return;
+    }
     let dirs = Dirs::new();
     let script = dirs.script("fish", "pharo-ctl.fish");
     let complete = |line: &str, envs: &[(&str, &str)]| {
@@ -184,6 +187,9 @@ fn fish_completes_instance_names() {
 
 #[test]
 fn the_zsh_layer_finds_names_and_hands_the_rest_to_clap() {
+    if !require_program("zsh", "the zsh completion test") {
+        return;
+    }
     let dirs = Dirs::new();
     let script = dirs.script("zsh", "_pharo-ctl");
     // zsh -n: the whole script parses.
@@ -228,6 +234,9 @@ _pharo-ctl
 
 #[test]
 fn the_elvish_layer_finds_names_and_hands_the_rest_to_clap() {
+    if !require_program("elvish", "the elvish completion test") {
+        return;
+    }
     let dirs = Dirs::new();
     let script = dirs.script("elvish", "pharo-ctl.elv");
     // The `edit:` module exists only in an interactive elvish: stand in for the two names the

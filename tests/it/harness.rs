@@ -43,6 +43,29 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Whether `program` can be run here. When it cannot, prints one line saying the test
+/// `what` was skipped and why, and returns false, so the test passes on a machine that lacks
+/// the program; under `PHARO_CTL_REQUIRE_ALL=1` (set by CI, which installs every program the
+/// tests use) a missing program fails the test instead.
+pub fn require_program(program: &str, what: &str) -> bool {
+    let found = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(program)).is_ok_and(|m| {
+                m.is_file()
+                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            })
+        })
+    });
+    if !found {
+        assert!(
+            std::env::var_os("PHARO_CTL_REQUIRE_ALL").is_none_or(|v| v != "1"),
+            "{program} is not installed, and PHARO_CTL_REQUIRE_ALL=1 requires it for {what}"
+        );
+        eprintln!("skipped {what}: {program} is not installed");
+    }
+    found
+}
+
 /// Waits until `condition` holds, checking often, and fails the test after `limit`.
 pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
