@@ -128,7 +128,8 @@ pub fn repl_port_in(text: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
-fn directory(args: &InstanceArgs) -> Result<PathBuf> {
+/// The instances' directory: `-C/--dir` (against the current one), else the current one.
+pub(crate) fn directory(args: &InstanceArgs) -> Result<PathBuf> {
     let cwd = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
     let dir = match &args.dir {

@@ -67,7 +67,9 @@ impl ImageMatcher {
     /// working directory. The one rule of the pid file, the scan and the process tree.
     pub fn identify(&self, pid: i32) -> Identity {
         match read_cmdline(pid) {
-            Some(args) if is_vm(pid, &args, || self.vm) => self.identify_cmdline(pid, &args),
+            Some(args) if is_vm(pid, &args, || self.vm.into_iter().collect()) => {
+                self.identify_cmdline(pid, &args)
+            }
             _ => Identity::Other,
         }
     }
@@ -116,11 +118,11 @@ impl ImageMatcher {
 }
 
 /// Whether the program of process `pid` (command line `args`) is a VM: one named like a VM
-/// (its argv[0] or its executable), or the VM `vm` answers (the one pharo-ctl would run; asked
-/// only when the name does not tell). A script run through its interpreter (`python3
+/// (its argv[0] or its executable), or one of the VMs `vms` answers (those pharo-ctl would
+/// run; asked only when the name does not tell). A script run through its interpreter (`python3
 /// SCRIPT`, `bash SCRIPT`, how the kernel runs a `#!` script) is judged by the script. Tools
 /// that merely name an image file (`tail -f zinc.image`, `cp`, an editor) are not VMs.
-pub fn is_vm(pid: i32, args: &[OsString], vm: impl FnOnce() -> Option<FileId>) -> bool {
+pub fn is_vm(pid: i32, args: &[OsString], vms: impl FnOnce() -> Vec<FileId>) -> bool {
     let Some(argv0) = args.first() else {
         return false;
     };
@@ -133,10 +135,12 @@ pub fn is_vm(pid: i32, args: &[OsString], vm: impl FnOnce() -> Option<FileId>) -
     {
         return true;
     }
-    let Some(vm) = vm() else {
+    let vms = vms();
+    if vms.is_empty() {
         return false;
-    };
-    let exe_is_vm = || FileId::of(Path::new(&format!("/proc/{pid}/exe"))) == Some(vm);
+    }
+    let is_one = |id: Option<FileId>| id.is_some_and(|id| vms.contains(&id));
+    let exe_is_vm = || is_one(FileId::of(Path::new(&format!("/proc/{pid}/exe"))));
     let script_is_vm = || {
         script.is_some_and(|script| {
             let path = if script.is_absolute() {
@@ -146,7 +150,7 @@ pub fn is_vm(pid: i32, args: &[OsString], vm: impl FnOnce() -> Option<FileId>) -
                     .ok()
                     .map(|cwd| cwd.join(script))
             };
-            path.and_then(|p| FileId::of(&p)) == Some(vm)
+            is_one(path.and_then(|p| FileId::of(&p)))
         })
     };
     exe_is_vm() || script_is_vm()
@@ -299,6 +303,15 @@ pub fn ppid(pid: i32) -> Option<i32> {
     stat(pid).map(|stat| stat.ppid).filter(|&ppid| ppid > 0)
 }
 
+/// Whether a process is a fork of its parent that runs no program of its own (yet): a
+/// subshell of a wrapper script, a VM's forked child. Its command line is its parent's.
+pub fn is_a_fork_of_its_parent(pid: i32) -> bool {
+    match ppid(pid) {
+        Some(parent) => read_cmdline(pid).is_some_and(|args| read_cmdline(parent) == Some(args)),
+        None => false,
+    }
+}
+
 /// pharo-ctl's own pid and those of all its ancestors: never candidates of a scan.
 fn self_and_ancestors() -> HashSet<i32> {
     let mut set = HashSet::new();
@@ -326,7 +339,7 @@ pub fn scan(matcher: &ImageMatcher, mut unknown: impl FnMut(i32, &str)) -> Vec<i
                 return false;
             }
             let args = split_cmdline(&raw);
-            if !is_vm(pid, &args, || matcher.vm) {
+            if !is_vm(pid, &args, || matcher.vm.into_iter().collect()) {
                 return false;
             }
             match matcher.identify_cmdline(pid, &args) {

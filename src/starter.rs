@@ -93,7 +93,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     output::step(format!(
         "{}: started pid {pid}: {}",
         instance.name,
-        crate::process::cmdline_string(pid).unwrap_or_default()
+        crate::launch::command_line(&command)
     ));
 
     let started = Instant::now();
@@ -138,7 +138,8 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
                 human(args.start_timeout)
             ));
             let plan = ctx.plan(instance, None);
-            stopper::stop(&mut launched.tree, &plan, None)?;
+            let stopped = stopper::stop(&mut launched.tree, &plan, None)?;
+            output::step(stopped.describe(&instance.name));
             reap(&mut child);
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
             report_log_tail(&instance.log_file, log_start);

@@ -41,7 +41,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             user,
             start_timeout,
         } => unit::run(&ctx, name.as_deref(), user.as_deref(), start_timeout),
-        Command::Ps { json } => ps::run(json),
+        Command::Ps { json } => ps::run(&ctx, json),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }
