@@ -13,8 +13,9 @@
 //! the last of them is gone (to see whether one forked meanwhile).
 
 use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
+use crate::identity::{self, Identity, ImageMatcher};
 use crate::output::Spinner;
-use crate::process::{self, Identity, ImageMatcher, Stat};
+use crate::process::{self, Stat};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
@@ -129,7 +130,7 @@ impl Tree {
     /// process is in the middle of an exec) tells nothing yet.
     pub fn settled(&self) -> bool {
         process::read_cmdline(self.vm.pid())
-            .is_some_and(|args| !process::runs_a_script(self.vm.pid(), &args))
+            .is_some_and(|args| !identity::runs_a_script(self.vm.pid(), &args))
     }
 
     /// The live members of the tree, each with a handle opened before its identity was read.
@@ -288,7 +289,7 @@ fn launched_by_pharo_ctl(pid: i32) -> bool {
 /// (wrappers that run the VM as a child); `None` when there is none.
 fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
     let is_script = |pid: i32| {
-        process::read_cmdline(pid).is_some_and(|args| process::runs_a_script(pid, &args))
+        process::read_cmdline(pid).is_some_and(|args| identity::runs_a_script(pid, &args))
     };
     if !is_script(pid) {
         return None;

@@ -8,6 +8,7 @@
 
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::identity;
 use crate::instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
@@ -163,7 +164,7 @@ fn one_row_per_tree(
 /// pharo-ctl would run for an image in that directory (`DIR/pharo`, `DIR/pharo-vm/pharo`,
 /// `pharo` on PATH).
 fn is_vm(pid: i32, args: &[OsString], image: &Path, given: Option<FileId>) -> bool {
-    process::is_vm(pid, args, || {
+    identity::is_vm(pid, args, || {
         let dir = image.parent().unwrap_or(Path::new("/"));
         let default = instance::find_vm(None, dir)
             .ok()
