@@ -422,7 +422,13 @@ pub struct Cmd {
 
 impl Cmd {
     pub fn new(dir: &Path) -> Cmd {
-        let mut command = Command::new(pharo_ctl());
+        Cmd::program(pharo_ctl(), dir)
+    }
+
+    /// Another program (a script of the project) run the same way: in `dir`, with the double
+    /// as the VM and a clean environment, killed after a minute.
+    pub fn program(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Cmd {
+        let mut command = Command::new(program);
         command.current_dir(dir);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
