@@ -111,7 +111,7 @@ pub enum Command {
         name: Option<String>,
         /// How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no
         /// answer in time stops the VM and fails the service.
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
     },
     /// Print the pid of the running image.
@@ -150,7 +150,7 @@ pub enum Command {
         #[arg(long)]
         user: Option<String>,
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
     },
     /// Write the completion scripts and man pages into DIR/completions and DIR/man.
@@ -187,10 +187,10 @@ pub struct StartArgs {
     #[arg(long)]
     pub wait: bool,
     /// How long the VM must stay up before a start counts (without --wait).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub settle: Duration,
     /// With --wait: how long to wait for the REPL.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub start_timeout: Duration,
 }
 
@@ -247,15 +247,16 @@ pub struct ReplArgs {
     pub shutdown: String,
 }
 
-/// How long to wait.
+/// How long to wait. Durations take hyphens as values, so that a negative one is refused by
+/// what it is rather than taken for an option.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Timing")]
 pub struct TimingArgs {
     /// Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s].
-    #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse)]
+    #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
     pub timeout: Option<Duration>,
     /// Wait between SIGTERM and SIGKILL.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = duration::parse)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub kill_after: Duration,
 }
 

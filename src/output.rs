@@ -199,12 +199,14 @@ impl Spinner {
         if let Some(bar) = &self.bar {
             let message = match self.deadline {
                 Some(deadline) => {
+                    // Tenths of a second, so that the count-down does not flicker.
                     let left = deadline.saturating_duration_since(Instant::now());
+                    let left = crate::duration::human(Duration::from_millis(
+                        (left.as_millis() as u64).div_ceil(100) * 100,
+                    ));
                     match &self.next {
-                        Some(next) => {
-                            format!("{} ({next} in {:.1}s)", self.what, left.as_secs_f64())
-                        }
-                        None => format!("{} ({:.1}s left)", self.what, left.as_secs_f64()),
+                        Some(next) => format!("{} ({next} in {left})", self.what),
+                        None => format!("{} ({left} left)", self.what),
                     }
                 }
                 None => self.what.clone(),

@@ -170,11 +170,9 @@ fn write_human(
         _ => "inactive (dead)".to_string(),
     };
     let since = match (r.started_at, r.uptime) {
-        (Some(at), Some(up)) => format!(
-            " since {}; {} ago",
-            rfc3339(at),
-            humantime::format_duration(Duration::from_secs(up.as_secs()))
-        ),
+        (Some(at), Some(up)) => {
+            format!(" since {}; {} ago", rfc3339(at), crate::duration::human(up))
+        }
         _ => String::new(),
     };
     writeln!(out, "{:>10}: {state}{since}", "Active")?;
@@ -196,7 +194,7 @@ fn write_human(
         writeln!(out, "{:>10}: {command}", "Command")?;
     }
     let health = match (r.repl_ok, r.latency, &r.repl_error) {
-        (true, Some(latency), _) => format!("ok ({} ms)", latency.as_millis())
+        (true, Some(latency), _) => format!("ok ({})", crate::duration::human(latency))
             .green()
             .to_string(),
         (_, _, Some(error)) if r.pid.is_some() => error.red().to_string(),

@@ -413,7 +413,7 @@ fn a_repl_that_never_answers_gets_the_grace_then_sigterm() {
     wait_until("the REPL to listen", LIMIT, || listening(inst.repl_port));
     let out = env.cmd().args(["stop", "--timeout", "500ms", "zinc"]).run();
     out.success()
-        .stderr_has("still running after the 0.50s grace period")
+        .stderr_has("still running after the 0.5s grace period")
         .stderr_has("zinc terminated by SIGTERM");
     assert!(out.elapsed >= Duration::from_millis(500));
     assert!(!alive(pid));

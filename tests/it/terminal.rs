@@ -151,7 +151,7 @@ fn off_a_terminal_waits_print_plain_step_lines() {
         .args(["stop", "--timeout", "1s", "zinc"])
         .run();
     out.success()
-        .stderr_has("still running after the 1.00s grace period")
+        .stderr_has("still running after the 1s grace period")
         .stderr_has("terminated by SIGTERM");
     assert_eq!(
         control_characters(&format!("{}{}", out.stdout, out.stderr)),

@@ -69,7 +69,7 @@ fn the_unit_has_the_fields_a_launcher_service_needs() {
     for expected in [
         format!("--dir {}", dir.display()),
         format!("--vm {}", double().display()),
-        "--timeout 20s --kill-after 10s run zinc --start-timeout 60s".to_string(),
+        "--timeout 20s --kill-after 10s run zinc --start-timeout 1m".to_string(),
     ] {
         assert!(
             words.contains(&expected),
