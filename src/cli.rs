@@ -84,9 +84,12 @@ pub enum Command {
     Status {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
-        /// Print one JSON object instead of the human report.
+        /// Print one JSON object, on one line, instead of the human report.
         #[arg(long)]
         json: bool,
+        /// With --json: indent the JSON over several lines.
+        #[arg(long, requires = "json")]
+        pretty: bool,
         /// How many lines of the log to show.
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
@@ -126,9 +129,12 @@ pub enum Command {
         after_help = "Examples:\n  pharo-ctl ps\n  pharo-ctl ps --json | jq '.[] | select(.pid_file_names_it | not) | .pid'"
     )]
     Ps {
-        /// Print a JSON array instead of the table.
+        /// Print a JSON array, on one line, instead of the table.
         #[arg(long)]
         json: bool,
+        /// With --json: indent the JSON over several lines.
+        #[arg(long, requires = "json")]
+        pretty: bool,
     },
     /// Print a shell completion script: subcommands, options, and instance NAMEs from the
     /// *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one).

@@ -118,7 +118,7 @@ fn escape_invalid(bytes: &[u8]) -> String {
 pub fn run(cli: Cli) -> Code {
     let machine = matches!(
         cli.command,
-        cli::Command::Status { json: true, .. } | cli::Command::Ps { json: true }
+        cli::Command::Status { json: true, .. } | cli::Command::Ps { json: true, .. }
     );
     output::init(&cli.output, machine);
     match commands::dispatch(cli) {
@@ -136,11 +136,22 @@ pub fn run(cli: Cli) -> Code {
 /// is added by [`output::error`].
 fn usage_error_line(report: &str, subcommand: Option<&str>) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
+    // The indented lines under an error that ends in a colon are what it lists.
+    let mut listing = false;
     for line in report.lines().map(str::trim) {
         if let Some(error) = line.strip_prefix("error: ") {
+            listing = error.ends_with(':');
             parts.push(error.to_string());
+        } else if listing && !line.is_empty() && !line.starts_with("tip: ") {
+            if let Some(error) = parts.last_mut() {
+                error.push(' ');
+                error.push_str(line);
+            }
         } else if let Some(tip) = line.strip_prefix("tip: ") {
+            listing = false;
             parts.push(tip.to_string());
+        } else if line.is_empty() {
+            listing = false;
         } else if line.starts_with("[possible values:") {
             parts.push(line.trim_matches(['[', ']']).to_string());
         }
@@ -226,6 +237,11 @@ mod tests {
         assert_eq!(
             usage_error_line(report, None).unwrap(),
             "invalid value 'tcsh' for '<SHELL>'; possible values: bash, elvish, fish, powershell, zsh; see `pharo-ctl --help`"
+        );
+        let report = "error: the following required arguments were not provided:\n  --json\n\nUsage: pharo-ctl status --json --pretty [NAME]\n";
+        assert_eq!(
+            usage_error_line(report, Some("status")).unwrap(),
+            "the following required arguments were not provided: --json; see `pharo-ctl status --help`"
         );
         assert_eq!(
             usage_error_line("Usage: pharo-ctl [OPTIONS] <COMMAND>\n", None),

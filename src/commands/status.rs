@@ -33,7 +33,8 @@ struct Report {
     repl_error: Option<String>,
 }
 
-pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Result<Code> {
+/// Reports on the instance; `json` is `Some(pretty)` for JSON.
+pub fn run(ctx: &Context, name: Option<&str>, json: Option<bool>, lines: usize) -> Result<Code> {
     let instance = ctx.instance(name)?;
     let repl = ctx.repl(Some(&instance))?;
     let found = finder::find(&instance)?;
@@ -43,11 +44,15 @@ pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Resul
         Found::Stale(_) => Code::Failure,
         Found::NotRunning => Code::NotRunning,
     };
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", to_json(&instance, &repl, &report))?;
-    } else {
-        write_human(&mut out, &instance, &repl, &report, lines)?;
+    match json {
+        Some(pretty) => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        None => write_human(
+            &mut std::io::stdout().lock(),
+            &instance,
+            &repl,
+            &report,
+            lines,
+        )?,
     }
     Ok(code)
 }
@@ -129,11 +134,12 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "started_at": r.started_at.map(rfc3339),
         "uptime_s": r.uptime.map(|d| d.as_secs()),
         "rss_bytes": r.rss_bytes,
-        "cpu_s": r.cpu.map(|d| d.as_secs_f64()),
+        // CPU time is counted in milliseconds, the probe timed to the microsecond.
+        "cpu_s": r.cpu.map(|d| output::rounded(d.as_secs_f64(), 3)),
         "repl": {
             "url": repl.url(),
             "ok": r.repl_ok,
-            "latency_ms": r.latency.map(|d| d.as_secs_f64() * 1000.0),
+            "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
         },
     })
