@@ -1,7 +1,7 @@
 //! The command line: one clap derive definition, which also generates the completions and the
 //! man pages. Every `///` here becomes both `--help` text and man page text.
 
-use crate::duration;
+use crate::{duration, exit_code};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 /// and SIGKILL), tells whether it runs, evaluates Smalltalk in it, and runs it as the main
 /// process of a systemd service or a container.
 #[derive(Debug, Parser)]
-#[command(name = "pharo-ctl", version, max_term_width = 100, after_help = AFTER_HELP)]
+#[command(name = "pharo-ctl", version, max_term_width = WIDTH, after_help = after_help())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -30,24 +30,37 @@ pub struct Cli {
     pub output: OutputArgs,
 }
 
-/// What `pharo-ctl --help` shows after the options: the exit codes and examples.
-pub const AFTER_HELP: &str = "\
-Exit codes:
-  0  success (status: running)
-  1  failure: start failed, could not stop, evaluation error, stale pid file (status)
-  2  usage error
-  3  not running (status, pid)
-  4  insufficient privilege, or status unknown
-  5  VM not found or not executable
-  6  not configured: image or script missing
-  7  REPL unreachable
+/// The widest the help is printed.
+const WIDTH: usize = 100;
 
-Examples:
-  pharo-ctl -C /srv/zinc start --wait zinc
-  pharo-ctl status zinc
-  pharo-ctl eval '42 factorial'
-  pharo-ctl stop zinc
-  pharo-ctl ps";
+/// What `pharo-ctl --help` shows after the options: the exit codes and examples.
+fn after_help() -> String {
+    format!(
+        "{}\n\nExamples:\n  pharo-ctl -C /srv/zinc start --wait zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl ps",
+        exit_code::help_section("pharo-ctl", WIDTH)
+    )
+}
+
+/// The command line as clap sees it: the definition below, with each command's exit codes
+/// after its `--help` (`-h` stays short).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommands(|sub| {
+        let codes = exit_code::help_section(sub.get_name(), WIDTH);
+        let long = match sub.get_after_help() {
+            Some(help) => format!("{help}\n\n{codes}"),
+            None => codes,
+        };
+        sub.after_long_help(long)
+    })
+}
+
+/// Parses a command line.
+pub fn parse(args: Vec<String>) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command()))
+}
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -78,8 +91,10 @@ pub enum Command {
         start: StartArgs,
     },
     /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log.
+    ///
+    /// Its exit codes follow the LSB's conventions for init scripts.
     #[command(
-        after_help = "Exit codes (LSB): 0 running, 1 stale pid file, 3 not running, 4 unknown.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok"
+        after_help = "Examples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok"
     )]
     Status {
         /// The instance: NAME.image in the directory (default: the only *.image there).

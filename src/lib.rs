@@ -30,7 +30,6 @@ pub mod signals;
 pub mod starter;
 pub mod stopper;
 
-use clap::Parser;
 use cli::Cli;
 use exit_code::Code;
 use std::process::ExitCode;
@@ -46,7 +45,7 @@ pub fn main() -> ExitCode {
             return Code::Usage.into();
         }
     };
-    let cli = match Cli::try_parse_from(cli::rewrite_legacy(args.clone())) {
+    let cli = match cli::parse(cli::rewrite_legacy(args.clone())) {
         Ok(cli) => cli,
         Err(e) => {
             if is_unknown_word(&e)
