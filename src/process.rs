@@ -174,6 +174,16 @@ pub fn cmdline_string(pid: i32) -> Option<String> {
     )
 }
 
+/// The command line a `Command` runs, as the start line shows it: the program and its
+/// arguments, separated by spaces.
+pub fn command_line(command: &std::process::Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|word| word.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Fields of `/proc/PID/stat` after the command name: (state, ppid, start time in clock ticks).
 pub fn stat(pid: i32) -> Option<(char, i32, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
