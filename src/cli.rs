@@ -356,7 +356,7 @@ const LEGACY_COMMANDS: [&str; 5] = ["start", "stop", "restart", "run", "pid"];
 /// names: `COMMAND --script SCRIPT.st --pid-file SCRIPT.pid --log-file SCRIPT.log
 /// --image IMAGE.image SCRIPT`. Any other command line is returned as it is.
 pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
-    let Some([s, c, m]) = legacy_positions(&args) else {
+    let Some(&[s, c, m]) = legacy_positions(&args).as_deref() else {
         return args;
     };
     if !LEGACY_COMMANDS.contains(&args[c].as_str()) {
@@ -383,24 +383,60 @@ pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
     rewritten
 }
 
-/// The usage error for pharo-ctl.sh's order with a COMMAND it does not have
-/// (`pharo-ctl zinc bogus zinc`), naming the word and the commands; `None` for any other
-/// command line.
-pub fn legacy_command_error(args: &[String]) -> Option<String> {
-    let [_, c, _] = legacy_positions(args)?;
-    let command = &args[c];
-    (!LEGACY_COMMANDS.contains(&command.as_str())).then(|| {
-        format!(
-            "'{command}' is not a command: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of {}",
-            LEGACY_COMMANDS.join(", ")
-        )
-    })
+/// A command line in pharo-ctl.sh's order that it cannot run.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LegacyError {
+    pub message: String,
+    /// Whether the words are surely meant in pharo-ctl.sh's order (their COMMAND is a command
+    /// of pharo-ctl), rather than perhaps a misspelt command of pharo-ctl's own order.
+    pub certain: bool,
 }
 
-/// The positions of SCRIPT, COMMAND and IMAGE when the command line has pharo-ctl.sh's shape:
-/// three positional words (options and their values skipped), the first of which is not a
-/// subcommand.
-fn legacy_positions(args: &[String]) -> Option<[usize; 3]> {
+/// The usage error for pharo-ctl.sh's order with a COMMAND it does not have (`pharo-ctl
+/// run-zn status zinc`, `pharo-ctl zinc bogus zinc`) or without its IMAGE (`pharo-ctl run-zn
+/// start`), naming what was typed; `None` for any other command line.
+pub fn legacy_error(args: &[String]) -> Option<LegacyError> {
+    let positions = legacy_positions(args)?;
+    let script = &args[positions[0]];
+    let command = args.get(*positions.get(1)?)?;
+    let legacy = LEGACY_COMMANDS.contains(&command.as_str());
+    let order = format!(
+        "in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of {}",
+        LEGACY_COMMANDS.join(", ")
+    );
+    match (positions.len(), legacy) {
+        (3, false) => {
+            let own = is_subcommand(command);
+            let hint = if own {
+                format!(" (in pharo-ctl's own order: `pharo-ctl {command} NAME`)")
+            } else {
+                String::new()
+            };
+            Some(LegacyError {
+                message: format!("'{command}' is not a command: {order}{hint}"),
+                certain: own,
+            })
+        }
+        (2, true) => Some(LegacyError {
+            message: format!(
+                "'{script} {command}' lacks the IMAGE: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, e.g. `pharo-ctl {script} {command} IMAGE`"
+            ),
+            certain: true,
+        }),
+        _ => None,
+    }
+}
+
+/// Whether a word is one of pharo-ctl's subcommands (or `help`).
+fn is_subcommand(word: &str) -> bool {
+    use clap::CommandFactory;
+    word == "help" || Cli::command().find_subcommand(word).is_some()
+}
+
+/// The positions of SCRIPT, COMMAND and IMAGE, as far as there are any, when the command line
+/// has pharo-ctl.sh's shape: up to three positional words (options and their values skipped),
+/// the first of which is not a subcommand.
+fn legacy_positions(args: &[String]) -> Option<Vec<usize>> {
     use clap::CommandFactory;
     let command = Cli::command();
     let mut positions = Vec::new();
@@ -419,10 +455,8 @@ fn legacy_positions(args: &[String]) -> Option<[usize; 3]> {
         }
         i += 1;
     }
-    let positions: [usize; 3] = positions.try_into().ok()?;
-    let first = args[positions[0]].as_str();
-    let is_subcommand = first == "help" || command.find_subcommand(first).is_some();
-    (!is_subcommand).then_some(positions)
+    let first = args[*positions.first()?].as_str();
+    (!is_subcommand(first)).then_some(positions)
 }
 
 /// Whether an option word takes its value from the next word: `--dir` (not `--dir=D`), `-C`,
@@ -532,14 +566,20 @@ mod tests {
 
     #[test]
     fn a_bad_legacy_command_is_named() {
-        let error = legacy_command_error(&words("pharo-ctl zinc bogus zinc")).unwrap();
-        assert!(error.contains("'bogus'"), "{error}");
-        assert!(error.contains("start, stop, restart, run, pid"), "{error}");
-        assert_eq!(
-            legacy_command_error(&words("pharo-ctl zinc stop zinc")),
-            None
-        );
-        assert_eq!(legacy_command_error(&words("pharo-ctl stop zinc x")), None);
+        let error = legacy_error(&words("pharo-ctl zinc bogus zinc")).unwrap();
+        assert!(error.message.contains("'bogus'"), "{error:?}");
+        assert!(error.message.contains("start, stop, restart, run, pid"));
+        assert!(!error.certain);
+        let error = legacy_error(&words("pharo-ctl run-zn status zinc")).unwrap();
+        assert!(error.message.starts_with("'status' is not a command"));
+        assert!(error.message.contains("`pharo-ctl status NAME`"));
+        assert!(error.certain);
+        let error = legacy_error(&words("pharo-ctl -C /srv run-zn start")).unwrap();
+        assert!(error.message.contains("'run-zn start' lacks the IMAGE"));
+        assert_eq!(legacy_error(&words("pharo-ctl zinc stop zinc")), None);
+        assert_eq!(legacy_error(&words("pharo-ctl stop zinc x")), None);
+        assert_eq!(legacy_error(&words("pharo-ctl run-zn zinc")), None);
+        assert_eq!(legacy_error(&words("pharo-ctl run-zn")), None);
     }
 
     #[test]

@@ -48,9 +48,20 @@ pub fn main() -> ExitCode {
     let cli = match cli::parse(cli::rewrite_legacy(args.clone())) {
         Ok(cli) => cli,
         Err(e) => {
-            if is_unknown_word(&e)
-                && let Some(message) = cli::legacy_command_error(&args)
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                && let Some(legacy) = cli::legacy_error(&args)
             {
+                // A first word that resembles a command may be a misspelt one: say both.
+                let message = match usage_error_line(&e.render().to_string(), None) {
+                    Some(clap) if has_suggestion(&e) && !legacy.certain => {
+                        format!(
+                            "{}; or, {}",
+                            clap.trim_end_matches("; see `pharo-ctl --help`"),
+                            legacy.message
+                        )
+                    }
+                    _ => legacy.message,
+                };
                 output::init(&cli::OutputArgs::from_words(&args), false);
                 output::error(format!("{message}; see `pharo-ctl --help`"));
                 return Code::Usage.into();
@@ -76,12 +87,11 @@ pub fn main() -> ExitCode {
     run(cli).into()
 }
 
-/// Whether clap found a word that is no subcommand and resembles none (a typo of one keeps
-/// clap's own error, with its suggestion).
-fn is_unknown_word(error: &clap::Error) -> bool {
-    use clap::error::{ContextKind, ErrorKind};
-    error.kind() == ErrorKind::InvalidSubcommand
-        && error.get(ContextKind::SuggestedSubcommand).is_none()
+/// Whether clap suggests a subcommand for a word that is none.
+fn has_suggestion(error: &clap::Error) -> bool {
+    error
+        .get(clap::error::ContextKind::SuggestedSubcommand)
+        .is_some()
 }
 
 /// The arguments as UTF-8, or the usage error that names the first that is not: a path or an

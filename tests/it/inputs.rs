@@ -419,3 +419,29 @@ fn durations_may_be_compound_and_a_negative_one_is_explained() {
         ))
         .stderr_has("zinc terminated by SIGTERM");
 }
+
+#[test]
+fn legacy_order_errors_list_its_commands_whatever_the_script_is_called() {
+    let env = Env::new();
+    env.instance("zinc");
+    // run-zn resembles `run`: the error still explains pharo-ctl.sh's order.
+    for (args, said) in [
+        (
+            &["run-zn", "status", "zinc"][..],
+            "'status' is not a command: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of start, stop, restart, run, pid",
+        ),
+        (
+            &["run-zn", "bogus", "zinc"],
+            "'bogus' is not a command: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of start, stop, restart, run, pid",
+        ),
+        (
+            &["run-zn", "start"],
+            "'run-zn start' lacks the IMAGE: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE",
+        ),
+    ] {
+        let out = env.cmd().args(args).run();
+        out.code(2).stderr_has(said);
+        one_error_line(&out);
+    }
+    assert!(env.vms().is_empty());
+}
