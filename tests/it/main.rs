@@ -12,6 +12,7 @@ mod lifecycle;
 mod privilege;
 mod ps;
 mod run;
+mod setup;
 mod status;
 mod terminal;
 mod unit;
