@@ -422,7 +422,12 @@ pub struct Cmd {
 
 impl Cmd {
     pub fn new(dir: &Path) -> Cmd {
-        let mut command = Command::new(pharo_ctl());
+        Cmd::program(pharo_ctl(), dir)
+    }
+
+    /// Another program than pharo-ctl (docker, systemctl...), run the same way.
+    pub fn program(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Cmd {
+        let mut command = Command::new(program);
         command.current_dir(dir);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
@@ -610,7 +615,7 @@ impl Running {
             if started.elapsed() > COMMAND_LIMIT {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("pharo-ctl ran longer than {COMMAND_LIMIT:?}");
+                panic!("the command ran longer than {COMMAND_LIMIT:?}");
             }
             std::thread::sleep(Duration::from_millis(2));
         };

@@ -4,6 +4,8 @@
 mod harness;
 
 mod completions;
+mod container;
+mod docker;
 mod docs;
 mod eval;
 mod identity;
@@ -13,5 +15,6 @@ mod privilege;
 mod ps;
 mod run;
 mod status;
+mod systemd_container;
 mod terminal;
 mod unit;
