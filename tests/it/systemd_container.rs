@@ -118,7 +118,7 @@ fn systemctl_start_returns_once_ready_and_stop_is_cooperative() {
     status.success();
     for line in [
         format!("Main PID: {main_pid} (pharo-ctl)"),
-        format!("─{main_pid} /usr/local/bin/pharo-ctl --dir /srv/zinc"),
+        format!("{main_pid} /usr/local/bin/pharo-ctl --dir /srv/zinc"),
         "/usr/local/bin/pharo --headless /srv/zinc/zinc.image /srv/zinc/zinc.st".to_string(),
     ] {
         assert!(status.stdout.contains(&line), "{}", status.stdout);
