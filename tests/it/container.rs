@@ -25,32 +25,56 @@ impl Image {
     pub fn name(self) -> &'static str {
         static APP: OnceLock<Result<String, String>> = OnceLock::new();
         static SYSTEMD: OnceLock<Result<String, String>> = OnceLock::new();
-        let (cell, kind) = match self {
-            Image::App => (&APP, "app"),
-            Image::Systemd => (&SYSTEMD, "systemd"),
+        let cell = match self {
+            Image::App => &APP,
+            Image::Systemd => &SYSTEMD,
         };
-        match cell.get_or_init(|| build(kind)) {
+        match cell.get_or_init(|| build(self.kind())) {
             Ok(name) => name,
             Err(why) => panic!("{why}"),
         }
     }
 }
 
-fn build(kind: &str) -> Result<String, String> {
+impl Image {
+    fn kind(self) -> &'static str {
+        match self {
+            Image::App => "app",
+            Image::Systemd => "systemd",
+        }
+    }
+
+    /// Runs `build-images.sh` again: answers the image's name and what the script said on
+    /// stderr.
+    pub fn build_again(self) -> (String, String) {
+        let out = build_images(self.kind()).unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// `tests/docker/build-images.sh KIND PHARO_CTL DOUBLE`, with no time limit: the first build
+/// of the systemd image downloads Debian's packages.
+fn build_images(kind: &str) -> Result<std::process::Output, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/docker/build-images.sh");
-    let out = Command::new("bash")
+    Command::new("bash")
         .arg(&script)
         .arg(kind)
         .arg(pharo_ctl())
         .arg(double())
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))
+}
+
+fn build(kind: &str) -> Result<String, String> {
+    let out = build_images(kind)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     match stdout.lines().last() {
         Some(name) if out.status.success() => Ok(name.to_string()),
         _ => Err(format!(
-            "{} {kind} failed ({}):\n{}",
-            script.display(),
+            "tests/docker/build-images.sh {kind} failed ({}):\n{}",
             out.status,
             String::from_utf8_lossy(&out.stderr)
         )),

@@ -148,6 +148,18 @@ fn a_zeroconf_wrapper_as_the_vm_stops_cooperatively() {
     );
 }
 
+#[test]
+fn a_second_build_of_an_unchanged_image_reuses_it() {
+    if !docker_usable("docker-image-cache") {
+        return;
+    }
+    let name = Image::App.name();
+    let (again, said) = Image::App.build_again();
+    assert_eq!(again, name);
+    assert!(said.contains(&format!("{name} is up to date")), "{said}");
+    assert!(!said.contains("building"), "{said}");
+}
+
 /// The fields of `/proc/PID/stat` after the command name.
 fn stat(pid: i32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
