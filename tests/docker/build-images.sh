@@ -12,9 +12,10 @@
 #          with pharo-ctl, the double and the units `pharo-ctl unit` writes for the instances
 #          (tests/docker/systemd.Dockerfile).
 #
-# Both hold three instances: /srv/zinc (a startup script with ShutdownSequence), /srv/plain
-# (a REPL and no ShutdownSequence) and /srv/zeroconf (zeroconf's layout: DIR/pharo runs
-# pharo-vm/pharo as a child, which execs pharo-vm/lib/pharo, the double).
+# Both hold these instances: /srv/zinc (a startup script with ShutdownSequence), /srv/plain
+# (a REPL and no ShutdownSequence), /srv/zeroconf (zeroconf's layout: DIR/pharo runs
+# pharo-vm/pharo as a child, which execs pharo-vm/lib/pharo, the double) and /srv/pair (two
+# instances, one and two, with their REPLs on ports 42041 and 42042).
 #
 # PHARO_CTL and DOUBLE default to the debug build (target/debug). An image is named by a hash
 # of everything that goes into it, so an unchanged one is reused, not rebuilt; the Debian root
@@ -63,6 +64,13 @@ ST
   done
   printf 'a Pharo image' > "$srv/plain/plain.image"
   printf 'ZnReadEvalPrintDelegate startInServerOn: 42033.\n' > "$srv/plain/plain.st"
+  local port=42041
+  for name in one two; do
+    mkdir -p "$srv/pair"
+    printf 'a Pharo image' > "$srv/pair/$name.image"
+    printf 'ZnReadEvalPrintDelegate startInServerOn: %s.\n%s\n' "$port" "$shutdown" > "$srv/pair/$name.st"
+    port=$((port + 1))
+  done
   cat > "$srv/zeroconf/pharo" <<'SH'
 #!/bin/bash
 # zeroconf's launcher: runs the VM as a child (no exec).
