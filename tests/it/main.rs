@@ -4,6 +4,8 @@
 mod harness;
 
 mod completions;
+mod container;
+mod docker;
 mod docs;
 mod eval;
 mod identity;
@@ -14,5 +16,6 @@ mod ps;
 mod run;
 mod setup;
 mod status;
+mod systemd_container;
 mod terminal;
 mod unit;
