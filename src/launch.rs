@@ -19,15 +19,6 @@ use std::time::{Duration, Instant};
 const FIRST_LOOK: Duration = Duration::from_millis(2);
 const LONGEST_LOOK: Duration = Duration::from_millis(100);
 
-/// A command as one printable line: `VM --headless IMAGE SCRIPT`.
-pub fn command_line(command: &std::process::Command) -> String {
-    std::iter::once(command.get_program())
-        .chain(command.get_args())
-        .map(|arg| arg.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// A tree pharo-ctl launched.
 #[derive(Debug)]
 pub struct Launched {

@@ -168,7 +168,7 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     }
     output::step(format!(
         "{name}: started pid {pid}: {}",
-        crate::launch::command_line(&command)
+        crate::process::command_line(&command)
     ));
     Ok(Some(pid))
 }

@@ -93,7 +93,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     output::step(format!(
         "{}: started pid {pid}: {}",
         instance.name,
-        crate::launch::command_line(&command)
+        crate::process::command_line(&command)
     ));
 
     let started = Instant::now();

@@ -4,6 +4,8 @@
 mod harness;
 
 mod completions;
+mod container;
+mod docker;
 mod docs;
 mod eval;
 mod identity;
@@ -13,7 +15,9 @@ mod pidfiles;
 mod privilege;
 mod ps;
 mod run;
+mod setup;
 mod status;
+mod systemd_container;
 mod terminal;
 mod tree;
 mod unit;

@@ -118,7 +118,7 @@ fn an_ignored_shutdown_escalates_after_the_timeout_and_exits_1() {
     running.signal(libc::SIGTERM);
     let out = running.finish();
     out.code(1)
-        .stderr_has("still running after the 1.00s grace period")
+        .stderr_has("still running after the 1s grace period")
         .stderr_has("zinc terminated by SIGTERM")
         .stderr_has("the shutdown was not cooperative");
     assert!(sent.elapsed() >= Duration::from_secs(1));
