@@ -146,6 +146,32 @@ pub fn table() -> Vec<(i32, Stat)> {
         .collect()
 }
 
+/// The live processes (zombies aside) whose pids were handed out after `after`, up to `last`
+/// (pids are handed out in increasing order, wrapping around at the top).
+pub fn table_since(after: i32, last: i32) -> Vec<(i32, Stat)> {
+    let since = |pid: i32| {
+        if after <= last {
+            pid > after && pid <= last
+        } else {
+            pid > after || pid <= last
+        }
+    };
+    all_pids()
+        .filter(|&pid| since(pid))
+        .filter_map(|pid| Some((pid, stat(pid)?)))
+        .filter(|(_, stat)| !stat.ended())
+        .collect()
+}
+
+/// The last pid handed out in this PID namespace.
+pub fn last_pid() -> Option<i32> {
+    std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Every pid in `/proc`.
 pub fn all_pids() -> impl Iterator<Item = i32> {
     std::fs::read_dir("/proc")
