@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 const FIRST_LOOK: Duration = Duration::from_millis(2);
 const LONGEST_LOOK: Duration = Duration::from_millis(100);
 
-/// How long `start` without `--wait` gives a wrapper to start a VM program before it takes
-/// the script itself for the VM (a VM that is a script).
+/// How long `start` without `--wait` gives a wrapper to start a VM program, at most, before
+/// it takes the script itself for the VM (a VM that is a script).
 pub const VM_PROPER_WAIT: Duration = Duration::from_secs(5);
 
 /// A tree pharo-ctl launched.
@@ -79,6 +79,11 @@ impl Launched {
             Some(Instant::now() + self.interval)
         };
         Ok(self.next_look)
+    }
+
+    /// Whether the VM proper is known for sure (no more looking).
+    pub fn known(&self) -> bool {
+        self.next_look.is_none()
     }
 
     /// The last look, once the VM is up: what runs the image now is the VM proper.

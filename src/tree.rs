@@ -196,6 +196,11 @@ impl Tree {
         }
     }
 
+    /// Whether the VM proper is the only process of the tree.
+    pub fn alone(&self) -> bool {
+        self.members(&process::table()).0.len() <= 1
+    }
+
     /// Lists every member, reading the whole process table.
     fn list(&mut self) {
         self.listed_after = process::last_pid();
