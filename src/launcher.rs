@@ -79,7 +79,7 @@ pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Resul
         ctx,
         instance,
         handle,
-        launched: Launched::new(tree, Scope::Group(pid), instance),
+        launched: Launched::new(tree, Scope::Group(pid), instance)?,
         signals,
         notifier,
         reaper: Reaper::new(pid),
@@ -228,6 +228,7 @@ impl Launcher<'_> {
                     spinner = None;
                     let probe = probe.take().expect("a probe is under way");
                     self.launched.stop_looking()?;
+                    self.reaper.set_proper(self.launched.tree.pid());
                     match probe.answer() {
                         Ok(after) => {
                             output::step(format!(
@@ -265,10 +266,12 @@ impl Launcher<'_> {
                 return Ok(Event::Exited(status));
             }
             // While a wrapper has not yet started the VM proper, wake up to look for it.
+            self.launched.lost_vm()?;
             let look = self
                 .launched
                 .look()?
                 .map(|at| at.saturating_duration_since(Instant::now()));
+            self.reaper.set_proper(self.launched.tree.pid());
             let timeout = match [spinner.and_then(Spinner::interval), look]
                 .into_iter()
                 .flatten()
@@ -338,6 +341,7 @@ impl Launcher<'_> {
         if stopped.cooperative() {
             // The VM quit after the request; only a clean exit is a cooperative stop.
             let status = self.reaper.wait_vm();
+            let status = self.reaper.passed_on(status);
             if status.success() {
                 output::step(stopped.describe(name));
                 return Ok(Code::Success);
@@ -396,15 +400,21 @@ impl Launcher<'_> {
         let instance = self.instance;
         let name = &instance.name;
         self.notify("STOPPING=1");
+        if !self.launched.tree.gone() {
+            output::step(format!(
+                "{name}: pid {} {} without being asked to stop; stopping what is left of its process tree",
+                self.launched.spawned,
+                describe_status(status)
+            ));
+            let plan = self.ctx.plan(self.instance, None);
+            self.stop_with(&plan)?;
+            self.reaper.reap();
+        }
+        let status = self.reaper.passed_on(status);
         output::step(format!(
             "{name}: the VM {} without being asked to stop",
             describe_status(status)
         ));
-        if !self.launched.tree.gone() {
-            output::step(format!("{name}: stopping what is left of its process tree"));
-            let plan = self.ctx.plan(self.instance, None);
-            self.stop_with(&plan)?;
-        }
         Ok(exit_code_of(status))
     }
 

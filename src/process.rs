@@ -129,13 +129,11 @@ pub fn ppid(pid: i32) -> Option<i32> {
     stat(pid).map(|stat| stat.ppid).filter(|&ppid| ppid > 0)
 }
 
-/// Whether a process is a fork of its parent that runs no program of its own (yet): a
-/// subshell of a wrapper script, a VM's forked child. Its command line is its parent's.
-pub fn is_a_fork_of_its_parent(pid: i32) -> bool {
-    match ppid(pid) {
-        Some(parent) => read_cmdline(pid).is_some_and(|args| read_cmdline(parent) == Some(args)),
-        None => false,
-    }
+/// Whether process `pid`, whose command line read `args`, is a fork of its parent that ran
+/// no program of its own (then): a subshell of a wrapper script, a VM's forked child. That
+/// command line is its parent's. One reading is judged: the fork may exec at any moment.
+pub fn is_a_fork(pid: i32, args: &[OsString]) -> bool {
+    ppid(pid).is_some_and(|parent| read_cmdline(parent).is_some_and(|theirs| theirs == args))
 }
 
 /// Every live process and its stat (zombies aside).

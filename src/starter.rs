@@ -84,7 +84,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     // The child is ours until we exit, so its pid cannot be reused meanwhile; setsid made its
     // pid the id of the tree's session.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
-    let mut launched = Launched::new(handle, Scope::Session(pid), instance);
+    let mut launched = Launched::new(handle, Scope::Session(pid), instance)?;
     if let Err(e) = pidfile::write(&instance.pid_file, pid) {
         let _ = stopper::kill(&mut launched.tree, &instance.name);
         reap(&mut child);
@@ -204,6 +204,7 @@ fn wait_vm(
         match launched.tree.vm().wait(Some(next), &[], Some(spinner)) {
             Ok(Wait::TimedOut) if next < until => {}
             Ok(Wait::TimedOut) => return Ok(false),
+            _ if launched.lost_vm().map_err(Failure::Other)? => {}
             _ => return Ok(true),
         }
     }
@@ -276,7 +277,7 @@ fn wait_ready(
         if left.is_zero() {
             return Err(Failure::NotReady);
         }
-        if launched.tree.vm().exited() {
+        if launched.tree.vm().exited() && !launched.lost_vm().map_err(Failure::Other)? {
             return Err(Failure::Exited);
         }
         if repl.probe(left.min(Repl::PROBE_TIMEOUT)).is_ok() {

@@ -20,6 +20,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
@@ -133,6 +134,13 @@ impl Tree {
         let above = std::mem::replace(&mut self.vm, deeper);
         self.wrapper.get_or_insert(above);
         true
+    }
+
+    /// Takes `handle` (the process launched) for the VM proper again: what was found below it
+    /// was not the VM.
+    pub fn restart_from(&mut self, handle: ProcessHandle) {
+        self.vm = handle;
+        self.wrapper = None;
     }
 
     /// Whether the VM proper is known for sure: it is a program, not a script that may yet
@@ -359,15 +367,13 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
         let child = table
             .iter()
             .filter(|(_, stat)| stat.ppid == at)
-            .find_map(|&(child, _)| match ProcessHandle::open_live(child) {
-                Ok(Some((handle, stat)))
-                    if stat.ppid == at
-                        && matcher.identify(child) == Identity::Runs
-                        && !process::is_a_fork_of_its_parent(child) =>
-                {
-                    Some(handle)
-                }
-                _ => None,
+            .find_map(|&(child, _)| {
+                let (handle, stat) = ProcessHandle::open_live(child).ok()??;
+                let args = process::read_cmdline(child)?;
+                (stat.ppid == at
+                    && matcher.identify_args(child, &args) == Identity::Runs
+                    && !process::is_a_fork(child, &args))
+                .then_some(handle)
             });
         let Some(child) = child else {
             break;
@@ -385,11 +391,11 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
 /// subshell) is none, a candidate above another is that one's wrapper, and a session made for
 /// a VM (its leader is a candidate, or gone) holds one instance, whose VM proper is the
 /// earliest started (others are forks of it).
-pub fn one_per_tree(candidates: &[i32]) -> Vec<i32> {
+pub fn one_per_tree(candidates: &[(i32, Vec<OsString>)]) -> Vec<i32> {
     let candidates: Vec<i32> = candidates
         .iter()
-        .copied()
-        .filter(|&pid| !process::is_a_fork_of_its_parent(pid))
+        .filter(|(pid, args)| !process::is_a_fork(*pid, args))
+        .map(|(pid, _)| *pid)
         .collect();
     let all: HashSet<i32> = candidates.iter().copied().collect();
     let mut wrappers = HashSet::new();
