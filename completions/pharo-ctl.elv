@@ -32,6 +32,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -71,6 +72,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --wait 'Wait until the REPL answers before reporting success'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -94,6 +96,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -120,6 +123,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --wait 'Wait until the REPL answers before reporting success'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -147,6 +151,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print one JSON object, on one line, instead of the human report'
             cand --pretty 'With --json: indent the JSON over several lines'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -171,6 +176,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --raw 'Print the answer and exit 0 even when it is an evaluation error'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -195,6 +201,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -218,6 +225,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -243,6 +251,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print a JSON array, on one line, instead of the table'
             cand --pretty 'With --json: indent the JSON over several lines'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -266,6 +275,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -291,6 +301,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -384,7 +395,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
     if (and $skip (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'run' 'pid' 'unit'] $sub)) {
+    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'eval' 'run' 'pid' 'unit'] $sub)) {
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]
         }

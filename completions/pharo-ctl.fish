@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pharo_ctl_global_optspecs
-    string join \n C/dir= image= script= pid-file= log-file= vm= vm-arg= repl= allow-remote shutdown= t/timeout= kill-after= color= q/quiet v/verbose h/help V/version
+    string join \n C/dir= image= script= pid-file= log-file= vm= vm-arg= legacy-order repl= allow-remote shutdown= t/timeout= kill-after= color= q/quiet v/verbose h/help V/version
 end
 
 function __fish_pharo_ctl_needs_command
@@ -38,6 +38,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l kill-after -d 'Wait
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s v -l verbose -d 'Print more detail about each step'
@@ -71,6 +72,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d '
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l wait -d 'Wait until the REPL answers before reporting success'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s v -l verbose -d 'Print more detail about each step'
@@ -89,6 +91,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s v -l verbose -d 'Print more detail about each step'
@@ -110,6 +113,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l wait -d 'Wait until the REPL answers before reporting success'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s v -l verbose -d 'Print more detail about each step'
@@ -131,6 +135,7 @@ always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print one JSON object, on one line, instead of the human report'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pretty -d 'With --json: indent the JSON over several lines'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
@@ -150,6 +155,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'W
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l raw -d 'Print the answer and exit 0 even when it is an evaluation error'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s v -l verbose -d 'Print more detail about each step'
@@ -169,6 +175,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s v -l verbose -d 'Print more detail about each step'
@@ -187,6 +194,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l kill-after -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s v -l verbose -d 'Print more detail about each step'
@@ -207,6 +215,7 @@ always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l json -d 'Print a JSON array, on one line, instead of the table'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l pretty -d 'With --json: indent the JSON over several lines'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s v -l verbose -d 'Print more detail about each step'
@@ -225,6 +234,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l kill
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s v -l verbose -d 'Print more detail about each step'
@@ -245,6 +255,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
@@ -304,7 +315,7 @@ function __pharo_ctl_name_dir
         end
     end
     test $skip = 0; and test $positionals = 0; or return 1
-    contains -- "$sub" start stop restart status run pid unit; or return 1
+    contains -- "$sub" start stop restart status eval run pid unit; or return 1
     string match -q -- '-*' (commandline -ct); and return 1
     string replace -r '^~' $HOME -- $dir
     return 0

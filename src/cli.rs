@@ -110,10 +110,15 @@ pub enum Command {
         lines: usize,
     },
     /// Evaluate Smalltalk in the running image and print the answer.
+    ///
+    /// The REPL is --repl's, else that of the instance NAME (or --image, --script), else that
+    /// of the only image of the directory; with several images, say which.
     #[command(
-        after_help = "Examples:\n  pharo-ctl eval '42 factorial'\n  echo 'Smalltalk version' | pharo-ctl eval\n  pharo-ctl eval --repl http://127.0.0.1:42034/repl '3 + 4'"
+        after_help = "Examples:\n  pharo-ctl eval '42 factorial'\n  pharo-ctl eval zinc 'Smalltalk version'\n  echo 'Smalltalk version' | pharo-ctl eval zinc -\n  pharo-ctl eval --repl http://127.0.0.1:42034/repl '3 + 4'"
     )]
     Eval {
+        /// The instance whose REPL to use, when there are two arguments: NAME then EXPR.
+        name: Option<String>,
         /// The expression; '-' or none reads it from standard input.
         expr: Option<String>,
         /// Print the answer and exit 0 even when it is an evaluation error.
@@ -245,6 +250,10 @@ pub struct InstanceArgs {
         allow_hyphen_values = true
     )]
     pub vm_args: Vec<String>,
+    /// The files above were named by pharo-ctl.sh's order `SCRIPT COMMAND IMAGE` (set by its
+    /// rewrite, so that hints name what was typed).
+    #[arg(long, global = true, hide = true)]
+    pub legacy_order: bool,
 }
 
 /// How to reach the image's REPL.
@@ -373,6 +382,7 @@ pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
         }
     }
     rewritten.extend([
+        "--legacy-order".to_string(),
         format!("--script={script}.st"),
         format!("--pid-file={script}.pid"),
         format!("--log-file={script}.log"),
@@ -534,7 +544,7 @@ mod tests {
         assert_eq!(
             rewrite_legacy(words("pharo-ctl -C /srv run-zn stop zinc")),
             words(
-                "pharo-ctl stop -C /srv --script=run-zn.st --pid-file=run-zn.pid --log-file=run-zn.log --image=zinc.image -- run-zn"
+                "pharo-ctl stop -C /srv --legacy-order --script=run-zn.st --pid-file=run-zn.pid --log-file=run-zn.log --image=zinc.image -- run-zn"
             )
         );
     }
@@ -542,21 +552,21 @@ mod tests {
     #[test]
     fn legacy_order_with_clustered_short_flags() {
         let expected = words(
-            "pharo-ctl pid -qC w --script=zinc.st --pid-file=zinc.pid --log-file=zinc.log --image=zinc.image -- zinc",
+            "pharo-ctl pid -qC w --legacy-order --script=zinc.st --pid-file=zinc.pid --log-file=zinc.log --image=zinc.image -- zinc",
         );
         assert_eq!(
             rewrite_legacy(words("pharo-ctl -qC w zinc pid zinc")),
             expected
         );
         let expected = words(
-            "pharo-ctl pid -qCw --script=zinc.st --pid-file=zinc.pid --log-file=zinc.log --image=zinc.image -- zinc",
+            "pharo-ctl pid -qCw --legacy-order --script=zinc.st --pid-file=zinc.pid --log-file=zinc.log --image=zinc.image -- zinc",
         );
         assert_eq!(
             rewrite_legacy(words("pharo-ctl -qCw zinc pid zinc")),
             expected
         );
         let expected = words(
-            "pharo-ctl start -vt 2s --settle 3s --script=zn.st --pid-file=zn.pid --log-file=zn.log --image=zinc.image -- zn",
+            "pharo-ctl start -vt 2s --settle 3s --legacy-order --script=zn.st --pid-file=zn.pid --log-file=zn.log --image=zinc.image -- zn",
         );
         assert_eq!(
             rewrite_legacy(words("pharo-ctl -vt 2s zn start --settle 3s zinc")),

@@ -29,7 +29,7 @@ pub enum Found {
 
 /// Finds the running VM of `instance`.
 pub fn find(instance: &Instance) -> Result<Found> {
-    let matcher = ImageMatcher::new(&instance.image, instance.vm.as_deref());
+    let matcher = ImageMatcher::new(&instance.image, instance.vm.as_deref().ok());
     let recorded = pidfile::read(&instance.pid_file)?;
     if let PidFile::Pid(pid) = recorded
         && let Some(handle) = open_if_vm(pid, &matcher, &instance.pid_file)?

@@ -1,10 +1,9 @@
 //! `pharo-ctl eval`: evaluate Smalltalk in the running image and print its answer exactly as
 //! the image sent it.
 
-use crate::context::Context;
 use crate::error::fail;
 use crate::exit_code::Code;
-use crate::repl::{self, ReplError};
+use crate::repl::{self, Repl, ReplError};
 use anyhow::{Context as _, Result};
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -12,7 +11,9 @@ use std::time::Duration;
 /// The request timeout of eval when `--timeout` is not given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
+/// Evaluates the expression (`-` or none: standard input) in the REPL; `timeout` is the
+/// request timeout (default 30s).
+pub fn run(repl: &Repl, timeout: Option<Duration>, expr: Option<&str>, raw: bool) -> Result<Code> {
     let expr = match expr {
         Some("-") | None => {
             let mut bytes = Vec::new();
@@ -40,10 +41,7 @@ pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
             "nothing to evaluate: give an expression, e.g. pharo-ctl eval '42 factorial', or pipe one in",
         );
     }
-    // The instance, when the directory names one, tells the REPL's port.
-    let instance = ctx.instance(None).ok();
-    let repl = ctx.repl(instance.as_ref())?;
-    let timeout = ctx.timing.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
     let url = repl.url().to_string();
     match repl.eval(&expr, timeout) {
         Ok(answer) => {

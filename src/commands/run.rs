@@ -2,11 +2,11 @@
 
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::instance::Instance;
 use crate::launcher;
 use anyhow::Result;
 use std::time::Duration;
 
-pub fn run(ctx: &Context, name: Option<&str>, start_timeout: Duration) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    launcher::run(ctx, &instance, start_timeout)
+pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Result<Code> {
+    launcher::run(ctx, instance, start_timeout)
 }

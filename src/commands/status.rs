@@ -34,10 +34,9 @@ struct Report {
 }
 
 /// Reports on the instance; `json` is `Some(pretty)` for JSON.
-pub fn run(ctx: &Context, name: Option<&str>, json: Option<bool>, lines: usize) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    let repl = ctx.repl(Some(&instance))?;
-    let found = finder::find(&instance)?;
+pub fn run(ctx: &Context, instance: &Instance, json: Option<bool>, lines: usize) -> Result<Code> {
+    let repl = ctx.repl(Some(instance))?;
+    let found = finder::find(instance)?;
     let report = gather(ctx, &found, &repl);
     let code = match found {
         Found::Running { .. } => Code::Success,
@@ -45,10 +44,10 @@ pub fn run(ctx: &Context, name: Option<&str>, json: Option<bool>, lines: usize) 
         Found::NotRunning => Code::NotRunning,
     };
     match json {
-        Some(pretty) => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        Some(pretty) => output::json(&to_json(instance, &repl, &report), pretty)?,
         None => write_human(
             &mut std::io::stdout().lock(),
-            &instance,
+            instance,
             &repl,
             &report,
             lines,
@@ -90,7 +89,7 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
                 report.rss_bytes = Some(rss);
                 report.cpu = Some(cpu);
             }
-            match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
+            match repl.probe(ctx.timeout.unwrap_or(PROBE_TIMEOUT)) {
                 Ok(latency) => {
                     report.repl_ok = true;
                     report.latency = Some(latency);

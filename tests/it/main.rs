@@ -11,6 +11,7 @@ mod inputs;
 mod lifecycle;
 mod privilege;
 mod ps;
+mod resolution;
 mod run;
 mod setup;
 mod status;
