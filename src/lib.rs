@@ -4,7 +4,7 @@
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), and the launcher
+//! ([`repl`]), the stop sequence ([`stopper`]) acting on the VM's process tree ([`tree`]), starting a VM ([`starter`]), and the launcher
 //! of `run` ([`launcher`]) with its signals ([`signals`]) and systemd notifications
 //! ([`notify`]); the generated documentation has its own: the completion scripts
 //! ([`completion`]) and the man pages ([`manual`]).
@@ -19,6 +19,7 @@ pub mod exit_code;
 pub mod finder;
 pub mod handle;
 pub mod instance;
+pub mod launch;
 pub mod launcher;
 pub mod manual;
 pub mod notify;
@@ -29,6 +30,7 @@ pub mod repl;
 pub mod signals;
 pub mod starter;
 pub mod stopper;
+pub mod tree;
 
 use cli::Cli;
 use exit_code::Code;

@@ -9,8 +9,8 @@ use std::io::Write;
 
 pub fn run(instance: &Instance) -> Result<Code> {
     match finder::find(instance)? {
-        Found::Running { handle, .. } => {
-            writeln!(std::io::stdout(), "{}", handle.pid())?;
+        Found::Running { tree, .. } => {
+            writeln!(std::io::stdout(), "{}", tree.pid())?;
             Ok(Code::Success)
         }
         Found::Stale(_) => {

@@ -653,7 +653,7 @@ impl Running {
             if started.elapsed() > COMMAND_LIMIT {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("pharo-ctl ran longer than {COMMAND_LIMIT:?}");
+                panic!("the command ran longer than {COMMAND_LIMIT:?}");
             }
             std::thread::sleep(Duration::from_millis(2));
         };

@@ -4,6 +4,8 @@
 mod harness;
 
 mod completions;
+mod container;
+mod docker;
 mod docs;
 mod eval;
 mod identity;
@@ -15,5 +17,6 @@ mod resolution;
 mod run;
 mod setup;
 mod status;
+mod systemd_container;
 mod terminal;
 mod unit;
