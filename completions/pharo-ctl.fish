@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pharo_ctl_global_optspecs
-    string join \n C/dir= image= script= pid-file= log-file= vm= vm-arg= legacy-order repl= allow-remote shutdown= t/timeout= kill-after= color= q/quiet v/verbose h/help V/version
+    string join \n color= q/quiet v/verbose h/help V/version
 end
 
 function __fish_pharo_ctl_needs_command
@@ -24,22 +24,9 @@ function __fish_pharo_ctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -59,15 +46,12 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l settle -d 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -77,17 +61,17 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l allow-remo
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -98,17 +82,17 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s v -l verbos
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -119,17 +103,15 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s q -l qui
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s n -l lines -d 'How many lines of the log to show' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'How long the REPL\'s health probe may take' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -140,17 +122,15 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-rem
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'How long to wait for the answer' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -161,17 +141,17 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s q -l quiet 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l start-timeout -d 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -182,76 +162,45 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s v -l verbose
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l json -d 'Print a JSON array, on one line, instead of the table'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l pretty -d 'With --json: indent the JSON over several lines'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l user -d 'The user the service runs as (User=)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l start-timeout -d 'How long `run` waits for the REPL before the start fails (passed to ExecStart)' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -303,7 +252,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout -n --lines --user
+            case --color --settle --start-timeout -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl -t --timeout --kill-after --shutdown -n --lines --user
                 set skip 1
             case '-*'
             case '*'

@@ -17,15 +17,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    #[command(flatten)]
-    pub instance: InstanceArgs,
-
-    #[command(flatten)]
-    pub repl: ReplArgs,
-
-    #[command(flatten)]
-    pub timing: TimingArgs,
-
+    /// Every command's: what is printed, and how.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -36,23 +28,41 @@ const WIDTH: usize = 100;
 /// What `pharo-ctl --help` shows after the options: the exit codes and examples.
 fn after_help() -> String {
     format!(
-        "{}\n\nExamples:\n  pharo-ctl -C /srv/zinc start --wait zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl ps",
+        "{}\n\nExamples:\n  pharo-ctl start --wait -C /srv/zinc zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl ps",
         exit_code::help_section("pharo-ctl", WIDTH)
     )
 }
 
-/// The command line as clap sees it: the definition below, with each command's exit codes
-/// after its `--help` (`-h` stays short).
+/// The command line as clap sees it: the definition below, with each command's notes and
+/// exit codes after its `--help`, while `-h` keeps to the options and the examples (one
+/// screen).
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command().mut_subcommands(|sub| {
-        let codes = exit_code::help_section(sub.get_name(), WIDTH);
-        let long = match sub.get_after_help() {
-            Some(help) => format!("{help}\n\n{codes}"),
-            None => codes,
-        };
-        sub.after_long_help(long)
-    })
+    split_help(Cli::command().mut_subcommands(split_help))
+}
+
+/// Gives a command's `after_help` to `--help` whole, with the exit codes, and only its
+/// examples to `-h`.
+fn split_help(command: clap::Command) -> clap::Command {
+    let help = command
+        .get_after_help()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let codes = exit_code::help_section(command.get_name(), WIDTH);
+    let examples = help.find("Examples:").map_or("", |at| &help[at..]);
+    let notes = help
+        .replace(examples, "")
+        .replace(&codes, "")
+        .trim()
+        .to_string();
+    let long: Vec<&str> = [notes.as_str(), codes.as_str(), examples]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    let long = long.join("\n\n");
+    command
+        .after_help(examples.to_string())
+        .after_long_help(long)
 }
 
 /// Parses a command line.
@@ -73,6 +83,10 @@ pub enum Command {
         name: Option<String>,
         #[command(flatten)]
         start: StartArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL.
     #[command(
@@ -81,6 +95,12 @@ pub enum Command {
     Stop {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
+        #[command(flatten)]
+        stop: StopArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Stop the image if it runs, then start it.
     #[command(after_help = "Examples:\n  pharo-ctl restart zinc --wait")]
@@ -89,6 +109,12 @@ pub enum Command {
         name: Option<String>,
         #[command(flatten)]
         start: StartArgs,
+        #[command(flatten)]
+        stop: StopArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log.
     ///
@@ -108,6 +134,13 @@ pub enum Command {
         /// How many lines of the log to show.
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
+        /// How long the REPL's health probe may take.
+        #[arg(short = 't', long, value_name = "DURATION", default_value = "2s", value_parser = duration::parse, allow_hyphen_values = true)]
+        timeout: Duration,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Evaluate Smalltalk in the running image and print the answer.
     ///
@@ -124,6 +157,13 @@ pub enum Command {
         /// Print the answer and exit 0 even when it is an evaluation error.
         #[arg(long)]
         raw: bool,
+        /// How long to wait for the answer.
+        #[arg(short = 't', long, value_name = "DURATION", default_value = "30s", value_parser = duration::parse, allow_hyphen_values = true)]
+        timeout: Duration,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
@@ -136,12 +176,20 @@ pub enum Command {
         /// answer in time stops the VM and fails the service.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
+        #[command(flatten)]
+        stop: StopArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Print the pid of the running image.
     #[command(after_help = "Examples:\n  pharo-ctl pid zinc\n  kill -USR1 $(pharo-ctl pid zinc)")]
     Pid {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
+        #[command(flatten)]
+        instance: InstanceArgs,
     },
     /// List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image,
     /// and whether the image's pid file (NAME.pid next to it) names the process.
@@ -178,6 +226,12 @@ pub enum Command {
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
+        #[command(flatten)]
+        stop: StopArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Write the completion scripts and man pages into DIR/completions and DIR/man.
     #[command(hide = true)]
@@ -225,34 +279,34 @@ pub struct StartArgs {
 #[command(next_help_heading = "Instance")]
 pub struct InstanceArgs {
     /// The directory of the instances' files [default: the current directory].
-    #[arg(short = 'C', long, global = true, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(short = 'C', long, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
     /// The image [default: DIR/NAME.image].
-    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub image: Option<PathBuf>,
-    /// The startup script [default: DIR/NAME.st when it exists].
-    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    /// The startup script [default: NAME.st beside the image, when it exists].
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub script: Option<PathBuf>,
-    /// The pid file [default: DIR/NAME.pid].
-    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    /// The pid file [default: NAME.pid beside the image].
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath, hide_short_help = true)]
     pub pid_file: Option<PathBuf>,
-    /// The log file the VM's output is appended to [default: DIR/NAME.log].
-    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    /// The log file the VM's output is appended to [default: NAME.log beside the image].
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath, hide_short_help = true)]
     pub log_file: Option<PathBuf>,
     /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
-    #[arg(long, global = true, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
+    #[arg(long, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
     pub vm: Option<PathBuf>,
     /// An argument for the VM, before the image; repeatable [default: --headless].
     #[arg(
         long = "vm-arg",
-        global = true,
         value_name = "ARG",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        hide_short_help = true
     )]
     pub vm_args: Vec<String>,
     /// The files above were named by pharo-ctl.sh's order `SCRIPT COMMAND IMAGE` (set by its
     /// rewrite, so that hints name what was typed).
-    #[arg(long, global = true, hide = true)]
+    #[arg(long, hide = true)]
     pub legacy_order: bool,
 }
 
@@ -261,41 +315,50 @@ pub struct InstanceArgs {
 #[command(next_help_heading = "REPL")]
 pub struct ReplArgs {
     /// The REPL's URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl].
-    #[arg(long = "repl", global = true, env = "PHARO_REPL", value_name = "URL")]
+    #[arg(long = "repl", env = "PHARO_REPL", value_name = "URL")]
     pub url: Option<String>,
     /// Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent).
-    #[arg(long, global = true)]
+    #[arg(long, hide_short_help = true)]
     pub allow_remote: bool,
+}
+
+/// How an image is stopped. Durations take hyphens as values, so that a negative one is
+/// refused by what it is rather than taken for an option.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Stop")]
+pub struct StopArgs {
+    /// How long the image may take to exit after the shutdown request, before SIGTERM.
+    #[arg(short = 't', long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
+    pub timeout: Duration,
+    /// Wait between SIGTERM and SIGKILL.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
+    pub kill_after: Duration,
     /// The Smalltalk that asks the image to shut down.
     #[arg(
         long,
-        global = true,
         env = "PHARO_CTL_SHUTDOWN",
         value_name = "EXPR",
-        default_value = "ShutdownSequence fork . true"
+        default_value = DEFAULT_SHUTDOWN,
+        hide_short_help = true
     )]
     pub shutdown: String,
 }
 
-/// How long to wait. Durations take hyphens as values, so that a negative one is refused by
-/// what it is rather than taken for an option.
-#[derive(Debug, Args, Clone, Default)]
-#[command(next_help_heading = "Timing")]
-pub struct TimingArgs {
-    /// Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s].
-    #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
-    pub timeout: Option<Duration>,
-    /// Wait between SIGTERM and SIGKILL.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
-    pub kill_after: Duration,
-}
+/// The shutdown expression when none is given.
+pub const DEFAULT_SHUTDOWN: &str = "ShutdownSequence fork . true";
 
 /// What is printed, and how.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// When to use colour; --json output is never coloured.
-    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        hide_short_help = true
+    )]
     pub color: ColorChoice,
     /// Print no step lines, only results and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -350,7 +413,10 @@ pub enum ColorChoice {
 pub unsafe fn unset_empty_env() {
     use clap::CommandFactory;
     let command = Cli::command();
-    for name in command.get_arguments().filter_map(|arg| arg.get_env()) {
+    let arguments = command
+        .get_arguments()
+        .chain(command.get_subcommands().flat_map(|c| c.get_arguments()));
+    for name in arguments.filter_map(|arg| arg.get_env()) {
         if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
             // SAFETY: the caller guarantees that this process has no other thread.
             unsafe { std::env::remove_var(name) };
@@ -391,6 +457,60 @@ pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
         script,
     ]);
     rewritten
+}
+
+/// Moves the options written before the command to after it (`pharo-ctl -C /srv stop zinc` is
+/// `pharo-ctl stop -C /srv zinc`), where the command takes those it has: each command has only
+/// the options it uses. Units and scripts that put the same options before every command keep
+/// working: those the command does not use (`-C` before `ps`) are left out.
+pub fn hoist_options(args: Vec<String>) -> Vec<String> {
+    use clap::CommandFactory;
+    let root = Cli::command();
+    // The options and their values: (first word, how many words).
+    let mut options: Vec<(usize, usize)> = Vec::new();
+    let mut i = 1;
+    while i < args.len() {
+        let arg = &args[i];
+        if arg == "--" || !arg.starts_with('-') || arg.len() == 1 {
+            break;
+        }
+        let words = if value_in_next_word(&root, arg) { 2 } else { 1 };
+        options.push((i, words));
+        i += words;
+    }
+    let Some(sub) = args
+        .get(i)
+        .filter(|word| *word != "help")
+        .and_then(|word| root.find_subcommand(word))
+    else {
+        return args;
+    };
+    if options.is_empty() {
+        return args;
+    }
+    let mut hoisted = vec![args[0].clone(), args[i].clone()];
+    for (at, words) in options {
+        if takes_option(&root, sub, &args[at]) {
+            hoisted.extend(args[at..at + words].iter().cloned());
+        }
+    }
+    hoisted.extend(args[i + 1..].iter().cloned());
+    hoisted
+}
+
+/// Whether a command, or the root with its global options, has the option of a word (`--dir`,
+/// `--dir=D`, `-C`). A cluster of short flags (`-qC`) is left for clap to judge.
+fn takes_option(root: &clap::Command, sub: &clap::Command, word: &str) -> bool {
+    let arguments = || root.get_arguments().chain(sub.get_arguments());
+    if let Some(long) = word.strip_prefix("--") {
+        let long = long.split('=').next().unwrap_or(long);
+        return long == "help" || arguments().any(|a| a.get_long() == Some(long));
+    }
+    let mut flags = word[1..].chars();
+    match (flags.next(), flags.next()) {
+        (Some(short), None) => short == 'h' || arguments().any(|a| a.get_short() == Some(short)),
+        _ => true,
+    }
 }
 
 /// A command line in pharo-ctl.sh's order that it cannot run.
@@ -590,6 +710,40 @@ mod tests {
         assert_eq!(legacy_error(&words("pharo-ctl stop zinc x")), None);
         assert_eq!(legacy_error(&words("pharo-ctl run-zn zinc")), None);
         assert_eq!(legacy_error(&words("pharo-ctl run-zn")), None);
+    }
+
+    #[test]
+    fn options_before_the_command_go_after_it() {
+        assert_eq!(
+            hoist_options(words("pharo-ctl -C /srv -t 5s stop zinc")),
+            words("pharo-ctl stop -C /srv -t 5s zinc")
+        );
+        assert_eq!(
+            hoist_options(words("pharo-ctl -qC w --json status")),
+            words("pharo-ctl status -qC w --json")
+        );
+        // Options the command does not use are left out when they come before it.
+        assert_eq!(
+            hoist_options(words(
+                "pharo-ctl -C /srv --vm=/x -t 1s --kill-after 1s ps --json"
+            )),
+            words("pharo-ctl ps --json")
+        );
+        assert_eq!(
+            hoist_options(words(
+                "pharo-ctl -C /srv -t 1s --kill-after 1s -q start zinc"
+            )),
+            words("pharo-ctl start -C /srv -q zinc")
+        );
+        for line in [
+            "pharo-ctl stop -C /srv zinc",
+            "pharo-ctl -C /srv",
+            "pharo-ctl --version",
+            "pharo-ctl -C /srv zinc stop zinc",
+            "pharo-ctl -q help stop",
+        ] {
+            assert_eq!(hoist_options(words(line)), words(line), "{line}");
+        }
     }
 
     #[test]

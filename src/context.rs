@@ -3,7 +3,7 @@
 //! commands and the machinery below see only these values (an [`Instance`] with its files and
 //! VM, a checked [`Repl`], a [`Plan`]), never the parsed arguments.
 
-use crate::cli::{InstanceArgs, ReplArgs, TimingArgs};
+use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::{self, Instance, Source};
@@ -13,8 +13,8 @@ use anyhow::Result;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-/// The default cooperative grace of a stop.
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// The stop sequence of a command that has no stop options (a failed start): the defaults.
+const DEFAULT_STOP: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(5));
 
 /// The overrides of an instance's files, as given (absolute, normalised).
 #[derive(Debug, Clone, Default)]
@@ -46,19 +46,20 @@ pub struct Context {
     pub allow_remote: bool,
     /// The Smalltalk that asks the image to shut down.
     pub shutdown: String,
-    /// `--timeout` as given: the grace of a stop, the request timeout of eval and status.
-    pub timeout: Option<Duration>,
+    /// How long the image may take to exit after the shutdown request.
+    pub grace: Duration,
     /// SIGTERM to SIGKILL.
     pub kill_after: Duration,
 }
 
 impl Context {
-    /// Resolves the global options of a command line.
+    /// Resolves the options of an instance command: its instance options, and its REPL and
+    /// stop options when it has them.
     pub fn new(
         command: &'static str,
         files: &InstanceArgs,
-        repl: &ReplArgs,
-        timing: &TimingArgs,
+        repl: Option<&ReplArgs>,
+        stop: Option<&StopArgs>,
     ) -> Result<Context> {
         let cwd = std::env::current_dir()
             .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
@@ -78,11 +79,11 @@ impl Context {
             legacy: files.legacy_order,
             vm: files.vm.clone(),
             vm_args: files.vm_args.clone(),
-            repl_url: repl.url.clone(),
-            allow_remote: repl.allow_remote,
-            shutdown: repl.shutdown.clone(),
-            timeout: timing.timeout,
-            kill_after: timing.kill_after,
+            repl_url: repl.and_then(|r| r.url.clone()),
+            allow_remote: repl.is_some_and(|r| r.allow_remote),
+            shutdown: stop.map_or(DEFAULT_SHUTDOWN.to_string(), |s| s.shutdown.clone()),
+            grace: stop.map_or(DEFAULT_STOP.0, |s| s.timeout),
+            kill_after: stop.map_or(DEFAULT_STOP.1, |s| s.kill_after),
         })
     }
 
@@ -273,18 +274,13 @@ impl Context {
         }
     }
 
-    /// The cooperative grace (`--timeout`, default 5s).
-    pub fn grace(&self) -> Duration {
-        self.timeout.unwrap_or(DEFAULT_GRACE)
-    }
-
     /// The stop sequence for an instance.
     pub fn plan<'a>(&'a self, instance: &'a Instance, repl: Option<&'a Repl>) -> Plan<'a> {
         Plan {
             name: &instance.name,
             repl,
             shutdown: &self.shutdown,
-            grace: self.grace(),
+            grace: self.grace,
             kill_after: self.kill_after,
         }
     }

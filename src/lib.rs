@@ -47,7 +47,7 @@ pub fn main() -> ExitCode {
             return Code::Usage.into();
         }
     };
-    let cli = match cli::parse(cli::rewrite_legacy(args.clone())) {
+    let cli = match cli::parse(cli::hoist_options(cli::rewrite_legacy(args.clone()))) {
         Ok(cli) => cli,
         Err(e) => {
             if e.kind() == clap::error::ErrorKind::InvalidSubcommand

@@ -8,12 +8,9 @@ use anyhow::{Context as _, Result};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-/// The request timeout of eval when `--timeout` is not given.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Evaluates the expression (`-` or none: standard input) in the REPL; `timeout` is the
-/// request timeout (default 30s).
-pub fn run(repl: &Repl, timeout: Option<Duration>, expr: Option<&str>, raw: bool) -> Result<Code> {
+/// Evaluates the expression (`-` or none: standard input) in the REPL, waiting at most
+/// `timeout` for the answer.
+pub fn run(repl: &Repl, timeout: Duration, expr: Option<&str>, raw: bool) -> Result<Code> {
     let expr = match expr {
         Some("-") | None => {
             let mut bytes = Vec::new();
@@ -41,7 +38,6 @@ pub fn run(repl: &Repl, timeout: Option<Duration>, expr: Option<&str>, raw: bool
             "nothing to evaluate: give an expression, e.g. pharo-ctl eval '42 factorial', or pipe one in",
         );
     }
-    let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
     let url = repl.url().to_string();
     match repl.eval(&expr, timeout) {
         Ok(answer) => {

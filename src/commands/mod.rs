@@ -17,62 +17,99 @@ use crate::context::Context;
 use crate::exit_code::Code;
 use anyhow::Result;
 
-/// Runs the command of a parsed command line.
+/// Runs the command of a parsed command line, which is resolved here, once: the commands get
+/// the instance, the REPL and the stop plan it resolves to.
 pub fn dispatch(cli: Cli) -> Result<Code> {
-    // The command line is resolved here, once; the commands get what it resolves to.
     let command = cli.command.name();
-    let resolve = || Context::new(command, &cli.instance, &cli.repl, &cli.timing);
-    let instance = |ctx: &Context, name: Option<String>| ctx.instance(name.as_deref());
+    let resolve = |instance, repl, stop| Context::new(command, instance, repl, stop);
     match cli.command {
-        Command::Start { name, start } => {
-            let ctx = resolve()?;
-            start::run(&ctx, &instance(&ctx, name)?, &start)
+        Command::Start {
+            name,
+            start,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            start::run(&ctx, &ctx.instance(name.as_deref())?, &start)
         }
-        Command::Stop { name } => {
-            let ctx = resolve()?;
-            stop::run(&ctx, &instance(&ctx, name)?)
+        Command::Stop {
+            name,
+            stop,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            stop::run(&ctx, &ctx.instance(name.as_deref())?)
         }
-        Command::Restart { name, start } => {
-            let ctx = resolve()?;
-            restart::run(&ctx, &instance(&ctx, name)?, &start)
+        Command::Restart {
+            name,
+            start,
+            stop,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            restart::run(&ctx, &ctx.instance(name.as_deref())?, &start)
         }
         Command::Status {
             name,
             json,
             pretty,
             lines,
+            timeout,
+            instance,
+            repl,
         } => {
-            let ctx = resolve()?;
-            status::run(&ctx, &instance(&ctx, name)?, json.then_some(pretty), lines)
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            let instance = ctx.instance(name.as_deref())?;
+            let report = status::Format {
+                json: json.then_some(pretty),
+                lines,
+            };
+            status::run(&instance, &ctx.repl(Some(&instance))?, timeout, report)
         }
-        Command::Eval { name, expr, raw } => {
-            let ctx = resolve()?;
+        Command::Eval {
+            name,
+            expr,
+            raw,
+            timeout,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
             // One argument is the expression.
             let (name, expr) = match expr {
                 Some(expr) => (name, Some(expr)),
                 None => (None, name),
             };
             let repl = ctx.eval_repl(name.as_deref())?;
-            eval::run(&repl, ctx.timeout, expr.as_deref(), raw)
+            eval::run(&repl, timeout, expr.as_deref(), raw)
         }
-        Command::Pid { name } => {
-            let ctx = resolve()?;
-            pid::run(&instance(&ctx, name)?)
+        Command::Pid { name, instance } => {
+            let ctx = resolve(&instance, None, None)?;
+            pid::run(&ctx.instance(name.as_deref())?)
         }
         Command::Run {
             name,
             start_timeout,
+            stop,
+            instance,
+            repl,
         } => {
-            let ctx = resolve()?;
-            run::run(&ctx, &instance(&ctx, name)?, start_timeout)
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            run::run(&ctx, &ctx.instance(name.as_deref())?, start_timeout)
         }
         Command::Unit {
             name,
             user,
             start_timeout,
+            stop,
+            instance,
+            repl,
         } => {
-            let ctx = resolve()?;
-            unit::run(&ctx, &instance(&ctx, name)?, user.as_deref(), start_timeout)
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            let instance = ctx.instance(name.as_deref())?;
+            unit::run(&ctx, &instance, user.as_deref(), start_timeout)
         }
         Command::Ps { json, pretty } => ps::run(json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),

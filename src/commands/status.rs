@@ -2,7 +2,6 @@
 //! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
 //! 4 unknown.
 
-use crate::context::Context;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
 use crate::instance::Instance;
@@ -14,9 +13,6 @@ use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// How long the health probe may take when `--timeout` is not given.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What status reports.
 struct Report {
@@ -35,30 +31,37 @@ struct Report {
     repl_error: Option<String>,
 }
 
-/// Reports on the instance; `json` is `Some(pretty)` for JSON.
-pub fn run(ctx: &Context, instance: &Instance, json: Option<bool>, lines: usize) -> Result<Code> {
-    let repl = ctx.repl(Some(instance))?;
+/// How status reports.
+pub struct Format {
+    /// `Some(pretty)` for JSON.
+    pub json: Option<bool>,
+    /// How many lines of the log the human report shows.
+    pub lines: usize,
+}
+
+/// Reports on the instance, probing its REPL for at most `timeout`.
+pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, format: Format) -> Result<Code> {
     let found = finder::find(instance)?;
-    let report = gather(ctx, &found, &repl);
+    let report = gather(&found, repl, timeout);
     let code = match found {
         Found::Running { .. } => Code::Success,
         Found::Stale(_) => Code::Failure,
         Found::NotRunning => Code::NotRunning,
     };
-    match json {
-        Some(pretty) => output::json(&to_json(instance, &repl, &report), pretty)?,
+    match format.json {
+        Some(pretty) => output::json(&to_json(instance, repl, &report), pretty)?,
         None => write_human(
             &mut std::io::stdout().lock(),
             instance,
-            &repl,
+            repl,
             &report,
-            lines,
+            format.lines,
         )?,
     }
     Ok(code)
 }
 
-fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
+fn gather(found: &Found, repl: &Repl, timeout: Duration) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -91,7 +94,7 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
                 report.rss_bytes = Some(rss);
                 report.cpu = Some(cpu);
             }
-            match repl.probe(ctx.timeout.unwrap_or(PROBE_TIMEOUT)) {
+            match repl.probe(timeout) {
                 Ok(latency) => {
                     report.repl_ok = true;
                     report.latency = Some(latency);

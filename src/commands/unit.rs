@@ -4,7 +4,7 @@
 //! and stop and start timeouts above pharo-ctl's own, so that systemd's SIGKILL never
 //! pre-empts the cooperative shutdown.
 
-use crate::cli::Cli;
+use crate::cli::DEFAULT_SHUTDOWN;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::instance::Instance;
@@ -28,6 +28,7 @@ pub fn run(
     let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
     let exe = exe.canonicalize().unwrap_or(exe);
 
+    // The options come first, as the units of earlier versions have them; `run` takes them.
     let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&instance.dir)];
     let given = &ctx.overrides;
     for (flag, value) in [
@@ -49,11 +50,10 @@ pub fn run(
     if ctx.allow_remote {
         args.push("--allow-remote".into());
     }
-    if Some(ctx.shutdown.as_str()) != default_shutdown().as_deref() {
+    if ctx.shutdown != DEFAULT_SHUTDOWN {
         args.extend(["--shutdown".into(), ctx.shutdown.clone()]);
     }
-    let grace = ctx.grace();
-    let kill_after = ctx.kill_after;
+    let (grace, kill_after) = (ctx.grace, ctx.kill_after);
     args.extend([
         "--timeout".into(),
         crate::duration::exact(grace),
@@ -107,16 +107,6 @@ pub fn run(
     writeln!(w, "WantedBy=multi-user.target")?;
     std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
     Ok(Code::Success)
-}
-
-/// The default shutdown expression, as the command line defines it.
-fn default_shutdown() -> Option<String> {
-    use clap::CommandFactory;
-    Cli::command()
-        .get_arguments()
-        .find(|a| a.get_id() == "shutdown")
-        .and_then(|a| a.get_default_values().first().cloned())
-        .map(|v| v.to_string_lossy().into_owned())
 }
 
 fn path(path: &Path) -> String {

@@ -144,7 +144,7 @@ fn bash_completes_subcommands_options_and_instance_names() {
     );
     for option in ["--vm", "--image", "--script"] {
         assert!(
-            complete(&["pharo-ctl", option, "no"]).contains(&"notes.txt".to_string()),
+            complete(&["pharo-ctl", "start", option, "no"]).contains(&"notes.txt".to_string()),
             "{option} completes file paths"
         );
     }

@@ -260,3 +260,63 @@ fn an_error_is_one_line_with_a_hint() {
         assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     }
 }
+
+#[test]
+fn each_command_has_only_its_options_and_a_short_h() {
+    let env = Env::new();
+    let help = |args: &[&str]| {
+        let out = env.cmd().args(args).run();
+        out.success();
+        out.stdout.clone()
+    };
+    for command in [
+        "start",
+        "stop",
+        "restart",
+        "status",
+        "eval",
+        "run",
+        "pid",
+        "ps",
+        "completions",
+        "unit",
+    ] {
+        let short = help(&[command, "-h"]);
+        assert!(
+            short.lines().count() <= 40,
+            "{command} -h is more than a screen:\n{short}"
+        );
+        let long = help(&[command, "--help"]);
+        assert!(long.lines().count() > short.lines().count(), "{command}");
+        assert!(
+            long.contains("Exit codes:\n  0  success"),
+            "{command}: {long}"
+        );
+    }
+    for (command, foreign) in [
+        (
+            "ps",
+            &["--image", "--repl", "--timeout", "--dir", "--shutdown"][..],
+        ),
+        ("completions", &["--image", "--repl", "--timeout", "--vm"]),
+        (
+            "pid",
+            &["--repl", "--timeout", "--shutdown", "--kill-after"],
+        ),
+        ("start", &["--timeout", "--shutdown", "--kill-after"]),
+        ("eval", &["--shutdown", "--kill-after", "--settle"]),
+    ] {
+        let long = help(&[command, "--help"]);
+        for option in foreign {
+            assert!(!long.contains(option), "{command} --help offers {option}");
+        }
+    }
+    let out = env.cmd().args(["ps", "--image", "zinc.image"]).run();
+    out.code(2)
+        .stderr_has("unexpected argument '--image' found")
+        .stderr_has("`pharo-ctl ps --help`");
+    one_error_line(&out);
+    // Each command's own --timeout, with its own default.
+    assert!(help(&["eval", "--help"]).contains("[default: 30s]"));
+    assert!(help(&["status", "--help"]).contains("[default: 2s]"));
+}
