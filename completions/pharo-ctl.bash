@@ -125,7 +125,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__eval)
-            opts="-t -C -q -v -h --raw --timeout --dir --image --script --pid-file --log-file --vm --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +151,10 @@ _pharo__ctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
                     fi
+                    return 0
+                    ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --image)
@@ -211,10 +215,6 @@ _pharo__ctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
-                    return 0
-                    ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --vm-arg)
@@ -405,7 +405,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__pid)
-            opts="-C -q -v -h --dir --image --script --pid-file --log-file --vm --vm-arg --legacy-order --color --quiet --verbose --help"
+            opts="-C -q -v -h --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,6 +423,10 @@ _pharo__ctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
                     fi
+                    return 0
+                    ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --image)
@@ -485,10 +489,6 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --vm-arg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -505,12 +505,30 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__ps)
-            opts="-q -v -h --json --pretty --color --quiet --verbose --help"
+            opts="-C -q -v -h --json --pretty --dir --vm --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -523,7 +541,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__restart)
-            opts="-t -C -q -v -h --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --image --script --pid-file --log-file --vm --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,6 +585,10 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --image)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -625,10 +647,6 @@ _pharo__ctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
-                    return 0
-                    ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --vm-arg)
@@ -651,7 +669,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__run)
-            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --image --script --pid-file --log-file --vm --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,6 +709,10 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --image)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -751,10 +773,6 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --vm-arg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -775,7 +793,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__start)
-            opts="-C -q -v -h --wait --settle --start-timeout --dir --image --script --pid-file --log-file --vm --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-C -q -v -h --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -803,6 +821,10 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --image)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -863,10 +885,6 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --vm-arg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -887,7 +905,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -t -C -q -v -h --json --pretty --lines --timeout --dir --image --script --pid-file --log-file --vm --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-n -t -C -q -v -h --json --pretty --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -923,6 +941,10 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --image)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -983,10 +1005,6 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --vm-arg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1007,7 +1025,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__stop)
-            opts="-t -C -q -v -h --timeout --kill-after --shutdown --dir --image --script --pid-file --log-file --vm --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1043,6 +1061,10 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --image)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -1103,10 +1125,6 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --vm-arg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1127,7 +1145,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__unit)
-            opts="-t -C -q -v -h --user --start-timeout --timeout --kill-after --shutdown --dir --image --script --pid-file --log-file --vm --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1171,6 +1189,10 @@ _pharo__ctl() {
                     fi
                     return 0
                     ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --image)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -1229,10 +1251,6 @@ _pharo__ctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
-                    return 0
-                    ;;
-                --vm)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --vm-arg)
@@ -1292,7 +1310,7 @@ _pharo_ctl_with_names() {
             -C?*)
                 dir="${word#-C}"
                 ;;
-            --color|--settle|--start-timeout|-C|--dir|--image|--script|--pid-file|--log-file|--vm|--vm-arg|--repl|-t|--timeout|--kill-after|--shutdown|-n|--lines|--user)
+            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|-t|--timeout|--kill-after|--shutdown|-n|--lines|--user)
                 skip=1
                 ;;
             -*)

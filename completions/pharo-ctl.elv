@@ -44,11 +44,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --start-timeout 'With --wait: how long to wait for the REPL'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --image 'The image [default: DIR/NAME.image]'
             cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
             cand --pid-file 'The pid file [default: NAME.pid beside the image]'
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
@@ -69,11 +69,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --shutdown 'The Smalltalk that asks the image to shut down'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --image 'The image [default: DIR/NAME.image]'
             cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
             cand --pid-file 'The pid file [default: NAME.pid beside the image]'
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
@@ -95,11 +95,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --shutdown 'The Smalltalk that asks the image to shut down'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --image 'The image [default: DIR/NAME.image]'
             cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
             cand --pid-file 'The pid file [default: NAME.pid beside the image]'
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
@@ -120,11 +120,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'How long the REPL''s health probe may take'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --image 'The image [default: DIR/NAME.image]'
             cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
             cand --pid-file 'The pid file [default: NAME.pid beside the image]'
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
@@ -144,11 +144,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'How long to wait for the answer'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --image 'The image [default: DIR/NAME.image]'
             cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
             cand --pid-file 'The pid file [default: NAME.pid beside the image]'
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
@@ -170,11 +170,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --shutdown 'The Smalltalk that asks the image to shut down'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --image 'The image [default: DIR/NAME.image]'
             cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
             cand --pid-file 'The pid file [default: NAME.pid beside the image]'
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
@@ -190,11 +190,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         &'pharo-ctl;pid'= {
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --image 'The image [default: DIR/NAME.image]'
             cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
             cand --pid-file 'The pid file [default: NAME.pid beside the image]'
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
@@ -206,6 +206,9 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'pharo-ctl;ps'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print a JSON array, on one line, instead of the table'
             cand --pretty 'With --json: indent the JSON over several lines'
@@ -234,11 +237,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --shutdown 'The Smalltalk that asks the image to shut down'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --image 'The image [default: DIR/NAME.image]'
             cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
             cand --pid-file 'The pid file [default: NAME.pid beside the image]'
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
-            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
@@ -322,7 +325,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '-t' '--timeout' '--kill-after' '--shutdown' '-n' '--lines' '--user'] $word) {
+        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '-t' '--timeout' '--kill-after' '--shutdown' '-n' '--lines' '--user'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -333,7 +336,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
     }
     var current = $words[-1]
-    if (and $skip (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm'] $option)) {
+    if (and $skip (has-value ['-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
     } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'eval' 'run' 'pid' 'unit'] $sub)) {

@@ -45,11 +45,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "help" -d 'Print
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -65,11 +65,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeou
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -86,11 +86,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l tim
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -105,11 +105,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s h -l hel
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s n -l lines -d 'How many lines of the log to show' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'How long the REPL\'s health probe may take' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -124,11 +124,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verb
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'How long to wait for the answer' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -145,11 +145,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -161,11 +161,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s q -l quiet -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -174,6 +174,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l legacy-order
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -194,11 +196,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeou
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -252,7 +254,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case --color --settle --start-timeout -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl -t --timeout --kill-after --shutdown -n --lines --user
+            case --color --settle --start-timeout -C --dir --vm --image --script --pid-file --log-file --vm-arg --repl -t --timeout --kill-after --shutdown -n --lines --user
                 set skip 1
             case '-*'
             case '*'

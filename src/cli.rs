@@ -203,6 +203,9 @@ pub enum Command {
         /// With --json: indent the JSON over several lines.
         #[arg(long, requires = "json")]
         pretty: bool,
+        /// The VM given also counts as one, whatever its name.
+        #[command(flatten)]
+        vm: VmArgs,
     },
     /// Print a shell completion script: subcommands, options, and instance NAMEs from the
     /// *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one).
@@ -274,13 +277,24 @@ pub struct StartArgs {
     pub start_timeout: Duration,
 }
 
+/// Where the instances are, and the VM pharo-ctl runs.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Instance")]
+pub struct VmArgs {
+    /// The directory of the instances' files [default: the current directory].
+    #[arg(short = 'C', long, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
+    /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
+    #[arg(long, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
+    pub vm: Option<PathBuf>,
+}
+
 /// Where an instance's files and its VM are.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Instance")]
 pub struct InstanceArgs {
-    /// The directory of the instances' files [default: the current directory].
-    #[arg(short = 'C', long, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
-    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: VmArgs,
     /// The image [default: DIR/NAME.image].
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub image: Option<PathBuf>,
@@ -293,9 +307,6 @@ pub struct InstanceArgs {
     /// The log file the VM's output is appended to [default: NAME.log beside the image].
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath, hide_short_help = true)]
     pub log_file: Option<PathBuf>,
-    /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
-    #[arg(long, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
-    pub vm: Option<PathBuf>,
     /// An argument for the VM, before the image; repeatable [default: --headless].
     #[arg(
         long = "vm-arg",
@@ -725,9 +736,9 @@ mod tests {
         // Options the command does not use are left out when they come before it.
         assert_eq!(
             hoist_options(words(
-                "pharo-ctl -C /srv --vm=/x -t 1s --kill-after 1s ps --json"
+                "pharo-ctl -C /srv --image=/x -t 1s --kill-after 1s ps --json"
             )),
-            words("pharo-ctl ps --json")
+            words("pharo-ctl ps -C /srv --json")
         );
         assert_eq!(
             hoist_options(words(

@@ -3,7 +3,7 @@
 //! commands and the machinery below see only these values (an [`Instance`] with its files and
 //! VM, a checked [`Repl`], a [`Plan`]), never the parsed arguments.
 
-use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs};
+use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs, VmArgs};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::{self, Instance, Source};
@@ -61,14 +61,12 @@ impl Context {
         repl: Option<&ReplArgs>,
         stop: Option<&StopArgs>,
     ) -> Result<Context> {
-        let cwd = std::env::current_dir()
-            .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
-        let dir = normalise(&cwd.join(files.dir.as_deref().unwrap_or(Path::new(""))));
+        let dir = directory(&files.at)?;
         // A path given relative is relative to DIR, as if pharo-ctl ran there.
         let at = |path: &Option<PathBuf>| path.as_ref().map(|p| normalise(&dir.join(p)));
         Ok(Context {
             command,
-            dir_given: files.dir.is_some(),
+            dir_given: files.at.dir.is_some(),
             overrides: Overrides {
                 image: at(&files.image),
                 script: at(&files.script),
@@ -77,7 +75,7 @@ impl Context {
             },
             dir,
             legacy: files.legacy_order,
-            vm: files.vm.clone(),
+            vm: files.at.vm.clone(),
             vm_args: files.vm_args.clone(),
             repl_url: repl.and_then(|r| r.url.clone()),
             allow_remote: repl.is_some_and(|r| r.allow_remote),
@@ -283,6 +281,25 @@ impl Context {
             grace: self.grace,
             kill_after: self.kill_after,
         }
+    }
+}
+
+/// The instances' directory: `-C/--dir` (against the current one), else the current one;
+/// absolute and normalised.
+fn directory(args: &VmArgs) -> Result<PathBuf> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
+    Ok(normalise(
+        &cwd.join(args.dir.as_deref().unwrap_or(Path::new(""))),
+    ))
+}
+
+/// The VM `--vm`/`PHARO_VM` names (against DIR), if any: for `ps`, one more program that
+/// counts as a VM whatever its name.
+pub fn given_vm(args: &VmArgs) -> Result<Option<PathBuf>> {
+    match &args.vm {
+        Some(vm) => Ok(Some(instance::find_vm(Some(vm), &directory(args)?)?)),
+        None => Ok(None),
     }
 }
 

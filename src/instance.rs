@@ -49,8 +49,8 @@ impl Instance {
     }
 
     /// What tells this instance's VM in the process table.
-    pub fn matcher(&self) -> crate::process::ImageMatcher {
-        crate::process::ImageMatcher::new(&self.image, self.vm.as_deref().ok())
+    pub fn matcher(&self) -> crate::identity::ImageMatcher {
+        crate::identity::ImageMatcher::new(&self.image, self.vm.as_deref().ok())
     }
 
     /// Checks that what a start needs is there: the image, and the script when one was named.

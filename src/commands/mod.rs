@@ -111,7 +111,10 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             let instance = ctx.instance(name.as_deref())?;
             unit::run(&ctx, &instance, user.as_deref(), start_timeout)
         }
-        Command::Ps { json, pretty } => ps::run(json.then_some(pretty)),
+        Command::Ps { json, pretty, vm } => ps::run(
+            crate::context::given_vm(&vm)?.as_deref(),
+            json.then_some(pretty),
+        ),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

@@ -296,7 +296,7 @@ fn each_command_has_only_its_options_and_a_short_h() {
     for (command, foreign) in [
         (
             "ps",
-            &["--image", "--repl", "--timeout", "--dir", "--shutdown"][..],
+            &["--image", "--repl", "--timeout", "--script", "--shutdown"][..],
         ),
         ("completions", &["--image", "--repl", "--timeout", "--vm"]),
         (
