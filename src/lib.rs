@@ -1,7 +1,9 @@
 //! pharo-ctl: the control plane for headless Pharo Smalltalk servers on Linux.
 //!
-//! `main` parses the command line and hands it to [`run`], which dispatches to one module per
-//! command under [`commands`]. The shared machinery lives in modules named for what they own:
+//! `main` reads the command line's words ([`words`]: pharo-ctl.sh's order, options before the
+//! command), parses them ([`cli`]) and hands them to [`run`], which resolves them once into
+//! the values the commands work with ([`context`]: the instance, its REPL, the stop plan) and
+//! dispatches to one module per command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
 //! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
 //! handles ([`handle`]), finding a VM ([`finder`]) and its process tree ([`tree`]), the REPL
@@ -37,6 +39,7 @@ pub mod signals;
 pub mod starter;
 pub mod stopper;
 pub mod tree;
+pub mod words;
 
 use cli::Cli;
 use exit_code::Code;
@@ -53,11 +56,11 @@ pub fn main() -> ExitCode {
             return Code::Usage.into();
         }
     };
-    let cli = match cli::parse(cli::hoist_options(cli::rewrite_legacy(args.clone()))) {
+    let cli = match cli::parse(words::hoist_options(words::rewrite_legacy(args.clone()))) {
         Ok(cli) => cli,
         Err(e) => {
             if e.kind() == clap::error::ErrorKind::InvalidSubcommand
-                && let Some(legacy) = cli::legacy_error(&args)
+                && let Some(legacy) = words::legacy_error(&args)
             {
                 // A first word that resembles a command may be a misspelt one: say both.
                 let message = match usage_error_line(&e.render().to_string(), None) {
