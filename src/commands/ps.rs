@@ -215,7 +215,8 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
                 vm.uptime_s.map_or_else(dash, uptime),
                 vm.rss_bytes
                     .map_or_else(dash, crate::commands::status::bytes),
-                vm.cpu_s.map_or_else(dash, |s| format!("{s:.2}s")),
+                vm.cpu_s
+                    .map_or_else(dash, |s| crate::duration::human(Duration::from_secs_f64(s))),
                 match (&vm.pid_file, vm.pid_file_names_it) {
                     (_, true) => "yes".to_string(),
                     (Some(_), false) => "other".to_string(),

@@ -207,7 +207,7 @@ fn write_human(
         writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
     }
     if let Some(cpu) = r.cpu {
-        writeln!(out, "{:>10}: {:.3}s", "CPU", cpu.as_secs_f64())?;
+        writeln!(out, "{:>10}: {}", "CPU", crate::duration::human(cpu))?;
     }
     if let Some(command) = &r.command {
         writeln!(out, "{:>10}: {command}", "Command")?;
