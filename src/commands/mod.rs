@@ -8,7 +8,7 @@ mod ps;
 mod restart;
 mod run;
 mod start;
-pub(crate) mod status;
+mod status;
 mod stop;
 mod unit;
 

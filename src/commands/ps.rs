@@ -213,8 +213,7 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
                 vm.pid.to_string(),
                 vm.user.clone(),
                 vm.uptime_s.map_or_else(dash, uptime),
-                vm.rss_bytes
-                    .map_or_else(dash, crate::commands::status::bytes),
+                vm.rss_bytes.map_or_else(dash, output::bytes),
                 vm.cpu_s
                     .map_or_else(dash, |s| crate::duration::human(Duration::from_secs_f64(s))),
                 match (&vm.pid_file, vm.pid_file_names_it) {

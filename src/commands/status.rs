@@ -204,7 +204,7 @@ fn write_human(
         )?;
     }
     if let Some(rss) = r.rss_bytes {
-        writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
+        writeln!(out, "{:>10}: {}", "Memory", output::bytes(rss))?;
     }
     if let Some(cpu) = r.cpu {
         writeln!(out, "{:>10}: {}", "CPU", crate::duration::human(cpu))?;
@@ -239,20 +239,4 @@ fn write_human(
         }
     }
     Ok(())
-}
-
-/// `120.3M`, as systemctl prints memory.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n}B")
-    } else {
-        format!("{value:.1}{}", UNITS[unit])
-    }
 }
