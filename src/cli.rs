@@ -104,7 +104,7 @@ pub enum Command {
     },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
-        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1, SIGUSR2 and SIGQUIT are forwarded to the VM. The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
+        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1 (a Pharo VM's stack dump) and SIGUSR2 are forwarded to the VM when it catches them, else a warning says why not (their default action would end it). SIGQUIT is forwarded: a Pharo VM treats it as a crash (a report, then exit status 255). The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
     )]
     Run {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -113,6 +113,18 @@ pub enum Command {
         /// answer in time stops the VM and fails the service.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
         start_timeout: Duration,
+    },
+    /// Print the running VM's stack report: send it SIGUSR1 and print what it writes to
+    /// crash.dmp in its working directory (else to the log).
+    #[command(
+        after_help = "A Pharo VM answers SIGUSR1 with a report of all its Smalltalk process stacks and its most recent primitives, appended to crash.dmp in its working directory and printed to its stderr, and runs on. A VM that does not catch SIGUSR1 (its caught-signal mask, SigCgt in /proc/PID/status) is never sent it: the signal's default action would end it. --timeout is how long the VM may take to write the report [default: 5s].\n\nExit status: 0 with the report; 1 when the VM does not catch SIGUSR1 or wrote no report in time; 3 when it is not running.\n\nExamples:\n  pharo-ctl dump zinc\n  pharo-ctl dump zinc --json | jq -r .report"
+    )]
+    Dump {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// Print one JSON object: pid, taken_at, file, report.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the pid of the running image.
     #[command(after_help = "Examples:\n  pharo-ctl pid zinc\n  kill -USR1 $(pharo-ctl pid zinc)")]
@@ -171,6 +183,7 @@ impl Command {
             Command::Status { .. } => "status",
             Command::Eval { .. } => "eval",
             Command::Run { .. } => "run",
+            Command::Dump { .. } => "dump",
             Command::Pid { .. } => "pid",
             Command::Ps { .. } => "ps",
             Command::Completions { .. } => "completions",
@@ -251,7 +264,8 @@ pub struct ReplArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Timing")]
 pub struct TimingArgs {
-    /// Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s].
+    /// Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for
+    /// the report [default: 5s; eval: 30s].
     #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse)]
     pub timeout: Option<Duration>,
     /// Wait between SIGTERM and SIGKILL.

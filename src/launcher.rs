@@ -4,8 +4,9 @@
 //! whole foreground group, reaches only the launcher), stdin from /dev/null, its output passed
 //! through. SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`]; a second
 //! SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and SIGQUIT are
-//! forwarded to the VM. Under systemd `Type=notify` the launcher says `READY=1` once the REPL
-//! answers, `STOPPING=1` when it stops, and every step line as `STATUS=`.
+//! forwarded to the VM (SIGUSR1 and SIGUSR2 only when the VM catches them). Under systemd
+//! `Type=notify` the launcher says `READY=1` once the REPL answers, `STOPPING=1` when it
+//! stops, and every step line as `STATUS=`.
 //!
 //! The launcher is a subreaper (as PID 1 it is one anyway), so orphans the VM leaves behind
 //! become its children and it reaps them. Signal handlers only write to a pipe; between
@@ -404,12 +405,24 @@ fn exit_code_of(status: ExitStatus) -> Code {
     }
 }
 
-/// Forwards a signal the VM is meant to see (SIGUSR1 makes a Pharo VM print its stacks).
+/// Forwards a signal the VM is meant to see (SIGUSR1 makes a Pharo VM print its stacks). SIGUSR1
+/// and SIGUSR2 are not forwarded to a VM that does not catch them: their default action would
+/// end it.
 fn forward(handle: &ProcessHandle, name: &str, signal: Signal) {
+    let pid = handle.pid();
+    if matches!(signal, Signal::SIGUSR1 | Signal::SIGUSR2)
+        && crate::dump::catches(pid, signal).is_ok_and(|caught| !caught)
+    {
+        output::warn(format!(
+            "{name}: not forwarding {}: {}",
+            signal.as_str(),
+            crate::dump::not_caught(pid, signal)
+        ));
+        return;
+    }
     output::step(format!(
-        "{name}: forwarding {} to the VM (pid {})",
-        signal.as_str(),
-        handle.pid()
+        "{name}: forwarding {} to the VM (pid {pid})",
+        signal.as_str()
     ));
     if let Err(e) = handle.signal(signal) {
         output::warn(format!("{name}: cannot forward {}: {e}", signal.as_str()));

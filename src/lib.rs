@@ -3,16 +3,17 @@
 //! `main` parses the command line and hands it to [`run`], which dispatches to one module per
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
-//! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), and the launcher
-//! of `run` ([`launcher`]) with its signals ([`signals`]) and systemd notifications
-//! ([`notify`]); the generated documentation has its own: the completion scripts
-//! ([`completion`]) and the man pages ([`manual`]).
+//! ([`process`]), process handles ([`handle`]), stack dumps ([`dump`]), finding a VM
+//! ([`finder`]), the REPL client ([`repl`]), the stop sequence ([`stopper`]), starting a VM
+//! ([`starter`]), and the launcher of `run` ([`launcher`]) with its signals ([`signals`]) and
+//! systemd notifications ([`notify`]); the generated documentation has its own: the completion
+//! scripts ([`completion`]) and the man pages ([`manual`]).
 
 pub mod cli;
 pub mod commands;
 pub mod completion;
 pub mod context;
+pub mod dump;
 pub mod duration;
 pub mod error;
 pub mod exit_code;
@@ -118,7 +119,9 @@ fn escape_invalid(bytes: &[u8]) -> String {
 pub fn run(cli: Cli) -> Code {
     let machine = matches!(
         cli.command,
-        cli::Command::Status { json: true, .. } | cli::Command::Ps { json: true }
+        cli::Command::Status { json: true, .. }
+            | cli::Command::Ps { json: true }
+            | cli::Command::Dump { json: true, .. }
     );
     output::init(&cli.output, machine);
     match commands::dispatch(cli) {

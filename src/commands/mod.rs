@@ -1,6 +1,7 @@
 //! One module per command, dispatched from the [`Command`] enum.
 
 mod completions;
+mod dump;
 mod eval;
 mod generate_docs;
 mod pid;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Restart { name, start } => restart::run(&ctx, name.as_deref(), &start),
         Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
+        Command::Dump { name, json } => dump::run(&ctx, name.as_deref(), json),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
         Command::Run {
             name,

@@ -5,6 +5,7 @@ mod harness;
 
 mod completions;
 mod docs;
+mod dump;
 mod eval;
 mod identity;
 mod inputs;

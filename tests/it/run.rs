@@ -263,7 +263,30 @@ fn sigusr1_sigusr2_and_sigquit_reach_the_vm() {
     running
         .finish()
         .success()
-        .stdout_has("pharo-vm-double: SIGUSR1 received");
+        // SIGUSR1 is the VM's stack dump, which it prints to stderr (passed through).
+        .stderr_has("All Smalltalk process stacks (active first):");
+}
+
+#[test]
+fn a_signal_the_vm_does_not_catch_is_not_forwarded_and_a_warning_says_so() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let mut running = launch(env.cmd().env("PHARO_DOUBLE_USR1_DEFAULT", "1"), &inst, &[]);
+    let vm = env.pid_of("zinc");
+    running.signal(libc::SIGUSR1);
+    running.wait_stderr("not forwarding SIGUSR1", LIMIT);
+    // Its default action would have ended the VM.
+    assert!(alive(vm));
+    running.signal(libc::SIGTERM);
+    let out = running.finish();
+    out.success();
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("SIGUSR1"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stderr);
+    assert!(warnings[0].starts_with("warning: "), "{}", out.stderr);
 }
 
 #[test]
