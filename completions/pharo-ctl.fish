@@ -33,7 +33,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm -d 'The Pharo VM
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -46,7 +46,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s V -l version -d 'Pr
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "start" -d 'Start the image in the background and record its pid'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "restart" -d 'Stop the image if it runs, then start it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "dump" -d 'Print the running VM\'s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
@@ -66,7 +66,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm -d 'The
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -85,7 +85,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -105,7 +105,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -125,12 +125,13 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print one JSON object instead of the human report'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l probe -d 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
@@ -144,7 +145,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -164,7 +165,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm -d 'The P
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -182,7 +183,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -201,7 +202,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm -d 'The P
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -219,7 +220,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm -d 'The Ph
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -238,7 +239,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -258,7 +259,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -270,7 +271,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s h -l help -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run dump pid ps completions unit help" -f -a "start" -d 'Start the image in the background and record its pid'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run dump pid ps completions unit help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run dump pid ps completions unit help" -f -a "restart" -d 'Stop the image if it runs, then start it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run dump pid ps completions unit help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run dump pid ps completions unit help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run dump pid ps completions unit help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run dump pid ps completions unit help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run dump pid ps completions unit help" -f -a "dump" -d 'Print the running VM\'s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'

@@ -77,9 +77,10 @@ pub enum Command {
         #[command(flatten)]
         start: StartArgs,
     },
-    /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log.
+    /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it
+    /// has not answered), log.
     #[command(
-        after_help = "Exit codes (LSB): 0 running, 1 stale pid file, 3 not running, 4 unknown.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok"
+        after_help = "Exit codes (LSB): 0 running, 1 stale pid file, 3 not running, 4 unknown. A hung image (the VM runs, its REPL does not answer) is running: --probe tells it apart.\n\nWith --probe: 0 the VM runs and its REPL answered within --timeout [default: 2s], 1 it runs but its REPL did not answer (hung), 3 not running, 4 unknown.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok\n  HEALTHCHECK CMD pharo-ctl -C /srv/zinc status --probe zinc || exit 1"
     )]
     Status {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -87,6 +88,10 @@ pub enum Command {
         /// Print one JSON object instead of the human report.
         #[arg(long)]
         json: bool,
+        /// Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers
+        /// within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes).
+        #[arg(long, conflicts_with_all = ["json", "lines"])]
+        probe: bool,
         /// How many lines of the log to show.
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
@@ -264,8 +269,8 @@ pub struct ReplArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Timing")]
 pub struct TimingArgs {
-    /// Cooperative grace before SIGTERM; for eval, the request timeout; for dump, the wait for
-    /// the report [default: 5s; eval: 30s].
+    /// Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump,
+    /// the wait for the report [default: 5s; eval: 30s; status: 2s].
     #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse)]
     pub timeout: Option<Duration>,
     /// Wait between SIGTERM and SIGKILL.

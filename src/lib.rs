@@ -3,11 +3,12 @@
 //! `main` parses the command line and hands it to [`run`], which dispatches to one module per
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
-//! ([`process`]), process handles ([`handle`]), stack dumps ([`dump`]), finding a VM
-//! ([`finder`]), the REPL client ([`repl`]), the stop sequence ([`stopper`]), starting a VM
-//! ([`starter`]), and the launcher of `run` ([`launcher`]) with its signals ([`signals`]) and
-//! systemd notifications ([`notify`]); the generated documentation has its own: the completion
-//! scripts ([`completion`]) and the man pages ([`manual`]).
+//! ([`process`]), process handles ([`handle`]), stack dumps ([`dump`]) and unanswered REPLs
+//! ([`hung`]), finding a VM ([`finder`]), the REPL client ([`repl`]), the stop sequence
+//! ([`stopper`]), starting a VM ([`starter`]), and the launcher of `run` ([`launcher`]) with its
+//! signals ([`signals`]), systemd notifications ([`notify`]) and REPL watchdog ([`watchdog`]);
+//! the generated documentation has its own: the completion scripts ([`completion`]) and the man
+//! pages ([`manual`]).
 
 pub mod cli;
 pub mod commands;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod exit_code;
 pub mod finder;
 pub mod handle;
+pub mod hung;
 pub mod instance;
 pub mod launcher;
 pub mod manual;
@@ -120,16 +122,23 @@ pub fn run(cli: Cli) -> Code {
     let machine = matches!(
         cli.command,
         cli::Command::Status { json: true, .. }
+            | cli::Command::Status { probe: true, .. }
             | cli::Command::Ps { json: true }
             | cli::Command::Dump { json: true, .. }
     );
+    let probe = matches!(cli.command, cli::Command::Status { probe: true, .. });
     output::init(&cli.output, machine);
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => Code::Success,
         Err(e) => {
             output::error(format!("{e:#}"));
-            error::code_of(&e)
+            // A probe that cannot tell is "unknown", whatever stopped it.
+            if probe {
+                Code::Unknown
+            } else {
+                error::code_of(&e)
+            }
         }
     }
 }

@@ -137,6 +137,9 @@ fn exit_status(command: &str) -> String {
                 "Its status is unknown: an untrusted pid file, no permission to look, or several VMs run the image.",
             ),
         ]));
+        out.push_str(&paragraph(
+            "A hung image (the VM runs, its REPL does not answer) is running: exit 0. With --probe, status prints nothing and exits 0 when the VM runs and its REPL answered within --timeout (2s), 1 when the VM runs but its REPL did not answer (hung), 3 when it is not running (a stale pid file included), and 4 when that cannot be told (an error, then on one line on stderr).",
+        ));
         return out;
     }
     if matches!(command, "ps" | "completions") {

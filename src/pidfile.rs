@@ -85,9 +85,15 @@ fn parse(text: &str) -> PidFile {
     }
 }
 
-/// Writes `pid` and a newline to `path` atomically: a temporary file in the same directory,
-/// flushed to disk, then renamed over `path` (rename replaces a symlink, never follows it).
+/// Writes `pid` and a newline to `path` atomically: see [`write_atomically`].
 pub fn write(path: &Path, pid: i32) -> Result<()> {
+    write_atomically(path, &format!("{pid}\n"))
+        .with_context(|| format!("cannot write the pid file {}", path.display()))
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory, flushed to
+/// disk, then renamed over `path` (rename replaces a symlink, never follows it).
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -100,14 +106,14 @@ pub fn write(path: &Path, pid: i32) -> Result<()> {
             .mode(0o644)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&temp)?;
-        writeln!(file, "{pid}")?;
+        file.write_all(text.as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    result.with_context(|| format!("cannot write the pid file {}", path.display()))
+    result
 }
 
 /// Removes the pid file if it still names `pid` (another start may have replaced it).
@@ -118,8 +124,10 @@ pub fn remove_if_names(path: &Path, pid: i32) -> Result<bool> {
     }
 }
 
-/// Removes the pid file; a missing one is fine.
+/// Removes the pid file, and with it the record of an unanswered REPL ([`crate::hung`]): the
+/// instance has stopped. A missing one is fine.
 pub fn remove(path: &Path) -> Result<()> {
+    crate::hung::clear(path);
     match std::fs::remove_file(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => {

@@ -30,7 +30,19 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Start { name, start } => start::run(&ctx, name.as_deref(), &start),
         Command::Stop { name } => stop::run(&ctx, name.as_deref()),
         Command::Restart { name, start } => restart::run(&ctx, name.as_deref(), &start),
-        Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
+        Command::Status {
+            name,
+            json,
+            probe,
+            lines,
+        } => {
+            let view = match (probe, json) {
+                (true, _) => status::View::Probe,
+                (_, true) => status::View::Json,
+                _ => status::View::Human { lines },
+            };
+            status::run(&ctx, name.as_deref(), view)
+        }
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
         Command::Dump { name, json } => dump::run(&ctx, name.as_deref(), json),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),

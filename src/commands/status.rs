@@ -1,10 +1,14 @@
 //! `pharo-ctl status`: whether the image runs, in the spirit of `systemctl status`, or as one
 //! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
-//! 4 unknown.
+//! 4 unknown. A running VM whose REPL does not answer is hung: the report says since when
+//! (see [`crate::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
+//! orchestrator's health or liveness probe tells it apart.
 
 use crate::context::Context;
+use crate::duration::human;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
+use crate::hung;
 use crate::instance::Instance;
 use crate::output;
 use crate::repl::Repl;
@@ -17,6 +21,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long the health probe may take when `--timeout` is not given.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How the report is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The human report, with this many lines of the log.
+    Human {
+        lines: usize,
+    },
+    Json,
+    /// Nothing: the exit status alone.
+    Probe,
+}
 
 /// What status reports.
 struct Report {
@@ -31,28 +47,39 @@ struct Report {
     repl_ok: bool,
     latency: Option<Duration>,
     repl_error: Option<String>,
+    /// Since when the REPL of the running VM has not answered.
+    hung_since: Option<SystemTime>,
 }
 
-pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Result<Code> {
+impl Report {
+    /// The VM runs and its REPL does not answer.
+    fn hung(&self) -> bool {
+        self.state == "running" && !self.repl_ok
+    }
+}
+
+pub fn run(ctx: &Context, name: Option<&str>, view: View) -> Result<Code> {
     let instance = ctx.instance(name)?;
     let repl = ctx.repl(Some(&instance))?;
     let found = finder::find(&instance)?;
-    let report = gather(ctx, &found, &repl);
+    let report = gather(ctx, &instance, &found, &repl);
     let code = match found {
+        Found::Running { .. } if view == View::Probe && report.hung() => Code::Failure,
         Found::Running { .. } => Code::Success,
+        Found::Stale(_) if view == View::Probe => Code::NotRunning,
         Found::Stale(_) => Code::Failure,
         Found::NotRunning => Code::NotRunning,
     };
     let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", to_json(&instance, &repl, &report))?;
-    } else {
-        write_human(&mut out, &instance, &repl, &report, lines)?;
+    match view {
+        View::Probe => {}
+        View::Json => writeln!(out, "{}", to_json(&instance, &repl, &report))?,
+        View::Human { lines } => write_human(&mut out, &instance, &repl, &report, lines)?,
     }
     Ok(code)
 }
 
-fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
+fn gather(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -65,6 +92,7 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
         repl_ok: false,
         latency: None,
         repl_error: Some("not running".to_string()),
+        hung_since: None,
     };
     match found {
         Found::NotRunning => {}
@@ -85,13 +113,18 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
                 report.rss_bytes = Some(rss);
                 report.cpu = Some(cpu);
             }
+            let asked_at = SystemTime::now();
             match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
                 Ok(latency) => {
                     report.repl_ok = true;
                     report.latency = Some(latency);
                     report.repl_error = None;
+                    hung::clear(&instance.pid_file);
                 }
-                Err(e) => report.repl_error = Some(e.to_string()),
+                Err(e) => {
+                    report.repl_error = Some(e.to_string());
+                    report.hung_since = Some(hung::record(&instance.pid_file, pid, asked_at));
+                }
             }
         }
     }
@@ -130,6 +163,9 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "uptime_s": r.uptime.map(|d| d.as_secs()),
         "rss_bytes": r.rss_bytes,
         "cpu_s": r.cpu.map(|d| d.as_secs_f64()),
+        "hung": r.hung(),
+        "hung_since": r.hung_since.map(rfc3339),
+        "hung_s": r.hung_since.map(|since| seconds(hung_for(since))),
         "repl": {
             "url": repl.url(),
             "ok": r.repl_ok,
@@ -137,6 +173,16 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
             "error": r.repl_error,
         },
     })
+}
+
+/// How long the REPL has not answered, since `since`.
+fn hung_for(since: SystemTime) -> Duration {
+    SystemTime::now().duration_since(since).unwrap_or_default()
+}
+
+/// Seconds, to the millisecond.
+fn seconds(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -178,6 +224,17 @@ fn write_human(
         _ => String::new(),
     };
     writeln!(out, "{:>10}: {state}{since}", "Active")?;
+    if r.hung() {
+        let hung = match r.hung_since {
+            Some(since) => format!(
+                "REPL not answering for {} (a probe at {} got no answer, none answered since)",
+                human(hung_for(since)),
+                rfc3339(since)
+            ),
+            None => "REPL not answering".to_string(),
+        };
+        writeln!(out, "{:>10}: {}", "Hung", hung.red().bold())?;
+    }
     if let Some(pid) = r.pid {
         let how = if r.via_pid_file {
             "from the pid file"

@@ -7,6 +7,7 @@ mod completions;
 mod docs;
 mod dump;
 mod eval;
+mod hung;
 mod identity;
 mod inputs;
 mod lifecycle;
