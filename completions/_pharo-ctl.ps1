@@ -191,6 +191,8 @@ $pharoCtlClapCompleter = {
         }
         'pharo-ctl;run' {
             [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service')
+            [CompletionResult]::new('--watchdog', '--watchdog', [CompletionResultType]::ParameterName, 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd''s watchdog, WatchdogSec/(N+2)]')
+            [CompletionResult]::new('--watchdog-misses', '--watchdog-misses', [CompletionResultType]::ParameterName, 'How many probes in a row without an answer mean the image is hung')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
@@ -315,6 +317,8 @@ $pharoCtlClapCompleter = {
         'pharo-ctl;unit' {
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The user the service runs as (User=)')
             [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'How long `run` waits for the REPL before the start fails (passed to ExecStart)')
+            [CompletionResult]::new('--watchdog', '--watchdog', [CompletionResultType]::ParameterName, 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd''s watchdog, WatchdogSec/(N+2)]')
+            [CompletionResult]::new('--watchdog-misses', '--watchdog-misses', [CompletionResultType]::ParameterName, 'How many probes in a row without an answer mean the image is hung')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
@@ -418,7 +422,7 @@ Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {
         if ($word -ceq '-C' -or $word -ceq '--dir') { $skip = $true; $dirNext = $true }
         elseif ($word.StartsWith('--dir=')) { $dir = $word.Substring(6) }
         elseif ($word.StartsWith('-C') -and $word.Length -gt 2) { $dir = $word.Substring(2) }
-        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '-n', '--lines', '--user') -ccontains $word) { $skip = $true }
+        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '-n', '--lines', '--watchdog', '--watchdog-misses', '--user') -ccontains $word) { $skip = $true }
         elseif ($word.StartsWith('-')) { }
         elseif ($sub -eq '') { $sub = $word }
         else { $positionals++ }

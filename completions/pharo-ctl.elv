@@ -182,6 +182,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
         &'pharo-ctl;run'= {
             cand --start-timeout 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service'
+            cand --watchdog 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd''s watchdog, WatchdogSec/(N+2)]'
+            cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
             cand --image 'The image [default: DIR/NAME.image]'
@@ -301,6 +303,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         &'pharo-ctl;unit'= {
             cand --user 'The user the service runs as (User=)'
             cand --start-timeout 'How long `run` waits for the REPL before the start fails (passed to ExecStart)'
+            cand --watchdog 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd''s watchdog, WatchdogSec/(N+2)]'
+            cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
             cand --image 'The image [default: DIR/NAME.image]'
@@ -397,7 +401,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '-n' '--lines' '--user'] $word) {
+        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '-n' '--lines' '--watchdog' '--watchdog-misses' '--user'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {

@@ -156,6 +156,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s q -l quiet 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l start-timeout -d 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog -d 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd\'s watchdog, WatchdogSec/(N+2)]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
@@ -250,6 +252,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s v -l
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l user -d 'The user the service runs as (User=)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l start-timeout -d 'How long `run` waits for the REPL before the start fails (passed to ExecStart)' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog -d 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd\'s watchdog, WatchdogSec/(N+2)]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
@@ -312,7 +316,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout -n --lines --user
+            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout -n --lines --watchdog --watchdog-misses --user
                 set skip 1
             case '-*'
             case '*'

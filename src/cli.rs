@@ -41,6 +41,7 @@ Exit codes:
   5  VM not found or not executable
   6  not configured: image or script missing
   7  REPL unreachable
+  8  hung: run --watchdog stopped the VM because its REPL stopped answering
 
 Examples:
   pharo-ctl -C /srv/zinc start --wait zinc
@@ -109,7 +110,7 @@ pub enum Command {
     },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
-        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1 (a Pharo VM's stack dump) and SIGUSR2 are forwarded to the VM when it catches them, else a warning says why not (their default action would end it). SIGQUIT is forwarded: a Pharo VM treats it as a crash (a report, then exit status 255). The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
+        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1 (a Pharo VM's stack dump) and SIGUSR2 are forwarded to the VM when it catches them, else a warning says why not (their default action would end it). SIGQUIT is forwarded: a Pharo VM treats it as a crash (a report, then exit status 255). The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nWatchdog: with --watchdog INTERVAL (or systemd's WATCHDOG_USEC) it probes the REPL (GET /repl) every INTERVAL and sends WATCHDOG=1 after each answered probe; after --watchdog-misses N (3) probes in a row without an answer the image is hung: one line says so, a stack dump (SIGUSR1) goes to the journal, the VM is stopped (SIGTERM, --kill-after, SIGKILL) and run exits 8. A probe answered before the Nth resets the count.\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, 8 when the watchdog stopped a hung image, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  pharo-ctl run zinc --watchdog 10s --watchdog-misses 3\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
     )]
     Run {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -118,6 +119,8 @@ pub enum Command {
         /// answer in time stops the VM and fails the service.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
         start_timeout: Duration,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
     },
     /// Print the running VM's stack report: send it SIGUSR1 and print what it writes to
     /// crash.dmp in its working directory (else to the log).
@@ -158,7 +161,7 @@ pub enum Command {
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
     #[command(
-        after_help = "Examples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service"
+        after_help = "With --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s"
     )]
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -169,6 +172,8 @@ pub enum Command {
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
         start_timeout: Duration,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
     },
     /// Write the completion scripts and man pages into DIR/completions and DIR/man.
     #[command(hide = true)]
@@ -210,6 +215,19 @@ pub struct StartArgs {
     /// With --wait: how long to wait for the REPL.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
     pub start_timeout: Duration,
+}
+
+/// The REPL watchdog of run (and of the unit that runs it).
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct WatchdogArgs {
+    /// Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the
+    /// image is hung: a stack dump, the stop, exit 8 [default: off; under systemd's watchdog,
+    /// WatchdogSec/(N+2)].
+    #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive)]
+    pub watchdog: Option<Duration>,
+    /// How many probes in a row without an answer mean the image is hung.
+    #[arg(long, value_name = "N", default_value_t = crate::watchdog::DEFAULT_MISSES, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub watchdog_misses: u32,
 }
 
 /// Where an instance's files and its VM are.

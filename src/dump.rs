@@ -8,6 +8,7 @@
 //! closing `(SIGUSR1)` line, or once what it writes stops growing.
 
 use crate::handle::ProcessHandle;
+use crate::output;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -17,6 +18,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// The file a Pharo VM appends its reports to, in its working directory.
 pub const CRASH_DUMP: &str = "crash.dmp";
+
+/// How long a VM may take to write its report, unless told otherwise.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 
 /// How long a report that stopped growing (without its closing line) is waited for.
 const QUIET: Duration = Duration::from_millis(250);
@@ -168,6 +172,55 @@ pub fn take(
         let timeout = PollTimeout::try_from(nap).unwrap_or(PollTimeout::MAX);
         if matches!(poll(&mut fds, timeout), Ok(n) if n > 0) {
             return Err(NoReport::Interrupted);
+        }
+    }
+}
+
+/// The watchdog's stack dump of a hung VM, for the journal: the VM prints its report to its
+/// stderr (which goes where the launcher's output goes) and to `crash.dmp`; the step lines
+/// say where it went, or why there is none. A VM that does not catch SIGUSR1 is not sent it.
+pub fn into_log(handle: &ProcessHandle, name: &str, interrupt: Option<BorrowedFd<'_>>) {
+    let pid = handle.pid();
+    match catches(pid, Signal::SIGUSR1) {
+        Ok(true) => {}
+        Ok(false) => {
+            output::warn(format!(
+                "{name}: no stack dump: {}",
+                not_caught(pid, Signal::SIGUSR1)
+            ));
+            return;
+        }
+        Err(e) => {
+            output::warn(format!(
+                "{name}: no stack dump: cannot tell whether the VM catches SIGUSR1 ({e})"
+            ));
+            return;
+        }
+    }
+    output::step(format!(
+        "{name}: asking the VM (pid {pid}) for its stack report (SIGUSR1)"
+    ));
+    match take(handle, &places(pid, None), DEFAULT_WAIT, interrupt) {
+        Ok(report) => output::step(format!(
+            "{name}: the VM wrote its stack report ({} lines) to {} and to its stderr",
+            report.text.lines().count(),
+            report.file.display()
+        )),
+        Err(NoReport::Silent(places)) => output::warn(format!(
+            "{name}: the VM wrote no stack report within {} (nothing new in {})",
+            crate::duration::human(DEFAULT_WAIT),
+            places
+                .first()
+                .map_or_else(|| format!("/proc/{pid}/cwd"), |p| p.display().to_string())
+        )),
+        Err(NoReport::Interrupted) => output::step(format!(
+            "{name}: not waiting for the stack report: a signal arrived"
+        )),
+        Err(NoReport::Exited) => output::step(format!(
+            "{name}: the VM ended before writing its stack report"
+        )),
+        Err(NoReport::Signal(e)) => {
+            output::warn(format!("{name}: cannot send SIGUSR1 to the VM: {e}"))
         }
     }
 }

@@ -19,6 +19,8 @@ pub enum Code {
     NotConfigured,
     /// 7: REPL unreachable.
     ReplUnreachable,
+    /// 8: `run --watchdog` stopped the VM because its REPL stopped answering (hung).
+    Hung,
     /// A VM's own exit status passed through by `run` (128+N for a signal).
     Raw(u8),
 }
@@ -35,6 +37,7 @@ impl Code {
             Code::VmNotFound => 5,
             Code::NotConfigured => 6,
             Code::ReplUnreachable => 7,
+            Code::Hung => 8,
             Code::Raw(n) => n,
         }
     }

@@ -8,6 +8,10 @@
 //! `Type=notify` the launcher says `READY=1` once the REPL answers, `STOPPING=1` when it
 //! stops, and every step line as `STATUS=`.
 //!
+//! With `--watchdog INTERVAL` (or systemd's `WATCHDOG_USEC`) the launcher probes the REPL
+//! ([`crate::watchdog`]), says `WATCHDOG=1` after each answered probe, and after N in a row
+//! without an answer takes a stack dump, stops the VM and exits 8.
+//!
 //! The launcher is a subreaper (as PID 1 it is one anyway), so orphans the VM leaves behind
 //! become its children and it reaps them. Signal handlers only write to a pipe; between
 //! events the launcher sleeps in `poll` on that pipe and the VM's pidfd, using no CPU.
@@ -26,17 +30,22 @@ use crate::repl::{Repl, ReplError};
 use crate::signals::Signals;
 use crate::starter::{self, describe_status};
 use crate::stopper::{self, Interrupts};
+use crate::watchdog::{Config, Watchdog};
 use anyhow::{Context as _, Result};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod readiness;
+mod watch;
+
+use readiness::Probe;
 
 /// The signals the launcher handles.
 const HANDLED: [Signal; 7] = [
@@ -49,12 +58,21 @@ const HANDLED: [Signal; 7] = [
     Signal::SIGCHLD,
 ];
 
-/// Runs the instance in the foreground until it ends, and answers the exit code.
-pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Result<Code> {
+/// Runs the instance in the foreground until it ends, and answers the exit code; `watchdog`
+/// probes the REPL once the image is ready.
+pub fn run(
+    ctx: &Context,
+    instance: &Instance,
+    start_timeout: Duration,
+    watchdog: Option<Config>,
+) -> Result<Code> {
     instance.check_files()?;
     let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
     // The REPL URL is checked before anything starts.
     let repl = ctx.repl(Some(instance))?;
+    let watchdog = watchdog
+        .map(|config| Watchdog::new(config, &repl))
+        .transpose()?;
     let notifier = Notifier::from_env()?.map(Arc::new);
     if let Some(notifier) = &notifier {
         let notifier = Arc::clone(notifier);
@@ -80,7 +98,7 @@ pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Resul
             status: None,
         },
     };
-    let outcome = launcher.supervise(repl, start_timeout);
+    let outcome = launcher.supervise(repl, start_timeout, watchdog);
     // Only a VM that ended is waited for: after a failed stop it may be stuck in the kernel,
     // and its pid file then still names a live process.
     if launcher.handle.exited() {
@@ -147,6 +165,8 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .env_remove(NOTIFY_SOCKET)
+        .env_remove("WATCHDOG_USEC")
+        .env_remove("WATCHDOG_PID")
         .process_group(0);
     let child = command.spawn().map_err(|e| {
         Fail::new(
@@ -189,13 +209,19 @@ enum Event {
     Stop(Signal),
     /// The VM ended by itself.
     Exited(ExitStatus),
-    /// The readiness probe has its answer.
-    Probed,
+    /// The watched descriptor is ready, or the time waited for has come.
+    Ready,
 }
 
 impl Launcher<'_> {
-    /// Waits for the REPL, then for a stop signal or the VM's end, and answers the exit code.
-    fn supervise(&mut self, repl: Repl, start_timeout: Duration) -> Result<Code> {
+    /// Waits for the REPL, then for a stop signal, the VM's end, or (with a watchdog) the
+    /// verdict that the image is hung; answers the exit code.
+    fn supervise(
+        &mut self,
+        repl: Repl,
+        start_timeout: Duration,
+        watchdog: Option<Watchdog>,
+    ) -> Result<Code> {
         let instance = self.instance;
         let name = &instance.name;
         output::step(format!(
@@ -203,71 +229,93 @@ impl Launcher<'_> {
             human(start_timeout),
             repl.url()
         ));
-        let mut probe = Some(Probe::start(repl, start_timeout)?);
-        let mut spinner = Some(Spinner::new(
+        let probe = Probe::start(repl, start_timeout)?;
+        let mut spinner = Spinner::new(
             format!("{name}: waiting for the REPL"),
             Some(crate::duration::from_now(start_timeout)),
-        ));
+        );
         if self.notifier.is_some() {
             // Under Type=notify no answer in time fails the start.
-            spinner = spinner.map(|s| s.before("giving up"));
+            spinner = spinner.before("giving up");
         }
-        loop {
-            match self.next_event(probe.as_ref(), spinner.as_ref())? {
-                Event::Stop(signal) => {
-                    drop(spinner.take());
-                    return self.stop(Some(signal));
-                }
-                Event::Exited(status) => {
-                    drop(spinner.take());
-                    return Ok(self.exited(status));
-                }
-                Event::Probed => {
-                    spinner = None;
-                    let probe = probe.take().expect("a probe is under way");
-                    match probe.answer() {
-                        Ok(after) => {
-                            output::step(format!(
-                                "{name} is ready: its REPL answered after {}",
-                                human(after)
-                            ));
-                            self.notify("READY=1");
-                            output::step(format!("{name} is running (pid {})", self.handle.pid()));
-                        }
-                        Err(why) => {
-                            if self.notifier.is_some() {
-                                return self.not_ready(&probe.url, start_timeout, &why);
-                            }
-                            output::warn(format!(
-                                "{name}: the REPL at {} did not answer within {} ({why}); a stop will not be cooperative",
-                                probe.url,
-                                human(start_timeout)
-                            ));
-                        }
-                    }
-                }
+        let done = Some((probe.done.as_fd(), PollFlags::POLLIN));
+        let event = self.next_event(done, None, Some(&spinner))?;
+        drop(spinner);
+        let answer = match event {
+            Event::Stop(signal) => return self.stop(Some(signal)),
+            Event::Exited(status) => return Ok(self.exited(status)),
+            Event::Ready => probe.answer(),
+        };
+        match answer {
+            Ok(after) => {
+                output::step(format!(
+                    "{name} is ready: its REPL answered after {}",
+                    human(after)
+                ));
+                self.notify("READY=1");
+                output::step(format!("{name} is running (pid {})", self.handle.pid()));
             }
+            Err(why) => {
+                if self.notifier.is_some() {
+                    return self.not_ready(&probe.url, start_timeout, &why);
+                }
+                output::warn(format!(
+                    "{name}: the REPL at {} did not answer within {} ({why}); a stop will not be cooperative",
+                    probe.url,
+                    human(start_timeout)
+                ));
+            }
+        }
+        // The readiness probe's thread ends with it.
+        drop(probe);
+        match watchdog {
+            Some(watchdog) => self.watch(watchdog),
+            None => loop {
+                match self.next_event(None, None, None)? {
+                    Event::Stop(signal) => return self.stop(Some(signal)),
+                    Event::Exited(status) => return Ok(self.exited(status)),
+                    Event::Ready => {}
+                }
+            },
         }
     }
 
-    /// Sleeps in the kernel until something happens: a signal, the VM's end, or the probe's
-    /// answer. Forwarded signals and reaped orphans are dealt with here. A spinner on a
-    /// terminal wakes it up to be redrawn; otherwise it sleeps without a timeout.
-    fn next_event(&mut self, probe: Option<&Probe>, spinner: Option<&Spinner>) -> Result<Event> {
-        let timeout = match spinner.and_then(Spinner::interval) {
-            Some(tick) => PollTimeout::try_from(tick).unwrap_or(PollTimeout::MAX),
-            None => PollTimeout::NONE,
-        };
+    /// Sleeps in the kernel until something happens: a signal, the VM's end, `watched` (a
+    /// descriptor and what to wait for on it) ready, or `until` come. Forwarded signals and
+    /// reaped orphans are dealt with here. A spinner on a terminal wakes it up to be redrawn;
+    /// otherwise it sleeps with no other wake-up.
+    fn next_event(
+        &mut self,
+        watched: Option<(BorrowedFd<'_>, PollFlags)>,
+        until: Option<Instant>,
+        spinner: Option<&Spinner>,
+    ) -> Result<Event> {
+        let tick = spinner.and_then(Spinner::interval);
         loop {
             if let Some(status) = self.reaper.status {
                 return Ok(Event::Exited(status));
             }
+            let now = Instant::now();
+            if until.is_some_and(|until| now >= until) {
+                return Ok(Event::Ready);
+            }
+            // Rounded up to whole milliseconds, poll's unit, so that a wait never ends a hair
+            // before its time and wakes up once more.
+            let nap = [until.map(|u| u - now), tick]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(|n| Duration::from_millis(n.as_nanos().div_ceil(1_000_000) as u64));
+            let timeout = match nap {
+                Some(nap) => PollTimeout::try_from(nap).unwrap_or(PollTimeout::MAX),
+                None => PollTimeout::NONE,
+            };
             let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
             if let Some(fd) = self.handle.as_fd() {
                 fds.push(PollFd::new(fd, PollFlags::POLLIN));
             }
-            if let Some(probe) = probe {
-                fds.push(PollFd::new(probe.done.as_fd(), PollFlags::POLLIN));
+            if let Some((fd, events)) = watched {
+                fds.push(PollFd::new(fd, events));
             }
             match poll(&mut fds, timeout) {
                 Ok(0) => {
@@ -280,10 +328,7 @@ impl Launcher<'_> {
             }
             let ready: Vec<bool> = fds
                 .iter()
-                .map(|fd| {
-                    fd.revents()
-                        .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
-                })
+                .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
                 .collect();
             drop(fds);
             if ready[0] {
@@ -300,8 +345,8 @@ impl Launcher<'_> {
             if self.handle.has_pidfd() && ready[1] {
                 return Ok(Event::Exited(self.reaper.wait_vm()));
             }
-            if probe.is_some() && ready[ready.len() - 1] {
-                return Ok(Event::Probed);
+            if watched.is_some() && ready[ready.len() - 1] {
+                return Ok(Event::Ready);
             }
         }
     }
@@ -517,68 +562,5 @@ impl Reaper {
                 return status;
             }
         }
-    }
-}
-
-/// Asks the REPL `GET` from a thread of its own until it answers or the time is up, so that
-/// the launcher keeps sleeping in `poll` meanwhile. `done` hangs up when the answer is in.
-struct Probe {
-    url: String,
-    done: OwnedFd,
-    answer: mpsc::Receiver<Result<Duration, ReplError>>,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Probe {
-    fn start(repl: Repl, timeout: Duration) -> Result<Probe> {
-        let (done, notify) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let (tx, answer) = mpsc::channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let cancelled = Arc::clone(&cancel);
-        let url = repl.url().to_string();
-        std::thread::Builder::new()
-            .name("readiness-probe".into())
-            .spawn(move || {
-                let started = Instant::now();
-                let deadline = crate::duration::deadline(started, timeout);
-                let mut last = ReplError::Timeout(timeout);
-                while !cancelled.load(Ordering::Relaxed) {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
-                        Ok(_) => {
-                            let _ = tx.send(Ok(started.elapsed()));
-                            drop(notify);
-                            return;
-                        }
-                        Err(e) => last = e,
-                    }
-                    std::thread::sleep(Repl::PROBE_INTERVAL.min(left));
-                }
-                let _ = tx.send(Err(last));
-                // Closing the write end wakes the launcher.
-                drop(notify);
-            })?;
-        Ok(Probe {
-            url,
-            done,
-            answer,
-            cancel,
-        })
-    }
-
-    /// How long the REPL took to answer, or why it did not.
-    fn answer(&self) -> Result<Duration, ReplError> {
-        self.answer
-            .recv()
-            .unwrap_or(Err(ReplError::Unreachable("the probe ended".into())))
-    }
-}
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
     }
 }

@@ -32,6 +32,7 @@ pub mod repl;
 pub mod signals;
 pub mod starter;
 pub mod stopper;
+pub mod watchdog;
 
 use clap::Parser;
 use cli::Cli;

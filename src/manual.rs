@@ -162,6 +162,10 @@ fn exit_status(command: &str) -> String {
         ("5", "The VM was not found or is not executable."),
         ("6", "Not configured: the image or the script is missing."),
         ("7", "The REPL could not be reached."),
+        (
+            "8",
+            "Hung: run --watchdog stopped the VM because its REPL stopped answering.",
+        ),
     ]));
     if command == "run" {
         out.push_str(&paragraph(
@@ -193,6 +197,9 @@ When \fBdumb\fR, no colour and no spinner.
 .TP
 \fBNOTIFY_SOCKET\fR
 Set by systemd for \fBType=notify\fR services: \fBrun\fR sends \fBREADY=1\fR once the REPL answers and \fBSTOPPING=1\fR when it stops.
+.TP
+\fBWATCHDOG_USEC\fR, \fBWATCHDOG_PID\fR
+Set by systemd for a unit with \fBWatchdogSec=\fR: \fBrun\fR probes the REPL every WatchdogSec/(N+2) unless \fB\-\-watchdog\fR says otherwise, and sends \fBWATCHDOG=1\fR after each answered probe.
 "#;
 
 const FILES: &str = r#".SH FILES

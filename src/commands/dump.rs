@@ -14,9 +14,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How long the VM may take to write its report when `--timeout` is not given.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
 pub fn run(ctx: &Context, name: Option<&str>, json: bool) -> Result<Code> {
     let instance = ctx.instance(name)?;
     let handle = match finder::find(&instance)? {
@@ -33,7 +30,7 @@ pub fn run(ctx: &Context, name: Option<&str>, json: bool) -> Result<Code> {
     };
     refuse_unless_caught(&handle, Signal::SIGUSR1)?;
     let places = dump::places(handle.pid(), Some(&instance.log_file));
-    let timeout = ctx.timing.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = ctx.timing.timeout.unwrap_or(dump::DEFAULT_WAIT);
     let report = match dump::take(&handle, &places, timeout, None) {
         Ok(report) => report,
         Err(why) => return Err(no_report(handle.pid(), why, timeout).into()),

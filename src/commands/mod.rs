@@ -49,12 +49,20 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Run {
             name,
             start_timeout,
-        } => run::run(&ctx, name.as_deref(), start_timeout),
+            watchdog,
+        } => run::run(&ctx, name.as_deref(), start_timeout, watchdog),
         Command::Unit {
             name,
             user,
             start_timeout,
-        } => unit::run(&ctx, name.as_deref(), user.as_deref(), start_timeout),
+            watchdog,
+        } => unit::run(
+            &ctx,
+            name.as_deref(),
+            user.as_deref(),
+            start_timeout,
+            watchdog,
+        ),
         Command::Ps { json } => ps::run(json),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),

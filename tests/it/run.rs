@@ -306,20 +306,20 @@ fn refuses_to_run_an_instance_that_already_runs() {
 
 /// A datagram socket in the test's directory (or an abstract one) that receives what the
 /// launcher sends to `NOTIFY_SOCKET`.
-struct NotifySocket {
+pub struct NotifySocket {
     socket: UnixDatagram,
-    value: String,
-    received: Vec<String>,
+    pub value: String,
+    pub received: Vec<String>,
 }
 
 impl NotifySocket {
-    fn at_path(env: &Env) -> NotifySocket {
+    pub fn at_path(env: &Env) -> NotifySocket {
         let path = env.file("notify.sock");
         let socket = UnixDatagram::bind(&path).unwrap();
         NotifySocket::new(socket, path.to_string_lossy().into_owned())
     }
 
-    fn abstract_socket() -> NotifySocket {
+    pub fn abstract_socket() -> NotifySocket {
         let name = format!("pharo-ctl-test/{}/{}", std::process::id(), free_port());
         let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
         let socket = UnixDatagram::bind_addr(&addr).unwrap();
@@ -336,7 +336,7 @@ impl NotifySocket {
 
     /// Receives messages until one equals `message`; fails the test after `limit`.
     #[track_caller]
-    fn wait_for(&mut self, message: &str, limit: Duration) {
+    pub fn wait_for(&mut self, message: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
         while !self.received.iter().any(|m| m == message) {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -355,7 +355,7 @@ impl NotifySocket {
     }
 
     /// Receives whatever else arrived, without waiting.
-    fn drain(&mut self) {
+    pub fn drain(&mut self) {
         self.socket.set_nonblocking(true).unwrap();
         let mut buf = [0u8; 4096];
         while let Ok(n) = self.socket.recv(&mut buf) {
@@ -364,7 +364,7 @@ impl NotifySocket {
         }
     }
 
-    fn has(&self, prefix: &str) -> bool {
+    pub fn has(&self, prefix: &str) -> bool {
         self.received.iter().any(|m| m.starts_with(prefix))
     }
 }

@@ -96,21 +96,48 @@ fn the_unit_passes_systemd_analyze_verify() {
         out.stdout
             .contains("--shutdown \"ShutdownSequence value. 'at 100%%' crTrace. true\"")
     );
+    verify(&env, &out.stdout);
+}
+
+#[test]
+fn the_unit_with_a_watchdog_has_watchdog_sec_above_pharo_ctl_s_own_verdict() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--user", &current_user()])
+        .args(["--watchdog", "10s", "--watchdog-misses", "4"])
+        .run();
+    out.success();
+    let unit = &out.stdout;
+    // INTERVAL x (N+1) + 5s.
+    assert_eq!(field(unit, "WatchdogSec"), Some("55s"), "{unit}");
+    assert_eq!(field(unit, "NotifyAccess"), Some("main"));
+    assert_eq!(field(unit, "Type"), Some("notify"));
+    assert!(
+        field(unit, "ExecStart")
+            .unwrap()
+            .ends_with("run zinc --start-timeout 60s --watchdog 10s --watchdog-misses 4"),
+        "{unit}"
+    );
+    // Without --watchdog, no WatchdogSec.
+    let plain = env.cmd().args(["unit", "zinc"]).run();
+    assert_eq!(field(&plain.stdout, "WatchdogSec"), None);
+    verify(&env, unit);
+}
+
+/// Runs `systemd-analyze verify` on a unit, where it is installed: no findings.
+fn verify(env: &Env, text: &str) {
+    if !require_program("systemd-analyze", "systemd-analyze verify of the unit") {
+        return;
+    }
     let unit = env.file("pharo-zinc.service");
-    std::fs::write(&unit, &out.stdout).unwrap();
-    let verify = match std::process::Command::new("systemd-analyze")
+    std::fs::write(&unit, text).unwrap();
+    let verify = std::process::Command::new("systemd-analyze")
         .arg("verify")
         .arg(&unit)
         .output()
-    {
-        Ok(verify) => verify,
-        Err(e) => {
-            eprintln!(
-                "skipped systemd-analyze verify (not installed: {e}); the fields are checked by the_unit_has_the_fields_a_launcher_service_needs"
-            );
-            return;
-        }
-    };
+        .unwrap();
     let report = format!(
         "{}{}",
         String::from_utf8_lossy(&verify.stdout),
@@ -118,15 +145,13 @@ fn the_unit_passes_systemd_analyze_verify() {
     );
     assert!(
         verify.status.success(),
-        "systemd-analyze verify failed:\n{report}\n{}",
-        out.stdout
+        "systemd-analyze verify failed:\n{report}\n{text}"
     );
     // verify exits 0 even when it ignores a line it cannot parse: any word about our unit
     // is a finding.
     assert!(
         !report.contains("pharo-zinc.service"),
-        "systemd-analyze verify has findings:\n{report}\n{}",
-        out.stdout
+        "systemd-analyze verify has findings:\n{report}\n{text}"
     );
 }
 
