@@ -2,11 +2,12 @@
 //!
 //! The VM is a child in its own process group (so a Ctrl-C at a terminal, which signals the
 //! whole foreground group, reaches only the launcher), stdin from /dev/null, its output passed
-//! through. SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`]; a second
-//! SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and SIGQUIT are
-//! forwarded to the VM (SIGUSR1 and SIGUSR2 only when the VM catches them). Under systemd
-//! `Type=notify` the launcher says `READY=1` once the REPL answers, `STOPPING=1` when it
-//! stops, and every step line as `STATUS=`.
+//! through; that group is the VM's process tree (a wrapper, the VM proper it starts, what they
+//! start). SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`] on the
+//! tree; a second SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and
+//! SIGQUIT are forwarded to the VM proper (SIGUSR1 and SIGUSR2 only when it catches them).
+//! Under systemd `Type=notify` the launcher says `READY=1` once the REPL answers, `STOPPING=1`
+//! when it stops, and every step line as `STATUS=`.
 //!
 //! With `--watchdog INTERVAL` (or systemd's `WATCHDOG_USEC`) the launcher probes the REPL
 //! ([`crate::watchdog`]), says `WATCHDOG=1` after each answered probe, and after N in a row
@@ -23,6 +24,7 @@ use crate::exit_code::Code;
 use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
 use crate::instance::{self, Instance};
+use crate::launch::Launched;
 use crate::notify::{NOTIFY_SOCKET, Notifier};
 use crate::output::{self, Spinner};
 use crate::pidfile;
@@ -30,6 +32,7 @@ use crate::repl::{Repl, ReplError};
 use crate::signals::Signals;
 use crate::starter::{self, describe_status};
 use crate::stopper::{self, Interrupts};
+use crate::tree::Scope;
 use crate::watchdog::{Config, Watchdog};
 use anyhow::{Context as _, Result};
 use nix::errno::Errno;
@@ -85,12 +88,15 @@ pub fn run(
     let Some(pid) = spawn(ctx, instance, &vm, &signals)? else {
         return Ok(Code::Success);
     };
-    // The VM is our child and is not reaped before we say so: its pid cannot be reused.
+    // The VM is our child and is not reaped before we say so: its pid cannot be reused. It
+    // leads the process group of its tree.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
+    let tree = handle.try_clone()?;
     let mut launcher = Launcher {
         ctx,
         instance,
         handle,
+        launched: Launched::new(tree, Scope::Group(pid), instance),
         signals,
         notifier,
         reaper: Reaper {
@@ -103,7 +109,7 @@ pub fn run(
     // and its pid file then still names a live process.
     if launcher.handle.exited() {
         launcher.reaper.wait_vm();
-        pidfile::remove_if_names(&instance.pid_file, pid)?;
+        pidfile::remove_if_names(&instance.pid_file, &launcher.launched.pids())?;
     }
     outcome
 }
@@ -131,12 +137,12 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     starter::check_pid_file_writable(instance)?;
     let _lock = starter::lock(&instance.pid_file)?;
     match finder::find(instance)? {
-        Found::Running { handle, .. } => {
+        Found::Running { tree, .. } => {
             return Err(Fail::new(
                 Code::Failure,
                 format!(
                     "{name} is already running (pid {}): stop it first (`pharo-ctl stop {name}`); a second VM would share its image and ports",
-                    handle.pid()
+                    tree.pid()
                 ),
             )
             .into());
@@ -188,7 +194,7 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     }
     output::step(format!(
         "{name}: started pid {pid}: {}",
-        crate::process::cmdline_string(pid).unwrap_or_else(|| vm.display().to_string())
+        crate::process::command_line(&command)
     ));
     Ok(Some(pid))
 }
@@ -197,7 +203,9 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
 struct Launcher<'a> {
     ctx: &'a Context,
     instance: &'a Instance,
+    /// The process the launcher spawned (the wrapper, or the VM itself): its child.
     handle: ProcessHandle,
+    launched: Launched,
     signals: Signals,
     notifier: Option<Arc<Notifier>>,
     reaper: Reaper,
@@ -243,9 +251,10 @@ impl Launcher<'_> {
         drop(spinner);
         let answer = match event {
             Event::Stop(signal) => return self.stop(Some(signal)),
-            Event::Exited(status) => return Ok(self.exited(status)),
+            Event::Exited(status) => return self.exited(status),
             Event::Ready => probe.answer(),
         };
+        self.launched.stop_looking()?;
         match answer {
             Ok(after) => {
                 output::step(format!(
@@ -253,7 +262,10 @@ impl Launcher<'_> {
                     human(after)
                 ));
                 self.notify("READY=1");
-                output::step(format!("{name} is running (pid {})", self.handle.pid()));
+                output::step(format!(
+                    "{name} is running (pid {})",
+                    self.launched.tree.pid()
+                ));
             }
             Err(why) => {
                 if self.notifier.is_some() {
@@ -273,7 +285,7 @@ impl Launcher<'_> {
             None => loop {
                 match self.next_event(None, None, None)? {
                     Event::Stop(signal) => return self.stop(Some(signal)),
-                    Event::Exited(status) => return Ok(self.exited(status)),
+                    Event::Exited(status) => return self.exited(status),
                     Event::Ready => {}
                 }
             },
@@ -282,7 +294,8 @@ impl Launcher<'_> {
 
     /// Sleeps in the kernel until something happens: a signal, the VM's end, `watched` (a
     /// descriptor and what to wait for on it) ready, or `until` come. Forwarded signals and
-    /// reaped orphans are dealt with here. A spinner on a terminal wakes it up to be redrawn;
+    /// reaped orphans are dealt with here. A spinner on a terminal wakes it up to be redrawn,
+    /// and while a wrapper has not yet started the VM proper, it wakes up to look for it;
     /// otherwise it sleeps with no other wake-up.
     fn next_event(
         &mut self,
@@ -290,7 +303,6 @@ impl Launcher<'_> {
         until: Option<Instant>,
         spinner: Option<&Spinner>,
     ) -> Result<Event> {
-        let tick = spinner.and_then(Spinner::interval);
         loop {
             if let Some(status) = self.reaper.status {
                 return Ok(Event::Exited(status));
@@ -299,13 +311,21 @@ impl Launcher<'_> {
             if until.is_some_and(|until| now >= until) {
                 return Ok(Event::Ready);
             }
+            let look = self
+                .launched
+                .look()?
+                .map(|at| at.saturating_duration_since(now));
             // Rounded up to whole milliseconds, poll's unit, so that a wait never ends a hair
             // before its time and wakes up once more.
-            let nap = [until.map(|u| u - now), tick]
-                .into_iter()
-                .flatten()
-                .min()
-                .map(|n| Duration::from_millis(n.as_nanos().div_ceil(1_000_000) as u64));
+            let nap = [
+                until.map(|u| u - now),
+                spinner.and_then(Spinner::interval),
+                look,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|n| Duration::from_millis(n.as_nanos().div_ceil(1_000_000) as u64));
             let timeout = match nap {
                 Some(nap) => PollTimeout::try_from(nap).unwrap_or(PollTimeout::MAX),
                 None => PollTimeout::NONE,
@@ -338,7 +358,7 @@ impl Launcher<'_> {
                             return Ok(Event::Stop(signal));
                         }
                         Signal::SIGCHLD => self.reaper.reap(),
-                        other => forward(&self.handle, &self.instance.name, other),
+                        other => forward(self.launched.tree.vm(), &self.instance.name, other),
                     }
                 }
             }
@@ -413,15 +433,16 @@ impl Launcher<'_> {
     fn stop_with(&mut self, plan: &stopper::Plan<'_>) -> Result<stopper::Stopped> {
         let mut interrupts = StopInterrupts {
             signals: &self.signals,
-            handle: &self.handle,
+            vm: self.launched.tree.vm().try_clone()?,
             reaper: &mut self.reaper,
             name: &self.instance.name,
         };
-        stopper::stop(&self.handle, plan, Some(&mut interrupts))
+        stopper::stop(&mut self.launched.tree, plan, Some(&mut interrupts))
     }
 
-    /// The VM ended by itself: pass its status on, so that `Restart=` policies work.
-    fn exited(&mut self, status: ExitStatus) -> Code {
+    /// The VM ended by itself: pass its status on (a wrapper passes the VM's), so that
+    /// `Restart=` policies work. What is left of its tree is stopped with signals.
+    fn exited(&mut self, status: ExitStatus) -> Result<Code> {
         let instance = self.instance;
         let name = &instance.name;
         self.notify("STOPPING=1");
@@ -429,7 +450,12 @@ impl Launcher<'_> {
             "{name}: the VM {} without being asked to stop",
             describe_status(status)
         ));
-        exit_code_of(status)
+        if !self.launched.tree.gone() {
+            output::step(format!("{name}: stopping what is left of its process tree"));
+            let plan = self.ctx.plan(self.instance, None);
+            self.stop_with(&plan)?;
+        }
+        Ok(exit_code_of(status))
     }
 
     fn notify(&self, message: &str) {
@@ -478,7 +504,8 @@ fn forward(handle: &ProcessHandle, name: &str, signal: Signal) {
 /// forwarded signals and orphans are still dealt with meanwhile.
 struct StopInterrupts<'a> {
     signals: &'a Signals,
-    handle: &'a ProcessHandle,
+    /// The VM proper, which forwarded signals reach.
+    vm: ProcessHandle,
     reaper: &'a mut Reaper,
     name: &'a str,
 }
@@ -505,7 +532,7 @@ impl Interrupts for StopInterrupts<'_> {
                     output::detail(format!("{}: ignoring SIGHUP: already stopping", self.name))
                 }
                 Signal::SIGCHLD => self.reaper.reap(),
-                other => forward(self.handle, self.name, other),
+                other => forward(&self.vm, self.name, other),
             }
         }
         false

@@ -4,6 +4,7 @@
 //! and cross-references.
 
 use crate::cli::Cli;
+use crate::exit_code::Code;
 use clap::CommandFactory;
 use clap_mangen::Man;
 use std::io::Write;
@@ -118,55 +119,19 @@ fn tagged(entries: &[(&str, &str)]) -> String {
         .collect()
 }
 
+/// The exit codes of a command, from the one table of them.
 fn exit_status(command: &str) -> String {
     let mut out = String::from(".SH \"EXIT STATUS\"\n");
+    let codes: Vec<(String, &str)> = Code::of_command(command)
+        .map(|code| (code.value().to_string(), code.meaning()))
+        .collect();
+    let entries: Vec<(&str, &str)> = codes.iter().map(|(n, m)| (n.as_str(), *m)).collect();
+    out.push_str(&tagged(&entries));
     if command == "status" {
-        out.push_str(&paragraph(
-            "status follows the LSB conventions of init scripts:",
-        ));
-        out.push_str(&tagged(&[
-            ("0", "The image is running."),
-            (
-                "1",
-                "It is not running, but a stale pid file is left (it names a dead process, or one that is not this image's VM).",
-            ),
-            ("2", "Usage error: a bad option, argument or instance name."),
-            ("3", "It is not running."),
-            (
-                "4",
-                "Its status is unknown: an untrusted pid file, no permission to look, or several VMs run the image.",
-            ),
-        ]));
         out.push_str(&paragraph(
             "A hung image (the VM runs, its REPL does not answer) is running: exit 0. With --probe, status prints nothing and exits 0 when the VM runs and its REPL answered within --timeout (2s), 1 when the VM runs but its REPL did not answer (hung), 3 when it is not running (a stale pid file included), and 4 when that cannot be told (an error, then on one line on stderr).",
         ));
-        return out;
     }
-    if matches!(command, "ps" | "completions") {
-        out.push_str(&tagged(&[
-            ("0", "Success."),
-            ("1", "Failure: the output could not be written."),
-            ("2", "Usage error: a bad option or argument."),
-        ]));
-        return out;
-    }
-    out.push_str(&tagged(&[
-        ("0", "Success."),
-        (
-            "1",
-            "Failure: the start failed, the image could not be stopped, the evaluation answered an error, or the stop was not cooperative (run).",
-        ),
-        ("2", "Usage error: a bad option, argument or instance name."),
-        ("3", "Not running (pid)."),
-        ("4", "Insufficient privilege, or status unknown."),
-        ("5", "The VM was not found or is not executable."),
-        ("6", "Not configured: the image or the script is missing."),
-        ("7", "The REPL could not be reached."),
-        (
-            "8",
-            "Hung: run --watchdog stopped the VM because its REPL stopped answering.",
-        ),
-    ]));
     if command == "run" {
         out.push_str(&paragraph(
             "When the VM exits by itself, or dies during its shutdown, run exits with the VM's status, or 128+N when a signal N ended it, so that systemd's Restart= policies work.",
@@ -216,6 +181,12 @@ The pid file: the decimal pid and a newline, written atomically (\fB\-\-pid\-fil
 .TP
 \fINAME\fB.pid.lock\fR
 The lock that makes concurrent starts of one instance yield one VM.
+.TP
+\fINAME\fB.pid.hung\fR
+Since when the REPL has not answered: the VM's pid and the time the first unanswered probe (of status or of the watchdog of run) began; removed when a probe is answered and when the instance stops.
+.TP
+\fIcwd\fB/crash.dmp\fR
+Where a Pharo VM appends its stack report on SIGUSR1 (dump, the watchdog of run), in its working directory.
 .TP
 \fINAME\fB.log\fR
 The VM's output, appended (\fB\-\-log\-file\fR).

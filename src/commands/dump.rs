@@ -16,8 +16,8 @@ use std::time::Duration;
 
 pub fn run(ctx: &Context, name: Option<&str>, json: bool) -> Result<Code> {
     let instance = ctx.instance(name)?;
-    let handle = match finder::find(&instance)? {
-        Found::Running { handle, .. } => handle,
+    let tree = match finder::find(&instance)? {
+        Found::Running { tree, .. } => tree,
         Found::Stale(_) | Found::NotRunning => {
             return fail(
                 Code::NotRunning,
@@ -28,10 +28,12 @@ pub fn run(ctx: &Context, name: Option<&str>, json: bool) -> Result<Code> {
             );
         }
     };
-    refuse_unless_caught(&handle, Signal::SIGUSR1)?;
+    // The VM proper, not a wrapper above it.
+    let handle = tree.vm();
+    refuse_unless_caught(handle, Signal::SIGUSR1)?;
     let places = dump::places(handle.pid(), Some(&instance.log_file));
     let timeout = ctx.timing.timeout.unwrap_or(dump::DEFAULT_WAIT);
-    let report = match dump::take(&handle, &places, timeout, None) {
+    let report = match dump::take(handle, &places, timeout, None) {
         Ok(report) => report,
         Err(why) => return Err(no_report(handle.pid(), why, timeout).into()),
     };

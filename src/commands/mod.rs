@@ -33,12 +33,13 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Status {
             name,
             json,
+            pretty,
             probe,
             lines,
         } => {
             let view = match (probe, json) {
                 (true, _) => status::View::Probe,
-                (_, true) => status::View::Json,
+                (_, true) => status::View::Json { pretty },
                 _ => status::View::Human { lines },
             };
             status::run(&ctx, name.as_deref(), view)
@@ -63,7 +64,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             start_timeout,
             watchdog,
         ),
-        Command::Ps { json } => ps::run(json),
+        Command::Ps { json, pretty } => ps::run(json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

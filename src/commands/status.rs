@@ -26,10 +26,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     /// The human report, with this many lines of the log.
-    Human {
-        lines: usize,
-    },
-    Json,
+    Human { lines: usize },
+    /// One JSON object, indented when `pretty`.
+    Json { pretty: bool },
     /// Nothing: the exit status alone.
     Probe,
 }
@@ -38,6 +37,8 @@ pub enum View {
 struct Report {
     state: &'static str,
     pid: Option<i32>,
+    /// The wrapper that stands above the VM proper, if any.
+    wrapper: Option<i32>,
     via_pid_file: bool,
     started_at: Option<SystemTime>,
     uptime: Option<Duration>,
@@ -70,11 +71,16 @@ pub fn run(ctx: &Context, name: Option<&str>, view: View) -> Result<Code> {
         Found::Stale(_) => Code::Failure,
         Found::NotRunning => Code::NotRunning,
     };
-    let mut out = std::io::stdout().lock();
     match view {
         View::Probe => {}
-        View::Json => writeln!(out, "{}", to_json(&instance, &repl, &report))?,
-        View::Human { lines } => write_human(&mut out, &instance, &repl, &report, lines)?,
+        View::Json { pretty } => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        View::Human { lines } => write_human(
+            &mut std::io::stdout().lock(),
+            &instance,
+            &repl,
+            &report,
+            lines,
+        )?,
     }
     Ok(code)
 }
@@ -83,6 +89,7 @@ fn gather(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Rep
     let mut report = Report {
         state: "stopped",
         pid: None,
+        wrapper: None,
         via_pid_file: false,
         started_at: None,
         uptime: None,
@@ -98,13 +105,12 @@ fn gather(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Rep
         Found::NotRunning => {}
         Found::Stale(_) => report.state = "stale",
         Found::Running {
-            handle,
-            via_pid_file,
-            ..
+            tree, via_pid_file, ..
         } => {
-            let pid = handle.pid();
+            let pid = tree.pid();
             report.state = "running";
             report.pid = Some(pid);
+            report.wrapper = tree.wrapper();
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
             if let Some((started, rss, cpu)) = metrics(pid) {
@@ -154,6 +160,7 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "name": instance.name,
         "state": r.state,
         "pid": r.pid,
+        "wrapper_pid": r.wrapper,
         "pid_file": instance.pid_file,
         "image": instance.image,
         "log_file": instance.log_file,
@@ -162,14 +169,15 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "started_at": r.started_at.map(rfc3339),
         "uptime_s": r.uptime.map(|d| d.as_secs()),
         "rss_bytes": r.rss_bytes,
-        "cpu_s": r.cpu.map(|d| d.as_secs_f64()),
+        // CPU time is counted in milliseconds, the probe timed to the microsecond.
+        "cpu_s": r.cpu.map(|d| output::rounded(d.as_secs_f64(), 3)),
         "hung": r.hung(),
         "hung_since": r.hung_since.map(rfc3339),
-        "hung_s": r.hung_since.map(|since| seconds(hung_for(since))),
+        "hung_s": r.hung_since.map(|since| output::rounded(hung_for(since).as_secs_f64(), 3)),
         "repl": {
             "url": repl.url(),
             "ok": r.repl_ok,
-            "latency_ms": r.latency.map(|d| d.as_secs_f64() * 1000.0),
+            "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
         },
     })
@@ -178,11 +186,6 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
 /// How long the REPL has not answered, since `since`.
 fn hung_for(since: SystemTime) -> Duration {
     SystemTime::now().duration_since(since).unwrap_or_default()
-}
-
-/// Seconds, to the millisecond.
-fn seconds(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -216,11 +219,9 @@ fn write_human(
         _ => "inactive (dead)".to_string(),
     };
     let since = match (r.started_at, r.uptime) {
-        (Some(at), Some(up)) => format!(
-            " since {}; {} ago",
-            rfc3339(at),
-            humantime::format_duration(Duration::from_secs(up.as_secs()))
-        ),
+        (Some(at), Some(up)) => {
+            format!(" since {}; {} ago", rfc3339(at), crate::duration::human(up))
+        }
         _ => String::new(),
     };
     writeln!(out, "{:>10}: {state}{since}", "Active")?;
@@ -243,6 +244,14 @@ fn write_human(
         };
         writeln!(out, "{:>10}: {pid} ({how})", "PID")?;
     }
+    if let Some(wrapper) = r.wrapper {
+        let command = crate::process::cmdline_string(wrapper).unwrap_or_default();
+        writeln!(
+            out,
+            "{:>10}: {wrapper} (above the VM, which it started: {command})",
+            "Wrapper"
+        )?;
+    }
     if let Some(rss) = r.rss_bytes {
         writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
     }
@@ -253,7 +262,7 @@ fn write_human(
         writeln!(out, "{:>10}: {command}", "Command")?;
     }
     let health = match (r.repl_ok, r.latency, &r.repl_error) {
-        (true, Some(latency), _) => format!("ok ({} ms)", latency.as_millis())
+        (true, Some(latency), _) => format!("ok ({})", crate::duration::human(latency))
             .green()
             .to_string(),
         (_, _, Some(error)) if r.pid.is_some() => error.red().to_string(),

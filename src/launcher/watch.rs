@@ -18,7 +18,7 @@ impl Launcher<'_> {
     pub(super) fn watch(&mut self, mut watchdog: Watchdog) -> Result<Code> {
         let instance = self.instance;
         let name = &instance.name;
-        let pid = self.handle.pid();
+        let pid = self.launched.tree.pid();
         let Config { interval, misses } = watchdog.config;
         output::step(format!(
             "{name}: watchdog: probing the REPL every {}; {misses} probes in a row without an answer stop the image",
@@ -29,7 +29,7 @@ impl Launcher<'_> {
             let event = self.next_event(watchdog.fd(), Some(watchdog.wake_at()), None)?;
             match event {
                 Event::Stop(signal) => return self.stop(Some(signal)),
-                Event::Exited(status) => return Ok(self.exited(status)),
+                Event::Exited(status) => return self.exited(status),
                 Event::Ready => {}
             }
             match watchdog.wake(Instant::now()) {
@@ -69,9 +69,9 @@ impl Launcher<'_> {
         self.alert(format!(
             "{name} is hung: its REPL did not answer {misses} probes in a row, one every {} (the last: {why}), while its VM (pid {}) lives",
             human(interval),
-            self.handle.pid()
+            self.launched.tree.pid()
         ));
-        dump::into_log(&self.handle, name, Some(self.signals.fd()));
+        dump::into_log(self.launched.tree.vm(), name, Some(self.signals.fd()));
         let plan = self.ctx.plan(self.instance, None);
         let stopped = self.stop_with(&plan)?;
         output::step(stopped.describe(name));

@@ -105,7 +105,7 @@ fn a_vm_that_writes_no_report_is_a_clear_error() {
     let vm = env.start_with(&inst, &[("PHARO_DOUBLE_USR1_SILENT", "1")]);
     let out = env.cmd().args(["dump", "zinc", "--timeout", "500ms"]).run();
     out.code(1)
-        .stderr_has(&format!("pid {vm} wrote no stack report within 0.50s"))
+        .stderr_has(&format!("pid {vm} wrote no stack report within 0.5s"))
         // Where it looked: crash.dmp in the VM's working directory, and the log.
         .stderr_has("crash.dmp")
         .stderr_has("zinc.log");

@@ -155,8 +155,8 @@ fn run_watchdog_dumps_stops_and_exits_8_when_the_repl_stops_answering() {
         ])
         .run();
     out.code(8)
-        .stderr_has("zinc: watchdog: probing the REPL every 0.50s")
-        .stderr_has("(2 of 3 in a row): no answer within 0.50s")
+        .stderr_has("zinc: watchdog: probing the REPL every 0.5s")
+        .stderr_has("(2 of 3 in a row): no answer within 0.5s")
         .stderr_has("zinc is hung: its REPL did not answer 3 probes in a row")
         .stderr_has("zinc was stopped because it hung (exit 8)");
     // The stack dump came before the stop, while the VM lived: the VM printed it to its
@@ -187,7 +187,7 @@ fn run_watchdog_leaves_a_healthy_image_alone() {
         .env("PHARO_DOUBLE_EVENTS", env.file("events"))
         .args(["run", &inst.name, "--watchdog", "100ms"])
         .spawn();
-    running.wait_stderr("zinc: watchdog: probing the REPL every 0.10s", LIMIT);
+    running.wait_stderr("zinc: watchdog: probing the REPL every 0.1s", LIMIT);
     let vm = env.pid_of("zinc");
     // Judged over many probes: it runs on, untouched.
     let before = probes(&env);
@@ -262,7 +262,7 @@ fn systemd_s_watchdog_turns_the_watchdog_on_by_itself() {
         .env("WATCHDOG_USEC", "2000000")
         .args(["run", &inst.name])
         .spawn();
-    running.wait_stderr("zinc: watchdog: probing the REPL every 0.40s", LIMIT);
+    running.wait_stderr("zinc: watchdog: probing the REPL every 0.4s", LIMIT);
     notify.wait_for("WATCHDOG=1", LIMIT);
     running.signal(libc::SIGTERM);
     running.finish().success();

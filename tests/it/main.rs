@@ -4,6 +4,8 @@
 mod harness;
 
 mod completions;
+mod container;
+mod docker;
 mod docs;
 mod dump;
 mod eval;
@@ -14,6 +16,8 @@ mod lifecycle;
 mod privilege;
 mod ps;
 mod run;
+mod setup;
 mod status;
+mod systemd_container;
 mod terminal;
 mod unit;

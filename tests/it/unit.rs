@@ -69,7 +69,7 @@ fn the_unit_has_the_fields_a_launcher_service_needs() {
     for expected in [
         format!("--dir {}", dir.display()),
         format!("--vm {}", double().display()),
-        "--timeout 20s --kill-after 10s run zinc --start-timeout 60s".to_string(),
+        "--timeout 20s --kill-after 10s run zinc --start-timeout 1m".to_string(),
     ] {
         assert!(
             words.contains(&expected),
@@ -117,7 +117,7 @@ fn the_unit_with_a_watchdog_has_watchdog_sec_above_pharo_ctl_s_own_verdict() {
     assert!(
         field(unit, "ExecStart")
             .unwrap()
-            .ends_with("run zinc --start-timeout 60s --watchdog 10s --watchdog-misses 4"),
+            .ends_with("run zinc --start-timeout 1m --watchdog 10s --watchdog-misses 4"),
         "{unit}"
     );
     // Without --watchdog, no WatchdogSec.
