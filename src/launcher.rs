@@ -21,6 +21,7 @@ use crate::context::Context;
 use crate::duration::human;
 use crate::error::Fail;
 use crate::exit_code::Code;
+use crate::files;
 use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
 use crate::instance::{self, Instance};
@@ -28,9 +29,11 @@ use crate::launch::Launched;
 use crate::notify::{NOTIFY_SOCKET, Notifier};
 use crate::output::{self, Spinner};
 use crate::pidfile;
+use crate::probe::Probe;
+use crate::reaper::Reaper;
 use crate::repl::{Repl, ReplError};
 use crate::signals::Signals;
-use crate::starter::{self, describe_status};
+use crate::starter::describe_status;
 use crate::stopper::{self, Interrupts};
 use crate::tree::Scope;
 use crate::watchdog::{Config, Watchdog};
@@ -45,10 +48,7 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod readiness;
 mod watch;
-
-use readiness::Probe;
 
 /// The signals the launcher handles.
 const HANDLED: [Signal; 7] = [
@@ -99,10 +99,7 @@ pub fn run(
         launched: Launched::new(tree, Scope::Group(pid), instance),
         signals,
         notifier,
-        reaper: Reaper {
-            vm: pid,
-            status: None,
-        },
+        reaper: Reaper::new(pid),
     };
     let outcome = launcher.supervise(repl, start_timeout, watchdog);
     // Only a VM that ended is waited for: after a failed stop it may be stuck in the kernel,
@@ -134,8 +131,8 @@ fn become_subreaper() {
 /// or `None` when a stop was asked for before the VM started (it is then not started).
 fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32>> {
     let name = &instance.name;
-    starter::check_pid_file_writable(instance)?;
-    let _lock = starter::lock(&instance.pid_file)?;
+    files::check_pid_file_writable(instance)?;
+    let _lock = files::lock(&instance.pid_file)?;
     match finder::find(instance)? {
         Found::Running { tree, .. } => {
             return Err(Fail::new(
@@ -185,11 +182,7 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     drop(child);
     if let Err(e) = pidfile::write(&instance.pid_file, pid) {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
-        Reaper {
-            vm: pid,
-            status: None,
-        }
-        .wait_vm();
+        Reaper::new(pid).wait_vm();
         return Err(e);
     }
     output::step(format!(
@@ -304,7 +297,7 @@ impl Launcher<'_> {
         spinner: Option<&Spinner>,
     ) -> Result<Event> {
         loop {
-            if let Some(status) = self.reaper.status {
+            if let Some(status) = self.reaper.status() {
                 return Ok(Event::Exited(status));
             }
             let now = Instant::now();
@@ -536,58 +529,5 @@ impl Interrupts for StopInterrupts<'_> {
             }
         }
         false
-    }
-}
-
-/// Collects ended children: the VM, whose status is kept, and orphans re-parented to us.
-struct Reaper {
-    vm: i32,
-    status: Option<ExitStatus>,
-}
-
-impl Reaper {
-    /// Reaps every child that has ended, without blocking.
-    fn reap(&mut self) {
-        loop {
-            let mut raw = 0;
-            // SAFETY: waitpid writes the status to a live local and touches nothing else.
-            let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
-            if pid <= 0 {
-                return;
-            }
-            let status = ExitStatus::from_raw(raw);
-            if pid == self.vm {
-                self.status = Some(status);
-            } else {
-                output::detail(format!(
-                    "reaped orphan pid {pid}, which {}",
-                    describe_status(status)
-                ));
-            }
-        }
-    }
-
-    /// Waits for the VM's end (it has ended, or is about to) and answers its status.
-    fn wait_vm(&mut self) -> ExitStatus {
-        self.reap();
-        if let Some(status) = self.status {
-            return status;
-        }
-        loop {
-            let mut raw = 0;
-            // SAFETY: as in `reap`; the pid is our own child's.
-            let pid = unsafe { libc::waitpid(self.vm, &mut raw, 0) };
-            if pid == self.vm {
-                let status = ExitStatus::from_raw(raw);
-                self.status = Some(status);
-                return status;
-            }
-            if Errno::last() != Errno::EINTR {
-                // Not our child any more (reaped elsewhere): nothing to learn.
-                let status = ExitStatus::from_raw(0);
-                self.status = Some(status);
-                return status;
-            }
-        }
     }
 }

@@ -64,7 +64,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             start_timeout,
             watchdog,
         ),
-        Command::Ps { json, pretty } => ps::run(json.then_some(pretty)),
+        Command::Ps { json, pretty } => ps::run(&ctx, json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

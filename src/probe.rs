@@ -1,5 +1,5 @@
-//! The launcher's readiness probe: the REPL asked from a thread of its own, so that the
-//! launcher keeps sleeping in `poll` meanwhile.
+//! The launcher's readiness probe: `GET /repl` from a thread of its own until the REPL
+//! answers or the time is up, while the launcher sleeps in `poll`.
 
 use crate::repl::{Repl, ReplError};
 use anyhow::Result;
@@ -10,15 +10,16 @@ use std::time::{Duration, Instant};
 
 /// Asks the REPL `GET` from a thread of its own until it answers or the time is up, so that
 /// the launcher keeps sleeping in `poll` meanwhile. `done` hangs up when the answer is in.
-pub(super) struct Probe {
-    pub(super) url: String,
-    pub(super) done: OwnedFd,
+pub struct Probe {
+    pub url: String,
+    /// Hangs up when the answer is in.
+    pub done: OwnedFd,
     answer: mpsc::Receiver<Result<Duration, ReplError>>,
     cancel: Arc<AtomicBool>,
 }
 
 impl Probe {
-    pub(super) fn start(repl: Repl, timeout: Duration) -> Result<Probe> {
+    pub fn start(repl: Repl, timeout: Duration) -> Result<Probe> {
         let (done, notify) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
         let (tx, answer) = mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
@@ -58,7 +59,7 @@ impl Probe {
     }
 
     /// How long the REPL took to answer, or why it did not.
-    pub(super) fn answer(&self) -> Result<Duration, ReplError> {
+    pub fn answer(&self) -> Result<Duration, ReplError> {
         self.answer
             .recv()
             .unwrap_or(Err(ReplError::Unreachable("the probe ended".into())))
