@@ -122,3 +122,20 @@ fn dump_of_an_instance_that_does_not_run_exits_3() {
     out.code(3).stderr_has("zinc is not running");
     one_error_line(&out);
 }
+
+#[test]
+fn dump_asks_the_vm_proper_never_a_wrapper_that_would_die_of_sigusr1() {
+    // Pharo's zeroconf scripts and an interpreted VM stand above the VM proper, and catch no
+    // SIGUSR1: sent to them, it would end them.
+    for layout in Layout::ALL {
+        let env = Env::with_layout(layout);
+        let inst = env.instance("zinc");
+        env.start(&inst);
+        let tree = env.processes();
+        let out = env.cmd().args(["dump", "zinc"]).run();
+        out.success();
+        assert_is_a_report(&out.stdout);
+        assert_eq!(env.processes(), tree, "{layout:?}: the whole tree runs on");
+        env.cmd().args(["stop", "zinc"]).run().success();
+    }
+}

@@ -316,3 +316,26 @@ fn a_zero_watchdog_interval_is_a_usage_error() {
     one_error_line(&out);
     assert!(env.vms().is_empty());
 }
+
+#[test]
+fn the_watchdog_dumps_the_vm_proper_and_stops_the_whole_tree() {
+    let env = Env::with_layout(Layout::Zeroconf);
+    let inst = env.instance("zinc");
+    let out = env
+        .cmd()
+        .env("PHARO_DOUBLE_WEDGE_AFTER_MS", "1000")
+        .args([
+            "run",
+            &inst.name,
+            "--watchdog",
+            "500ms",
+            "--kill-after",
+            "2s",
+        ])
+        .run();
+    out.code(8)
+        .stderr_has("All Smalltalk process stacks (active first):")
+        .stderr_has("zinc was stopped because it hung");
+    assert!(!out.stderr.contains("no stack dump"), "{}", out.stderr);
+    assert!(env.processes().is_empty(), "nothing is left of the tree");
+}
