@@ -2,6 +2,7 @@
 //! man pages. Every `///` here becomes both `--help` text and man page text.
 
 use crate::duration;
+use crate::logfile::since;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -102,6 +103,27 @@ pub enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Print the image's log (the VM's output, NAME.log): its last lines, or follow it.
+    #[command(
+        after_help = "The log is followed across rotation: a log renamed and created anew is followed under its name, one truncated in place (logrotate's copytruncate, which suits a VM that keeps its log open) is read again from its start. An instance run by `pharo-ctl run` has no log file: its output goes to the journal or the container's log, and logs says where.\n\nExamples:\n  pharo-ctl logs zinc\n  pharo-ctl logs -f zinc\n  pharo-ctl logs -n 100 --until-exit zinc"
+    )]
+    Logs {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// How many of the last lines to print [default: 10].
+        #[arg(short = 'n', long, value_name = "N", conflicts_with = "since")]
+        lines: Option<usize>,
+        /// Keep printing the lines as the VM writes them, across rotation, until interrupted.
+        #[arg(short, long)]
+        follow: bool,
+        /// Follow the log (as --follow) and end when the VM exits.
+        #[arg(long)]
+        until_exit: bool,
+        /// Print the lines written since a time: a duration ago (10m) or an RFC 3339 time;
+        /// only for a log whose lines begin with timestamps.
+        #[arg(long, value_name = "TIME", value_parser = since::parse)]
+        since: Option<std::time::SystemTime>,
+    },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
         after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1, SIGUSR2 and SIGQUIT are forwarded to the VM. The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
@@ -170,6 +192,7 @@ impl Command {
             Command::Restart { .. } => "restart",
             Command::Status { .. } => "status",
             Command::Eval { .. } => "eval",
+            Command::Logs { .. } => "logs",
             Command::Run { .. } => "run",
             Command::Pid { .. } => "pid",
             Command::Ps { .. } => "ps",

@@ -4,10 +4,10 @@
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), and the launcher
-//! of `run` ([`launcher`]) with its signals ([`signals`]) and systemd notifications
-//! ([`notify`]); the generated documentation has its own: the completion scripts
-//! ([`completion`]) and the man pages ([`manual`]).
+//! ([`repl`]), the instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a
+//! VM ([`starter`]), and the launcher of `run` ([`launcher`]) with its signals ([`signals`])
+//! and systemd notifications ([`notify`]); the generated documentation has its own: the
+//! completion scripts ([`completion`]) and the man pages ([`manual`]).
 
 pub mod cli;
 pub mod commands;
@@ -20,6 +20,7 @@ pub mod finder;
 pub mod handle;
 pub mod instance;
 pub mod launcher;
+pub mod logfile;
 pub mod manual;
 pub mod notify;
 pub mod output;

@@ -3,6 +3,7 @@
 mod completions;
 mod eval;
 mod generate_docs;
+mod logs;
 mod pid;
 mod ps;
 mod restart;
@@ -31,6 +32,22 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Restart { name, start } => restart::run(&ctx, name.as_deref(), &start),
         Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
+        Command::Logs {
+            name,
+            lines,
+            follow,
+            until_exit,
+            since,
+        } => logs::run(
+            &ctx,
+            name.as_deref(),
+            logs::Selection {
+                lines,
+                follow,
+                until_exit,
+                since,
+            },
+        ),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
         Command::Run {
             name,

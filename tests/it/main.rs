@@ -9,6 +9,7 @@ mod eval;
 mod identity;
 mod inputs;
 mod lifecycle;
+mod logs;
 mod privilege;
 mod ps;
 mod run;
