@@ -92,6 +92,14 @@ pub enum Command {
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
     },
+    /// An interactive session with the image's REPL: line editing, history, multi-line input.
+    #[command(
+        after_help = "An expression goes on over several lines while a bracket [ ], parenthesis ( ), brace { }, 'string' or \"comment\" is open. Errors are shown in the error colour. Ctrl-C cancels the line being typed, or the request in flight (closing its connection); Ctrl-D or :quit leaves; :help, :timeout DURATION. The history of each instance is kept in $XDG_STATE_HOME/pharo-ctl/history/NAME (else ~/.local/state/pharo-ctl/history/NAME).\n\nOff a terminal, it reads whole expressions from standard input, prints each answer, and exits 1 if any answer was an error.\n\nExamples:\n  pharo-ctl console zinc\n  pharo-ctl console zinc < checks.st"
+    )]
+    Console {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+    },
     /// Evaluate Smalltalk in the running image and print the answer.
     #[command(
         after_help = "Examples:\n  pharo-ctl eval '42 factorial'\n  echo 'Smalltalk version' | pharo-ctl eval\n  pharo-ctl eval --repl http://127.0.0.1:42034/repl '3 + 4'"
@@ -191,6 +199,7 @@ impl Command {
             Command::Stop { .. } => "stop",
             Command::Restart { .. } => "restart",
             Command::Status { .. } => "status",
+            Command::Console { .. } => "console",
             Command::Eval { .. } => "eval",
             Command::Logs { .. } => "logs",
             Command::Run { .. } => "run",
@@ -274,7 +283,8 @@ pub struct ReplArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Timing")]
 pub struct TimingArgs {
-    /// Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s].
+    /// Cooperative grace before SIGTERM; for eval and console, the request timeout [default:
+    /// 5s; eval, console: 30s].
     #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse)]
     pub timeout: Option<Duration>,
     /// Wait between SIGTERM and SIGKILL.

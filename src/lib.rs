@@ -4,7 +4,8 @@
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a
+//! ([`repl`]) with the console's cancellable requests ([`inflight`]) and the ends of its
+//! expressions ([`expression`]), the instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a
 //! VM ([`starter`]), and the launcher of `run` ([`launcher`]) with its signals ([`signals`])
 //! and systemd notifications ([`notify`]); the generated documentation has its own: the
 //! completion scripts ([`completion`]) and the man pages ([`manual`]).
@@ -16,8 +17,10 @@ pub mod context;
 pub mod duration;
 pub mod error;
 pub mod exit_code;
+pub mod expression;
 pub mod finder;
 pub mod handle;
+pub mod inflight;
 pub mod instance;
 pub mod launcher;
 pub mod logfile;

@@ -4,34 +4,17 @@
 use crate::context::Context;
 use crate::error::fail;
 use crate::exit_code::Code;
-use crate::repl::{self, ReplError};
+use crate::repl;
 use anyhow::{Context as _, Result};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-/// The request timeout of eval when `--timeout` is not given.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The request timeout of eval (and of the console) when `--timeout` is not given.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
     let expr = match expr {
-        Some("-") | None => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .context("cannot read the expression from standard input")?;
-            match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    return fail(
-                        Code::Usage,
-                        format!(
-                            "the expression on standard input is not valid UTF-8 (byte {} of it): pharo-ctl takes UTF-8 expressions; convert it first, e.g. with iconv",
-                            e.utf8_error().valid_up_to() + 1
-                        ),
-                    );
-                }
-            }
-        }
+        Some("-") | None => read_stdin("the expression")?,
         Some(expr) => expr.to_string(),
     };
     if expr.trim().is_empty() {
@@ -52,26 +35,23 @@ pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
             let error = !raw && repl::is_error_answer(&String::from_utf8_lossy(&answer));
             Ok(if error { Code::Failure } else { Code::Success })
         }
-        Err(ReplError::Unreachable(why)) => fail(
-            Code::ReplUnreachable,
-            format!(
-                "cannot reach the REPL at {url} ({why}): is the image running (pharo-ctl status) and is --repl right?"
-            ),
-        ),
-        Err(ReplError::Timeout(t)) => fail(
-            Code::Failure,
-            format!(
-                "timed out: no answer from the REPL at {url} within {}; the expression may still be running in the image; raise --timeout",
-                crate::duration::human(t)
-            ),
-        ),
-        Err(ReplError::Dropped) => fail(
-            Code::Failure,
-            "the image closed the connection without answering (did the expression quit the image?); see pharo-ctl status",
-        ),
-        Err(error @ ReplError::Status(..)) => fail(
-            Code::Failure,
-            format!("the REPL at {url} refused the request: {error}; is it a Zinc REPL URL?"),
-        ),
+        Err(error) => Err(error.failure(&url).into()),
     }
+}
+
+/// Standard input, which must be UTF-8: `what` names it in the errors (`the expression`).
+pub(crate) fn read_stdin(what: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {what} from standard input"))?;
+    String::from_utf8(bytes).or_else(|e| {
+        fail(
+            Code::Usage,
+            format!(
+                "{what} on standard input is not valid UTF-8 (byte {} of it): pharo-ctl takes UTF-8 expressions; convert it first, e.g. with iconv",
+                e.utf8_error().valid_up_to() + 1
+            ),
+        )
+    })
 }

@@ -1,7 +1,8 @@
 //! One module per command, dispatched from the [`Command`] enum.
 
 mod completions;
-mod eval;
+mod console;
+pub(crate) mod eval;
 mod generate_docs;
 mod logs;
 mod pid;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Stop { name } => stop::run(&ctx, name.as_deref()),
         Command::Restart { name, start } => restart::run(&ctx, name.as_deref(), &start),
         Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
+        Command::Console { name } => console::run(&ctx, name.as_deref()),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
         Command::Logs {
             name,

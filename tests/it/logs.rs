@@ -198,7 +198,7 @@ fn follow_into_a_closed_pipe_exits_0() {
 #[test]
 fn an_instance_run_in_the_foreground_says_where_its_output_goes() {
     let env = Env::new();
-    let inst = env.instance("zinc");
+    env.instance("zinc");
     let mut running = env.cmd().args(["run", "zinc"]).spawn();
     running.wait_stderr("zinc is ready", LIMIT);
     let out = env.cmd().args(["logs", "zinc"]).run();
@@ -208,5 +208,4 @@ fn an_instance_run_in_the_foreground_says_where_its_output_goes() {
         .stderr_has("zinc.log");
     one_error_line(&out);
     assert_eq!(out.stdout, "");
-    let _ = inst;
 }

@@ -4,6 +4,7 @@
 mod harness;
 
 mod completions;
+mod console;
 mod docs;
 mod eval;
 mod identity;
