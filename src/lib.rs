@@ -5,10 +5,11 @@
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
 //! ([`repl`]) with the console's cancellable requests ([`inflight`]) and the ends of its
-//! expressions ([`expression`]), the instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a
-//! VM ([`starter`]), and the launcher of `run` ([`launcher`]) with its signals ([`signals`])
-//! and systemd notifications ([`notify`]); the generated documentation has its own: the
-//! completion scripts ([`completion`]) and the man pages ([`manual`]).
+//! expressions ([`expression`]), the instance's log ([`logfile`]), the stop sequence
+//! ([`stopper`]) acting on the VM's process tree ([`tree`]), starting a VM ([`starter`]), and
+//! the launcher of `run` ([`launcher`]) with its signals ([`signals`]) and systemd
+//! notifications ([`notify`]); the generated documentation has its own: the completion
+//! scripts ([`completion`]) and the man pages ([`manual`]).
 
 pub mod cli;
 pub mod commands;
@@ -22,6 +23,7 @@ pub mod finder;
 pub mod handle;
 pub mod inflight;
 pub mod instance;
+pub mod launch;
 pub mod launcher;
 pub mod logfile;
 pub mod manual;
@@ -33,6 +35,7 @@ pub mod repl;
 pub mod signals;
 pub mod starter;
 pub mod stopper;
+pub mod tree;
 
 use clap::Parser;
 use cli::Cli;

@@ -7,10 +7,10 @@ use crate::context::Context;
 use crate::error::{Fail, fail, reason};
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
-use crate::handle::ProcessHandle;
 use crate::logfile::{self, Follower, Woke};
 use crate::output;
-use crate::process::{self, FileId};
+use crate::process::FileId;
+use crate::tree::Tree;
 use anyhow::Result;
 use std::fs::File;
 use std::io::Write;
@@ -32,18 +32,18 @@ pub struct Selection {
 
 pub fn run(ctx: &Context, name: Option<&str>, selection: Selection) -> Result<Code> {
     let instance = ctx.instance(name)?;
-    let vm = match finder::find(&instance)? {
-        Found::Running { handle, .. } => Some(handle),
+    let tree = match finder::find(&instance)? {
+        Found::Running { tree, .. } => Some(tree),
         Found::Stale(_) | Found::NotRunning => None,
     };
-    if let Some(handle) = &vm
-        && let Some(place) = output_elsewhere(handle.pid(), &instance.log_file)
+    if let Some(tree) = &tree
+        && let Some(place) = output_elsewhere(tree, &instance.log_file)
     {
         return fail(Code::Failure, format!("{}: {place}", instance.name));
     }
     let follow = selection.follow || selection.until_exit;
     let path = &instance.log_file;
-    let mut file = open(path, &instance.name, follow && vm.is_some())?;
+    let mut file = open(path, &instance.name, follow && tree.is_some())?;
     let mut out = std::io::stdout().lock();
     let mut offset = 0;
     if let Some(file) = &mut file {
@@ -65,8 +65,8 @@ pub fn run(ctx: &Context, name: Option<&str>, selection: Selection) -> Result<Co
     if !follow {
         return Ok(Code::Success);
     }
-    let watched = match vm {
-        Some(handle) if selection.until_exit => Some(handle),
+    let watched = match tree {
+        Some(tree) if selection.until_exit => Some(tree),
         None if selection.until_exit => {
             output::step(format!(
                 "{} is not running: nothing to follow",
@@ -78,12 +78,12 @@ pub fn run(ctx: &Context, name: Option<&str>, selection: Selection) -> Result<Co
     };
     let mut follower = Follower::new(path, file, offset);
     loop {
-        let vm_fd = watched.as_ref().and_then(ProcessHandle::as_fd);
+        let vm_fd = watched.as_ref().and_then(|tree| tree.vm().as_fd());
         if follower.wait(vm_fd, out.as_fd())? == Woke::ReaderGone {
             return Ok(Code::Success);
         }
         follower.pump(&mut out)?;
-        if watched.as_ref().is_some_and(ProcessHandle::exited) {
+        if watched.as_ref().is_some_and(|tree| tree.vm().exited()) {
             // What it wrote while it exited is in the file by now.
             follower.pump(&mut out)?;
             output::step(format!("{} exited", instance.name));
@@ -127,16 +127,17 @@ fn open(path: &Path, name: &str, wait: bool) -> Result<Option<File>> {
     }
 }
 
-/// Where the output of the running VM `pid` goes when it is not its log `log`, said for the
-/// operator; `None` when it goes to the log, or cannot be told and no `pharo-ctl run` runs
-/// the VM.
-fn output_elsewhere(pid: i32, log: &Path) -> Option<String> {
+/// Where the output of the running VM of `tree` goes when it is not its log `log`, said for
+/// the operator; `None` when it goes to the log, or cannot be told and no `pharo-ctl run`
+/// runs the VM.
+fn output_elsewhere(tree: &Tree, log: &Path) -> Option<String> {
+    let pid = tree.pid();
     let stdout = format!("/proc/{pid}/fd/1");
     let target = std::fs::read_link(&stdout).ok();
     if target.is_some() && FileId::of(Path::new(&stdout)) == FileId::of(log) {
         return None;
     }
-    let launcher = launcher_of(pid);
+    let launcher = tree.launcher();
     let target = match (target, launcher) {
         (Some(target), _) => target.to_string_lossy().into_owned(),
         (None, Some(_)) => String::new(),
@@ -162,23 +163,6 @@ fn output_elsewhere(pid: i32, log: &Path) -> Option<String> {
         None => format!("its VM (pid {pid}) writes its output to"),
     };
     Some(format!("{who} {place}, not to {}", log.display()))
-}
-
-/// The pharo-ctl that runs the VM `pid` in the foreground (`pharo-ctl run`): its parent, or
-/// the parent of a wrapper.
-fn launcher_of(pid: i32) -> Option<i32> {
-    let mut pid = process::stat(pid)?.1;
-    for _ in 0..4 {
-        if pid < 1 {
-            return None;
-        }
-        let argv = process::read_cmdline(pid)?;
-        if process::is_pharo_ctl(pid, &argv[0]) {
-            return Some(pid);
-        }
-        pid = process::stat(pid)?.1;
-    }
-    None
 }
 
 /// The `-u UNIT` (`--user -u UNIT` for a user's service) of the systemd service a process

@@ -22,6 +22,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 struct Report {
     state: &'static str,
     pid: Option<i32>,
+    /// The wrapper that stands above the VM proper, if any.
+    wrapper: Option<i32>,
     via_pid_file: bool,
     started_at: Option<SystemTime>,
     uptime: Option<Duration>,
@@ -56,6 +58,7 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
+        wrapper: None,
         via_pid_file: false,
         started_at: None,
         uptime: None,
@@ -70,13 +73,12 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
         Found::NotRunning => {}
         Found::Stale(_) => report.state = "stale",
         Found::Running {
-            handle,
-            via_pid_file,
-            ..
+            tree, via_pid_file, ..
         } => {
-            let pid = handle.pid();
+            let pid = tree.pid();
             report.state = "running";
             report.pid = Some(pid);
+            report.wrapper = tree.wrapper();
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
             if let Some((started, rss, cpu)) = metrics(pid) {
@@ -121,6 +123,7 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "name": instance.name,
         "state": r.state,
         "pid": r.pid,
+        "wrapper_pid": r.wrapper,
         "pid_file": instance.pid_file,
         "image": instance.image,
         "log_file": instance.log_file,
@@ -185,6 +188,14 @@ fn write_human(
             "found in the process table"
         };
         writeln!(out, "{:>10}: {pid} ({how})", "PID")?;
+    }
+    if let Some(wrapper) = r.wrapper {
+        let command = crate::process::cmdline_string(wrapper).unwrap_or_default();
+        writeln!(
+            out,
+            "{:>10}: {wrapper} (above the VM, which it started: {command})",
+            "Wrapper"
+        )?;
     }
     if let Some(rss) = r.rss_bytes {
         writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
