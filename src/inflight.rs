@@ -67,8 +67,18 @@ pub fn eval(
             return Ok(Reply::Cancelled);
         }
         match stream.read(&mut chunk) {
-            Ok(0) => return parse(&received).map(Reply::Answer),
-            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Ok(0) => {
+                return parse(&received, true)
+                    .unwrap_or(Err(ReplError::Dropped))
+                    .map(Reply::Answer);
+            }
+            Ok(n) => {
+                received.extend_from_slice(&chunk[..n]);
+                // A whole answer is enough, whether or not the server closes at once.
+                if let Some(answer) = parse(&received, false) {
+                    return answer.map(Reply::Answer);
+                }
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
             // Reset mid-answer: what a quitting image does.
             Err(_) => return Err(ReplError::Dropped),
@@ -94,18 +104,21 @@ fn connect(repl: &Repl, timeout: Duration) -> Result<TcpStream, ReplError> {
     Err(last)
 }
 
-/// The body of a whole HTTP/1.1 response whose status is 200; a response cut short is a
-/// dropped connection.
-fn parse(response: &[u8]) -> Result<Vec<u8>, ReplError> {
-    let end = find(response, b"\r\n\r\n").ok_or(ReplError::Dropped)?;
+/// The body of an HTTP/1.1 response whose status is 200, or the refusal of another status;
+/// `None` while it is not whole yet (at the end of the stream, `at_end`, a body without a
+/// length is whole).
+fn parse(response: &[u8], at_end: bool) -> Option<Result<Vec<u8>, ReplError>> {
+    let end = find(response, b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&response[..end]);
     let body = &response[end + 4..];
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
+    let Some(status) = head
+        .split("\r\n")
         .next()
         .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .ok_or(ReplError::Dropped)?;
+        .and_then(|code| code.parse::<u16>().ok())
+    else {
+        return Some(Err(ReplError::Dropped));
+    };
     let header = |name: &str| {
         head.split("\r\n").skip(1).find_map(|line| {
             let (key, value) = line.split_once(':')?;
@@ -115,19 +128,21 @@ fn parse(response: &[u8]) -> Result<Vec<u8>, ReplError> {
         })
     };
     let body = if header("transfer-encoding").is_some_and(|te| te.eq_ignore_ascii_case("chunked")) {
-        dechunk(body).ok_or(ReplError::Dropped)?
+        dechunk(body)?
     } else if let Some(length) = header("content-length").and_then(|l| l.parse::<usize>().ok()) {
-        body.get(..length).ok_or(ReplError::Dropped)?.to_vec()
-    } else {
+        body.get(..length)?.to_vec()
+    } else if at_end {
         body.to_vec()
+    } else {
+        return None;
     };
-    match status {
+    Some(match status {
         200 => Ok(body),
         _ => Err(ReplError::Status(
             status,
             String::from_utf8_lossy(&body).into_owned(),
         )),
-    }
+    })
 }
 
 /// A chunked body, decoded; `None` when it is cut short.
@@ -157,28 +172,28 @@ mod tests {
     #[test]
     fn reads_zinc_s_answers() {
         let zinc = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: 2\r\n\r\n7\n";
-        assert_eq!(parse(zinc), Ok(b"7\n".to_vec()));
+        assert_eq!(parse(zinc, false), Some(Ok(b"7\n".to_vec())));
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n42\r\n1\r\n\n\r\n0\r\n\r\n";
-        assert_eq!(parse(chunked), Ok(b"42\n".to_vec()));
+        assert_eq!(parse(chunked, false), Some(Ok(b"42\n".to_vec())));
         let until_closed = b"HTTP/1.0 200 OK\r\n\r\ntrue\n";
-        assert_eq!(parse(until_closed), Ok(b"true\n".to_vec()));
+        assert_eq!(parse(until_closed, false), None);
+        assert_eq!(parse(until_closed, true), Some(Ok(b"true\n".to_vec())));
     }
 
     #[test]
-    fn a_cut_answer_is_a_dropped_connection() {
-        assert_eq!(parse(b""), Err(ReplError::Dropped));
+    fn a_part_of_an_answer_is_not_whole() {
+        for part in [
+            &b""[..],
+            b"HTTP/1.1 200 OK\r\nContent-",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n7\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        ] {
+            assert_eq!(parse(part, true), None, "{}", String::from_utf8_lossy(part));
+        }
         assert_eq!(
-            parse(b"HTTP/1.1 200 OK\r\nContent-"),
-            Err(ReplError::Dropped)
-        );
-        assert_eq!(
-            parse(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n7\n"),
-            Err(ReplError::Dropped)
-        );
-        assert_eq!(
-            parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"),
-            Err(ReplError::Dropped)
+            parse(b"garbage\r\n\r\n", true),
+            Some(Err(ReplError::Dropped))
         );
     }
 
@@ -186,8 +201,8 @@ mod tests {
     fn other_statuses_are_refusals() {
         let refused = b"HTTP/1.1 404 Not Found\r\nContent-Length: 15\r\n\r\nNot Found /repl";
         assert_eq!(
-            parse(refused),
-            Err(ReplError::Status(404, "Not Found /repl".to_string()))
+            parse(refused, false),
+            Some(Err(ReplError::Status(404, "Not Found /repl".to_string())))
         );
     }
 }
