@@ -50,28 +50,33 @@ pub fn is_complete(text: &str) -> bool {
     open_at_end(text).is_none()
 }
 
-/// Splits a script into its expressions: lines are joined while something is open at their
-/// end; blank lines between expressions are dropped. What is still open at the end of the
-/// script is the last expression, as it stands.
-pub fn split(script: &str) -> Vec<String> {
-    let mut expressions = Vec::new();
-    let mut current = String::new();
-    for line in script.split_inclusive('\n') {
-        if current.is_empty() && line.trim().is_empty() {
-            continue;
+/// Whole expressions out of input read line by line: lines are joined while something is
+/// open at their end; blank lines between expressions are dropped.
+#[derive(Debug, Default)]
+pub struct Lines {
+    pending: String,
+}
+
+impl Lines {
+    /// Takes the next line (with its newline, if any); answers the expression it completes.
+    pub fn push(&mut self, line: &str) -> Option<String> {
+        if self.pending.is_empty() && line.trim().is_empty() {
+            return None;
         }
-        current.push_str(line);
-        if is_complete(&current) {
-            expressions.push(std::mem::take(&mut current));
-        }
+        self.pending.push_str(line);
+        is_complete(&self.pending).then(|| take(&mut self.pending))
     }
-    if !current.trim().is_empty() {
-        expressions.push(current);
+
+    /// At the end of the input: what is still open, as it stands, is the last expression.
+    pub fn finish(mut self) -> Option<String> {
+        (!self.pending.trim().is_empty()).then(|| take(&mut self.pending))
     }
-    expressions
-        .into_iter()
-        .map(|e| e.trim_end_matches(['\n', '\r']).to_string())
-        .collect()
+}
+
+fn take(pending: &mut String) -> String {
+    std::mem::take(pending)
+        .trim_end_matches(['\n', '\r'])
+        .to_string()
 }
 
 #[cfg(test)]
@@ -119,6 +124,16 @@ mod tests {
         assert_eq!(open_at_end("3 ]"), None);
         assert_eq!(open_at_end("[ 3 )"), None);
         assert!(is_complete("(3 + 4))"));
+    }
+
+    fn split(script: &str) -> Vec<String> {
+        let mut lines = Lines::default();
+        let mut expressions: Vec<String> = script
+            .split_inclusive('\n')
+            .filter_map(|line| lines.push(line))
+            .collect();
+        expressions.extend(lines.finish());
+        expressions
     }
 
     #[test]

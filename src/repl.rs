@@ -61,8 +61,9 @@ impl std::fmt::Display for ReplError {
 
 impl ReplError {
     /// The failure an evaluation ends with when the REPL at `url` gave no answer: what went
-    /// wrong and what to do, with the exit code it calls for.
-    pub fn failure(&self, url: &str) -> Fail {
+    /// wrong and what to do, with the exit code it calls for; `more_time` says how to wait
+    /// longer (`raise --timeout`).
+    pub fn failure(&self, url: &str, more_time: &str) -> Fail {
         match self {
             ReplError::Unreachable(why) => Fail::new(
                 Code::ReplUnreachable,
@@ -73,7 +74,7 @@ impl ReplError {
             ReplError::Timeout(t) => Fail::new(
                 Code::Failure,
                 format!(
-                    "timed out: no answer from the REPL at {url} within {}; the expression may still be running in the image; raise --timeout",
+                    "timed out: no answer from the REPL at {url} within {}; the expression may still be running in the image; {more_time}",
                     crate::duration::human(*t)
                 ),
             ),

@@ -6,21 +6,22 @@
 //! Off a terminal (`pharo-ctl console < script.st`) it reads whole expressions from standard
 //! input, prints each answer, and exits 1 when any answer was an error.
 
-use crate::commands::eval::{DEFAULT_TIMEOUT, read_stdin};
+use crate::commands::eval::DEFAULT_TIMEOUT;
 use crate::context::Context;
+use crate::error::{Fail, fail};
 use crate::exit_code::Code;
-use crate::expression;
+use crate::expression::{self, Lines};
 use crate::inflight::{self, Reply};
 use crate::output;
 use crate::repl::{self, Repl, ReplError};
 use crate::signals::Signals;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use nix::sys::signal::Signal;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Config, Editor};
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::os::fd::BorrowedFd;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
@@ -79,6 +80,8 @@ struct Session {
     timeout: Duration,
     health: Health,
     color: bool,
+    /// At a terminal, as opposed to reading a script.
+    interactive: bool,
 }
 
 pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
@@ -98,11 +101,12 @@ pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
         timeout: ctx.timing.timeout.unwrap_or(DEFAULT_TIMEOUT),
         health: Health::Ok,
         color: output::colored(),
+        interactive: std::io::stdin().is_terminal(),
     };
-    if std::io::stdin().is_terminal() {
+    if session.interactive {
         session.interactive()
     } else {
-        session.script(&read_stdin("the console's input")?)
+        session.script(std::io::stdin().lock())
     }
 }
 
@@ -173,38 +177,65 @@ impl Session {
             drop(interrupts);
             match turn? {
                 Turn::Quit => return Ok(Code::Success),
-                Turn::Failed(error) => output::error(error.failure(self.repl.url()).message),
+                Turn::Failed(error) => output::error(self.failure(&error).message),
                 Turn::Answered { .. } | Turn::Cancelled => {}
             }
         }
     }
 
-    /// A script from standard input: each whole expression in turn.
-    fn script(&mut self, script: &str) -> Result<Code> {
-        let expressions = expression::split(script);
+    /// A script from standard input: each whole expression in turn, as soon as it is read.
+    fn script(&mut self, mut input: impl BufRead) -> Result<Code> {
+        let mut lines = Lines::default();
         let mut code = Code::Success;
-        for (done, expr) in expressions.iter().enumerate() {
-            match self.evaluate(expr, None)? {
-                Turn::Answered { error: false } => {}
-                Turn::Answered { error: true } => code = Code::Failure,
-                Turn::Cancelled => unreachable!("nothing cancels a script's request"),
-                Turn::Failed(error @ ReplError::Unreachable(_)) => {
-                    return Err(error.failure(self.repl.url()).into());
-                }
-                Turn::Failed(error) => {
-                    output::error(error.failure(self.repl.url()).message);
-                    code = Code::Failure;
-                }
-                Turn::Quit => {
-                    let left = expressions.len() - done - 1;
-                    if left > 0 {
-                        output::warn(format!("{left} expression(s) after it were not sent"));
+        let mut bytes = Vec::new();
+        for number in 1.. {
+            bytes.clear();
+            let read = input
+                .read_until(b'\n', &mut bytes)
+                .context("cannot read the console's input")?;
+            let expr = if read == 0 {
+                std::mem::take(&mut lines).finish()
+            } else {
+                let Ok(line) = std::str::from_utf8(&bytes) else {
+                    return fail(
+                        Code::Usage,
+                        format!(
+                            "line {number} of standard input is not valid UTF-8: pharo-ctl takes UTF-8 expressions; convert it first, e.g. with iconv"
+                        ),
+                    );
+                };
+                lines.push(line)
+            };
+            if let Some(expr) = expr {
+                match self.evaluate(&expr, None)? {
+                    Turn::Answered { error: false } => {}
+                    Turn::Answered { error: true } => code = Code::Failure,
+                    Turn::Cancelled => unreachable!("nothing cancels a script's request"),
+                    Turn::Failed(error @ ReplError::Unreachable(_)) => {
+                        return Err(self.failure(&error).into());
                     }
-                    break;
+                    Turn::Failed(error) => {
+                        output::error(self.failure(&error).message);
+                        code = Code::Failure;
+                    }
+                    Turn::Quit => break,
                 }
+            }
+            if read == 0 {
+                break;
             }
         }
         Ok(code)
+    }
+
+    /// How a request that got no answer is reported.
+    fn failure(&self, error: &ReplError) -> Fail {
+        let more_time = if self.interactive {
+            "give it more time with :timeout DURATION"
+        } else {
+            "raise --timeout"
+        };
+        error.failure(self.repl.url(), more_time)
     }
 
     /// Sends one expression and prints what came of it.
@@ -212,7 +243,7 @@ impl Session {
         let turn = match inflight::eval(&self.repl, expr, self.timeout, cancel) {
             Ok(Reply::Answer(answer)) => {
                 let error = repl::is_error_answer(&String::from_utf8_lossy(&answer));
-                self.print_answer(&answer, error, cancel.is_some())?;
+                self.print_answer(&answer, error)?;
                 Turn::Answered { error }
             }
             Ok(Reply::Cancelled) => {
@@ -243,7 +274,7 @@ impl Session {
     /// Prints an answer as the image sent it; an error in the error colour (its first line
     /// highlighted, the stack dimmed) when colour is on. At the prompt, an answer that does
     /// not end its line gets a newline, so that the prompt starts on its own.
-    fn print_answer(&self, answer: &[u8], error: bool, at_prompt: bool) -> Result<()> {
+    fn print_answer(&self, answer: &[u8], error: bool) -> Result<()> {
         let mut out = std::io::stdout().lock();
         if error && self.color {
             let text = String::from_utf8_lossy(answer);
@@ -252,7 +283,7 @@ impl Session {
         } else {
             out.write_all(answer)?;
         }
-        if at_prompt && !answer.ends_with(b"\n") && !answer.is_empty() {
+        if self.interactive && !answer.ends_with(b"\n") && !answer.is_empty() {
             out.write_all(b"\n")?;
         }
         out.flush()?;

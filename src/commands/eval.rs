@@ -14,7 +14,24 @@ pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
     let expr = match expr {
-        Some("-") | None => read_stdin("the expression")?,
+        Some("-") | None => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read the expression from standard input")?;
+            match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    return fail(
+                        Code::Usage,
+                        format!(
+                            "the expression on standard input is not valid UTF-8 (byte {} of it): pharo-ctl takes UTF-8 expressions; convert it first, e.g. with iconv",
+                            e.utf8_error().valid_up_to() + 1
+                        ),
+                    );
+                }
+            }
+        }
         Some(expr) => expr.to_string(),
     };
     if expr.trim().is_empty() {
@@ -35,23 +52,6 @@ pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
             let error = !raw && repl::is_error_answer(&String::from_utf8_lossy(&answer));
             Ok(if error { Code::Failure } else { Code::Success })
         }
-        Err(error) => Err(error.failure(&url).into()),
+        Err(error) => Err(error.failure(&url, "raise --timeout").into()),
     }
-}
-
-/// Standard input, which must be UTF-8: `what` names it in the errors (`the expression`).
-pub(crate) fn read_stdin(what: &str) -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {what} from standard input"))?;
-    String::from_utf8(bytes).or_else(|e| {
-        fail(
-            Code::Usage,
-            format!(
-                "{what} on standard input is not valid UTF-8 (byte {} of it): pharo-ctl takes UTF-8 expressions; convert it first, e.g. with iconv",
-                e.utf8_error().valid_up_to() + 1
-            ),
-        )
-    })
 }

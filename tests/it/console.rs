@@ -362,11 +362,28 @@ fn off_a_terminal_it_evaluates_each_whole_expression() {
         .args(["console", "zinc"])
         .stdin("Smalltalk snapshot: false andQuit: true\n3 + 4\n")
         .run();
-    out.success()
-        .stderr_has("the image quit")
-        .stderr_has("1 expression(s) after it were not sent");
+    out.success().stderr_has("the image quit");
     assert_eq!(out.stdout, "");
     let out = env.cmd().args(["console", "zinc"]).stdin("3 + 4\n").run();
     out.code(7).stderr_has("cannot reach the REPL");
     one_error_line(&out);
+}
+
+#[test]
+fn off_a_terminal_each_expression_is_sent_as_soon_as_it_is_read() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    let mut console = env.cmd().args(["console", "zinc"]).stdin_pipe().spawn();
+    console.write_stdin("3 + 4\n(1 +\n");
+    console.wait_stdout("7\n", LIMIT);
+    assert_eq!(
+        console.stdout_so_far(),
+        "7\n",
+        "the open expression waits for its end"
+    );
+    console.write_stdin("1) * 5\n");
+    console.wait_stdout("7\n10\n", LIMIT);
+    console.close_stdin();
+    console.finish().success().stdout_is("7\n10\n");
 }

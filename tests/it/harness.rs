@@ -421,6 +421,8 @@ pub fn one_error_line(out: &Outcome) {
 pub struct Cmd {
     command: Command,
     stdin: Option<Vec<u8>>,
+    /// Keep stdin open for [`Running::write_stdin`].
+    keep_stdin: bool,
 }
 
 impl Cmd {
@@ -437,6 +439,7 @@ impl Cmd {
         Cmd {
             command,
             stdin: None,
+            keep_stdin: false,
         }
     }
 
@@ -464,6 +467,13 @@ impl Cmd {
         self
     }
 
+    /// Gives pharo-ctl a pipe as stdin that the test writes to as it goes
+    /// ([`Running::write_stdin`], [`Running::close_stdin`]).
+    pub fn stdin_pipe(mut self) -> Cmd {
+        self.keep_stdin = true;
+        self
+    }
+
     /// Runs pharo-ctl in a process group of its own, as a shell runs a foreground job, so
     /// that a test can signal the whole group as a terminal's Ctrl-C does.
     pub fn own_process_group(mut self) -> Cmd {
@@ -474,7 +484,7 @@ impl Cmd {
     /// Starts the command in the background; the guard kills it on drop.
     pub fn spawn(mut self) -> Running {
         self.command
-            .stdin(if self.stdin.is_some() {
+            .stdin(if self.stdin.is_some() || self.keep_stdin {
                 Stdio::piped()
             } else {
                 Stdio::null()
@@ -559,6 +569,24 @@ impl Running {
             0,
             "killpg failed"
         );
+    }
+
+    /// Writes to pharo-ctl's stdin (see [`Cmd::stdin_pipe`]).
+    pub fn write_stdin(&mut self, text: &str) {
+        let stdin = self
+            .child
+            .as_mut()
+            .unwrap()
+            .stdin
+            .as_mut()
+            .expect("stdin is a pipe");
+        stdin.write_all(text.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Closes pharo-ctl's stdin: it reads the end of its input.
+    pub fn close_stdin(&mut self) {
+        drop(self.child.as_mut().unwrap().stdin.take());
     }
 
     /// Closes the read end of pharo-ctl's stderr: its writes fail from now on (EPIPE).
