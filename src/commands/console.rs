@@ -10,7 +10,7 @@ use crate::commands::eval::DEFAULT_TIMEOUT;
 use crate::context::Context;
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
-use crate::expression::{self, Lines};
+use crate::expression::Lines;
 use crate::inflight::{self, Reply};
 use crate::output;
 use crate::repl::{self, Repl, ReplError};
@@ -18,14 +18,11 @@ use crate::signals::Signals;
 use anyhow::{Context as _, Result};
 use nix::sys::signal::Signal;
 use rustyline::error::ReadlineError;
-use rustyline::history::FileHistory;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Config, Editor};
 use std::io::{BufRead, IsTerminal, Write};
 use std::os::fd::BorrowedFd;
-use std::os::unix::fs::DirBuilderExt;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod editor;
 
 /// How long a dropped connection may take to turn into a REPL that is gone, for the console
 /// to call it a quit.
@@ -117,26 +114,7 @@ impl Session {
             Err(ReplError::Timeout(_)) => Health::Busy,
             Err(_) => Health::Down,
         };
-        let mode = if self.color {
-            rustyline::ColorMode::Enabled
-        } else {
-            rustyline::ColorMode::Disabled
-        };
-        let config = Config::builder()
-            .auto_add_history(false)
-            .history_ignore_dups(true)?
-            .max_history_size(1000)?
-            .color_mode(mode)
-            .build();
-        let mut editor: Editor<Input, FileHistory> = Editor::with_config(config)?;
-        editor.set_helper(Some(Input));
-        let mut history = history_file(&self.label);
-        if let Some(path) = &history
-            && path.exists()
-            && let Err(e) = editor.load_history(path)
-        {
-            output::warn(format!("cannot read the history {}: {e}", path.display()));
-        }
+        let (mut editor, mut history) = editor::open(&self.label, self.color)?;
         output::step(format!(
             "{}: console on {} (REPL {}); :help for help, Ctrl-D to leave",
             self.label,
@@ -341,65 +319,3 @@ impl Session {
         Ok(true)
     }
 }
-
-/// The history file of an instance: `$XDG_STATE_HOME/pharo-ctl/history/NAME`, else
-/// `~/.local/state/pharo-ctl/history/NAME`; `None`, with a warning, when its directory cannot
-/// be created (the session then keeps no history).
-fn history_file(label: &str) -> Option<PathBuf> {
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|home| !home.is_empty())
-                .map(|home| PathBuf::from(home).join(".local/state"))
-        });
-    let Some(state) = state else {
-        output::warn("neither XDG_STATE_HOME nor HOME is set: the console keeps no history");
-        return None;
-    };
-    let dir = state.join("pharo-ctl/history");
-    match std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-    {
-        Ok(()) => Some(dir.join(label.replace(['/', '\0'], "_"))),
-        Err(e) => {
-            output::warn(format!(
-                "cannot create {} ({}): this session's input is not kept",
-                dir.display(),
-                crate::error::reason(&e)
-            ));
-            None
-        }
-    }
-}
-
-/// The line editor's helper: Enter ends the input only once the expression is whole.
-struct Input;
-
-impl Validator for Input {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        let input = ctx.input();
-        Ok(
-            if input.trim_start().starts_with(':') || expression::is_complete(input) {
-                ValidationResult::Valid(None)
-            } else {
-                ValidationResult::Incomplete
-            },
-        )
-    }
-}
-
-impl rustyline::completion::Completer for Input {
-    type Candidate = String;
-}
-
-impl rustyline::hint::Hinter for Input {
-    type Hint = String;
-}
-
-impl rustyline::highlight::Highlighter for Input {}
-
-impl rustyline::Helper for Input {}

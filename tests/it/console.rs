@@ -215,6 +215,15 @@ fn history_carries_over_to_the_next_session() {
     assert_eq!(first.exit_code(), 0);
     let history = env.read("state/pharo-ctl/history/zinc");
     assert!(history.contains("6 * 7"), "{history:?}");
+    // What was typed at an image is nobody else's business.
+    use std::os::unix::fs::PermissionsExt;
+    for (path, mode) in [
+        ("state/pharo-ctl/history", 0o700),
+        ("state/pharo-ctl/history/zinc", 0o600),
+    ] {
+        let meta = std::fs::metadata(env.file(path)).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, mode, "{path}");
+    }
 
     let mut second = Terminal::open(&env, &["console", "zinc"], &[]);
     second.expect("zinc ok> ");
