@@ -173,7 +173,7 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     }
     output::step(format!(
         "{name}: started pid {pid}: {}",
-        crate::process::cmdline_string(pid).unwrap_or_else(|| vm.display().to_string())
+        crate::process::command_line(&command)
     ));
     Ok(Some(pid))
 }

@@ -242,6 +242,16 @@ pub fn cmdline_string(pid: i32) -> Option<String> {
     )
 }
 
+/// The command line a `Command` runs, as the start line shows it: the program and its
+/// arguments, separated by spaces.
+pub fn command_line(command: &std::process::Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|word| word.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// What `/proc/PID/stat` tells of a process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stat {

@@ -93,7 +93,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     output::step(format!(
         "{}: started pid {pid}: {}",
         instance.name,
-        crate::process::cmdline_string(pid).unwrap_or_default()
+        crate::process::command_line(&command)
     ));
 
     let started = Instant::now();

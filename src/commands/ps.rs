@@ -40,16 +40,15 @@ struct Vm {
     command: String,
 }
 
-pub fn run(json: bool) -> Result<Code> {
+/// Lists the VMs; `json` is `Some(pretty)` for JSON.
+pub fn run(json: Option<bool>) -> Result<Code> {
     let vms = scan();
-    let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, &vms)?;
-        writeln!(out)?;
+    if let Some(pretty) = json {
+        output::json(&vms, pretty)?;
     } else if vms.is_empty() {
         output::step("no Pharo VM is running on this machine");
     } else {
-        write_table(&mut out, &vms)?;
+        write_table(&mut std::io::stdout().lock(), &vms)?;
     }
     Ok(Code::Success)
 }
@@ -107,7 +106,7 @@ fn scan() -> Vec<Vm> {
                     .and_then(|t| SystemTime::now().duration_since(t).ok())
                     .map(|d| d.as_secs()),
                 rss_bytes: rss,
-                cpu_s: cpu.map(|d: Duration| d.as_secs_f64()),
+                cpu_s: cpu.map(|d: Duration| output::rounded(d.as_secs_f64(), 3)),
                 pid_file_names_it: names_it(Some(pid)) || names_it(wrapper_pid),
                 pid_file: pid_file.is_file().then_some(pid_file),
                 image,

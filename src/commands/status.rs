@@ -35,7 +35,8 @@ struct Report {
     repl_error: Option<String>,
 }
 
-pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Result<Code> {
+/// Reports on the instance; `json` is `Some(pretty)` for JSON.
+pub fn run(ctx: &Context, name: Option<&str>, json: Option<bool>, lines: usize) -> Result<Code> {
     let instance = ctx.instance(name)?;
     let repl = ctx.repl(Some(&instance))?;
     let found = finder::find(&instance)?;
@@ -45,11 +46,15 @@ pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Resul
         Found::Stale(_) => Code::Failure,
         Found::NotRunning => Code::NotRunning,
     };
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", to_json(&instance, &repl, &report))?;
-    } else {
-        write_human(&mut out, &instance, &repl, &report, lines)?;
+    match json {
+        Some(pretty) => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        None => write_human(
+            &mut std::io::stdout().lock(),
+            &instance,
+            &repl,
+            &report,
+            lines,
+        )?,
     }
     Ok(code)
 }
@@ -132,11 +137,12 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "started_at": r.started_at.map(rfc3339),
         "uptime_s": r.uptime.map(|d| d.as_secs()),
         "rss_bytes": r.rss_bytes,
-        "cpu_s": r.cpu.map(|d| d.as_secs_f64()),
+        // CPU time is counted in milliseconds, the probe timed to the microsecond.
+        "cpu_s": r.cpu.map(|d| output::rounded(d.as_secs_f64(), 3)),
         "repl": {
             "url": repl.url(),
             "ok": r.repl_ok,
-            "latency_ms": r.latency.map(|d| d.as_secs_f64() * 1000.0),
+            "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
         },
     })
@@ -173,11 +179,9 @@ fn write_human(
         _ => "inactive (dead)".to_string(),
     };
     let since = match (r.started_at, r.uptime) {
-        (Some(at), Some(up)) => format!(
-            " since {}; {} ago",
-            rfc3339(at),
-            humantime::format_duration(Duration::from_secs(up.as_secs()))
-        ),
+        (Some(at), Some(up)) => {
+            format!(" since {}; {} ago", rfc3339(at), crate::duration::human(up))
+        }
         _ => String::new(),
     };
     writeln!(out, "{:>10}: {state}{since}", "Active")?;
@@ -207,7 +211,7 @@ fn write_human(
         writeln!(out, "{:>10}: {command}", "Command")?;
     }
     let health = match (r.repl_ok, r.latency, &r.repl_error) {
-        (true, Some(latency), _) => format!("ok ({} ms)", latency.as_millis())
+        (true, Some(latency), _) => format!("ok ({})", crate::duration::human(latency))
             .green()
             .to_string(),
         (_, _, Some(error)) if r.pid.is_some() => error.red().to_string(),

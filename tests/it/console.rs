@@ -192,7 +192,7 @@ fn edits_the_line_and_prints_the_answer() {
     term.expect("10\r\n");
     assert!(!term.screen().contains("93326215443944"));
     term.type_keys(":timeout 2s\r");
-    term.expect("the request timeout is now 2.00s");
+    term.expect("the request timeout is now 2");
     term.type_keys(":help\r");
     term.expect(":timeout DURATION");
     term.type_keys(":bogus\r");

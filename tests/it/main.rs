@@ -5,6 +5,8 @@ mod harness;
 
 mod completions;
 mod console;
+mod container;
+mod docker;
 mod docs;
 mod eval;
 mod identity;
@@ -14,6 +16,8 @@ mod logs;
 mod privilege;
 mod ps;
 mod run;
+mod setup;
 mod status;
+mod systemd_container;
 mod terminal;
 mod unit;
