@@ -209,3 +209,32 @@ fn an_instance_run_in_the_foreground_says_where_its_output_goes() {
     one_error_line(&out);
     assert_eq!(out.stdout, "");
 }
+
+#[test]
+fn a_vm_whose_output_goes_elsewhere_is_told_apart() {
+    let env = Env::new();
+    env.instance("zinc");
+    // A VM started by hand, its output thrown away.
+    let image = env.file("zinc.image");
+    let script = env.file("zinc.st");
+    let vm = Spawned::new(
+        double(),
+        &[
+            "--headless",
+            image.to_str().unwrap(),
+            script.to_str().unwrap(),
+        ],
+        env.path(),
+    );
+    wait_until("the VM to be found", LIMIT, || {
+        env.cmd().args(["pid", "zinc"]).run().code == Some(0)
+    });
+    let out = env.cmd().args(["logs", "zinc"]).run();
+    out.code(1)
+        .stderr_has(&format!(
+            "its VM (pid {}) writes its output to /dev/null",
+            vm.pid()
+        ))
+        .stderr_has("zinc.log");
+    one_error_line(&out);
+}
