@@ -2,12 +2,14 @@
 //!
 //! `main` parses the command line and hands it to [`run`], which dispatches to one module per
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
-//! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
-//! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]) with the console's cancellable requests ([`inflight`]) and the ends of its
-//! expressions ([`expression`]), the instance's log ([`logfile`]), the stop sequence
-//! ([`stopper`]) acting on the VM's process tree ([`tree`]), starting a VM ([`starter`]), and
-//! the launcher of `run` ([`launcher`]) with its signals ([`signals`]) and systemd
+//! the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
+//! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
+//! handles ([`handle`]), finding a VM ([`finder`]) and its process tree ([`tree`]), the REPL
+//! client ([`repl`]) with the console's cancellable requests ([`inflight`]) and the ends of
+//! its expressions ([`expression`]), the instance's log ([`logfile`]), the stop sequence
+//! ([`stopper`]), starting a VM ([`starter`], with what it shares with `run` in [`launch`]),
+//! and the launcher of `run` ([`launcher`]) with its signals ([`signals`]), children
+//! ([`reaper`]), readiness probe ([`probe`]) and systemd
 //! notifications ([`notify`]); the generated documentation has its own: the completion
 //! scripts ([`completion`]) and the man pages ([`manual`]).
 
@@ -19,8 +21,10 @@ pub mod duration;
 pub mod error;
 pub mod exit_code;
 pub mod expression;
+pub mod files;
 pub mod finder;
 pub mod handle;
+pub mod identity;
 pub mod inflight;
 pub mod instance;
 pub mod launch;
@@ -30,7 +34,9 @@ pub mod manual;
 pub mod notify;
 pub mod output;
 pub mod pidfile;
+pub mod probe;
 pub mod process;
+pub mod reaper;
 pub mod repl;
 pub mod signals;
 pub mod starter;

@@ -65,7 +65,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             user,
             start_timeout,
         } => unit::run(&ctx, name.as_deref(), user.as_deref(), start_timeout),
-        Command::Ps { json, pretty } => ps::run(json.then_some(pretty)),
+        Command::Ps { json, pretty } => ps::run(&ctx, json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }
