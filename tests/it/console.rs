@@ -268,6 +268,9 @@ fn an_open_bracket_string_or_parenthesis_continues_the_expression() {
     term.type_keys("'two\r");
     term.type_keys("lines' size\r");
     term.expect("9\r\n");
+    // A pasted block (the terminal's bracketed paste) is sent whole, however many lines.
+    term.type_keys("\x1b[200~(100 -\r  1) \"a comment\r  over lines\"\r  * 2\x1b[201~\r");
+    term.expect("198\r\n");
     assert!(!term.screen().contains("SyntaxError"), "{}", term.screen());
 }
 
