@@ -110,7 +110,7 @@ pub enum Command {
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
     },
-    /// An interactive session with the image's REPL: line editing, history, multi-line input.
+    /// An interactive session with the image's REPL, with line editing and history.
     #[command(
         after_help = "An expression goes on over several lines while a bracket [ ], parenthesis ( ), brace { }, 'string' or \"comment\" is open. Errors are shown in the error colour. Ctrl-C cancels the line being typed, or the request in flight (closing its connection); Ctrl-D or :quit leaves; :help, :timeout DURATION. The history of each instance is kept in $XDG_STATE_HOME/pharo-ctl/history/NAME (else ~/.local/state/pharo-ctl/history/NAME).\n\nOff a terminal, it reads whole expressions from standard input, prints each answer, and exits 1 if any answer was an error.\n\nExamples:\n  pharo-ctl console zinc\n  pharo-ctl console zinc < checks.st"
     )]
