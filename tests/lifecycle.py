@@ -24,7 +24,6 @@ when there is any. Build first: cargo build [--release] --bins --examples.
 """
 
 import argparse
-import errno
 import fcntl
 import json
 import os
@@ -33,12 +32,12 @@ import select
 import shutil
 import signal
 import socket
-import stat
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN_NAMESPACE = "PHARO_CTL_LIFECYCLE_NAMESPACE"
@@ -494,6 +493,8 @@ class Decoy:
                 argv, executable = ["tail", "-f", image], None
             elif kind == "shell":
                 argv, executable = ["bash", "-c", "sleep 100000; :", image], None
+            elif kind == "zombie":  # a sleep whose first child is left a zombie
+                argv, executable = ["bash", "-c", "true & exec sleep 100000"], None
             else:  # a sleep whose argv[0] is the image
                 argv, executable = [image, "100000"], shutil.which("sleep")
             self.popen = subprocess.Popen(argv, executable=executable, cwd=cwd, stdin=subprocess.DEVNULL,
@@ -659,7 +660,7 @@ class Cycle:
         self.step += 1
         self.action = "final stop"
         for inst in self.instances:
-            self.repair(inst, quiet=True)
+            self.repair(inst)
         for inst in self.rng.sample(self.instances, len(self.instances)):
             self.action = f"final stop {inst.label()}"
             self.do_stop(inst)
@@ -1193,14 +1194,34 @@ class Cycle:
             return self.instead(self.step_corrupt, inst)
         self.repair(inst)
 
-    def repair(self, inst, quiet=False):
+    def zombie(self):
+        """The pid of a zombie: a child its parent (a decoy) never reaps."""
+        holder = next((d for d in self.decoys if d.kind == "zombie"), None)
+        if holder is None:
+            holder = Decoy(self, "zombie", None)
+            self.decoys.append(holder)
+
+        def zombie_child():
+            for p in os.listdir("/proc"):
+                if p.isdigit():
+                    text = read_bytes(f"/proc/{p}/stat").decode("latin-1")
+                    fields = text[text.rfind(")") + 2 :].split()
+                    if fields and fields[0] == "Z" and int(fields[1]) == holder.pid:
+                        return int(p)
+            return None
+
+        wait_until(lambda: zombie_child() is not None, 3.0)
+        return zombie_child() or self.run.dead_pid()
+
+    def repair(self, inst):
+        """Removes a pid file pharo-ctl must not trust, as its operator would."""
         if inst.untrusted:
             os.unlink(inst.pid_file)
             inst.untrusted = None
 
     def step_corrupt(self, inst):
         rng = self.rng
-        vms, _ = self.truth()
+        vms, members = self.truth()
         others = [vms[o][0].pid for o in self.instances if o is not inst and vms[o]]
         foreign = [d.pid for d in self.decoys if d.instance is inst and d.popen.poll() is None]
         own = vms[inst][0].pid if vms[inst] else None
@@ -1217,7 +1238,15 @@ class Cycle:
             "a pid outside the namespace": f"{self.run.outside_pid()}\n".encode(),
             "a dead pid": f"{self.run.dead_pid()}\n".encode(),
             "two pids": f"{own or 2}\n{rng.choice(others or [1])}\n".encode(),
+            "a zombie": f"{self.zombie()}\n".encode(),
         }
+        threads = [t for p in vms[inst] + [vms[o][0] for o in self.instances if o is not inst and vms[o]]
+                   for t in os.listdir(f"/proc/{p.pid}/task") if int(t) != p.pid] if any(vms.values()) else []
+        if threads:
+            kinds["a thread of a VM"] = f"{rng.choice(sorted(threads))}\n".encode()
+        wrappers = [p.pid for p in members[inst] if p not in vms[inst] and p.names(inst.image_id)]
+        if wrappers and vms[inst]:
+            kinds["its wrapper"] = f"{rng.choice(wrappers)}\n".encode()
         if foreign:
             kinds["a foreign process naming the image"] = f"{rng.choice(foreign)}\n".encode()
         if others:
@@ -1227,6 +1256,8 @@ class Cycle:
         untrusted = ["a symlink", "world-writable", "owned by another user"]
         kind = rng.choice(sorted(kinds) + untrusted)
         self.action += f" ({kind})"
+        if self.run.args.verbose:
+            self.say(f"  the pid file becomes: {kind}")
         if os.path.lexists(inst.pid_file):
             os.unlink(inst.pid_file)
         if kind == "a symlink":
@@ -1372,7 +1403,7 @@ def bring_up_loopback():
         fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
 
 
-def enter_namespace():
+def enter_namespace(args):
     """Re-executes this script as pid 1 of a private pid and network namespace; returns only
     when that is impossible (after saying so)."""
     unshare = shutil.which("unshare")
@@ -1385,10 +1416,15 @@ def enter_namespace():
         if probe.returncode != 0:
             why = "unshare --pid --fork --mount-proc --net is not permitted here (" + \
                   (probe.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1] + ")"
+    if why and required:
+        sys.exit(f"lifecycle: cannot run: {why}, and PHARO_CTL_REQUIRE_ALL=1 requires it")
     if why:
         print(f"lifecycle: skipped: {why}; it writes pid files naming low pids, so it runs only in a private "
               f"pid namespace", flush=True)
-        sys.exit(1 if required else 0)
+        sys.exit(0)
+    print(f"lifecycle: seed {args.seed}, {args.cycles if args.cycle is None else 1} cycles", flush=True)
+    if "--seed" not in sys.argv:
+        sys.argv += ["--seed", str(args.seed)]
     os.environ[IN_NAMESPACE] = "1"
     os.environ[OUTER_PID] = str(os.getpid())
     sys.stdout.flush()
@@ -1434,7 +1470,10 @@ def pid1(args):
         except KeyboardInterrupt:
             print("lifecycle: interrupted", flush=True)
             code = 130
+        except BaseException:  # a bug of this script: say where, exit 2
+            traceback.print_exc()
         finally:
+            sys.stderr.flush()
             sys.stdout.flush()
             os._exit(code)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -1476,10 +1515,7 @@ def main():
     args = parse_args()
     if os.environ.get(IN_NAMESPACE) != "1":
         binaries(args)
-        print(f"lifecycle: seed {args.seed}, {args.cycles if args.cycle is None else 1} cycles", flush=True)
-        if "--seed" not in sys.argv:
-            sys.argv += ["--seed", str(args.seed)]
-        enter_namespace()
+        enter_namespace(args)
     if os.getpid() != 1:
         sys.exit("lifecycle: expected to be pid 1 of a new pid namespace")
     pid1(args)
