@@ -25,6 +25,7 @@ when there is any. Build first: cargo build [--release] --bins --examples.
 
 import argparse
 import fcntl
+import itertools
 import json
 import os
 import random
@@ -65,7 +66,7 @@ PYVM = r'''
 """An interpreted Pharo VM for pharo-ctl's lifecycle test: `vm.py [OPTIONS] IMAGE [SCRIPT]`
 serves GET and POST /repl on the port of the script's `startInServerOn:` and honours the test
 double's PHARO_DOUBLE_ IGNORE_SHUTDOWN, IGNORE_SIGTERM, HANG, SLOW_MS, START_DELAY_MS,
-DIE_ON_START, DIE_DELAY_MS and EVENTS."""
+DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE and EVENTS."""
 import os, re, signal, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -97,6 +98,9 @@ if switch("DIE_ON_START"):
     time.sleep(seconds("DIE_DELAY_MS"))
     sys.exit(int(switch("DIE_ON_START")))
 time.sleep(seconds("START_DELAY_MS"))
+if switch("EXIT_AFTER_MS"):
+    exit_code = int(switch("EXIT_CODE") or 0)
+    threading.Timer(seconds("EXIT_AFTER_MS"), lambda: (event(f"exit {exit_code}"), os._exit(exit_code))).start()
 port = re.search(r"ZnReadEvalPrintDelegate\s+startInServerOn:\s*(\d+)", source)
 defines_shutdown = "Smalltalk at: #ShutdownSequence put:" in source
 
@@ -214,6 +218,7 @@ set -f
 LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$DIR:$DIR/lib" exec "$DIR"/lib/pharo "$@"
 '''
 
+DECOY_NUMBERS = itertools.count(1)
 SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
 SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
 
@@ -373,7 +378,8 @@ class Image:
 # The world of one cycle: instances and decoys
 # ---------------------------------------------------------------------------------------------
 
-# Misbehaviours: (name, weight, switches). `script` is the startup script's kind.
+# Misbehaviours: (name, weight, the double's switches). "exits-later" ends by itself 1.5s after
+# it started, so whether it runs is not known afterwards.
 MISBEHAVIOURS = [
     ("cooperative", 30, {}),
     ("no-shutdown-sequence", 8, {}),
@@ -383,13 +389,12 @@ MISBEHAVIOURS = [
     ("slow-start", 10, {"PHARO_DOUBLE_START_DELAY_MS": "400"}),
     ("dies-on-start", 8, {"PHARO_DOUBLE_DIE_ON_START": "3"}),
     ("hung-repl", 8, {"PHARO_DOUBLE_HANG": "1"}),
+    ("exits-later", 5, {"PHARO_DOUBLE_EXIT_AFTER_MS": "1500", "PHARO_DOUBLE_EXIT_CODE": "0"}),
 ]
 
 
 class Instance:
-    def __init__(self, world, index, name, directory, layout, misbehaviour, rng):
-        self.world = world
-        self.index = index
+    def __init__(self, world, name, directory, layout, misbehaviour, rng):
         self.name = name
         self.dir = directory
         self.layout = layout
@@ -425,7 +430,7 @@ class Instance:
                         "  'Starting ShutdownSequence...' crTrace.\n"
                         "  'Completed ShutdownSequence successfully' crTrace.\n"
                         "  Smalltalk snapshot: false andQuit: true ].\n")
-        self.image_id = Image(self.image)
+        self.image_file = Image(self.image)
         # What the test knows: whether it should run (None: it cannot tell), whether its pid
         # file is one pharo-ctl must not trust, and the sessions its processes were seen in.
         self.expect = False
@@ -484,7 +489,7 @@ class Decoy:
             image = instance.name + ".image" if relative else instance.image
             cwd = instance.dir
         if kind == "recorder":
-            self.log = os.path.join(world.base, f"decoy-{world.next_port()}.signals")
+            self.log = os.path.join(world.base, f"decoy-{next(DECOY_NUMBERS)}.signals")
             argv = [sys.executable, world.decoy_script, self.log] + ([image] if image else [])
             self.popen = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.DEVNULL, start_new_session=True)
@@ -515,7 +520,8 @@ class Decoy:
             self.reported = True
             return [f"{self.describe()} died (status {self.popen.returncode})"]
         if (proc_status_field(self.pid, "State") or "").startswith("T"):
-            problems.append(f"{self.describe()} was stopped")
+            self.reported = True
+            return [f"{self.describe()} was stopped (SIGSTOP)"]
         if self.log is not None:
             try:
                 self.popen.stdin.write(b"s\n")
@@ -617,7 +623,7 @@ class Cycle:
         misbehaviour = [m for m in MISBEHAVIOURS for _ in range(m[1])]
         for index, (name, d) in enumerate(plan):
             layout = layouts[index] if index < 3 else rng.choice(layouts)
-            inst = Instance(self, index, name, d, layout, rng.choice(misbehaviour), rng)
+            inst = Instance(self, name, d, layout, rng.choice(misbehaviour), rng)
             self.instances.append(inst)
         rng.shuffle(self.instances)
         for d in dirs:
@@ -764,9 +770,9 @@ class Cycle:
         decoy_sessions = decoys
         vms, members = {}, {}
         for inst in self.instances:
-            vms[inst] = [p for p in procs if self.is_vm(p) and p.names(inst.image_id)]
+            vms[inst] = [p for p in procs if self.is_vm(p) and p.names(inst.image_file)]
             members[inst] = [p for p in procs if p.pid not in decoys and p.sid not in decoy_sessions
-                             and (p.names(inst.image_id) or p.sid in inst.sessions)
+                             and (p.names(inst.image_file) or p.sid in inst.sessions)
                              and p.pid not in self.run.own_pids()]
         return vms, members
 
@@ -825,7 +831,9 @@ class Cycle:
             if len(vms[inst]) > 1:
                 self.finding(f"{inst.label()} runs {len(vms[inst])} VMs: "
                              + ", ".join(f"pid {p.pid} `{p.command()}`" for p in vms[inst]))
-            if inst.expect is True and not running:
+            if inst.kind == "exits-later":
+                pass  # it may have ended by itself
+            elif inst.expect is True and not running:
                 self.finding(f"{inst.label()}'s VM is gone, though nothing should have stopped it")
             elif inst.expect is False and running:
                 self.finding(f"{inst.label()} runs (pid {vms[inst][0].pid}), though it should not")
@@ -971,9 +979,9 @@ class Cycle:
                         late = (time.monotonic() - waited) * 1000
                         self.finding(f"{result.brief()}, yet the VM proper (pid {after.pid}) came up only {late:.0f}ms "
                                      f"after it returned: the start counted its wrapper")
-                if after is None:
+                if after is None and inst.kind != "exits-later":
                     self.finding(f"{result.brief()}, but no VM runs {inst.label()}'s image")
-                else:
+                elif after is not None:
                     if restart and before is not None and after.pid == before.pid:
                         self.finding(f"{result.brief()}, but the VM pid {after.pid} is the one before")
                     recorded = read_bytes(inst.pid_file).strip()
@@ -987,6 +995,8 @@ class Cycle:
             self.expect_clean(inst, result)
 
     def same_vm(self, inst, before, after, result):
+        if after is None and inst.kind == "exits-later":
+            return  # it may have ended by itself
         if (before and before.pid) != (after and after.pid):
             self.finding(f"{result.brief()} changed {inst.label()}'s VM from "
                          f"{before and before.pid} to {after and after.pid}")
@@ -1053,7 +1063,7 @@ class Cycle:
                 self.finding(f"ps lists {decoys[pid].describe()} as a VM", key=("ps", pid))
         for other in self.instances:
             listed = sorted(row.get("pid") for row in rows
-                            if file_id(row.get("image") or "/nonexistent") == other.image_id.id)
+                            if file_id(row.get("image") or "/nonexistent") == other.image_file.id)
             truth = [p.pid for p in vms[other]]
             # An interpreted VM is a VM to ps only when this ps is told that script is the VM
             # (--vm or PHARO_VM); the others are named like a VM.
@@ -1092,7 +1102,7 @@ class Cycle:
                                  f"{inst.label()} ({inst.kind}) cannot start this way"
                                  + (", unless another start beside it did" if can_start else ""))
         started = any(r.code == 0 for r, _ in results)
-        if started != (after is not None):
+        if started != (after is not None) and not (after is None and inst.kind == "exits-later"):
             self.finding(f"concurrent starts of {inst.label()} exited "
                          f"{[r.code for r, _ in results]}, yet its VM is {after and after.pid}")
         if not started:
@@ -1169,7 +1179,7 @@ class Cycle:
 
     def step_kill_wrapper(self, inst):
         vms, members = self.truth()
-        wrappers = [p for p in members[inst] if p not in vms[inst] and p.names(inst.image_id)]
+        wrappers = [p for p in members[inst] if p not in vms[inst] and p.names(inst.image_file)]
         if not wrappers:
             return self.instead(self.step_kill_vm, inst)
         wrapper = self.rng.choice(wrappers)
@@ -1244,7 +1254,7 @@ class Cycle:
                    for t in os.listdir(f"/proc/{p.pid}/task") if int(t) != p.pid] if any(vms.values()) else []
         if threads:
             kinds["a thread of a VM"] = f"{rng.choice(sorted(threads))}\n".encode()
-        wrappers = [p.pid for p in members[inst] if p not in vms[inst] and p.names(inst.image_id)]
+        wrappers = [p.pid for p in members[inst] if p not in vms[inst] and p.names(inst.image_file)]
         if wrappers and vms[inst]:
             kinds["its wrapper"] = f"{rng.choice(wrappers)}\n".encode()
         if foreign:
@@ -1291,7 +1301,6 @@ class Run:
         self.args = args
         self.workdir = workdir
         self.base = workdir
-        self.port = 60000
         self.findings = 0
         self.steps = 0
         self.decoy_script = os.path.join(workdir, "decoy.py")
@@ -1319,10 +1328,6 @@ class Run:
         self.signals_file = os.environ.get("PHARO_CTL_LIFECYCLE_PID1_SIGNALS")
         self.signals_seen = 0
         self.received = []
-
-    def next_port(self):  # for the sentinels' file names
-        self.port += 1
-        return self.port
 
     def own_pids(self):
         return {1, os.getpid()} | {d.pid for d in self.sentinels}
