@@ -1378,6 +1378,9 @@ class Run:
                 cycle.teardown()
             ran += 1
             self.steps += cycle.step
+            if ran % 50 == 0 and self.args.cycle is None and ran < self.args.cycles:
+                print(f"lifecycle: {ran} cycles, {self.findings} findings so far "
+                      f"({time.monotonic() - started:.0f}s)", flush=True)
             if self.findings and not self.args.keep_going:
                 break
         print(f"lifecycle: seed {self.args.seed}: {ran} cycles, {self.steps} steps, {self.findings} findings "
