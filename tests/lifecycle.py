@@ -53,6 +53,9 @@ DOCUMENTED = {
     "pid": {0, 1, 3, 4},
     "eval": {0, 1, 7},
     "ps": {0},
+    # run: 0 after a cooperative stop, 1 when it fell back to signals, else the VM's own status
+    # (128+N for a signal): every status is possible, and each step says which one is true.
+    "run": set(range(256)),
 }
 
 # How long one pharo-ctl command may take before it counts as hung.
@@ -271,6 +274,13 @@ def pending_stop_signal(pid):
         if value and int(value, 16) & (SIGTERM_BIT | SIGKILL_BIT):
             return True
     return False
+
+
+def threads_of(pid):
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return []
 
 
 def alive(pid):
@@ -922,7 +932,7 @@ class Cycle:
             (self.step_ps, 3), (self.step_concurrent_starts, 5), (self.step_start_and_stop, 5),
             (self.step_kill_ctl_in_start, 4), (self.step_kill_ctl_in_stop, 4), (self.step_kill_vm, 5),
             (self.step_kill_wrapper, 2), (self.step_corrupt, 14), (self.step_by_hand, 3),
-            (self.step_repair, 3),
+            (self.step_repair, 3), (self.step_run, 6),
         ]
         weighted = [s for s, w in steps for _ in range(w)]
         for _ in range(self.run.args.steps):
@@ -1186,6 +1196,52 @@ class Cycle:
         kill_pid(wrapper.pid, wrapper.start)
         wait_until(lambda: not alive(wrapper.pid), 3.0)
 
+    def step_run(self, inst):
+        """`pharo-ctl run` as a service's main process, ended by SIGTERM to it, by a stop from
+        beside it, or by SIGKILL of its VM."""
+        if self.vm_of(inst) is not None or inst.untrusted:
+            return self.instead(self.step_stop, inst)
+        popen = self.spawn(inst, "run", inst.name, "--start-timeout", "5s", timing=STOP_TIMING)
+        wait_until(lambda: popen.poll() is not None or self.vm_of(inst) is not None, 5.0)
+        if inst.kind == "dies-on-start":
+            result = self.finish(popen)
+            return self.expect_code(result, {3}, "the VM exited with 3 during its start: run passes that on")
+        vm = self.vm_of(inst)
+        if vm is None:
+            result = self.finish(popen)
+            return self.finding(f"{result.brief()}, but its VM never ran")
+        if inst.kind not in ("slow-start", "dies-on-start"):
+            # A stop is cooperative only once the REPL listens.
+            wait_until(lambda: popen.poll() is not None or repl_listening(inst.repl_port), 5.0)
+        self.check_status_and_pid()
+        if popen.poll() is not None:
+            return self.finish(popen) if inst.kind == "exits-later" else \
+                self.finding(f"{self.finish(popen).brief()} before it was stopped")
+        cooperative = inst.cooperative and inst.kind != "slow-start"
+        ending = self.rng.choice(["SIGTERM to run", "a stop beside it", "SIGKILL of the VM"])
+        if self.run.args.verbose:
+            self.say(f"  ending run with {ending}")
+        if ending == "SIGTERM to run":
+            popen.send_signal(signal.SIGTERM)
+            expected = {0} if cooperative else {0, 1} if inst.kind in ("slow-start", "exits-later") else {1}
+            why = "cooperative" if expected == {0} else "the stop falls back to signals"
+        elif ending == "a stop beside it":
+            stop = self.ctl(inst, "stop", inst.name, timing=STOP_TIMING)
+            self.expect_code(stop, {0}, "a stop always succeeds here")
+            expected = {0} if cooperative else {137} if inst.kind == "ignores-sigterm" else {143}
+            if inst.kind in ("slow-start", "exits-later"):
+                expected = {0, 143}
+            why = "the VM's own status, which it ended with when stopped from beside"
+        else:
+            kill_pid(vm.pid, vm.start)
+            expected, why = {137}, "its VM was killed by SIGKILL: 128+9"
+            if inst.kind == "exits-later":
+                expected = {0, 137}
+        result = self.finish(popen)
+        self.expect_code(result, expected, f"{ending}: {why}")
+        inst.expect = False
+        self.expect_clean(inst, result)
+
     def step_by_hand(self, inst):
         if self.vm_of(inst) is not None or inst.untrusted or inst.kind == "dies-on-start":
             return self.instead(self.step_stop, inst)
@@ -1250,8 +1306,7 @@ class Cycle:
             "two pids": f"{own or 2}\n{rng.choice(others or [1])}\n".encode(),
             "a zombie": f"{self.zombie()}\n".encode(),
         }
-        threads = [t for p in vms[inst] + [vms[o][0] for o in self.instances if o is not inst and vms[o]]
-                   for t in os.listdir(f"/proc/{p.pid}/task") if int(t) != p.pid] if any(vms.values()) else []
+        threads = [t for o in self.instances for p in vms[o] for t in threads_of(p.pid) if t != p.pid]
         if threads:
             kinds["a thread of a VM"] = f"{rng.choice(sorted(threads))}\n".encode()
         wrappers = [p.pid for p in members[inst] if p not in vms[inst] and p.names(inst.image_file)]
