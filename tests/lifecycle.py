@@ -1491,7 +1491,9 @@ def enter_namespace(args):
     os.environ[IN_NAMESPACE] = "1"
     os.environ[OUTER_PID] = str(os.getpid())
     sys.stdout.flush()
-    os.execv(unshare, [unshare, "--pid", "--fork", "--mount-proc", "--net", sys.executable,
+    # --kill-child: if unshare is killed (a CI time-out), so is the namespace's pid 1, and with
+    # it everything in the namespace.
+    os.execv(unshare, [unshare, "--pid", "--fork", "--kill-child", "--mount-proc", "--net", sys.executable,
                        os.path.abspath(__file__)] + sys.argv[1:])
 
 
