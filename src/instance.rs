@@ -59,6 +59,11 @@ impl Instance {
         })
     }
 
+    /// What tells this instance's VM in the process table.
+    pub fn matcher(&self) -> crate::identity::ImageMatcher {
+        crate::identity::ImageMatcher::new(&self.image, self.vm.as_deref())
+    }
+
     /// Checks that what a start needs is there: the image, and the script when one was named.
     pub fn check_files(&self) -> Result<()> {
         if !self.image.is_file() {
@@ -123,7 +128,8 @@ pub fn repl_port_in(text: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
-fn directory(args: &InstanceArgs) -> Result<PathBuf> {
+/// The instances' directory: `-C/--dir` (against the current one), else the current one.
+pub(crate) fn directory(args: &InstanceArgs) -> Result<PathBuf> {
     let cwd = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
     let dir = match &args.dir {

@@ -2,9 +2,10 @@
 //!
 //! The VM is a child in its own process group (so a Ctrl-C at a terminal, which signals the
 //! whole foreground group, reaches only the launcher), stdin from /dev/null, its output passed
-//! through. SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`]; a second
-//! SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and SIGQUIT are
-//! forwarded to the VM. Under systemd `Type=notify` the launcher says `READY=1` once the REPL
+//! through; that group is the VM's process tree (a wrapper, the VM proper it starts, what they
+//! start). SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`] on the
+//! tree; a second SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and
+//! SIGQUIT are forwarded to the VM proper. Under systemd `Type=notify` the launcher says `READY=1` once the REPL
 //! answers, `STOPPING=1` when it stops, and every step line as `STATUS=`.
 //!
 //! The launcher is a subreaper (as PID 1 it is one anyway), so orphans the VM leaves behind
@@ -15,26 +16,30 @@ use crate::context::Context;
 use crate::duration::human;
 use crate::error::Fail;
 use crate::exit_code::Code;
+use crate::files;
 use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
 use crate::instance::{self, Instance};
+use crate::launch::Launched;
 use crate::notify::{NOTIFY_SOCKET, Notifier};
 use crate::output::{self, Spinner};
 use crate::pidfile;
+use crate::probe::Probe;
+use crate::reaper::Reaper;
 use crate::repl::{Repl, ReplError};
 use crate::signals::Signals;
-use crate::starter::{self, describe_status};
+use crate::starter::describe_status;
 use crate::stopper::{self, Interrupts};
+use crate::tree::Scope;
 use anyhow::{Context as _, Result};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The signals the launcher handles.
@@ -66,25 +71,25 @@ pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Resul
     let Some(pid) = spawn(ctx, instance, &vm, &signals)? else {
         return Ok(Code::Success);
     };
-    // The VM is our child and is not reaped before we say so: its pid cannot be reused.
+    // The VM is our child and is not reaped before we say so: its pid cannot be reused. It
+    // leads the process group of its tree.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
+    let tree = handle.try_clone()?;
     let mut launcher = Launcher {
         ctx,
         instance,
         handle,
+        launched: Launched::new(tree, Scope::Group(pid), instance),
         signals,
         notifier,
-        reaper: Reaper {
-            vm: pid,
-            status: None,
-        },
+        reaper: Reaper::new(pid),
     };
     let outcome = launcher.supervise(repl, start_timeout);
     // Only a VM that ended is waited for: after a failed stop it may be stuck in the kernel,
     // and its pid file then still names a live process.
     if launcher.handle.exited() {
         launcher.reaper.wait_vm();
-        pidfile::remove_if_names(&instance.pid_file, pid)?;
+        pidfile::remove_if_names(&instance.pid_file, &launcher.launched.pids())?;
     }
     outcome
 }
@@ -109,15 +114,15 @@ fn become_subreaper() {
 /// or `None` when a stop was asked for before the VM started (it is then not started).
 fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32>> {
     let name = &instance.name;
-    starter::check_pid_file_writable(instance)?;
-    let _lock = starter::lock(&instance.pid_file)?;
+    files::check_pid_file_writable(instance)?;
+    let _lock = files::lock(&instance.pid_file)?;
     match finder::find(instance)? {
-        Found::Running { handle, .. } => {
+        Found::Running { tree, .. } => {
             return Err(Fail::new(
                 Code::Failure,
                 format!(
                     "{name} is already running (pid {}): stop it first (`pharo-ctl stop {name}`); a second VM would share its image and ports",
-                    handle.pid()
+                    tree.pid()
                 ),
             )
             .into());
@@ -158,16 +163,12 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     drop(child);
     if let Err(e) = pidfile::write(&instance.pid_file, pid) {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
-        Reaper {
-            vm: pid,
-            status: None,
-        }
-        .wait_vm();
+        Reaper::new(pid).wait_vm();
         return Err(e);
     }
     output::step(format!(
         "{name}: started pid {pid}: {}",
-        crate::process::cmdline_string(pid).unwrap_or_else(|| vm.display().to_string())
+        crate::process::command_line(&command)
     ));
     Ok(Some(pid))
 }
@@ -176,7 +177,9 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
 struct Launcher<'a> {
     ctx: &'a Context,
     instance: &'a Instance,
+    /// The process the launcher spawned (the wrapper, or the VM itself): its child.
     handle: ProcessHandle,
+    launched: Launched,
     signals: Signals,
     notifier: Option<Arc<Notifier>>,
     reaper: Reaper,
@@ -219,11 +222,12 @@ impl Launcher<'_> {
                 }
                 Event::Exited(status) => {
                     drop(spinner.take());
-                    return Ok(self.exited(status));
+                    return self.exited(status);
                 }
                 Event::Probed => {
                     spinner = None;
                     let probe = probe.take().expect("a probe is under way");
+                    self.launched.stop_looking()?;
                     match probe.answer() {
                         Ok(after) => {
                             output::step(format!(
@@ -231,7 +235,10 @@ impl Launcher<'_> {
                                 human(after)
                             ));
                             self.notify("READY=1");
-                            output::step(format!("{name} is running (pid {})", self.handle.pid()));
+                            output::step(format!(
+                                "{name} is running (pid {})",
+                                self.launched.tree.pid()
+                            ));
                         }
                         Err(why) => {
                             if self.notifier.is_some() {
@@ -253,14 +260,23 @@ impl Launcher<'_> {
     /// answer. Forwarded signals and reaped orphans are dealt with here. A spinner on a
     /// terminal wakes it up to be redrawn; otherwise it sleeps without a timeout.
     fn next_event(&mut self, probe: Option<&Probe>, spinner: Option<&Spinner>) -> Result<Event> {
-        let timeout = match spinner.and_then(Spinner::interval) {
-            Some(tick) => PollTimeout::try_from(tick).unwrap_or(PollTimeout::MAX),
-            None => PollTimeout::NONE,
-        };
         loop {
-            if let Some(status) = self.reaper.status {
+            if let Some(status) = self.reaper.status() {
                 return Ok(Event::Exited(status));
             }
+            // While a wrapper has not yet started the VM proper, wake up to look for it.
+            let look = self
+                .launched
+                .look()?
+                .map(|at| at.saturating_duration_since(Instant::now()));
+            let timeout = match [spinner.and_then(Spinner::interval), look]
+                .into_iter()
+                .flatten()
+                .min()
+            {
+                Some(nap) => PollTimeout::try_from(nap).unwrap_or(PollTimeout::MAX),
+                None => PollTimeout::NONE,
+            };
             let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
             if let Some(fd) = self.handle.as_fd() {
                 fds.push(PollFd::new(fd, PollFlags::POLLIN));
@@ -292,7 +308,7 @@ impl Launcher<'_> {
                             return Ok(Event::Stop(signal));
                         }
                         Signal::SIGCHLD => self.reaper.reap(),
-                        other => forward(&self.handle, &self.instance.name, other),
+                        other => forward(self.launched.tree.vm(), &self.instance.name, other),
                     }
                 }
             }
@@ -367,15 +383,16 @@ impl Launcher<'_> {
     fn stop_with(&mut self, plan: &stopper::Plan<'_>) -> Result<stopper::Stopped> {
         let mut interrupts = StopInterrupts {
             signals: &self.signals,
-            handle: &self.handle,
+            vm: self.launched.tree.vm().try_clone()?,
             reaper: &mut self.reaper,
             name: &self.instance.name,
         };
-        stopper::stop(&self.handle, plan, Some(&mut interrupts))
+        stopper::stop(&mut self.launched.tree, plan, Some(&mut interrupts))
     }
 
-    /// The VM ended by itself: pass its status on, so that `Restart=` policies work.
-    fn exited(&mut self, status: ExitStatus) -> Code {
+    /// The VM ended by itself: pass its status on (a wrapper passes the VM's), so that
+    /// `Restart=` policies work. What is left of its tree is stopped with signals.
+    fn exited(&mut self, status: ExitStatus) -> Result<Code> {
         let instance = self.instance;
         let name = &instance.name;
         self.notify("STOPPING=1");
@@ -383,7 +400,12 @@ impl Launcher<'_> {
             "{name}: the VM {} without being asked to stop",
             describe_status(status)
         ));
-        exit_code_of(status)
+        if !self.launched.tree.gone() {
+            output::step(format!("{name}: stopping what is left of its process tree"));
+            let plan = self.ctx.plan(self.instance, None);
+            self.stop_with(&plan)?;
+        }
+        Ok(exit_code_of(status))
     }
 
     fn notify(&self, message: &str) {
@@ -420,7 +442,8 @@ fn forward(handle: &ProcessHandle, name: &str, signal: Signal) {
 /// forwarded signals and orphans are still dealt with meanwhile.
 struct StopInterrupts<'a> {
     signals: &'a Signals,
-    handle: &'a ProcessHandle,
+    /// The VM proper, which forwarded signals reach.
+    vm: ProcessHandle,
     reaper: &'a mut Reaper,
     name: &'a str,
 }
@@ -447,125 +470,9 @@ impl Interrupts for StopInterrupts<'_> {
                     output::detail(format!("{}: ignoring SIGHUP: already stopping", self.name))
                 }
                 Signal::SIGCHLD => self.reaper.reap(),
-                other => forward(self.handle, self.name, other),
+                other => forward(&self.vm, self.name, other),
             }
         }
         false
-    }
-}
-
-/// Collects ended children: the VM, whose status is kept, and orphans re-parented to us.
-struct Reaper {
-    vm: i32,
-    status: Option<ExitStatus>,
-}
-
-impl Reaper {
-    /// Reaps every child that has ended, without blocking.
-    fn reap(&mut self) {
-        loop {
-            let mut raw = 0;
-            // SAFETY: waitpid writes the status to a live local and touches nothing else.
-            let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
-            if pid <= 0 {
-                return;
-            }
-            let status = ExitStatus::from_raw(raw);
-            if pid == self.vm {
-                self.status = Some(status);
-            } else {
-                output::detail(format!(
-                    "reaped orphan pid {pid}, which {}",
-                    describe_status(status)
-                ));
-            }
-        }
-    }
-
-    /// Waits for the VM's end (it has ended, or is about to) and answers its status.
-    fn wait_vm(&mut self) -> ExitStatus {
-        self.reap();
-        if let Some(status) = self.status {
-            return status;
-        }
-        loop {
-            let mut raw = 0;
-            // SAFETY: as in `reap`; the pid is our own child's.
-            let pid = unsafe { libc::waitpid(self.vm, &mut raw, 0) };
-            if pid == self.vm {
-                let status = ExitStatus::from_raw(raw);
-                self.status = Some(status);
-                return status;
-            }
-            if Errno::last() != Errno::EINTR {
-                // Not our child any more (reaped elsewhere): nothing to learn.
-                let status = ExitStatus::from_raw(0);
-                self.status = Some(status);
-                return status;
-            }
-        }
-    }
-}
-
-/// Asks the REPL `GET` from a thread of its own until it answers or the time is up, so that
-/// the launcher keeps sleeping in `poll` meanwhile. `done` hangs up when the answer is in.
-struct Probe {
-    url: String,
-    done: OwnedFd,
-    answer: mpsc::Receiver<Result<Duration, ReplError>>,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Probe {
-    fn start(repl: Repl, timeout: Duration) -> Result<Probe> {
-        let (done, notify) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let (tx, answer) = mpsc::channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let cancelled = Arc::clone(&cancel);
-        let url = repl.url().to_string();
-        std::thread::Builder::new()
-            .name("readiness-probe".into())
-            .spawn(move || {
-                let started = Instant::now();
-                let deadline = crate::duration::deadline(started, timeout);
-                let mut last = ReplError::Timeout(timeout);
-                while !cancelled.load(Ordering::Relaxed) {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
-                        Ok(_) => {
-                            let _ = tx.send(Ok(started.elapsed()));
-                            drop(notify);
-                            return;
-                        }
-                        Err(e) => last = e,
-                    }
-                    std::thread::sleep(Repl::PROBE_INTERVAL.min(left));
-                }
-                let _ = tx.send(Err(last));
-                // Closing the write end wakes the launcher.
-                drop(notify);
-            })?;
-        Ok(Probe {
-            url,
-            done,
-            answer,
-            cancel,
-        })
-    }
-
-    /// How long the REPL took to answer, or why it did not.
-    fn answer(&self) -> Result<Duration, ReplError> {
-        self.answer
-            .recv()
-            .unwrap_or(Err(ReplError::Unreachable("the probe ended".into())))
-    }
-}
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
     }
 }

@@ -4,6 +4,7 @@
 //! and cross-references.
 
 use crate::cli::Cli;
+use crate::exit_code::Code;
 use clap::CommandFactory;
 use clap_mangen::Man;
 use std::io::Write;
@@ -118,48 +119,14 @@ fn tagged(entries: &[(&str, &str)]) -> String {
         .collect()
 }
 
+/// The exit codes of a command, from the one table of them.
 fn exit_status(command: &str) -> String {
     let mut out = String::from(".SH \"EXIT STATUS\"\n");
-    if command == "status" {
-        out.push_str(&paragraph(
-            "status follows the LSB conventions of init scripts:",
-        ));
-        out.push_str(&tagged(&[
-            ("0", "The image is running."),
-            (
-                "1",
-                "It is not running, but a stale pid file is left (it names a dead process, or one that is not this image's VM).",
-            ),
-            ("2", "Usage error: a bad option, argument or instance name."),
-            ("3", "It is not running."),
-            (
-                "4",
-                "Its status is unknown: an untrusted pid file, no permission to look, or several VMs run the image.",
-            ),
-        ]));
-        return out;
-    }
-    if matches!(command, "ps" | "completions") {
-        out.push_str(&tagged(&[
-            ("0", "Success."),
-            ("1", "Failure: the output could not be written."),
-            ("2", "Usage error: a bad option or argument."),
-        ]));
-        return out;
-    }
-    out.push_str(&tagged(&[
-        ("0", "Success."),
-        (
-            "1",
-            "Failure: the start failed, the image could not be stopped, the evaluation answered an error, or the stop was not cooperative (run).",
-        ),
-        ("2", "Usage error: a bad option, argument or instance name."),
-        ("3", "Not running (pid)."),
-        ("4", "Insufficient privilege, or status unknown."),
-        ("5", "The VM was not found or is not executable."),
-        ("6", "Not configured: the image or the script is missing."),
-        ("7", "The REPL could not be reached."),
-    ]));
+    let codes: Vec<(String, &str)> = Code::of_command(command)
+        .map(|code| (code.value().to_string(), code.meaning()))
+        .collect();
+    let entries: Vec<(&str, &str)> = codes.iter().map(|(n, m)| (n.as_str(), *m)).collect();
+    out.push_str(&tagged(&entries));
     if command == "run" {
         out.push_str(&paragraph(
             "When the VM exits by itself, or dies during its shutdown, run exits with the VM's status, or 128+N when a signal N ended it, so that systemd's Restart= policies work.",

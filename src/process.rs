@@ -1,14 +1,10 @@
-//! Facts about processes from `/proc`: command lines, identity ("is this the VM of that
-//! image?"), and the scan of the process table.
-//!
-//! The scan reads only `/proc/PID/cmdline`, and only looks further at processes whose command
-//! line mentions the image's file name, so it costs about what `pgrep -f` costs.
+//! Facts about processes from `/proc`: command lines, `stat` fields (parent, process group,
+//! session, start time), the process table, and the identity of files.
 
-use std::collections::HashSet;
 use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The identity of a file: device and inode, so that two paths naming one file compare equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,114 +21,6 @@ impl FileId {
             ino: meta.ino(),
         })
     }
-}
-
-/// What identifies an image's VM in the process table.
-#[derive(Debug, Clone)]
-pub struct ImageMatcher {
-    path: PathBuf,
-    file_name: Vec<u8>,
-    id: Option<FileId>,
-    /// The VM pharo-ctl would run for this instance, when there is one.
-    vm: Option<FileId>,
-}
-
-/// Whether a process runs an image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Identity {
-    /// One of its arguments names the image file.
-    Runs,
-    /// None of its arguments names the image file (or it is gone, or a pharo-ctl).
-    Other,
-    /// An argument names a file of the image's name by a relative path, and the process's
-    /// working directory cannot be read: whether it is the same file cannot be told.
-    Unknown(String),
-}
-
-impl ImageMatcher {
-    pub fn new(image: &Path, vm: Option<&Path>) -> ImageMatcher {
-        ImageMatcher {
-            path: image.to_path_buf(),
-            file_name: image
-                .file_name()
-                .map(|n| n.as_bytes().to_vec())
-                .unwrap_or_default(),
-            id: FileId::of(image),
-            vm: vm.and_then(FileId::of),
-        }
-    }
-
-    /// Whether process `pid` runs this image: one of its arguments (not its program) names
-    /// the image file, resolved against the process's working directory, and the process is
-    /// not a pharo-ctl. This is the identity check of a pid file.
-    pub fn identify(&self, pid: i32) -> Identity {
-        match read_cmdline(pid) {
-            Some(args) => self.identify_cmdline(pid, &args),
-            None => Identity::Other,
-        }
-    }
-
-    fn identify_cmdline(&self, pid: i32, args: &[OsString]) -> Identity {
-        if args.is_empty() || is_pharo_ctl(pid, &args[0]) {
-            return Identity::Other;
-        }
-        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"));
-        let mut unknown = None;
-        for arg in &args[1..] {
-            let arg = Path::new(arg);
-            if arg.file_name().map(OsStrExt::as_bytes) != Some(&self.file_name[..]) {
-                continue;
-            }
-            let path = match (&cwd, arg.is_absolute()) {
-                (_, true) => arg.to_path_buf(),
-                (Ok(cwd), false) => cwd.join(arg),
-                (Err(e), false) => {
-                    unknown = Some(format!(
-                        "it names {} by a relative path and its working directory cannot be read ({e})",
-                        arg.display()
-                    ));
-                    continue;
-                }
-            };
-            let same = match self.id {
-                Some(id) => FileId::of(&path) == Some(id),
-                None => path == self.path,
-            };
-            if same {
-                return Identity::Runs;
-            }
-        }
-        unknown.map_or(Identity::Other, Identity::Unknown)
-    }
-
-    /// A cheap first test on a raw command line: does it mention the image's file name?
-    fn mentioned_in(&self, raw: &[u8]) -> bool {
-        !self.file_name.is_empty()
-            && raw
-                .windows(self.file_name.len())
-                .any(|w| w == &self.file_name[..])
-    }
-}
-
-/// Whether the program of process `pid` is a VM: one [`looks_like_a_vm`], or the VM `vm`
-/// answers (the one pharo-ctl would run; asked only when the name does not tell).
-pub fn is_vm(pid: i32, argv0: &OsString, vm: impl FnOnce() -> Option<FileId>) -> bool {
-    looks_like_a_vm(pid, argv0)
-        || vm().is_some_and(|vm| FileId::of(Path::new(&format!("/proc/{pid}/exe"))) == Some(vm))
-}
-
-/// Whether a process's program is named like a Pharo VM (`pharo`, `Pharo`, `pharo-vm`, a
-/// Squeak VM…): its argv[0] or its executable. Tools that merely name an image file (`tail -f
-/// zinc.image`, `cp`, an editor) are not VMs.
-pub fn looks_like_a_vm(pid: i32, argv0: &OsString) -> bool {
-    let vm_like = |path: &Path| {
-        path.file_name().is_some_and(|name| {
-            let name = name.to_string_lossy().to_lowercase();
-            name.contains("pharo") || name.contains("squeak")
-        })
-    };
-    vm_like(Path::new(argv0))
-        || std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| vm_like(&exe))
 }
 
 /// Whether a process is pharo-ctl itself (same executable, or a program named pharo-ctl).
@@ -153,7 +41,7 @@ pub fn read_cmdline(pid: i32) -> Option<Vec<OsString>> {
     (!args.is_empty()).then_some(args)
 }
 
-fn split_cmdline(raw: &[u8]) -> Vec<OsString> {
+pub(crate) fn split_cmdline(raw: &[u8]) -> Vec<OsString> {
     let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
     if raw.is_empty() {
         return Vec::new();
@@ -174,66 +62,88 @@ pub fn cmdline_string(pid: i32) -> Option<String> {
     )
 }
 
-/// Fields of `/proc/PID/stat` after the command name: (state, ppid, start time in clock ticks).
-pub fn stat(pid: i32) -> Option<(char, i32, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+/// The command line a `Command` runs, as the start line shows it: the program and its
+/// arguments, separated by spaces.
+pub fn command_line(command: &std::process::Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|word| word.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What `/proc/PID/stat` tells of a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub state: char,
+    pub ppid: i32,
+    /// Its process group.
+    pub pgid: i32,
+    /// Its session.
+    pub sid: i32,
+    /// Its start time in clock ticks since boot.
+    pub start: u64,
+}
+
+impl Stat {
+    /// Whether it has ended (a zombie, or dead).
+    pub fn ended(&self) -> bool {
+        self.state == 'Z' || self.state == 'X'
+    }
+}
+
+/// The fields of `/proc/PID/stat`, `None` when the process is gone.
+pub fn stat(pid: i32) -> Option<Stat> {
+    let mut buffer = [0u8; 1024];
+    let n = std::fs::File::open(format!("/proc/{pid}/stat"))
+        .and_then(|mut file| std::io::Read::read(&mut file, &mut buffer))
+        .ok()?;
+    parse_stat(&buffer[..n])
+}
+
+fn parse_stat(raw: &[u8]) -> Option<Stat> {
     // The command name is in parentheses and may itself hold spaces or parentheses.
-    let rest = &text[text.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let state = fields.first()?.chars().next()?;
-    let ppid = fields.get(1)?.parse().ok()?;
-    let start = fields.get(19)?.parse().ok()?;
-    Some((state, ppid, start))
+    let close = raw.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(raw.get(close + 2..)?).ok()?;
+    let mut fields = rest.split(' ');
+    let state = fields.next()?.chars().next()?;
+    let mut number = |skip: usize| -> Option<i64> { fields.nth(skip)?.parse().ok() };
+    let (ppid, pgid, sid) = (number(0)?, number(0)?, number(0)?);
+    let start = number(15)?;
+    Some(Stat {
+        state,
+        ppid: i32::try_from(ppid).ok()?,
+        pgid: i32::try_from(pgid).ok()?,
+        sid: i32::try_from(sid).ok()?,
+        start: u64::try_from(start).ok()?,
+    })
 }
 
 /// Whether the process exists and is not a zombie.
 pub fn alive(pid: i32) -> bool {
-    stat(pid).is_some_and(|(state, _, _)| state != 'Z' && state != 'X')
+    stat(pid).is_some_and(|stat| !stat.ended())
 }
 
-/// pharo-ctl's own pid and those of all its ancestors: never candidates of a scan.
-fn self_and_ancestors() -> HashSet<i32> {
-    let mut set = HashSet::new();
-    let mut pid = std::process::id() as i32;
-    while pid > 0 && set.insert(pid) {
-        pid = match stat(pid) {
-            Some((_, ppid, _)) => ppid,
-            None => break,
-        };
+/// The parent of a process, `None` when it is gone (or has none).
+pub fn ppid(pid: i32) -> Option<i32> {
+    stat(pid).map(|stat| stat.ppid).filter(|&ppid| ppid > 0)
+}
+
+/// Whether a process is a fork of its parent that runs no program of its own (yet): a
+/// subshell of a wrapper script, a VM's forked child. Its command line is its parent's.
+pub fn is_a_fork_of_its_parent(pid: i32) -> bool {
+    match ppid(pid) {
+        Some(parent) => read_cmdline(pid).is_some_and(|args| read_cmdline(parent) == Some(args)),
+        None => false,
     }
-    set
 }
 
-/// All live VMs whose command line names the image, pharo-ctl and its ancestors aside. A VM
-/// whose working directory cannot be read is passed over when it names the image by a
-/// relative path (it may be another user's image of the same name); `unknown` hears of it.
-pub fn scan(matcher: &ImageMatcher, mut unknown: impl FnMut(i32, &str)) -> Vec<i32> {
-    let excluded = self_and_ancestors();
-    let mut found: Vec<i32> = all_pids()
-        .filter(|pid| !excluded.contains(pid))
-        .filter(|&pid| {
-            let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-                return false;
-            };
-            if !matcher.mentioned_in(&raw) {
-                return false;
-            }
-            let args = split_cmdline(&raw);
-            if args.is_empty() || !is_vm(pid, &args[0], || matcher.vm) {
-                return false;
-            }
-            match matcher.identify_cmdline(pid, &args) {
-                Identity::Runs => true,
-                Identity::Other => false,
-                Identity::Unknown(why) => {
-                    unknown(pid, &why);
-                    false
-                }
-            }
-        })
-        .collect();
-    found.sort_unstable();
-    found
+/// Every live process and its stat (zombies aside).
+pub fn table() -> Vec<(i32, Stat)> {
+    all_pids()
+        .filter_map(|pid| Some((pid, stat(pid)?)))
+        .filter(|(_, stat)| !stat.ended())
+        .collect()
 }
 
 /// Every pid in `/proc`.
@@ -260,8 +170,21 @@ mod tests {
 
     #[test]
     fn reads_our_own_stat() {
-        let (state, ppid, _) = stat(std::process::id() as i32).unwrap();
-        assert!(state == 'R' || state == 'S');
-        assert!(ppid > 0);
+        let me = stat(std::process::id() as i32).unwrap();
+        assert!(me.state == 'R' || me.state == 'S');
+        assert!(me.ppid > 0);
+        assert_eq!(me.pgid, nix::unistd::getpgrp().as_raw());
+        assert_eq!(me.sid, nix::unistd::getsid(None).unwrap().as_raw());
+    }
+
+    #[test]
+    fn parses_a_stat_whose_name_holds_parentheses() {
+        let raw = b"42 (a) b (c) S 7 42 40 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 9876 0 0";
+        let stat = parse_stat(raw).unwrap();
+        assert_eq!(
+            (stat.state, stat.ppid, stat.pgid, stat.sid),
+            ('S', 7, 42, 40)
+        );
+        assert_eq!(stat.start, 9876);
     }
 }

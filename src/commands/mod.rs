@@ -29,7 +29,12 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Start { name, start } => start::run(&ctx, name.as_deref(), &start),
         Command::Stop { name } => stop::run(&ctx, name.as_deref()),
         Command::Restart { name, start } => restart::run(&ctx, name.as_deref(), &start),
-        Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
+        Command::Status {
+            name,
+            json,
+            pretty,
+            lines,
+        } => status::run(&ctx, name.as_deref(), json.then_some(pretty), lines),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
         Command::Run {
@@ -41,7 +46,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             user,
             start_timeout,
         } => unit::run(&ctx, name.as_deref(), user.as_deref(), start_timeout),
-        Command::Ps { json } => ps::run(json),
+        Command::Ps { json, pretty } => ps::run(&ctx, json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

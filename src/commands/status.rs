@@ -22,6 +22,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 struct Report {
     state: &'static str,
     pid: Option<i32>,
+    /// The wrapper that stands above the VM proper, if any.
+    wrapper: Option<i32>,
     via_pid_file: bool,
     started_at: Option<SystemTime>,
     uptime: Option<Duration>,
@@ -33,7 +35,8 @@ struct Report {
     repl_error: Option<String>,
 }
 
-pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Result<Code> {
+/// Reports on the instance; `json` is `Some(pretty)` for JSON.
+pub fn run(ctx: &Context, name: Option<&str>, json: Option<bool>, lines: usize) -> Result<Code> {
     let instance = ctx.instance(name)?;
     let repl = ctx.repl(Some(&instance))?;
     let found = finder::find(&instance)?;
@@ -43,11 +46,15 @@ pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Resul
         Found::Stale(_) => Code::Failure,
         Found::NotRunning => Code::NotRunning,
     };
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", to_json(&instance, &repl, &report))?;
-    } else {
-        write_human(&mut out, &instance, &repl, &report, lines)?;
+    match json {
+        Some(pretty) => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        None => write_human(
+            &mut std::io::stdout().lock(),
+            &instance,
+            &repl,
+            &report,
+            lines,
+        )?,
     }
     Ok(code)
 }
@@ -56,6 +63,7 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
+        wrapper: None,
         via_pid_file: false,
         started_at: None,
         uptime: None,
@@ -70,13 +78,12 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
         Found::NotRunning => {}
         Found::Stale(_) => report.state = "stale",
         Found::Running {
-            handle,
-            via_pid_file,
-            ..
+            tree, via_pid_file, ..
         } => {
-            let pid = handle.pid();
+            let pid = tree.pid();
             report.state = "running";
             report.pid = Some(pid);
+            report.wrapper = tree.wrapper();
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
             if let Some((started, rss, cpu)) = metrics(pid) {
@@ -121,6 +128,7 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "name": instance.name,
         "state": r.state,
         "pid": r.pid,
+        "wrapper_pid": r.wrapper,
         "pid_file": instance.pid_file,
         "image": instance.image,
         "log_file": instance.log_file,
@@ -129,11 +137,12 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "started_at": r.started_at.map(rfc3339),
         "uptime_s": r.uptime.map(|d| d.as_secs()),
         "rss_bytes": r.rss_bytes,
-        "cpu_s": r.cpu.map(|d| d.as_secs_f64()),
+        // CPU time is counted in milliseconds, the probe timed to the microsecond.
+        "cpu_s": r.cpu.map(|d| output::rounded(d.as_secs_f64(), 3)),
         "repl": {
             "url": repl.url(),
             "ok": r.repl_ok,
-            "latency_ms": r.latency.map(|d| d.as_secs_f64() * 1000.0),
+            "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
         },
     })
@@ -170,11 +179,9 @@ fn write_human(
         _ => "inactive (dead)".to_string(),
     };
     let since = match (r.started_at, r.uptime) {
-        (Some(at), Some(up)) => format!(
-            " since {}; {} ago",
-            rfc3339(at),
-            humantime::format_duration(Duration::from_secs(up.as_secs()))
-        ),
+        (Some(at), Some(up)) => {
+            format!(" since {}; {} ago", rfc3339(at), crate::duration::human(up))
+        }
         _ => String::new(),
     };
     writeln!(out, "{:>10}: {state}{since}", "Active")?;
@@ -186,6 +193,14 @@ fn write_human(
         };
         writeln!(out, "{:>10}: {pid} ({how})", "PID")?;
     }
+    if let Some(wrapper) = r.wrapper {
+        let command = crate::process::cmdline_string(wrapper).unwrap_or_default();
+        writeln!(
+            out,
+            "{:>10}: {wrapper} (above the VM, which it started: {command})",
+            "Wrapper"
+        )?;
+    }
     if let Some(rss) = r.rss_bytes {
         writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
     }
@@ -196,7 +211,7 @@ fn write_human(
         writeln!(out, "{:>10}: {command}", "Command")?;
     }
     let health = match (r.repl_ok, r.latency, &r.repl_error) {
-        (true, Some(latency), _) => format!("ok ({} ms)", latency.as_millis())
+        (true, Some(latency), _) => format!("ok ({})", crate::duration::human(latency))
             .green()
             .to_string(),
         (_, _, Some(error)) if r.pid.is_some() => error.red().to_string(),

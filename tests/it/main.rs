@@ -4,14 +4,20 @@
 mod harness;
 
 mod completions;
+mod container;
+mod docker;
 mod docs;
 mod eval;
 mod identity;
 mod inputs;
 mod lifecycle;
+mod pidfiles;
 mod privilege;
 mod ps;
 mod run;
+mod setup;
 mod status;
+mod systemd_container;
 mod terminal;
+mod tree;
 mod unit;

@@ -118,7 +118,7 @@ fn an_ignored_shutdown_escalates_after_the_timeout_and_exits_1() {
     running.signal(libc::SIGTERM);
     let out = running.finish();
     out.code(1)
-        .stderr_has("still running after the 1.00s grace period")
+        .stderr_has("still running after the 1s grace period")
         .stderr_has("zinc terminated by SIGTERM")
         .stderr_has("the shutdown was not cooperative");
     assert!(sent.elapsed() >= Duration::from_secs(1));
@@ -466,25 +466,9 @@ fn orphans_are_reaped_as_a_subreaper() {
 fn orphans_are_reaped_by_the_launcher_as_pid_1() {
     let env = Env::new();
     let inst = env.instance("zinc");
-    let wrapper = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
-    let probe = std::process::Command::new(wrapper[0])
-        .args(&wrapper[1..])
-        .arg("true")
-        .output();
-    match probe {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => {
-            eprintln!(
-                "skipped: `unshare --pid --fork --mount-proc` is not permitted here (needs root or user namespaces): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            return;
-        }
-        Err(e) => {
-            eprintln!("skipped: cannot run unshare (util-linux): {e}");
-            return;
-        }
-    }
+    let Some(wrapper) = pid_namespace() else {
+        return;
+    };
     let running = launch(
         env.cmd_via(&wrapper)
             .env("PHARO_DOUBLE_EVENTS", env.file("events"))
@@ -507,8 +491,8 @@ fn orphans_are_reaped_by_the_launcher_as_pid_1() {
     let orphan = all_pids()
         .into_iter()
         .find(|&pid| {
-            pid_namespace(pid).is_some()
-                && pid_namespace(pid) == pid_namespace(launcher)
+            namespace_of(pid).is_some()
+                && namespace_of(pid) == namespace_of(launcher)
                 && namespace_pids(pid).last() == Some(&orphan_in_ns)
         })
         .expect("the orphan lives for a while");
@@ -540,7 +524,7 @@ fn all_pids() -> Vec<i32> {
 }
 
 /// The PID namespace a process lives in.
-fn pid_namespace(pid: i32) -> Option<std::path::PathBuf> {
+fn namespace_of(pid: i32) -> Option<std::path::PathBuf> {
     std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok()
 }
 
