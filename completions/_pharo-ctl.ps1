@@ -31,8 +31,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -48,7 +48,9 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the image if it runs, then start it')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log')
+            [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'An interactive session with the image''s REPL, with line editing and history')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate Smalltalk in the running image and print the answer')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the image in the foreground as a service''s main process (systemd, containers)')
             [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)')
             [CompletionResult]::new('pid', 'pid', [CompletionResultType]::ParameterValue, 'Print the pid of the running image')
@@ -71,8 +73,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the REPL answers before reporting success')
@@ -96,8 +98,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -122,8 +124,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the REPL answers before reporting success')
@@ -149,13 +151,37 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object, on one line, instead of the human report')
             [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'With --json: indent the JSON over several lines')
             [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;console' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
@@ -176,11 +202,41 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the answer and exit 0 even when it is an evaluation error')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;logs' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many of the last lines to print [default: 10]')
+            [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'How many of the last lines to print [default: 10]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Print the lines written since a time: a duration ago (10m) or an RFC 3339 time; only for a log whose lines begin with timestamps')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing the lines as the VM writes them, across rotation, until interrupted')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing the lines as the VM writes them, across rotation, until interrupted')
+            [CompletionResult]::new('--until-exit', '--until-exit', [CompletionResultType]::ParameterName, 'Follow the log (as --follow) and end when the VM exits')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
@@ -204,8 +260,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -228,8 +284,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object: pid, taken_at, file, report')
@@ -253,8 +309,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -277,8 +333,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array, on one line, instead of the table')
@@ -303,8 +359,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -331,8 +387,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -349,7 +405,9 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the image if it runs, then start it')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log')
+            [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'An interactive session with the image''s REPL, with line editing and history')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate Smalltalk in the running image and print the answer')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the image in the foreground as a service''s main process (systemd, containers)')
             [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)')
             [CompletionResult]::new('pid', 'pid', [CompletionResultType]::ParameterValue, 'Print the pid of the running image')
@@ -371,7 +429,13 @@ $pharoCtlClapCompleter = {
         'pharo-ctl;help;status' {
             break
         }
+        'pharo-ctl;help;console' {
+            break
+        }
         'pharo-ctl;help;eval' {
+            break
+        }
+        'pharo-ctl;help;logs' {
             break
         }
         'pharo-ctl;help;run' {
@@ -424,13 +488,13 @@ Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {
         if ($word -ceq '-C' -or $word -ceq '--dir') { $skip = $true; $dirNext = $true }
         elseif ($word.StartsWith('--dir=')) { $dir = $word.Substring(6) }
         elseif ($word.StartsWith('-C') -and $word.Length -gt 2) { $dir = $word.Substring(2) }
-        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '-n', '--lines', '--watchdog', '--watchdog-misses', '--user') -ccontains $word) { $skip = $true }
+        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '-n', '--lines', '--since', '--watchdog', '--watchdog-misses', '--user') -ccontains $word) { $skip = $true }
         elseif ($word.StartsWith('-')) { }
         elseif ($sub -eq '') { $sub = $word }
         else { $positionals++ }
     }
     if (-not $skip -and $positionals -eq 0 -and -not $wordToComplete.StartsWith('-') -and
-        @('start', 'stop', 'restart', 'status', 'run', 'dump', 'pid', 'unit') -ccontains $sub) {
+        @('start', 'stop', 'restart', 'status', 'console', 'logs', 'run', 'dump', 'pid', 'unit') -ccontains $sub) {
         Get-ChildItem -LiteralPath $dir -Filter '*.image' -File -ErrorAction SilentlyContinue |
             ForEach-Object { $_.BaseName } |
             Where-Object { $_ -like "$wordToComplete*" } |

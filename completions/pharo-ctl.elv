@@ -28,8 +28,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -45,7 +45,9 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
             cand restart 'Stop the image if it runs, then start it'
             cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
+            cand console 'An interactive session with the image''s REPL, with line editing and history'
             cand eval 'Evaluate Smalltalk in the running image and print the answer'
+            cand logs 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it'
             cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
             cand dump 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
             cand pid 'Print the pid of the running image'
@@ -67,8 +69,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --wait 'Wait until the REPL answers before reporting success'
@@ -91,8 +93,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -116,8 +118,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --wait 'Wait until the REPL answers before reporting success'
@@ -142,13 +144,36 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print one JSON object, on one line, instead of the human report'
             cand --pretty 'With --json: indent the JSON over several lines'
             cand --probe 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;console'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -168,11 +193,40 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --raw 'Print the answer and exit 0 even when it is an evaluation error'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;logs'= {
+            cand -n 'How many of the last lines to print [default: 10]'
+            cand --lines 'How many of the last lines to print [default: 10]'
+            cand --since 'Print the lines written since a time: a duration ago (10m) or an RFC 3339 time; only for a log whose lines begin with timestamps'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand -f 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
+            cand --follow 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
+            cand --until-exit 'Follow the log (as --follow) and end when the VM exits'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -195,8 +249,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -218,8 +272,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print one JSON object: pid, taken_at, file, report'
@@ -242,8 +296,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -265,8 +319,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print a JSON array, on one line, instead of the table'
@@ -290,8 +344,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -317,8 +371,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and status, the request timeout; for dump, the wait for the report [default: 5s; eval: 30s; status: 2s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -334,7 +388,9 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
             cand restart 'Stop the image if it runs, then start it'
             cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
+            cand console 'An interactive session with the image''s REPL, with line editing and history'
             cand eval 'Evaluate Smalltalk in the running image and print the answer'
+            cand logs 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it'
             cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
             cand dump 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
             cand pid 'Print the pid of the running image'
@@ -351,7 +407,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
         &'pharo-ctl;help;status'= {
         }
+        &'pharo-ctl;help;console'= {
+        }
         &'pharo-ctl;help;eval'= {
+        }
+        &'pharo-ctl;help;logs'= {
         }
         &'pharo-ctl;help;run'= {
         }
@@ -403,7 +463,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '-n' '--lines' '--watchdog' '--watchdog-misses' '--user'] $word) {
+        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -417,7 +477,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
     if (and $skip (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'run' 'dump' 'pid' 'unit'] $sub)) {
+    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'console' 'logs' 'run' 'dump' 'pid' 'unit'] $sub)) {
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]
         }

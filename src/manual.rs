@@ -160,6 +160,9 @@ When set and not empty, no colour unless \fB\-\-color always\fR is given.
 \fBTERM\fR
 When \fBdumb\fR, no colour and no spinner.
 .TP
+\fBXDG_STATE_HOME\fR
+Where \fBconsole\fR keeps its history (else \fB~/.local/state\fR).
+.TP
 \fBNOTIFY_SOCKET\fR
 Set by systemd for \fBType=notify\fR services: \fBrun\fR sends \fBREADY=1\fR once the REPL answers and \fBSTOPPING=1\fR when it stops.
 .TP
@@ -189,7 +192,10 @@ Since when the REPL has not answered: the VM's pid and the time the first unansw
 Where a Pharo VM appends its stack report on SIGUSR1 (dump, the watchdog of run), in its working directory.
 .TP
 \fINAME\fB.log\fR
-The VM's output, appended (\fB\-\-log\-file\fR).
+The VM's output, appended (\fB\-\-log\-file\fR); \fBlogs\fR prints and follows it.
+.TP
+\fB$XDG_STATE_HOME/pharo\-ctl/history/\fINAME\fR
+The console's history of the instance (without \fBXDG_STATE_HOME\fR: \fB~/.local/state/pharo\-ctl/history/\fINAME\fR).
 .TP
 \fIDIR\fB/pharo\fR, \fIDIR\fB/pharo\-vm/pharo\fR
 Where the VM is looked for before \fBpharo\fR on \fBPATH\fR.

@@ -1,9 +1,11 @@
 //! One module per command, dispatched from the [`Command`] enum.
 
 mod completions;
+mod console;
 mod dump;
-mod eval;
+pub(crate) mod eval;
 mod generate_docs;
+mod logs;
 mod pid;
 mod ps;
 mod restart;
@@ -44,8 +46,25 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             };
             status::run(&ctx, name.as_deref(), view)
         }
+        Command::Console { name } => console::run(&ctx, name.as_deref()),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
         Command::Dump { name, json } => dump::run(&ctx, name.as_deref(), json),
+        Command::Logs {
+            name,
+            lines,
+            follow,
+            until_exit,
+            since,
+        } => logs::run(
+            &ctx,
+            name.as_deref(),
+            logs::Selection {
+                lines,
+                follow,
+                until_exit,
+                since,
+            },
+        ),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
         Command::Run {
             name,

@@ -4,6 +4,7 @@
 mod harness;
 
 mod completions;
+mod console;
 mod container;
 mod docker;
 mod docs;
@@ -13,6 +14,7 @@ mod hung;
 mod identity;
 mod inputs;
 mod lifecycle;
+mod logs;
 mod pidfiles;
 mod privilege;
 mod ps;
