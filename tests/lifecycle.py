@@ -597,6 +597,11 @@ class Result:
         err = self.err.decode(errors="replace").strip().splitlines()
         return f"`{self.command}` exited {self.code}" + (f" ({err[-1][:200]})" if err else "")
 
+    def story(self):
+        """All it said, on one line."""
+        err = self.err.decode(errors="replace").strip().splitlines()
+        return f"`{self.command}` exited {self.code}" + (f" [{' / '.join(err)[:1500]}]" if err else "")
+
 
 # ---------------------------------------------------------------------------------------------
 # One cycle
@@ -780,7 +785,7 @@ class Cycle:
     def expect_code(self, result, expected, why, key=None):
         if result.code >= 0 and result.code not in expected:
             want = " or ".join(str(c) for c in sorted(expected))
-            self.finding(f"{result.brief()}, expected {want}: {why}", key=key and key + (result.code,))
+            self.finding(f"{result.story()}, expected {want}: {why}", key=key and key + (result.code,))
 
     # -- what is true ---------------------------------------------------------------------------
 
