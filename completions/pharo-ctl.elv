@@ -30,9 +30,12 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand start 'Start the image in the background and record its pid'
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
             cand restart 'Stop the image if it runs, then start it'
-            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
+            cand console 'An interactive session with the image''s REPL, with line editing and history'
             cand eval 'Evaluate Smalltalk in the running image and print the answer'
+            cand logs 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it'
             cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
+            cand dump 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
             cand pid 'Print the pid of the running image'
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
@@ -130,6 +133,29 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print one JSON object, on one line, instead of the human report'
             cand --pretty 'With --json: indent the JSON over several lines'
+            cand --probe 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;console'= {
+            cand -t 'How long to wait for each answer'
+            cand --timeout 'How long to wait for each answer'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
+            cand --pid-file 'The pid file [default: NAME.pid beside the image]'
+            cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --color 'When to use colour; --json output is never coloured'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
@@ -162,8 +188,32 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'pharo-ctl;logs'= {
+            cand -n 'How many of the last lines to print [default: 10]'
+            cand --lines 'How many of the last lines to print [default: 10]'
+            cand --since 'Print the lines written since a time: a duration ago (10m) or an RFC 3339 time; only for a log whose lines begin with timestamps'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
+            cand --pid-file 'The pid file [default: NAME.pid beside the image]'
+            cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand -f 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
+            cand --follow 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
+            cand --until-exit 'Follow the log (as --follow) and end when the VM exits'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'pharo-ctl;run'= {
-            cand --start-timeout 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service'
+            cand --start-timeout 'How long to wait for the REPL to answer'
             cand -t 'How long the image may take to exit after the shutdown request, before SIGTERM'
             cand --timeout 'How long the image may take to exit after the shutdown request, before SIGTERM'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
@@ -177,9 +227,32 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --watchdog 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]'
+            cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand --color 'When to use colour; --json output is never coloured'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;dump'= {
+            cand -t 'How long the VM may take to write the report'
+            cand --timeout 'How long the VM may take to write the report'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: NAME.st beside the image, when it exists]'
+            cand --pid-file 'The pid file [default: NAME.pid beside the image]'
+            cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --json 'Print one JSON object: pid, taken_at, file, report'
+            cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
             cand -v 'Print more detail about each step'
@@ -244,6 +317,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --watchdog 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]'
+            cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand --color 'When to use colour; --json output is never coloured'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -258,9 +333,12 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand start 'Start the image in the background and record its pid'
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
             cand restart 'Stop the image if it runs, then start it'
-            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
+            cand console 'An interactive session with the image''s REPL, with line editing and history'
             cand eval 'Evaluate Smalltalk in the running image and print the answer'
+            cand logs 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it'
             cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
+            cand dump 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
             cand pid 'Print the pid of the running image'
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
@@ -275,9 +353,15 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
         &'pharo-ctl;help;status'= {
         }
+        &'pharo-ctl;help;console'= {
+        }
         &'pharo-ctl;help;eval'= {
         }
+        &'pharo-ctl;help;logs'= {
+        }
         &'pharo-ctl;help;run'= {
+        }
+        &'pharo-ctl;help;dump'= {
         }
         &'pharo-ctl;help;pid'= {
         }
@@ -325,7 +409,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '-t' '--timeout' '--kill-after' '--shutdown' '-n' '--lines' '--user'] $word) {
+        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '-t' '--timeout' '--kill-after' '--shutdown' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -339,7 +423,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
     if (and $skip (has-value ['-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'eval' 'run' 'pid' 'unit'] $sub)) {
+    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'console' 'eval' 'logs' 'run' 'dump' 'pid' 'unit'] $sub)) {
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]
         }

@@ -1,6 +1,7 @@
 //! The command line: one clap derive definition, which also generates the completions and the
 //! man pages. Every `///` here becomes both `--help` text and man page text.
 
+use crate::logfile::since;
 use crate::{duration, exit_code};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -116,11 +117,17 @@ pub enum Command {
         #[command(flatten)]
         repl: ReplArgs,
     },
-    /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log.
+    /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it
+    /// has not answered), log.
     ///
     /// Its exit codes follow the LSB's conventions for init scripts.
     #[command(
-        after_help = "Examples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok"
+        after_help = "A hung image (the VM runs, its REPL does not answer) is running (exit 0): the report says since when its REPL has not answered, and --probe tells it apart. With --probe: 0 the VM runs and its REPL answered within --timeout [default: 2s], 1 it runs but its REPL did not answer (hung), 3 not running, 4 unknown.
+
+Examples:
+  pharo-ctl status zinc
+  pharo-ctl status --json | jq .repl.ok
+  HEALTHCHECK CMD pharo-ctl -C /srv/zinc status --probe zinc || exit 1"
     )]
     Status {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -131,11 +138,30 @@ pub enum Command {
         /// With --json: indent the JSON over several lines.
         #[arg(long, requires = "json")]
         pretty: bool,
+        /// Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers
+        /// within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes).
+        #[arg(long, conflicts_with_all = ["json", "lines"])]
+        probe: bool,
         /// How many lines of the log to show.
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
         /// How long the REPL's health probe may take.
         #[arg(short = 't', long, value_name = "DURATION", default_value = "2s", value_parser = duration::parse, allow_hyphen_values = true)]
+        timeout: Duration,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
+    },
+    /// An interactive session with the image's REPL, with line editing and history.
+    #[command(
+        after_help = "An expression goes on over several lines while a bracket [ ], parenthesis ( ), brace { }, 'string' or \"comment\" is open. Errors are shown in the error colour. Ctrl-C cancels the line being typed, or the request in flight (closing its connection); Ctrl-D or :quit leaves; :help, :timeout DURATION. The history of each instance is kept in $XDG_STATE_HOME/pharo-ctl/history/NAME (else ~/.local/state/pharo-ctl/history/NAME).\n\nOff a terminal, it reads whole expressions from standard input, prints each answer, and exits 1 if any answer was an error.\n\nExamples:\n  pharo-ctl console zinc\n  pharo-ctl console zinc < checks.st"
+    )]
+    Console {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// How long to wait for each answer.
+        #[arg(short = 't', long, value_name = "DURATION", default_value = "30s", value_parser = duration::parse, allow_hyphen_values = true)]
         timeout: Duration,
         #[command(flatten)]
         instance: InstanceArgs,
@@ -165,15 +191,40 @@ pub enum Command {
         #[command(flatten)]
         repl: ReplArgs,
     },
+    /// Print the image's log (the VM's output, NAME.log): its last lines, or follow it.
+    #[command(
+        after_help = "The log is followed across rotation: a log renamed and created anew is followed under its name, one truncated in place (logrotate's copytruncate, which suits a VM that keeps its log open) is read again from its start. An instance run by `pharo-ctl run` has no log file: its output goes to the journal or the container's log, and logs says where.\n\nExamples:\n  pharo-ctl logs zinc\n  pharo-ctl logs -f zinc\n  pharo-ctl logs -n 100 --until-exit zinc"
+    )]
+    Logs {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// How many of the last lines to print [default: 10].
+        #[arg(short = 'n', long, value_name = "N", conflicts_with = "since")]
+        lines: Option<usize>,
+        /// Keep printing the lines as the VM writes them, across rotation, until interrupted.
+        #[arg(short, long)]
+        follow: bool,
+        /// Follow the log (as --follow) and end when the VM exits.
+        #[arg(long)]
+        until_exit: bool,
+        /// Print the lines written since a time: a duration ago (10m) or an RFC 3339 time;
+        /// only for a log whose lines begin with timestamps.
+        #[arg(long, value_name = "TIME", value_parser = since::parse)]
+        since: Option<std::time::SystemTime>,
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
-        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1, SIGUSR2 and SIGQUIT are forwarded to the VM. The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
+        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1 (a Pharo VM's stack dump) and SIGUSR2 are forwarded to the VM when it catches them, else a warning says why not (their default action would end it). SIGQUIT is forwarded: a Pharo VM treats it as a crash (a report, then exit status 255). The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nWatchdog: with --watchdog INTERVAL (or systemd's WATCHDOG_USEC) it probes the REPL (GET /repl) every INTERVAL and sends WATCHDOG=1 after each answered probe; after --watchdog-misses N (3) probes in a row without an answer the image is hung: one line says so, a stack dump (SIGUSR1) goes to the journal, the VM is stopped (SIGTERM, --kill-after, SIGKILL) and run exits 8. A probe answered before the Nth resets the count.\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, 8 when the watchdog stopped a hung image, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  pharo-ctl run zinc --watchdog 10s --watchdog-misses 3\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
     )]
     Run {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
-        /// How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no
-        /// answer in time stops the VM and fails the service.
+        /// How long to wait for the REPL to answer.
+        ///
+        /// Under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails
+        /// the service.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
         #[command(flatten)]
@@ -182,6 +233,25 @@ pub enum Command {
         instance: InstanceArgs,
         #[command(flatten)]
         repl: ReplArgs,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
+    },
+    /// Print the running VM's stack report: send it SIGUSR1 and print what it writes to
+    /// crash.dmp in its working directory (else to the log).
+    #[command(
+        after_help = "A Pharo VM answers SIGUSR1 with a report of all its Smalltalk process stacks and its most recent primitives, appended to crash.dmp in its working directory and printed to its stderr, and runs on. A VM that does not catch SIGUSR1 (its caught-signal mask, SigCgt in /proc/PID/status) is never sent it: the signal's default action would end it. --timeout is how long the VM may take to write the report [default: 5s].\n\nExit status: 0 with the report; 1 when the VM does not catch SIGUSR1 or wrote no report in time; 3 when it is not running.\n\nExamples:\n  pharo-ctl dump zinc\n  pharo-ctl dump zinc --json | jq -r .report"
+    )]
+    Dump {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// Print one JSON object: pid, taken_at, file, report.
+        #[arg(long)]
+        json: bool,
+        /// How long the VM may take to write the report.
+        #[arg(short = 't', long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
+        timeout: Duration,
+        #[command(flatten)]
+        instance: InstanceArgs,
     },
     /// Print the pid of the running image.
     #[command(after_help = "Examples:\n  pharo-ctl pid zinc\n  kill -USR1 $(pharo-ctl pid zinc)")]
@@ -218,7 +288,7 @@ pub enum Command {
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
     #[command(
-        after_help = "Examples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service"
+        after_help = "With --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s"
     )]
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -235,6 +305,8 @@ pub enum Command {
         instance: InstanceArgs,
         #[command(flatten)]
         repl: ReplArgs,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
     },
     /// Write the completion scripts and man pages into DIR/completions and DIR/man.
     #[command(hide = true)]
@@ -252,8 +324,11 @@ impl Command {
             Command::Stop { .. } => "stop",
             Command::Restart { .. } => "restart",
             Command::Status { .. } => "status",
+            Command::Console { .. } => "console",
             Command::Eval { .. } => "eval",
+            Command::Logs { .. } => "logs",
             Command::Run { .. } => "run",
+            Command::Dump { .. } => "dump",
             Command::Pid { .. } => "pid",
             Command::Ps { .. } => "ps",
             Command::Completions { .. } => "completions",
@@ -287,6 +362,22 @@ pub struct VmArgs {
     /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
     #[arg(long, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
     pub vm: Option<PathBuf>,
+}
+
+/// The REPL watchdog of run (and of the unit that runs it).
+#[derive(Debug, Args, Clone, Copy, Default)]
+#[command(next_help_heading = "REPL")]
+pub struct WatchdogArgs {
+    /// Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off].
+    ///
+    /// Each probe is GET /repl; N probes in a row without an answer (--watchdog-misses) mean
+    /// the image is hung: a stack dump, the stop, exit 8. Under systemd's watchdog
+    /// (WATCHDOG_USEC) the interval is WatchdogSec/(N+2).
+    #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, allow_hyphen_values = true)]
+    pub watchdog: Option<Duration>,
+    /// How many probes in a row without an answer mean the image is hung.
+    #[arg(long, value_name = "N", default_value_t = crate::watchdog::DEFAULT_MISSES, value_parser = clap::value_parser!(u32).range(1..=1000), hide_short_help = true)]
+    pub watchdog_misses: u32,
 }
 
 /// Where an instance's files and its VM are.

@@ -1,8 +1,11 @@
 //! One module per command, dispatched from the [`Command`] enum.
 
 mod completions;
+mod console;
+mod dump;
 mod eval;
 mod generate_docs;
+mod logs;
 mod pid;
 mod ps;
 mod restart;
@@ -55,6 +58,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             name,
             json,
             pretty,
+            probe,
             lines,
             timeout,
             instance,
@@ -62,11 +66,21 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         } => {
             let ctx = resolve(&instance, Some(&repl), None)?;
             let instance = ctx.instance(name.as_deref())?;
-            let report = status::Format {
-                json: json.then_some(pretty),
-                lines,
+            let view = match (probe, json) {
+                (true, _) => status::View::Probe,
+                (_, true) => status::View::Json { pretty },
+                _ => status::View::Human { lines },
             };
-            status::run(&instance, &ctx.repl(Some(&instance))?, timeout, report)
+            status::run(&instance, &ctx.repl(Some(&instance))?, timeout, view)
+        }
+        Command::Console {
+            name,
+            timeout,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            console::run(&ctx, name.as_deref(), timeout)
         }
         Command::Eval {
             name,
@@ -85,6 +99,32 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             let repl = ctx.eval_repl(name.as_deref())?;
             eval::run(&repl, timeout, expr.as_deref(), raw)
         }
+        Command::Dump {
+            name,
+            json,
+            timeout,
+            instance,
+        } => {
+            let ctx = resolve(&instance, None, None)?;
+            dump::run(&ctx.instance(name.as_deref())?, json, timeout)
+        }
+        Command::Logs {
+            name,
+            lines,
+            follow,
+            until_exit,
+            since,
+            instance,
+        } => {
+            let ctx = resolve(&instance, None, None)?;
+            let selection = logs::Selection {
+                lines,
+                follow,
+                until_exit,
+                since,
+            };
+            logs::run(&ctx.instance(name.as_deref())?, selection)
+        }
         Command::Pid { name, instance } => {
             let ctx = resolve(&instance, None, None)?;
             pid::run(&ctx.instance(name.as_deref())?)
@@ -95,9 +135,15 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             stop,
             instance,
             repl,
+            watchdog,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
-            run::run(&ctx, &ctx.instance(name.as_deref())?, start_timeout)
+            run::run(
+                &ctx,
+                &ctx.instance(name.as_deref())?,
+                start_timeout,
+                watchdog,
+            )
         }
         Command::Unit {
             name,
@@ -106,10 +152,11 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             stop,
             instance,
             repl,
+            watchdog,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
             let instance = ctx.instance(name.as_deref())?;
-            unit::run(&ctx, &instance, user.as_deref(), start_timeout)
+            unit::run(&ctx, &instance, user.as_deref(), start_timeout, watchdog)
         }
         Command::Ps { json, pretty, vm } => ps::run(
             crate::context::given_vm(&vm)?.as_deref(),

@@ -4,10 +4,11 @@
 //! and stop and start timeouts above pharo-ctl's own, so that systemd's SIGKILL never
 //! pre-empts the cooperative shutdown.
 
-use crate::cli::DEFAULT_SHUTDOWN;
+use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::instance::Instance;
+use crate::watchdog::Config;
 use anyhow::{Context as _, Result};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -21,6 +22,7 @@ pub fn run(
     instance: &Instance,
     user: Option<&str>,
     start_timeout: Duration,
+    watchdog: WatchdogArgs,
 ) -> Result<Code> {
     instance.check_files()?;
     let vm = instance.vm()?;
@@ -64,6 +66,18 @@ pub fn run(
         "--start-timeout".into(),
         crate::duration::exact(start_timeout),
     ]);
+    let watchdog = watchdog.watchdog.map(|interval| Config {
+        interval,
+        misses: watchdog.watchdog_misses,
+    });
+    if let Some(watchdog) = watchdog {
+        args.extend([
+            "--watchdog".into(),
+            crate::duration::exact(watchdog.interval),
+            "--watchdog-misses".into(),
+            watchdog.misses.to_string(),
+        ]);
+    }
     let exec_start: Vec<String> = args.iter().map(|a| quote(a)).collect();
 
     let name = &instance.name;
@@ -101,6 +115,28 @@ pub fn run(
         seconds(start_timeout + kill_after + MARGIN)
     )?;
     writeln!(w, "TimeoutStopSec={}", seconds(grace + kill_after + MARGIN))?;
+    if let Some(watchdog) = watchdog {
+        writeln!(
+            w,
+            "# pharo-ctl probes the REPL every {}; {} probes in a row without an answer, at most {}",
+            crate::duration::exact(watchdog.interval),
+            watchdog.misses,
+            seconds(watchdog.verdict_within())
+        )?;
+        writeln!(
+            w,
+            "# (INTERVAL x (N+1)) after the last answer, make it dump, stop the image and exit 8."
+        )?;
+        writeln!(
+            w,
+            "# WatchdogSec leaves 5s more: systemd's watchdog only ends a launcher that hangs too."
+        )?;
+        writeln!(
+            w,
+            "WatchdogSec={}",
+            seconds(watchdog.verdict_within() + MARGIN)
+        )?;
+    }
     writeln!(w, "Restart=on-failure")?;
     writeln!(w)?;
     writeln!(w, "[Install]")?;
