@@ -133,7 +133,7 @@ fn one_row_per_tree(
             .filter(|(_, i, _)| i == image)
             .map(|(pid, ..)| *pid)
             .collect();
-        for pid in tree::one_per_tree(&same) {
+        for pid in tree::one_per_tree(&crate::process::Proc, &same) {
             let mut wrapper = None;
             let mut at = pid;
             while let Some(parent) = process::ppid(at).filter(|p| same.contains(p)) {
