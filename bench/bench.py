@@ -6,9 +6,13 @@
    after the VM's exit (seen here through a pidfd of our own) pharo-ctl stop is done; the
    same on Pharo's zeroconf layout, where a bash wrapper that does not exec stands above the
    VM proper and stop waits for the whole process tree.
-2. eval: `pharo-ctl eval '3 + 4'` against curl doing the same POST.
-3. status: `pharo-ctl status` wall time, and the process-table scan (`pharo-ctl pid` without a
-   pid file) among several thousand processes against `pgrep -f`.
+2. eval and status: `pharo-ctl eval '3 + 4'` against curl doing the same POST, and
+   `pharo-ctl status` wall time against it too.
+3. console: from starting `pharo-ctl console` on a pseudo-terminal to its first answer (the
+   prompt, then `3 + 4` typed at it), and a scripted console (`3 + 4` on standard input),
+   against `pharo-ctl eval '3 + 4'`.
+4. scan: the process-table scan (`pharo-ctl pid` without a pid file) among several thousand
+   processes against `pgrep -f`.
 
 It builds nothing: it runs target/release/pharo-ctl and target/release/examples/pharo-vm-double
 (`cargo build --release --bins --examples`). Everything runs on loopback in a temporary
@@ -17,6 +21,7 @@ directory, and every process it starts is killed before it ends.
 
 import argparse
 import os
+import pty
 import select
 import shutil
 import signal
@@ -172,6 +177,53 @@ class Bench:
             ("pharo-ctl status (incl. REPL probe)", st, f"{st / c:.2f}x"),
         ]
 
+    def console_to_first_answer(self):
+        """Starts the console on a pseudo-terminal, waits for its prompt, types `3 + 4` and
+        answers the time from the start to the answer on the terminal."""
+        master, slave = pty.openpty()
+        env = dict(self.env, TERM="xterm-256color", XDG_STATE_HOME=os.path.join(self.dir, "state"))
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([self.ctl, "console", "zinc"], env=env, stdin=slave,
+                                stdout=slave, stderr=slave, start_new_session=True)
+        self.children.append(proc)
+        os.close(slave)
+        seen = b""
+
+        def until(text):
+            nonlocal seen
+            deadline = time.monotonic() + 30
+            while text not in seen:
+                ready, _, _ = select.select([master], [], [], max(0, deadline - time.monotonic()))
+                if not ready:
+                    raise RuntimeError(f"console: no {text!r} on the terminal: {seen!r}")
+                seen += os.read(master, 65536)
+            seen = seen[seen.index(text) + len(text):]
+
+        until(b"ok> ")
+        os.write(master, b"3 + 4\r")
+        until(b"7\r\n")
+        answered = time.perf_counter() - t0
+        until(b"ok> ")
+        os.write(master, b"\x04")
+        proc.wait(timeout=30)
+        os.close(master)
+        return answered
+
+    def console_figures(self, rounds):
+        self.start()
+        evals, consoles, scripted = [], [], []
+        # Interleaved, so that a change in the machine's load shows in all three alike.
+        for _ in range(rounds):
+            evals.append(timed([self.ctl, "eval", "3 + 4"], env=self.env))
+            consoles.append(self.console_to_first_answer())
+            scripted.append(timed([self.ctl, "console", "zinc"], env=self.env, input=b"3 + 4\n"))
+        e, c, p = median_ms(evals), median_ms(consoles), median_ms(scripted)
+        return [
+            ("pharo-ctl eval '3 + 4'", e, "reference"),
+            ("pharo-ctl console on a terminal, start to first answer", c, f"{c / e:.2f}x; goal < 2x"),
+            ("pharo-ctl console < script (3 + 4)", p, f"{p / e:.2f}x"),
+        ]
+
     def scan_figures(self, rounds, crowd):
         # Several thousand unrelated processes, then a scan without a pid file.
         sleepers = []
@@ -222,7 +274,8 @@ def main():
         table("1. stop", bench.stop_figures(args.rounds)
               + zeroconf.stop_figures(args.rounds, ", zeroconf wrapper"))
         table("2. eval and status", bench.eval_figures(args.rounds))
-        table("3. scan", bench.scan_figures(args.rounds, args.crowd))
+        table("3. console", bench.console_figures(args.rounds))
+        table("4. scan", bench.scan_figures(args.rounds, args.crowd))
     finally:
         bench.close()
         zeroconf.close()

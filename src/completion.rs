@@ -500,10 +500,12 @@ mod tests {
     #[test]
     fn knows_the_name_commands_and_value_options() {
         let spec = Spec::from_cli();
-        for command in ["start", "stop", "restart", "status", "run", "pid", "unit"] {
+        for command in [
+            "start", "stop", "restart", "status", "eval", "run", "dump", "pid", "unit",
+        ] {
             assert!(spec.name_commands.iter().any(|c| c == command), "{command}");
         }
-        assert!(!spec.name_commands.iter().any(|c| c == "eval" || c == "ps"));
+        assert!(!spec.name_commands.iter().any(|c| c == "ps"));
         for option in [
             "-C",
             "--dir",

@@ -1,30 +1,39 @@
 //! pharo-ctl: the control plane for headless Pharo Smalltalk servers on Linux.
 //!
-//! `main` parses the command line and hands it to [`run`], which dispatches to one module per
-//! command under [`commands`]. The shared machinery lives in modules named for what they own:
-//! the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
+//! `main` reads the command line's words ([`words`]: pharo-ctl.sh's order, options before the
+//! command), parses them ([`cli`]) and hands them to [`run`], which resolves them once into
+//! the values the commands work with ([`context`]: the instance, its REPL, the stop plan) and
+//! dispatches to one module per command under [`commands`]. The shared machinery lives in
+//! modules named for what they own: the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
 //! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
-//! handles ([`handle`]), finding a VM ([`finder`]) and its process tree ([`tree`]), the REPL
-//! client ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`], with what
-//! it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with its
-//! signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]) and systemd
-//! notifications ([`notify`]); the generated documentation has its own: the completion
-//! scripts ([`completion`]) and the man pages ([`manual`]).
+//! handles ([`handle`]), stack dumps ([`dump`]) and unanswered REPLs ([`hung`]), finding a VM
+//! ([`finder`]) and its process tree ([`tree`]), the REPL client ([`repl`]) with the console's
+//! cancellable requests ([`inflight`]) and the ends of its expressions ([`expression`]), the
+//! instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a VM ([`starter`],
+//! with what it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with
+//! its signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]), REPL watchdog
+//! ([`watchdog`]) and systemd notifications ([`notify`]); the generated documentation has its
+//! own: the completion scripts ([`completion`]) and the man pages ([`manual`]).
 
 pub mod cli;
 pub mod commands;
 pub mod completion;
 pub mod context;
+pub mod dump;
 pub mod duration;
 pub mod error;
 pub mod exit_code;
+pub mod expression;
 pub mod files;
 pub mod finder;
 pub mod handle;
+pub mod hung;
 pub mod identity;
+pub mod inflight;
 pub mod instance;
 pub mod launch;
 pub mod launcher;
+pub mod logfile;
 pub mod manual;
 pub mod notify;
 pub mod output;
@@ -37,6 +46,8 @@ pub mod signals;
 pub mod starter;
 pub mod stopper;
 pub mod tree;
+pub mod watchdog;
+pub mod words;
 
 use cli::Cli;
 use exit_code::Code;
@@ -53,11 +64,11 @@ pub fn main() -> ExitCode {
             return Code::Usage.into();
         }
     };
-    let cli = match cli::parse(cli::rewrite_legacy(args.clone())) {
+    let cli = match cli::parse(words::hoist_options(words::rewrite_legacy(args.clone()))) {
         Ok(cli) => cli,
         Err(e) => {
             if e.kind() == clap::error::ErrorKind::InvalidSubcommand
-                && let Some(legacy) = cli::legacy_error(&args)
+                && let Some(legacy) = words::legacy_error(&args)
             {
                 // A first word that resembles a command may be a misspelt one: say both.
                 let message = match usage_error_line(&e.render().to_string(), None) {
@@ -135,15 +146,24 @@ fn escape_invalid(bytes: &[u8]) -> String {
 pub fn run(cli: Cli) -> Code {
     let machine = matches!(
         cli.command,
-        cli::Command::Status { json: true, .. } | cli::Command::Ps { json: true, .. }
+        cli::Command::Status { json: true, .. }
+            | cli::Command::Status { probe: true, .. }
+            | cli::Command::Ps { json: true, .. }
+            | cli::Command::Dump { json: true, .. }
     );
+    let probe = matches!(cli.command, cli::Command::Status { probe: true, .. });
     output::init(&cli.output, machine);
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => Code::Success,
         Err(e) => {
             output::error(format!("{e:#}"));
-            error::code_of(&e)
+            // A probe that cannot tell is "unknown", whatever stopped it.
+            if probe {
+                Code::Unknown
+            } else {
+                error::code_of(&e)
+            }
         }
     }
 }

@@ -127,6 +127,11 @@ fn exit_status(command: &str) -> String {
         .collect();
     let entries: Vec<(&str, &str)> = codes.iter().map(|(n, m)| (n.as_str(), *m)).collect();
     out.push_str(&tagged(&entries));
+    if command == "status" {
+        out.push_str(&paragraph(
+            "A hung image (the VM runs, its REPL does not answer) is running: exit 0. With --probe, status prints nothing and exits 0 when the VM runs and its REPL answered within --timeout (2s), 1 when the VM runs but its REPL did not answer (hung), 3 when it is not running (a stale pid file included), and 4 when that cannot be told (an error, then on one line on stderr).",
+        ));
+    }
     if command == "run" {
         out.push_str(&paragraph(
             "When the VM exits by itself, or dies during its shutdown, run exits with the VM's status, or 128+N when a signal N ended it, so that systemd's Restart= policies work.",
@@ -155,8 +160,14 @@ When set and not empty, no colour unless \fB\-\-color always\fR is given.
 \fBTERM\fR
 When \fBdumb\fR, no colour and no spinner.
 .TP
+\fBXDG_STATE_HOME\fR
+Where \fBconsole\fR keeps its history (else \fB~/.local/state\fR).
+.TP
 \fBNOTIFY_SOCKET\fR
 Set by systemd for \fBType=notify\fR services: \fBrun\fR sends \fBREADY=1\fR once the REPL answers and \fBSTOPPING=1\fR when it stops.
+.TP
+\fBWATCHDOG_USEC\fR, \fBWATCHDOG_PID\fR
+Set by systemd for a unit with \fBWatchdogSec=\fR: \fBrun\fR probes the REPL every WatchdogSec/(N+2) unless \fB\-\-watchdog\fR says otherwise, and sends \fBWATCHDOG=1\fR after each answered probe.
 "#;
 
 const FILES: &str = r#".SH FILES
@@ -174,8 +185,17 @@ The pid file: the decimal pid and a newline, written atomically (\fB\-\-pid\-fil
 \fINAME\fB.pid.lock\fR
 The lock that makes concurrent starts of one instance yield one VM.
 .TP
+\fINAME\fB.pid.hung\fR
+Since when the REPL has not answered: the VM's pid and the time the first unanswered probe (of status or of the watchdog of run) began; removed when a probe is answered and when the instance stops.
+.TP
+\fIcwd\fB/crash.dmp\fR
+Where a Pharo VM appends its stack report on SIGUSR1 (dump, the watchdog of run), in its working directory.
+.TP
 \fINAME\fB.log\fR
-The VM's output, appended (\fB\-\-log\-file\fR).
+The VM's output, appended (\fB\-\-log\-file\fR); \fBlogs\fR prints and follows it.
+.TP
+\fB$XDG_STATE_HOME/pharo\-ctl/history/\fINAME\fR
+The console's history of the instance (without \fBXDG_STATE_HOME\fR: \fB~/.local/state/pharo\-ctl/history/\fINAME\fR).
 .TP
 \fIDIR\fB/pharo\fR, \fIDIR\fB/pharo\-vm/pharo\fR
 Where the VM is looked for before \fBpharo\fR on \fBPATH\fR.

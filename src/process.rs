@@ -119,21 +119,64 @@ fn parse_stat(raw: &[u8]) -> Option<Stat> {
     })
 }
 
+/// The process table as the scan of an image's VMs reads it: `/proc` itself ([`Proc`]), or
+/// the unit tests' fake table.
+pub trait Table {
+    /// The fields of a process's stat, `None` when it is gone.
+    fn stat(&self, pid: i32) -> Option<Stat>;
+    /// Its arguments, `None` when it is gone or is a zombie.
+    fn cmdline(&self, pid: i32) -> Option<Vec<OsString>>;
+
+    /// Whether the process exists and is not a zombie.
+    fn alive(&self, pid: i32) -> bool {
+        self.stat(pid).is_some_and(|stat| !stat.ended())
+    }
+
+    /// The parent of a process, `None` when it is gone (or has none).
+    fn ppid(&self, pid: i32) -> Option<i32> {
+        self.stat(pid)
+            .map(|stat| stat.ppid)
+            .filter(|&ppid| ppid > 0)
+    }
+
+    /// Whether process `pid`, whose command line read `args`, is a fork of its parent that
+    /// ran no program of its own (then): a subshell of a wrapper script, a VM's forked child.
+    /// That command line is its parent's. One reading is judged: the fork may exec at any
+    /// moment, and a second reading could pass a test the first would have failed.
+    fn is_a_fork(&self, pid: i32, args: &[OsString]) -> bool {
+        self.ppid(pid)
+            .is_some_and(|parent| self.cmdline(parent).is_some_and(|theirs| theirs == args))
+    }
+}
+
+/// The live process table, read from `/proc`.
+#[derive(Debug, Clone, Copy)]
+pub struct Proc;
+
+impl Table for Proc {
+    fn stat(&self, pid: i32) -> Option<Stat> {
+        stat(pid)
+    }
+
+    fn cmdline(&self, pid: i32) -> Option<Vec<OsString>> {
+        read_cmdline(pid)
+    }
+}
+
 /// Whether the process exists and is not a zombie.
 pub fn alive(pid: i32) -> bool {
-    stat(pid).is_some_and(|stat| !stat.ended())
+    Proc.alive(pid)
 }
 
 /// The parent of a process, `None` when it is gone (or has none).
 pub fn ppid(pid: i32) -> Option<i32> {
-    stat(pid).map(|stat| stat.ppid).filter(|&ppid| ppid > 0)
+    Proc.ppid(pid)
 }
 
 /// Whether process `pid`, whose command line read `args`, is a fork of its parent that ran
-/// no program of its own (then): a subshell of a wrapper script, a VM's forked child. That
-/// command line is its parent's. One reading is judged: the fork may exec at any moment.
+/// no program of its own (then); see [`Table::is_a_fork`].
 pub fn is_a_fork(pid: i32, args: &[OsString]) -> bool {
-    ppid(pid).is_some_and(|parent| read_cmdline(parent).is_some_and(|theirs| theirs == args))
+    Proc.is_a_fork(pid, args)
 }
 
 /// Every live process and its stat (zombies aside).

@@ -6,10 +6,8 @@
 //! anything connects, unless the operator allows it. Proxies from the environment are never
 //! used: a proxy would carry the code off this machine.
 
-use crate::cli::ReplArgs;
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::instance::Instance;
 use anyhow::Result;
 use reqwest::Url;
 use reqwest::blocking::Client;
@@ -18,18 +16,6 @@ use std::time::{Duration, Instant};
 
 /// The REPL's address when neither `--repl` nor the startup script says otherwise.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:42033/repl";
-
-/// The REPL URL in effect: `--repl`/`PHARO_REPL`, else the port of the instance's startup
-/// script's `startInServerOn:`, else the default.
-pub fn url_for(args: &ReplArgs, instance: Option<&Instance>) -> String {
-    if let Some(url) = &args.url {
-        return url.clone();
-    }
-    match instance.and_then(Instance::script_repl_port) {
-        Some(port) => format!("http://127.0.0.1:{port}/repl"),
-        None => DEFAULT_URL.to_string(),
-    }
-}
 
 /// Why a request got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +45,44 @@ impl std::fmt::Display for ReplError {
     }
 }
 
+impl ReplError {
+    /// The failure an evaluation ends with when the REPL at `url` gave no answer: what went
+    /// wrong and what to do, with the exit code it calls for; `more_time` says how to wait
+    /// longer (`raise --timeout`).
+    pub fn failure(&self, url: &str, more_time: &str) -> Fail {
+        match self {
+            ReplError::Unreachable(why) => Fail::new(
+                Code::ReplUnreachable,
+                format!(
+                    "cannot reach the REPL at {url} ({why}): is the image running (pharo-ctl status) and is --repl right?"
+                ),
+            ),
+            ReplError::Timeout(t) => Fail::new(
+                Code::Failure,
+                format!(
+                    "timed out: no answer from the REPL at {url} within {}; the expression may still be running in the image; {more_time}",
+                    crate::duration::human(*t)
+                ),
+            ),
+            ReplError::Dropped => Fail::new(
+                Code::Failure,
+                "the image closed the connection without answering (did the expression quit the image?); see pharo-ctl status",
+            ),
+            ReplError::Status(..) => Fail::new(
+                Code::Failure,
+                format!("the REPL at {url} refused the request: {self}; is it a Zinc REPL URL?"),
+            ),
+        }
+    }
+}
+
 /// A REPL client bound to one URL.
 #[derive(Debug, Clone)]
 pub struct Repl {
     url: Url,
     client: Client,
+    /// The address a `localhost` URL is pinned to.
+    pinned: Option<SocketAddr>,
 }
 
 impl Repl {
@@ -91,6 +110,7 @@ impl Repl {
             .http1_only()
             .tcp_nodelay(true)
             .pool_max_idle_per_host(0);
+        let mut pinned = None;
         match parsed.host() {
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => {}
             Some(url::Host::Ipv6(ip)) if is_loopback_v6(&ip) => {}
@@ -99,8 +119,9 @@ impl Repl {
                 if host.eq_ignore_ascii_case("localhost")
                     || host.eq_ignore_ascii_case("localhost.") =>
             {
-                builder =
-                    builder.resolve(host, SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+                let loopback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+                builder = builder.resolve(host, loopback);
+                pinned = Some(loopback);
             }
             Some(_) if allow_remote => {}
             _ => {
@@ -119,11 +140,35 @@ impl Repl {
         Ok(Repl {
             url: parsed,
             client,
+            pinned,
         })
     }
 
     pub fn url(&self) -> &str {
         self.url.as_str()
+    }
+
+    /// The addresses to connect to, for a client of its own (the console's cancellable
+    /// requests): `localhost` is pinned to loopback as for every request.
+    pub fn socket_addrs(&self) -> std::io::Result<Vec<SocketAddr>> {
+        match self.pinned {
+            Some(addr) => Ok(vec![addr]),
+            None => self.url.socket_addrs(|| Some(80)),
+        }
+    }
+
+    /// The `Host` header and the request target of the URL.
+    pub fn host_and_target(&self) -> (String, String) {
+        let host = self.url.host_str().unwrap_or_default();
+        let host = match self.url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let target = match self.url.query() {
+            Some(query) => format!("{}?{query}", self.url.path()),
+            None => self.url.path().to_string(),
+        };
+        (host, target)
     }
 
     /// How often a readiness wait (`start --wait`, `run`) asks the REPL.

@@ -15,7 +15,7 @@
 use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
 use crate::identity::{self, Identity, ImageMatcher};
 use crate::output::Spinner;
-use crate::process::{self, Stat};
+use crate::process::{self, Stat, Table};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
@@ -98,7 +98,7 @@ impl Tree {
         let top = pid;
         let scope = match process::stat(vm.pid()) {
             Some(stat) if stat.sid == top => Scope::Session(top),
-            Some(stat) if stat.pgid == top && launched_by_pharo_ctl(top) => Scope::Group(top),
+            Some(stat) if stat.pgid == top && launcher_of(top).is_some() => Scope::Group(top),
             _ => Scope::Below,
         };
         Tree {
@@ -124,6 +124,12 @@ impl Tree {
     /// The outermost wrapper above the VM proper, if one stands above it.
     pub fn wrapper(&self) -> Option<i32> {
         self.wrapper.as_ref().map(ProcessHandle::pid)
+    }
+
+    /// The pharo-ctl that runs the tree in the foreground (`run`): the parent of its
+    /// outermost process, when that is a pharo-ctl.
+    pub fn launcher(&self) -> Option<i32> {
+        launcher_of(self.wrapper().unwrap_or(self.pid()))
     }
 
     /// Looks for the VM proper below a launched wrapper: answers whether it was found now.
@@ -343,11 +349,12 @@ impl Tree {
     }
 }
 
-/// Whether the parent of `pid` is a pharo-ctl (the launcher of `run`).
-fn launched_by_pharo_ctl(pid: i32) -> bool {
+/// The parent of `pid` when it is a pharo-ctl (the launcher of `run`).
+fn launcher_of(pid: i32) -> Option<i32> {
     process::ppid(pid)
         .and_then(|parent| Some((parent, process::read_cmdline(parent)?)))
-        .is_some_and(|(parent, args)| process::is_pharo_ctl(parent, &args[0]))
+        .filter(|(parent, args)| process::is_pharo_ctl(*parent, &args[0]))
+        .map(|(parent, _)| parent)
 }
 
 /// The deepest VM of the image below `pid`, while `pid` and the VMs on the way are scripts
@@ -391,16 +398,16 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
 /// subshell) is none, a candidate above another is that one's wrapper, and a session made for
 /// a VM (its leader is a candidate, or gone) holds one instance, whose VM proper is the
 /// earliest started (others are forks of it).
-pub fn one_per_tree(candidates: &[(i32, Vec<OsString>)]) -> Vec<i32> {
+pub fn one_per_tree(table: &impl Table, candidates: &[(i32, Vec<OsString>)]) -> Vec<i32> {
     let candidates: Vec<i32> = candidates
         .iter()
-        .filter(|(pid, args)| !process::is_a_fork(*pid, args))
+        .filter(|(pid, args)| !table.is_a_fork(*pid, args))
         .map(|(pid, _)| *pid)
         .collect();
     let all: HashSet<i32> = candidates.iter().copied().collect();
     let mut wrappers = HashSet::new();
     for &pid in &candidates {
-        let mut at = process::ppid(pid);
+        let mut at = table.ppid(pid);
         for _ in 0..MAX_DEPTH {
             let Some(parent) = at else {
                 break;
@@ -408,19 +415,19 @@ pub fn one_per_tree(candidates: &[(i32, Vec<OsString>)]) -> Vec<i32> {
             if all.contains(&parent) {
                 wrappers.insert(parent);
             }
-            at = process::ppid(parent);
+            at = table.ppid(parent);
         }
     }
     let mut kept: Vec<(i32, Stat)> = candidates
         .iter()
         .filter(|pid| !wrappers.contains(pid))
-        .filter_map(|&pid| Some((pid, process::stat(pid)?)))
+        .filter_map(|&pid| Some((pid, table.stat(pid)?)))
         .collect();
     kept.sort_by_key(|&(pid, stat)| (stat.start, pid));
     let mut sessions = HashSet::new();
     kept.retain(|(_, stat)| {
         let made_for_a_vm =
-            stat.sid > 0 && (all.contains(&stat.sid) || process::stat(stat.sid).is_none());
+            stat.sid > 0 && (all.contains(&stat.sid) || table.stat(stat.sid).is_none());
         !made_for_a_vm || sessions.insert(stat.sid)
     });
     let mut pids: Vec<i32> = kept.into_iter().map(|(pid, _)| pid).collect();

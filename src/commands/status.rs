@@ -1,10 +1,13 @@
 //! `pharo-ctl status`: whether the image runs, in the spirit of `systemctl status`, or as one
 //! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
-//! 4 unknown.
+//! 4 unknown. A running VM whose REPL does not answer is hung: the report says since when
+//! (see [`crate::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
+//! orchestrator's health or liveness probe tells it apart.
 
-use crate::context::Context;
+use crate::duration::human;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
+use crate::hung;
 use crate::instance::Instance;
 use crate::output;
 use crate::repl::Repl;
@@ -15,8 +18,16 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How long the health probe may take when `--timeout` is not given.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How the report is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The human report, with this many lines of the log.
+    Human { lines: usize },
+    /// One JSON object, indented when `pretty`.
+    Json { pretty: bool },
+    /// Nothing: the exit status alone.
+    Probe,
+}
 
 /// What status reports.
 struct Report {
@@ -33,25 +44,35 @@ struct Report {
     repl_ok: bool,
     latency: Option<Duration>,
     repl_error: Option<String>,
+    /// Since when the REPL of the running VM has not answered.
+    hung_since: Option<SystemTime>,
 }
 
-/// Reports on the instance; `json` is `Some(pretty)` for JSON.
-pub fn run(ctx: &Context, name: Option<&str>, json: Option<bool>, lines: usize) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    let repl = ctx.repl(Some(&instance))?;
-    let found = finder::find(&instance)?;
-    let report = gather(ctx, &found, &repl);
+impl Report {
+    /// The VM runs and its REPL does not answer.
+    fn hung(&self) -> bool {
+        self.state == "running" && !self.repl_ok
+    }
+}
+
+/// Reports on the instance as `view` says, probing its REPL for at most `timeout`.
+pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> Result<Code> {
+    let found = finder::find(instance)?;
+    let report = gather(instance, &found, repl, timeout);
     let code = match found {
+        Found::Running { .. } if view == View::Probe && report.hung() => Code::Failure,
         Found::Running { .. } => Code::Success,
+        Found::Stale(_) if view == View::Probe => Code::NotRunning,
         Found::Stale(_) => Code::Failure,
         Found::NotRunning => Code::NotRunning,
     };
-    match json {
-        Some(pretty) => output::json(&to_json(&instance, &repl, &report), pretty)?,
-        None => write_human(
+    match view {
+        View::Probe => {}
+        View::Json { pretty } => output::json(&to_json(instance, repl, &report), pretty)?,
+        View::Human { lines } => write_human(
             &mut std::io::stdout().lock(),
-            &instance,
-            &repl,
+            instance,
+            repl,
             &report,
             lines,
         )?,
@@ -59,7 +80,7 @@ pub fn run(ctx: &Context, name: Option<&str>, json: Option<bool>, lines: usize) 
     Ok(code)
 }
 
-fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
+fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -73,6 +94,7 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
         repl_ok: false,
         latency: None,
         repl_error: Some("not running".to_string()),
+        hung_since: None,
     };
     match found {
         Found::NotRunning => {}
@@ -92,13 +114,18 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
                 report.rss_bytes = Some(rss);
                 report.cpu = Some(cpu);
             }
-            match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
+            let asked_at = SystemTime::now();
+            match repl.probe(timeout) {
                 Ok(latency) => {
                     report.repl_ok = true;
                     report.latency = Some(latency);
                     report.repl_error = None;
+                    hung::clear(&instance.pid_file);
                 }
-                Err(e) => report.repl_error = Some(e.to_string()),
+                Err(e) => {
+                    report.repl_error = Some(e.to_string());
+                    report.hung_since = Some(hung::record(&instance.pid_file, pid, asked_at));
+                }
             }
         }
     }
@@ -139,6 +166,9 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "rss_bytes": r.rss_bytes,
         // CPU time is counted in milliseconds, the probe timed to the microsecond.
         "cpu_s": r.cpu.map(|d| output::rounded(d.as_secs_f64(), 3)),
+        "hung": r.hung(),
+        "hung_since": r.hung_since.map(rfc3339),
+        "hung_s": r.hung_since.map(|since| output::rounded(hung_for(since).as_secs_f64(), 3)),
         "repl": {
             "url": repl.url(),
             "ok": r.repl_ok,
@@ -146,6 +176,11 @@ fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
             "error": r.repl_error,
         },
     })
+}
+
+/// How long the REPL has not answered, since `since`.
+fn hung_for(since: SystemTime) -> Duration {
+    SystemTime::now().duration_since(since).unwrap_or_default()
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -185,6 +220,17 @@ fn write_human(
         _ => String::new(),
     };
     writeln!(out, "{:>10}: {state}{since}", "Active")?;
+    if r.hung() {
+        let hung = match r.hung_since {
+            Some(since) => format!(
+                "REPL not answering for {} (a probe at {} got no answer, none answered since)",
+                human(hung_for(since)),
+                rfc3339(since)
+            ),
+            None => "REPL not answering".to_string(),
+        };
+        writeln!(out, "{:>10}: {}", "Hung", hung.red().bold())?;
+    }
     if let Some(pid) = r.pid {
         let how = if r.via_pid_file {
             "from the pid file"
@@ -202,10 +248,10 @@ fn write_human(
         )?;
     }
     if let Some(rss) = r.rss_bytes {
-        writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
+        writeln!(out, "{:>10}: {}", "Memory", output::bytes(rss))?;
     }
     if let Some(cpu) = r.cpu {
-        writeln!(out, "{:>10}: {:.3}s", "CPU", cpu.as_secs_f64())?;
+        writeln!(out, "{:>10}: {}", "CPU", crate::duration::human(cpu))?;
     }
     if let Some(command) = &r.command {
         writeln!(out, "{:>10}: {command}", "Command")?;
@@ -237,20 +283,4 @@ fn write_human(
         }
     }
     Ok(())
-}
-
-/// `120.3M`, as systemctl prints memory.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n}B")
-    } else {
-        format!("{value:.1}{}", UNITS[unit])
-    }
 }

@@ -4,16 +4,21 @@
 mod harness;
 
 mod completions;
+mod console;
 mod container;
 mod docker;
 mod docs;
+mod dump;
 mod eval;
+mod hung;
 mod identity;
 mod inputs;
 mod lifecycle;
+mod logs;
 mod pidfiles;
 mod privilege;
 mod ps;
+mod resolution;
 mod run;
 mod setup;
 mod status;
