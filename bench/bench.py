@@ -74,6 +74,7 @@ class Bench:
         self.dir = tempfile.mkdtemp(prefix="pharo-ctl-bench.")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PHARO")}
         self.env.update(NO_COLOR="1", PHARO_CTL_DIR=self.dir)
+        self.children = []
         if zeroconf:
             os.makedirs(os.path.join(self.dir, "pharo-vm/lib"))
             os.symlink(self.double, os.path.join(self.dir, "pharo-vm/lib/pharo"))
@@ -85,6 +86,10 @@ class Bench:
             self.env.update(PHARO_VM=self.double)
 
     def close(self):
+        for p in self.children:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         subprocess.run([self.ctl, "stop", "-q", "--timeout", "1s", "--kill-after", "1s", "zinc"],
                        env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(self.dir, ignore_errors=True)
