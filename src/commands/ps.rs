@@ -12,7 +12,6 @@ use crate::instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
 use crate::process::{self, FileId};
-use crate::tree;
 use anyhow::Result;
 use colored::Colorize;
 use serde::Serialize;
@@ -129,7 +128,7 @@ fn one_row_per_tree(
             .map(|(pid, _, args)| (*pid, args.clone()))
             .collect();
         let pids: Vec<i32> = same.iter().map(|(pid, _)| *pid).collect();
-        for pid in tree::one_per_tree(&crate::process::Proc, &same) {
+        for pid in identity::one_per_tree(&crate::process::Proc, &same) {
             let mut wrapper = None;
             let mut at = pid;
             while let Some(parent) = process::ppid(at).filter(|p| pids.contains(p)) {
