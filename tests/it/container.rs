@@ -59,13 +59,19 @@ impl Image {
 /// of the systemd image downloads Debian's packages.
 fn build_images(kind: &str) -> Result<std::process::Output, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/docker/build-images.sh");
-    Command::new("bash")
+    let child = Command::new("bash")
         .arg(&script)
         .arg(kind)
         .arg(pharo_ctl())
         .arg(double())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    let _own = OwnChild::new(child.id());
+    child
+        .wait_with_output()
+        .map_err(|e| format!("cannot wait for {}: {e}", script.display()))
 }
 
 fn build(kind: &str) -> Result<String, String> {
@@ -206,8 +212,6 @@ impl Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = Command::new("docker")
-            .args(["rm", "-f", "-v", &self.name])
-            .output();
+        docker(&["rm", "-f", "-v", &self.name]);
     }
 }
