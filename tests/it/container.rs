@@ -59,19 +59,13 @@ impl Image {
 /// of the systemd image downloads Debian's packages.
 fn build_images(kind: &str) -> Result<std::process::Output, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/docker/build-images.sh");
-    let child = Command::new("bash")
+    Command::new("bash")
         .arg(&script)
         .arg(kind)
         .arg(pharo_ctl())
         .arg(double())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    let _own = OwnChild::new(child.id());
-    child
-        .wait_with_output()
-        .map_err(|e| format!("cannot wait for {}: {e}", script.display()))
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))
 }
 
 fn build(kind: &str) -> Result<String, String> {
@@ -212,6 +206,8 @@ impl Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
-        docker(&["rm", "-f", "-v", &self.name]);
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v", &self.name])
+            .output();
     }
 }

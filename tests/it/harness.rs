@@ -480,35 +480,9 @@ fn become_subreaper() {
     });
 }
 
-/// The children of the test process that their owner waits for itself (through a `Child`):
-/// [`reap_orphaned_vms`] leaves them alone, for reaping one would take its exit status away.
-static WAITED_FOR: Mutex<std::collections::BTreeSet<i32>> =
-    Mutex::new(std::collections::BTreeSet::new());
-
-/// Keeps a child of the test process from [`reap_orphaned_vms`] until dropped: drop it only
-/// after the child was waited for.
-pub struct OwnChild(i32);
-
-impl OwnChild {
-    pub fn new(pid: u32) -> OwnChild {
-        let pid = pid as i32;
-        WAITED_FOR.lock().unwrap().insert(pid);
-        OwnChild(pid)
-    }
-}
-
-impl Drop for OwnChild {
-    fn drop(&mut self) {
-        WAITED_FOR
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&self.0);
-    }
-}
-
 /// Waits for the VMs and wrappers re-parented to the test process: those just killed
-/// (`killed`), and any that already exited (zombies). A child its owner waits for (an
-/// [`OwnChild`], a pharo-ctl) is never reaped here.
+/// (`killed`), and any that already exited (zombies). A pharo-ctl, which a test may hold a
+/// `Child` for, is never reaped here.
 fn reap_orphaned_vms(killed: &[i32]) {
     let me = std::process::id() as i32;
     for pid in std::fs::read_dir("/proc")
@@ -526,13 +500,7 @@ fn reap_orphaned_vms(killed: &[i32]) {
         let mut fields = stat[close + 2..].split(' ');
         let state = fields.next().unwrap_or("");
         let ppid: i32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if ppid != me
-            || comm == "pharo-ctl"
-            || WAITED_FOR
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(&pid)
-        {
+        if ppid != me || comm == "pharo-ctl" {
             continue;
         }
         let flags = if killed.contains(&pid) || state == "Z" {
@@ -588,20 +556,20 @@ const NOBODY_WRAPPER: [&str; 4] = [
 
 /// A process a test started that is not pharo-ctl (a foreign process, a VM started by hand),
 /// killed and reaped when the test ends.
-pub struct Spawned(std::process::Child, OwnChild);
+pub struct Spawned(std::process::Child);
 
 impl Spawned {
     pub fn new(program: impl AsRef<std::ffi::OsStr>, args: &[&str], dir: &Path) -> Spawned {
-        let child = Command::new(program)
-            .args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let own = OwnChild::new(child.id());
-        Spawned(child, own)
+        Spawned(
+            Command::new(program)
+                .args(args)
+                .current_dir(dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
     }
 
     pub fn pid(&self) -> i32 {
@@ -716,7 +684,6 @@ impl Cmd {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("pharo-ctl runs");
-        let own = OwnChild::new(child.id());
         if let Some(input) = self.stdin.take() {
             let mut stdin = child.stdin.take().unwrap();
             std::thread::spawn(move || {
@@ -727,7 +694,6 @@ impl Cmd {
             child: Some(child),
             stderr_seen: None,
             stdout_seen: None,
-            _own: own,
         }
     }
 
@@ -773,8 +739,6 @@ pub struct Running {
     stderr_seen: Option<Watched>,
     /// stdout likewise.
     stdout_seen: Option<Watched>,
-    /// Dropped after the child was waited for (fields drop after `Drop::drop`).
-    _own: OwnChild,
 }
 
 impl Running {
