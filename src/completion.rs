@@ -501,11 +501,11 @@ mod tests {
     fn knows_the_name_commands_and_value_options() {
         let spec = Spec::from_cli();
         for command in [
-            "start", "stop", "restart", "status", "run", "dump", "pid", "unit",
+            "start", "stop", "restart", "status", "eval", "run", "dump", "pid", "unit",
         ] {
             assert!(spec.name_commands.iter().any(|c| c == command), "{command}");
         }
-        assert!(!spec.name_commands.iter().any(|c| c == "eval" || c == "ps"));
+        assert!(!spec.name_commands.iter().any(|c| c == "ps"));
         for option in [
             "-C",
             "--dir",

@@ -26,7 +26,7 @@ use crate::exit_code::Code;
 use crate::files;
 use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
-use crate::instance::{self, Instance};
+use crate::instance::Instance;
 use crate::launch::Launched;
 use crate::notify::{NOTIFY_SOCKET, Notifier};
 use crate::output;
@@ -68,7 +68,7 @@ pub fn run(
     watchdog: Option<Config>,
 ) -> Result<Code> {
     instance.check_files()?;
-    let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
+    let vm = instance.vm()?;
     // The REPL URL is checked before anything starts.
     let repl = ctx.repl(Some(instance))?;
     let watchdog = watchdog
@@ -83,7 +83,7 @@ pub fn run(
     let signals = Signals::install(&HANDLED)?;
     become_subreaper();
 
-    let Some(pid) = spawn(ctx, instance, &vm, &signals)? else {
+    let Some(pid) = spawn(instance, vm, &signals)? else {
         return Ok(Code::Success);
     };
     // The VM is our child and is not reaped before we say so: its pid cannot be reused. It
@@ -129,7 +129,7 @@ fn become_subreaper() {
 
 /// Starts the VM unless the instance already runs; answers its pid, recorded in the pid file,
 /// or `None` when a stop was asked for before the VM started (it is then not started).
-fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32>> {
+fn spawn(instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32>> {
     let name = &instance.name;
     files::check_pid_file_writable(instance)?;
     let _lock = files::lock(&instance.pid_file)?;
@@ -162,7 +162,7 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
             return Ok(None);
         }
     }
-    let mut command = instance.command(vm, &ctx.instance.vm_args);
+    let mut command = instance.command(vm);
     command
         .stdin(Stdio::null())
         .stdout(Stdio::inherit())

@@ -3,7 +3,7 @@
 mod completions;
 mod console;
 mod dump;
-pub(crate) mod eval;
+mod eval;
 mod generate_docs;
 mod logs;
 mod pid;
@@ -11,7 +11,7 @@ mod ps;
 mod restart;
 mod run;
 mod start;
-pub(crate) mod status;
+mod status;
 mod stop;
 mod unit;
 
@@ -20,70 +20,148 @@ use crate::context::Context;
 use crate::exit_code::Code;
 use anyhow::Result;
 
-/// Runs the command of a parsed command line.
+/// Runs the command of a parsed command line, which is resolved here, once: the commands get
+/// the instance, the REPL and the stop plan it resolves to.
 pub fn dispatch(cli: Cli) -> Result<Code> {
-    let ctx = Context {
-        command: cli.command.name(),
-        instance: cli.instance,
-        repl: cli.repl,
-        timing: cli.timing,
-    };
+    let command = cli.command.name();
+    let resolve = |instance, repl, stop| Context::new(command, instance, repl, stop);
     match cli.command {
-        Command::Start { name, start } => start::run(&ctx, name.as_deref(), &start),
-        Command::Stop { name } => stop::run(&ctx, name.as_deref()),
-        Command::Restart { name, start } => restart::run(&ctx, name.as_deref(), &start),
+        Command::Start {
+            name,
+            start,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            start::run(&ctx, &ctx.instance(name.as_deref())?, &start)
+        }
+        Command::Stop {
+            name,
+            stop,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            stop::run(&ctx, &ctx.instance(name.as_deref())?)
+        }
+        Command::Restart {
+            name,
+            start,
+            stop,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            restart::run(&ctx, &ctx.instance(name.as_deref())?, &start)
+        }
         Command::Status {
             name,
             json,
             pretty,
             probe,
             lines,
+            timeout,
+            instance,
+            repl,
         } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            let instance = ctx.instance(name.as_deref())?;
             let view = match (probe, json) {
                 (true, _) => status::View::Probe,
                 (_, true) => status::View::Json { pretty },
                 _ => status::View::Human { lines },
             };
-            status::run(&ctx, name.as_deref(), view)
+            status::run(&instance, &ctx.repl(Some(&instance))?, timeout, view)
         }
-        Command::Console { name } => console::run(&ctx, name.as_deref()),
-        Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
-        Command::Dump { name, json } => dump::run(&ctx, name.as_deref(), json),
+        Command::Console {
+            name,
+            timeout,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            console::run(&ctx, name.as_deref(), timeout)
+        }
+        Command::Eval {
+            name,
+            expr,
+            raw,
+            timeout,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            // One argument is the expression.
+            let (name, expr) = match expr {
+                Some(expr) => (name, Some(expr)),
+                None => (None, name),
+            };
+            let repl = ctx.eval_repl(name.as_deref())?;
+            eval::run(&repl, timeout, expr.as_deref(), raw)
+        }
+        Command::Dump {
+            name,
+            json,
+            timeout,
+            instance,
+        } => {
+            let ctx = resolve(&instance, None, None)?;
+            dump::run(&ctx.instance(name.as_deref())?, json, timeout)
+        }
         Command::Logs {
             name,
             lines,
             follow,
             until_exit,
             since,
-        } => logs::run(
-            &ctx,
-            name.as_deref(),
-            logs::Selection {
+            instance,
+        } => {
+            let ctx = resolve(&instance, None, None)?;
+            let selection = logs::Selection {
                 lines,
                 follow,
                 until_exit,
                 since,
-            },
-        ),
-        Command::Pid { name } => pid::run(&ctx, name.as_deref()),
+            };
+            logs::run(&ctx.instance(name.as_deref())?, selection)
+        }
+        Command::Pid { name, instance } => {
+            let ctx = resolve(&instance, None, None)?;
+            pid::run(&ctx.instance(name.as_deref())?)
+        }
         Command::Run {
             name,
             start_timeout,
+            stop,
+            instance,
+            repl,
             watchdog,
-        } => run::run(&ctx, name.as_deref(), start_timeout, watchdog),
+        } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            run::run(
+                &ctx,
+                &ctx.instance(name.as_deref())?,
+                start_timeout,
+                watchdog,
+            )
+        }
         Command::Unit {
             name,
             user,
             start_timeout,
+            stop,
+            instance,
+            repl,
             watchdog,
-        } => unit::run(
-            &ctx,
-            name.as_deref(),
-            user.as_deref(),
-            start_timeout,
-            watchdog,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            let instance = ctx.instance(name.as_deref())?;
+            unit::run(&ctx, &instance, user.as_deref(), start_timeout, watchdog)
+        }
+        Command::Ps { json, pretty, vm } => ps::run(
+            crate::context::given_vm(&vm)?.as_deref(),
+            json.then_some(pretty),
         ),
-        Command::Ps { json, pretty } => ps::run(&ctx, json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

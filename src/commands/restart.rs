@@ -5,15 +5,15 @@ use crate::commands::stop::stop_instance;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::files;
+use crate::instance::Instance;
 use crate::starter;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, name: Option<&str>, args: &StartArgs) -> Result<Code> {
-    let instance = ctx.instance(name)?;
+pub fn run(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
     // Refuse before stopping what could not be started again.
     instance.check_files()?;
-    crate::instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
-    files::check_writable(&instance)?;
-    stop_instance(ctx, &instance)?;
-    starter::start(ctx, &instance, args)
+    instance.vm()?;
+    files::check_writable(instance)?;
+    stop_instance(ctx, instance)?;
+    starter::start(ctx, instance, args)
 }

@@ -3,10 +3,10 @@
 use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::instance::Instance;
 use crate::starter;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, name: Option<&str>, args: &StartArgs) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    starter::start(ctx, &instance, args)
+pub fn run(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
+    starter::start(ctx, instance, args)
 }

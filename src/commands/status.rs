@@ -4,7 +4,6 @@
 //! (see [`crate::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
 //! orchestrator's health or liveness probe tells it apart.
 
-use crate::context::Context;
 use crate::duration::human;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
@@ -18,9 +17,6 @@ use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// How long the health probe may take when `--timeout` is not given.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How the report is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,11 +55,10 @@ impl Report {
     }
 }
 
-pub fn run(ctx: &Context, name: Option<&str>, view: View) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    let repl = ctx.repl(Some(&instance))?;
-    let found = finder::find(&instance)?;
-    let report = gather(ctx, &instance, &found, &repl);
+/// Reports on the instance as `view` says, probing its REPL for at most `timeout`.
+pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> Result<Code> {
+    let found = finder::find(instance)?;
+    let report = gather(instance, &found, repl, timeout);
     let code = match found {
         Found::Running { .. } if view == View::Probe && report.hung() => Code::Failure,
         Found::Running { .. } => Code::Success,
@@ -73,11 +68,11 @@ pub fn run(ctx: &Context, name: Option<&str>, view: View) -> Result<Code> {
     };
     match view {
         View::Probe => {}
-        View::Json { pretty } => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        View::Json { pretty } => output::json(&to_json(instance, repl, &report), pretty)?,
         View::Human { lines } => write_human(
             &mut std::io::stdout().lock(),
-            &instance,
-            &repl,
+            instance,
+            repl,
             &report,
             lines,
         )?,
@@ -85,7 +80,7 @@ pub fn run(ctx: &Context, name: Option<&str>, view: View) -> Result<Code> {
     Ok(code)
 }
 
-fn gather(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Report {
+fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -120,7 +115,7 @@ fn gather(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Rep
                 report.cpu = Some(cpu);
             }
             let asked_at = SystemTime::now();
-            match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
+            match repl.probe(timeout) {
                 Ok(latency) => {
                     report.repl_ok = true;
                     report.latency = Some(latency);
@@ -253,10 +248,10 @@ fn write_human(
         )?;
     }
     if let Some(rss) = r.rss_bytes {
-        writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
+        writeln!(out, "{:>10}: {}", "Memory", output::bytes(rss))?;
     }
     if let Some(cpu) = r.cpu {
-        writeln!(out, "{:>10}: {:.3}s", "CPU", cpu.as_secs_f64())?;
+        writeln!(out, "{:>10}: {}", "CPU", crate::duration::human(cpu))?;
     }
     if let Some(command) = &r.command {
         writeln!(out, "{:>10}: {command}", "Command")?;
@@ -288,20 +283,4 @@ fn write_human(
         }
     }
     Ok(())
-}
-
-/// `120.3M`, as systemctl prints memory.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n}B")
-    } else {
-        format!("{value:.1}{}", UNITS[unit])
-    }
 }

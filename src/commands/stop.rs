@@ -9,9 +9,8 @@ use crate::pidfile;
 use crate::stopper;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    stop_instance(ctx, &instance)?;
+pub fn run(ctx: &Context, instance: &Instance) -> Result<Code> {
+    stop_instance(ctx, instance)?;
     Ok(Code::Success)
 }
 

@@ -4,10 +4,10 @@
 //! and stop and start timeouts above pharo-ctl's own, so that systemd's SIGKILL never
 //! pre-empts the cooperative shutdown.
 
-use crate::cli::{Cli, WatchdogArgs};
+use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::instance;
+use crate::instance::Instance;
 use crate::watchdog::Config;
 use anyhow::{Context as _, Result};
 use std::fmt::Write as _;
@@ -19,48 +19,43 @@ const MARGIN: Duration = Duration::from_secs(5);
 
 pub fn run(
     ctx: &Context,
-    name: Option<&str>,
+    instance: &Instance,
     user: Option<&str>,
     start_timeout: Duration,
     watchdog: WatchdogArgs,
 ) -> Result<Code> {
-    let instance = ctx.instance(name)?;
     instance.check_files()?;
-    let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
-    ctx.repl(Some(&instance))?;
+    let vm = instance.vm()?;
+    ctx.repl(Some(instance))?;
     let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
     let exe = exe.canonicalize().unwrap_or(exe);
 
+    // The options come first, as the units of earlier versions have them; `run` takes them.
     let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&instance.dir)];
-    let given = &ctx.instance;
-    for (flag, value, resolved) in [
-        ("--image", &given.image, &instance.image),
-        ("--pid-file", &given.pid_file, &instance.pid_file),
+    let given = &ctx.overrides;
+    for (flag, value) in [
+        ("--image", &given.image),
+        ("--script", &given.script),
+        ("--pid-file", &given.pid_file),
     ] {
-        if value.is_some() {
-            args.extend([flag.into(), path(resolved)]);
+        if let Some(value) = value {
+            args.extend([flag.into(), path(value)]);
         }
     }
-    if given.script.is_some()
-        && let Some(script) = &instance.script
-    {
-        args.extend(["--script".into(), path(script)]);
-    }
-    args.extend(["--vm".into(), path(&vm)]);
-    for arg in &given.vm_args {
+    args.extend(["--vm".into(), path(vm)]);
+    for arg in &ctx.vm_args {
         args.push(format!("--vm-arg={arg}"));
     }
-    if let Some(url) = &ctx.repl.url {
+    if let Some(url) = &ctx.repl_url {
         args.extend(["--repl".into(), url.clone()]);
     }
-    if ctx.repl.allow_remote {
+    if ctx.allow_remote {
         args.push("--allow-remote".into());
     }
-    if Some(ctx.repl.shutdown.as_str()) != default_shutdown().as_deref() {
-        args.extend(["--shutdown".into(), ctx.repl.shutdown.clone()]);
+    if ctx.shutdown != DEFAULT_SHUTDOWN {
+        args.extend(["--shutdown".into(), ctx.shutdown.clone()]);
     }
-    let grace = ctx.grace();
-    let kill_after = ctx.timing.kill_after;
+    let (grace, kill_after) = (ctx.grace, ctx.kill_after);
     args.extend([
         "--timeout".into(),
         crate::duration::exact(grace),
@@ -148,16 +143,6 @@ pub fn run(
     writeln!(w, "WantedBy=multi-user.target")?;
     std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
     Ok(Code::Success)
-}
-
-/// The default shutdown expression, as the command line defines it.
-fn default_shutdown() -> Option<String> {
-    use clap::CommandFactory;
-    Cli::command()
-        .get_arguments()
-        .find(|a| a.get_id() == "shutdown")
-        .and_then(|a| a.get_default_values().first().cloned())
-        .map(|v| v.to_string_lossy().into_owned())
 }
 
 fn path(path: &Path) -> String {

@@ -18,6 +18,7 @@ mod logs;
 mod pidfiles;
 mod privilege;
 mod ps;
+mod resolution;
 mod run;
 mod setup;
 mod status;
