@@ -70,6 +70,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --all 'Every instance of the directory: each of its *.image files'
+            cand --parallel 'With several instances: start them all at once instead of one after another'
             cand --wait 'Wait until the REPL answers before reporting success'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
@@ -94,6 +96,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --all 'Every instance of the directory: each of its *.image files'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -103,6 +106,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'pharo-ctl;restart'= {
+            cand --pause 'With --rolling: how long to wait after an instance answers before the next one'
             cand --settle 'How long the VM must stay up before a start counts (without --wait)'
             cand --start-timeout 'With --wait: how long to wait for the REPL'
             cand -C 'The directory of the instances'' files [default: the current directory]'
@@ -119,6 +123,9 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --all 'Every instance of the directory: each of its *.image files'
+            cand --rolling 'One instance at a time: stop it, start it with --wait, and only then go on to the next; a failure ends the roll'
+            cand --parallel 'With several instances: start them all at once after the stop'
             cand --wait 'Wait until the REPL answers before reporting success'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
@@ -145,7 +152,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
-            cand --json 'Print one JSON object instead of the human report'
+            cand --all 'Every instance of the directory: each of its *.image files'
+            cand --json 'Print JSON instead of the human report: one object, or an array for several instances'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -289,6 +297,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --template 'Print the template unit pharo@.service, with the instance name (%i) as NAME'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -368,7 +377,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '-n' '--lines' '--user'] $word) {
+        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '--pause' '-n' '--lines' '--user'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -382,7 +391,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
     if (and $skip (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'run' 'pid' 'unit'] $sub)) {
+    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['run' 'pid' 'unit'] $sub)))) {
+        # Every positional of a command that takes several NAMEs is a NAME.
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]
         }

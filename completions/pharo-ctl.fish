@@ -70,6 +70,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l kill-after
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l all -d 'Every instance of the directory: each of its *.image files'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l parallel -d 'With several instances: start them all at once instead of one after another'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l wait -d 'Wait until the REPL answers before reporting success'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s q -l quiet -d 'Print no step lines, only results and errors'
@@ -89,10 +91,12 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l all -d 'Every instance of the directory: each of its *.image files'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pause -d 'With --rolling: how long to wait after an instance answers before the next one' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
@@ -109,6 +113,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-aft
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l all -d 'Every instance of the directory: each of its *.image files'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l rolling -d 'One instance at a time: stop it, start it with --wait, and only then go on to the next; a failure ends the roll'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l parallel -d 'With several instances: start them all at once after the stop'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l wait -d 'Wait until the REPL answers before reporting success'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s q -l quiet -d 'Print no step lines, only results and errors'
@@ -129,7 +136,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l kill-afte
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print one JSON object instead of the human report'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l all -d 'Every instance of the directory: each of its *.image files'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON instead of the human report: one object, or an array for several instances'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
@@ -243,6 +251,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l template -d 'Print the template unit pharo@.service, with the instance name (%i) as NAME'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
@@ -290,7 +299,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout -n --lines --user
+            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout --pause -n --lines --user
                 set skip 1
             case '-*'
             case '*'
@@ -301,8 +310,11 @@ function __pharo_ctl_name_dir
                 end
         end
     end
-    test $skip = 0; and test $positionals = 0; or return 1
-    contains -- "$sub" start stop restart status run pid unit; or return 1
+    test $skip = 0; or return 1
+    # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
+    if not contains -- "$sub" start stop restart status
+        test $positionals = 0; and contains -- "$sub" run pid unit; or return 1
+    end
     string match -q -- '-*' (commandline -ct); and return 1
     string replace -r '^~' $HOME -- $dir
     return 0

@@ -39,7 +39,7 @@ Exit codes:
   3  not running (status, pid)
   4  insufficient privilege, or status unknown
   5  VM not found or not executable
-  6  not configured: image or script missing
+  6  not configured: image or script missing, two instances on one REPL port
   7  REPL unreachable
 
 Examples:
@@ -47,44 +47,62 @@ Examples:
   pharo-ctl status zinc
   pharo-ctl eval '42 factorial'
   pharo-ctl stop zinc
+  pharo-ctl status --all
+  pharo-ctl restart --rolling --all
   pharo-ctl ps";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the image in the background and record its pid.
     #[command(
-        after_help = "Examples:\n  pharo-ctl start zinc\n  pharo-ctl -C /srv/zinc start --wait"
+        after_help = "Several instances start one after another (all at once with --parallel); each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nExamples:\n  pharo-ctl start zinc\n  pharo-ctl -C /srv/zinc start --wait\n  pharo-ctl start --all --parallel --wait"
     )]
     Start {
-        /// The instance: NAME.image in the directory (default: the only *.image there).
-        name: Option<String>,
+        #[command(flatten)]
+        names: Names,
+        /// With several instances: start them all at once instead of one after another.
+        #[arg(long)]
+        parallel: bool,
         #[command(flatten)]
         start: StartArgs,
     },
     /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL.
     #[command(
-        after_help = "Examples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s"
+        after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --all"
     )]
     Stop {
-        /// The instance: NAME.image in the directory (default: the only *.image there).
-        name: Option<String>,
+        #[command(flatten)]
+        names: Names,
     },
     /// Stop the image if it runs, then start it.
-    #[command(after_help = "Examples:\n  pharo-ctl restart zinc --wait")]
+    #[command(
+        after_help = "Several instances stop at once, then start one after another (all at once with --parallel). With --rolling, one instance at a time: a cooperative stop, a start that waits for the REPL to answer (--wait), --pause, then the next; a failure ends the roll at once and leaves the instances after it untouched (exit 1), so that behind a load balancer the service never loses all its images.\n\nExamples:\n  pharo-ctl restart zinc --wait\n  pharo-ctl restart --rolling --all --pause 10s"
+    )]
     Restart {
-        /// The instance: NAME.image in the directory (default: the only *.image there).
-        name: Option<String>,
+        #[command(flatten)]
+        names: Names,
+        /// One instance at a time: stop it, start it with --wait, and only then go on to the
+        /// next; a failure ends the roll.
+        #[arg(long, conflicts_with = "parallel")]
+        rolling: bool,
+        /// With --rolling: how long to wait after an instance answers before the next one.
+        #[arg(long, value_name = "DURATION", requires = "rolling", value_parser = duration::parse)]
+        pause: Option<Duration>,
+        /// With several instances: start them all at once after the stop.
+        #[arg(long)]
+        parallel: bool,
         #[command(flatten)]
         start: StartArgs,
     },
     /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log.
     #[command(
-        after_help = "Exit codes (LSB): 0 running, 1 stale pid file, 3 not running, 4 unknown.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok"
+        after_help = "Exit codes (LSB): 0 running, 1 stale pid file, 3 not running, 4 unknown.\n\nSeveral instances (several NAMEs, --all, or no NAME in a directory of several images): one row each, with the REPL probes made at once; --json prints an array of the objects that one instance's --json prints. Exit 0 when every one is running and its REPL answers, 3 when none is running, else 1.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok\n  pharo-ctl status --all"
     )]
     Status {
-        /// The instance: NAME.image in the directory (default: the only *.image there).
-        name: Option<String>,
-        /// Print one JSON object instead of the human report.
+        #[command(flatten)]
+        names: Names,
+        /// Print JSON instead of the human report: one object, or an array for several
+        /// instances.
         #[arg(long)]
         json: bool,
         /// How many lines of the log to show.
@@ -141,11 +159,14 @@ pub enum Command {
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
     #[command(
-        after_help = "Examples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service"
+        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service"
     )]
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
+        /// Print the template unit pharo@.service, with the instance name (%i) as NAME.
+        #[arg(long, conflicts_with = "name")]
+        template: bool,
         /// The user the service runs as (User=).
         #[arg(long)]
         user: Option<String>,
@@ -178,6 +199,17 @@ impl Command {
             Command::GenerateDocs { .. } => "generate-docs",
         }
     }
+}
+
+/// The instances a command acts on: NAMEs, or every one of the directory.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Names {
+    /// The instances: NAME.image in the directory (default: the only *.image there).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Every instance of the directory: each of its *.image files.
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
 }
 
 /// Options of start and restart.

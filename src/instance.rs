@@ -123,7 +123,8 @@ pub fn repl_port_in(text: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
-fn directory(args: &InstanceArgs) -> Result<PathBuf> {
+/// The instances' directory (`-C/--dir`, else the current one), which must exist (exit 6).
+pub fn directory(args: &InstanceArgs) -> Result<PathBuf> {
     let cwd = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
     let dir = match &args.dir {
@@ -171,7 +172,41 @@ fn stem(image: &Path) -> Result<String> {
 
 /// The only `*.image` of the directory, as an instance name.
 fn only_image(dir: &Path, command: &str) -> Result<String> {
-    let mut names = list_images(dir).map_err(|e| {
+    let mut names = listed(dir, command)?;
+    match names.len() {
+        1 => Ok(names.remove(0)),
+        0 => no_images(dir),
+        _ => fail(
+            Code::Usage,
+            format!(
+                "{} holds several images ({}): name the instance, e.g. `pharo-ctl {command} {}`{}",
+                dir.display(),
+                names.join(", "),
+                names[0],
+                if matches!(command, "start" | "stop" | "restart") {
+                    ", or pass --all"
+                } else {
+                    ""
+                }
+            ),
+        ),
+    }
+}
+
+fn no_images<T>(dir: &Path) -> Result<T> {
+    fail(
+        Code::NotConfigured,
+        format!(
+            "no *.image in {}: name an instance, pass --image, or use -C DIR",
+            dir.display()
+        ),
+    )
+}
+
+/// The instance names of the directory, or why they cannot be listed (exit 4 when we may
+/// not read it).
+fn listed(dir: &Path, command: &str) -> Result<Vec<String>> {
+    Ok(list_images(dir).map_err(|e| {
         let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
         Fail::new(
             if denied { Code::Unknown } else { Code::Failure },
@@ -186,26 +221,27 @@ fn only_image(dir: &Path, command: &str) -> Result<String> {
                 }
             ),
         )
-    })?;
-    match names.len() {
-        1 => Ok(names.remove(0)),
-        0 => fail(
-            Code::NotConfigured,
-            format!(
-                "no *.image in {}: name an instance, pass --image, or use -C DIR",
-                dir.display()
-            ),
-        ),
-        _ => fail(
-            Code::Usage,
-            format!(
-                "{} holds several images ({}): name the instance, e.g. `pharo-ctl {command} {}`",
-                dir.display(),
-                names.join(", "),
-                names[0]
-            ),
-        ),
+    })?)
+}
+
+/// Every instance of the directory (`--all`), by name; none is an error (exit 6).
+pub fn all_names(args: &InstanceArgs, command: &str) -> Result<Vec<String>> {
+    let dir = directory(args)?;
+    let names = listed(&dir, command)?;
+    if names.is_empty() {
+        return no_images(&dir);
     }
+    Ok(names)
+}
+
+/// The names of the directory's images when NAME is left out and there are several of them
+/// (and no `--image` names one); `None` otherwise, the one-instance rules then apply.
+pub fn several_unnamed(args: &InstanceArgs) -> Option<Vec<String>> {
+    if args.image.is_some() {
+        return None;
+    }
+    let names = list_images(&directory(args).ok()?).ok()?;
+    (names.len() > 1).then_some(names)
 }
 
 /// The instance names of a directory: its `*.image` files without the extension, sorted; none

@@ -6,7 +6,8 @@
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
 //! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), and the launcher
 //! of `run` ([`launcher`]) with its signals ([`signals`]) and systemd notifications
-//! ([`notify`]); the generated documentation has its own: the completion scripts
+//! ([`notify`]), several instances at once ([`fleet`]) and tables ([`table`]); the generated
+//! documentation has its own: the completion scripts
 //! ([`completion`]) and the man pages ([`manual`]).
 
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod duration;
 pub mod error;
 pub mod exit_code;
 pub mod finder;
+pub mod fleet;
 pub mod handle;
 pub mod instance;
 pub mod launcher;
@@ -29,6 +31,7 @@ pub mod repl;
 pub mod signals;
 pub mod starter;
 pub mod stopper;
+pub mod table;
 
 use clap::Parser;
 use cli::Cli;

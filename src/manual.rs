@@ -137,6 +137,9 @@ fn exit_status(command: &str) -> String {
                 "Its status is unknown: an untrusted pid file, no permission to look, or several VMs run the image.",
             ),
         ]));
+        out.push_str(&paragraph(
+            "Of several instances (several NAMEs, --all, or no NAME in a directory of several images): 0 when every one is running and its REPL answers, 3 when none is running, 1 otherwise.",
+        ));
         return out;
     }
     if matches!(command, "ps" | "completions") {
@@ -157,9 +160,17 @@ fn exit_status(command: &str) -> String {
         ("3", "Not running (pid)."),
         ("4", "Insufficient privilege, or status unknown."),
         ("5", "The VM was not found or is not executable."),
-        ("6", "Not configured: the image or the script is missing."),
+        (
+            "6",
+            "Not configured: the image or the script is missing, or two instances of the directory start their REPL on one port (start, restart).",
+        ),
         ("7", "The REPL could not be reached."),
     ]));
+    if matches!(command, "start" | "stop" | "restart") {
+        out.push_str(&paragraph(
+            "Of several instances, the highest exit status of theirs; a rolling restart that stops at a failure exits 1.",
+        ));
+    }
     if command == "run" {
         out.push_str(&paragraph(
             "When the VM exits by itself, or dies during its shutdown, run exits with the VM's status, or 128+N when a signal N ended it, so that systemd's Restart= policies work.",

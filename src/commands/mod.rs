@@ -3,9 +3,11 @@
 mod completions;
 mod eval;
 mod generate_docs;
+mod overview;
 mod pid;
 mod ps;
 mod restart;
+mod rolling;
 mod run;
 mod start;
 pub(crate) mod status;
@@ -26,10 +28,27 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         timing: cli.timing,
     };
     match cli.command {
-        Command::Start { name, start } => start::run(&ctx, name.as_deref(), &start),
-        Command::Stop { name } => stop::run(&ctx, name.as_deref()),
-        Command::Restart { name, start } => restart::run(&ctx, name.as_deref(), &start),
-        Command::Status { name, json, lines } => status::run(&ctx, name.as_deref(), json, lines),
+        Command::Start {
+            names,
+            parallel,
+            start,
+        } => start::run(&ctx, &names, parallel, &start),
+        Command::Stop { names } => stop::run(&ctx, &names),
+        Command::Restart {
+            names,
+            rolling,
+            pause,
+            parallel,
+            start,
+        } => {
+            let mode = restart::Mode {
+                rolling,
+                pause: pause.unwrap_or_default(),
+                parallel,
+            };
+            restart::run(&ctx, &names, &mode, &start)
+        }
+        Command::Status { names, json, lines } => status::run(&ctx, &names, json, lines),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
         Command::Run {
@@ -38,9 +57,17 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         } => run::run(&ctx, name.as_deref(), start_timeout),
         Command::Unit {
             name,
+            template,
             user,
             start_timeout,
-        } => unit::run(&ctx, name.as_deref(), user.as_deref(), start_timeout),
+        } => {
+            let target = if template {
+                unit::For::Template
+            } else {
+                unit::For::Name(name.as_deref())
+            };
+            unit::run(&ctx, target, user.as_deref(), start_timeout)
+        }
         Command::Ps { json } => ps::run(json),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),

@@ -9,6 +9,7 @@ use crate::instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
 use crate::process::{self, FileId};
+use crate::table::{GAP, uptime};
 use anyhow::Result;
 use colored::Colorize;
 use serde::Serialize;
@@ -162,10 +163,10 @@ fn user_of(pid: i32) -> String {
 fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
     const HEADER: [&str; 7] = ["PID", "USER", "UPTIME", "RSS", "CPU", "PIDFILE", "IMAGE"];
     let dash = || "-".to_string();
-    let rows: Vec<[String; 7]> = vms
+    let rows: Vec<Vec<String>> = vms
         .iter()
         .map(|vm| {
-            [
+            vec![
                 vm.pid.to_string(),
                 vm.user.clone(),
                 vm.uptime_s.map_or_else(dash, uptime),
@@ -181,34 +182,10 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..HEADER.len())
-        .map(|i| {
-            rows.iter()
-                .map(|row| row[i].chars().count())
-                .chain([HEADER[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| -> String {
-        let last = cells.len() - 1;
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| {
-                if i == last {
-                    cell.clone()
-                } else {
-                    format!("{cell:<width$}", width = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let header = line(&HEADER.map(String::from));
-    writeln!(out, "{}", header.bold())?;
-    for (row, vm) in rows.iter().zip(vms) {
-        let text = line(row);
+    let table = crate::table::layout(&HEADER, &rows);
+    writeln!(out, "{}", table[0].join(GAP).bold())?;
+    for (row, vm) in table[1..].iter().zip(vms) {
+        let text = row.join(GAP);
         if vm.pid_file_names_it {
             writeln!(out, "{text}")?;
         } else {
@@ -220,36 +197,9 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
     Ok(())
 }
 
-/// A compact uptime for a table column: `42s`, `3m12s`, `2h05m`, `3d04h`.
-fn uptime(seconds: u64) -> String {
-    let (d, h, m, s) = (
-        seconds / 86_400,
-        seconds / 3600 % 24,
-        seconds / 60 % 60,
-        seconds % 60,
-    );
-    if d > 0 {
-        format!("{d}d{h:02}h")
-    } else if h > 0 {
-        format!("{h}h{m:02}m")
-    } else if m > 0 {
-        format!("{m}m{s:02}s")
-    } else {
-        format!("{s}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uptimes_are_compact() {
-        assert_eq!(uptime(42), "42s");
-        assert_eq!(uptime(192), "3m12s");
-        assert_eq!(uptime(2 * 3600 + 5 * 60 + 7), "2h05m");
-        assert_eq!(uptime(3 * 86_400 + 4 * 3600), "3d04h");
-    }
 
     #[test]
     fn finds_no_vm_in_a_test_process() {

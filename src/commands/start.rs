@@ -1,12 +1,23 @@
-//! `pharo-ctl start`: start the image in the background and record its pid.
+//! `pharo-ctl start`: start the image in the background and record its pid; several
+//! instances one after another, or all at once with `--parallel`.
 
-use crate::cli::StartArgs;
+use crate::cli::{Names, StartArgs};
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::fleet::{self, Targets};
 use crate::starter;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, name: Option<&str>, args: &StartArgs) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    starter::start(ctx, &instance, args)
+pub fn run(ctx: &Context, names: &Names, parallel: bool, args: &StartArgs) -> Result<Code> {
+    match Targets::select(ctx, names, false)? {
+        Targets::One(instance) => {
+            fleet::check_ports(&[&instance])?;
+            starter::start(ctx, &instance, args)
+        }
+        Targets::Several(instances) => {
+            fleet::check_ports(&instances.iter().collect::<Vec<_>>())?;
+            let codes = fleet::each(&instances, parallel, |i| starter::start(ctx, i, args));
+            Ok(fleet::summarize(&instances, &codes, "started", "start"))
+        }
+    }
 }

@@ -1,13 +1,15 @@
 //! `pharo-ctl status`: whether the image runs, in the spirit of `systemctl status`, or as one
 //! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
-//! 4 unknown.
+//! 4 unknown. Several instances are one row each ([`overview`](super::overview)).
 
+use crate::cli::Names;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
+use crate::fleet::Targets;
 use crate::instance::Instance;
 use crate::output;
-use crate::repl::Repl;
+use crate::repl::{Repl, ReplError};
 use crate::starter::read_tail;
 use anyhow::Result;
 use colored::Colorize;
@@ -19,22 +21,27 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What status reports.
-struct Report {
-    state: &'static str,
-    pid: Option<i32>,
-    via_pid_file: bool,
-    started_at: Option<SystemTime>,
-    uptime: Option<Duration>,
-    rss_bytes: Option<u64>,
-    cpu: Option<Duration>,
-    command: Option<String>,
-    repl_ok: bool,
-    latency: Option<Duration>,
-    repl_error: Option<String>,
+pub(crate) struct Report {
+    /// `running`, `hung` (running, but its REPL did not answer in time), `stale` or
+    /// `stopped`.
+    pub(crate) state: &'static str,
+    pub(crate) pid: Option<i32>,
+    pub(crate) via_pid_file: bool,
+    pub(crate) started_at: Option<SystemTime>,
+    pub(crate) uptime: Option<Duration>,
+    pub(crate) rss_bytes: Option<u64>,
+    pub(crate) cpu: Option<Duration>,
+    pub(crate) command: Option<String>,
+    pub(crate) repl_ok: bool,
+    pub(crate) latency: Option<Duration>,
+    pub(crate) repl_error: Option<String>,
 }
 
-pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Result<Code> {
-    let instance = ctx.instance(name)?;
+pub fn run(ctx: &Context, names: &Names, json: bool, lines: usize) -> Result<Code> {
+    let instance = match Targets::select(ctx, names, true)? {
+        Targets::One(instance) => instance,
+        Targets::Several(instances) => return super::overview::run(ctx, &instances, json),
+    };
     let repl = ctx.repl(Some(&instance))?;
     let found = finder::find(&instance)?;
     let report = gather(ctx, &found, &repl);
@@ -52,7 +59,8 @@ pub fn run(ctx: &Context, name: Option<&str>, json: bool, lines: usize) -> Resul
     Ok(code)
 }
 
-fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
+/// What status reports about a VM found (or not), its REPL probed when it runs.
+pub(crate) fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -91,7 +99,12 @@ fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
                     report.latency = Some(latency);
                     report.repl_error = None;
                 }
-                Err(e) => report.repl_error = Some(e.to_string()),
+                Err(e) => {
+                    if let ReplError::Timeout(_) = e {
+                        report.state = "hung";
+                    }
+                    report.repl_error = Some(e.to_string());
+                }
             }
         }
     }
@@ -116,7 +129,7 @@ fn metrics(pid: i32) -> Option<(SystemTime, u64, Duration)> {
     ))
 }
 
-fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
+pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
     json!({
         "name": instance.name,
         "state": r.state,
@@ -152,7 +165,7 @@ fn write_human(
 ) -> Result<()> {
     let dot = match r.state {
         "running" => "●".green().bold(),
-        "stale" => "●".red().bold(),
+        "stale" | "hung" => "●".red().bold(),
         _ => "○".normal(),
     };
     writeln!(
@@ -166,6 +179,10 @@ fn write_human(
         "stale" => format!(
             "{} (stale pid file: the process it names is gone or is not this image's VM)",
             "failed".red().bold()
+        ),
+        "hung" => format!(
+            "{} (its REPL does not answer: the image may be wedged)",
+            "active (hung)".red().bold()
         ),
         _ => "inactive (dead)".to_string(),
     };

@@ -2,12 +2,13 @@
 //! `systemctl enable`: `Type=notify`, `KillMode=mixed`, absolute paths, the options in effect
 //! written out on `ExecStart=` (so the service does not depend on the caller's environment),
 //! and stop and start timeouts above pharo-ctl's own, so that systemd's SIGKILL never
-//! pre-empts the cooperative shutdown.
+//! pre-empts the cooperative shutdown. `--template` prints `pharo@.service` instead, whose
+//! instance name (`%i`) is the NAME, so that one unit file runs every image of a directory.
 
 use crate::cli::Cli;
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::instance;
+use crate::instance::{self, Instance};
 use anyhow::{Context as _, Result};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -16,35 +17,112 @@ use std::time::Duration;
 /// How much longer than pharo-ctl's own escalation systemd waits before it kills.
 const MARGIN: Duration = Duration::from_secs(5);
 
+/// What the unit is for.
+pub enum For<'a> {
+    /// One instance, by NAME (none: the only image of the directory).
+    Name(Option<&'a str>),
+    /// Every instance of the directory: the template `pharo@.service`.
+    Template,
+}
+
+/// systemd's specifier for the instance name of a template unit.
+const INSTANCE: &str = "%i";
+
 pub fn run(
     ctx: &Context,
-    name: Option<&str>,
+    target: For<'_>,
     user: Option<&str>,
     start_timeout: Duration,
 ) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    instance.check_files()?;
-    let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
-    ctx.repl(Some(&instance))?;
+    let unit = match target {
+        For::Name(name) => {
+            let instance = ctx.instance(name)?;
+            instance.check_files()?;
+            let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
+            ctx.repl(Some(&instance))?;
+            let name = &instance.name;
+            let exec_start = exec_start(
+                ctx,
+                &instance.dir,
+                Some(&instance),
+                &vm,
+                quote(name),
+                start_timeout,
+            )?;
+            let install = [
+                format!("pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"),
+                format!("systemctl daemon-reload && systemctl enable --now pharo-{name}"),
+            ];
+            render(
+                ctx,
+                &instance.dir,
+                &escape(name),
+                &install,
+                &exec_start,
+                user,
+                start_timeout,
+            )?
+        }
+        For::Template => {
+            crate::fleet::refuse_one_instance_options(ctx)?;
+            // Every instance's own files are found when it starts; the directory and the VM
+            // are the template's.
+            let dir = instance::directory(&ctx.instance)?;
+            let vm = instance::find_vm(ctx.instance.vm.as_deref(), &dir)?;
+            ctx.repl(None)?;
+            let exec_start = exec_start(ctx, &dir, None, &vm, INSTANCE.to_string(), start_timeout)?;
+            let install = [
+                "pharo-ctl unit --template > /etc/systemd/system/pharo@.service".to_string(),
+                "systemctl daemon-reload && systemctl enable --now pharo@NAME1 pharo@NAME2"
+                    .to_string(),
+            ];
+            render(
+                ctx,
+                &dir,
+                INSTANCE,
+                &install,
+                &exec_start,
+                user,
+                start_timeout,
+            )?
+        }
+    };
+    std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
+    Ok(Code::Success)
+}
+
+/// The `ExecStart=` line: pharo-ctl with the options in effect, `run NAME`; `name` is the
+/// NAME word as it goes into the unit (quoted, or `%i`). The files given on the command line
+/// are those of `instance` (none for a template).
+fn exec_start(
+    ctx: &Context,
+    dir: &Path,
+    instance: Option<&Instance>,
+    vm: &Path,
+    name: String,
+    start_timeout: Duration,
+) -> Result<String> {
     let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
     let exe = exe.canonicalize().unwrap_or(exe);
 
-    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&instance.dir)];
+    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(dir)];
     let given = &ctx.instance;
-    for (flag, value, resolved) in [
-        ("--image", &given.image, &instance.image),
-        ("--pid-file", &given.pid_file, &instance.pid_file),
-    ] {
-        if value.is_some() {
-            args.extend([flag.into(), path(resolved)]);
+    if let Some(instance) = instance {
+        for (flag, value, resolved) in [
+            ("--image", &given.image, &instance.image),
+            ("--pid-file", &given.pid_file, &instance.pid_file),
+        ] {
+            if value.is_some() {
+                args.extend([flag.into(), path(resolved)]);
+            }
+        }
+        if given.script.is_some()
+            && let Some(script) = &instance.script
+        {
+            args.extend(["--script".into(), path(script)]);
         }
     }
-    if given.script.is_some()
-        && let Some(script) = &instance.script
-    {
-        args.extend(["--script".into(), path(script)]);
-    }
-    args.extend(["--vm".into(), path(&vm)]);
+    args.extend(["--vm".into(), path(vm)]);
     for arg in &given.vm_args {
         args.push(format!("--vm-arg={arg}"));
     }
@@ -57,41 +135,46 @@ pub fn run(
     if Some(ctx.repl.shutdown.as_str()) != default_shutdown().as_deref() {
         args.extend(["--shutdown".into(), ctx.repl.shutdown.clone()]);
     }
-    let grace = ctx.grace();
-    let kill_after = ctx.timing.kill_after;
     args.extend([
         "--timeout".into(),
-        duration_arg(grace),
+        duration_arg(ctx.grace()),
         "--kill-after".into(),
-        duration_arg(kill_after),
+        duration_arg(ctx.timing.kill_after),
         "run".into(),
-        instance.name.clone(),
-        "--start-timeout".into(),
-        duration_arg(start_timeout),
     ]);
-    let exec_start: Vec<String> = args.iter().map(|a| quote(a)).collect();
+    let mut words: Vec<String> = args.iter().map(|a| quote(a)).collect();
+    words.extend([name, "--start-timeout".into(), duration_arg(start_timeout)]);
+    Ok(words.join(" "))
+}
 
-    let name = &instance.name;
+/// The unit's text. `name` is escaped already (or `%i`).
+fn render(
+    ctx: &Context,
+    dir: &Path,
+    name: &str,
+    install: &[String],
+    exec_start: &str,
+    user: Option<&str>,
+    start_timeout: Duration,
+) -> Result<String> {
+    let grace = ctx.grace();
+    let kill_after = ctx.timing.kill_after;
     let mut unit = String::new();
     let w = &mut unit;
     writeln!(w, "# The Pharo image {name}, run by pharo-ctl.")?;
-    writeln!(
-        w,
-        "# Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
-    )?;
-    writeln!(
-        w,
-        "#          systemctl daemon-reload && systemctl enable --now pharo-{name}"
-    )?;
+    for (n, line) in install.iter().enumerate() {
+        let label = if n == 0 { "Install:" } else { "" };
+        writeln!(w, "# {label:<8} {line}")?;
+    }
     writeln!(w, "[Unit]")?;
-    writeln!(w, "Description=Pharo image {}", escape(name))?;
+    writeln!(w, "Description=Pharo image {name}")?;
     writeln!(w, "After=network.target")?;
     writeln!(w)?;
     writeln!(w, "[Service]")?;
     writeln!(w, "Type=notify")?;
     writeln!(w, "NotifyAccess=main")?;
-    writeln!(w, "ExecStart={}", exec_start.join(" "))?;
-    writeln!(w, "WorkingDirectory={}", escape(&path(&instance.dir)))?;
+    writeln!(w, "ExecStart={exec_start}")?;
+    writeln!(w, "WorkingDirectory={}", escape(&path(dir)))?;
     if let Some(user) = user {
         writeln!(w, "User={}", escape(user))?;
     }
@@ -110,8 +193,7 @@ pub fn run(
     writeln!(w)?;
     writeln!(w, "[Install]")?;
     writeln!(w, "WantedBy=multi-user.target")?;
-    std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
-    Ok(Code::Success)
+    Ok(unit)
 }
 
 /// The default shutdown expression, as the command line defines it.
