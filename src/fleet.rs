@@ -202,8 +202,9 @@ pub fn port_conflicts(instances: &[&Instance]) -> Vec<String> {
             continue;
         }
         seen.push(*port);
-        let sharing: Vec<&(String, String, u16)> =
+        let mut sharing: Vec<&(String, String, u16)> =
             ports.iter().filter(|(_, _, p)| p == port).collect();
+        sharing.sort();
         if sharing.len() < 2 {
             continue;
         }
