@@ -28,11 +28,10 @@ impl Targets {
             instance::all_names(&ctx.instance, ctx.command)?
         } else if names.names.len() > 1 {
             names.names.clone()
-        } else if let (true, true, Some(list)) = (
-            names.names.is_empty(),
-            unnamed_means_all,
-            instance::several_unnamed(&ctx.instance),
-        ) {
+        } else if let Some(list) = (names.names.is_empty() && unnamed_means_all)
+            .then(|| instance::several_unnamed(&ctx.instance))
+            .flatten()
+        {
             list
         } else {
             let name = names.names.first().map(String::as_str);

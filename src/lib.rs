@@ -32,6 +32,7 @@ pub mod signals;
 pub mod starter;
 pub mod stopper;
 pub mod table;
+pub mod usage;
 
 use clap::Parser;
 use cli::Cli;

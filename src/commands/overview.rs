@@ -14,6 +14,7 @@ use crate::instance::Instance;
 use crate::output;
 use crate::repl::Repl;
 use crate::table::{self, GAP};
+use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde_json::{Value, json};
@@ -24,10 +25,14 @@ use std::io::Write;
 type Seen = Result<(Repl, Report), String>;
 
 pub fn run(ctx: &Context, instances: &[Instance], json: bool) -> Result<Code> {
-    let seen: Vec<Seen> = std::thread::scope(|scope| {
+    // One HTTP client for every probe, and one pass over the process table for what the VMs
+    // use.
+    let client = ctx.repl(None)?;
+    let mut seen: Vec<Seen> = std::thread::scope(|scope| {
+        let client = &client;
         let threads: Vec<_> = instances
             .iter()
-            .map(|instance| scope.spawn(move || look(ctx, instance)))
+            .map(|instance| scope.spawn(move || look(ctx, client, instance)))
             .collect();
         threads
             .into_iter()
@@ -37,6 +42,13 @@ pub fn run(ctx: &Context, instances: &[Instance], json: bool) -> Result<Code> {
             })
             .collect()
     });
+    let pids: Vec<i32> = seen.iter().filter_map(|s| s.as_ref().ok()?.1.pid).collect();
+    let mut usage = usage::of(&pids).into_iter();
+    for (_, report) in seen.iter_mut().flatten() {
+        if report.pid.is_some() {
+            report.add_usage(usage.next().flatten());
+        }
+    }
     let refs: Vec<&Instance> = instances.iter().collect();
     for conflict in fleet::port_conflicts(&refs) {
         output::warn(format!(
@@ -72,13 +84,14 @@ pub fn run(ctx: &Context, instances: &[Instance], json: bool) -> Result<Code> {
     Ok(exit_code(&seen))
 }
 
-fn look(ctx: &Context, instance: &Instance) -> Seen {
-    let found = ctx
-        .repl(Some(instance))
+fn look(ctx: &Context, client: &Repl, instance: &Instance) -> Seen {
+    let url = crate::repl::url_for(&ctx.repl, Some(instance));
+    let found = client
+        .sibling(&url, ctx.repl.allow_remote)
         .and_then(|repl| Ok((repl, finder::find(instance)?)));
     match found {
         Ok((repl, found)) => {
-            let report = status::gather(ctx, &found, &repl);
+            let report = status::probe(ctx, &found, &repl);
             Ok((repl, report))
         }
         Err(e) => Err(format!("{e:#}")),

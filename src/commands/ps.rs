@@ -10,13 +10,14 @@ use crate::output;
 use crate::pidfile::{self, PidFile};
 use crate::process::{self, FileId};
 use crate::table::{GAP, uptime};
+use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde::Serialize;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// One running VM.
 #[derive(Debug, Serialize)]
@@ -82,12 +83,13 @@ fn scan() -> Vec<Vm> {
         })
         .collect();
     found.sort_by_key(|(pid, ..)| *pid);
-    let metrics = metrics(&found.iter().map(|(pid, ..)| *pid).collect::<Vec<_>>());
+    let usage = usage::of(&found.iter().map(|(pid, ..)| *pid).collect::<Vec<_>>());
     found
         .into_iter()
-        .map(|(pid, image, command)| {
-            let (started, rss, cpu) = match metrics.iter().find(|(p, ..)| *p == pid) {
-                Some((_, started, rss, cpu)) => (Some(*started), Some(*rss), Some(*cpu)),
+        .zip(usage)
+        .map(|((pid, image, command), usage)| {
+            let (started, rss, cpu) = match usage {
+                Some((started, rss, cpu)) => (Some(started), Some(rss), Some(cpu)),
                 None => (None, None, None),
             };
             let pid_file = image.with_extension("pid");
@@ -119,32 +121,6 @@ fn is_vm(pid: i32, argv0: &OsString, image: &Path) -> bool {
             .ok()
             .and_then(|vm| FileId::of(&vm))
     })
-}
-
-/// Start time, resident memory and CPU time of some processes.
-fn metrics(pids: &[i32]) -> Vec<(i32, SystemTime, u64, Duration)> {
-    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-    let Ok(mut system) = System::new() else {
-        return Vec::new();
-    };
-    let wanted: Vec<Pid> = pids.iter().map(|p| Pid::from_u32(*p as u32)).collect();
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&wanted),
-        false,
-        ProcessRefreshKind::nothing().with_memory().with_cpu(),
-    );
-    pids.iter()
-        .zip(&wanted)
-        .filter_map(|(pid, key)| {
-            let p = system.process(*key)?;
-            Some((
-                *pid,
-                UNIX_EPOCH + Duration::from_secs(p.start_time()),
-                p.memory(),
-                Duration::from_millis(p.accumulated_cpu_time()),
-            ))
-        })
-        .collect()
 }
 
 /// The name of the user a process runs as, or its uid when it has no name.

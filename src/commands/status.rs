@@ -11,11 +11,12 @@ use crate::instance::Instance;
 use crate::output;
 use crate::repl::{Repl, ReplError};
 use crate::starter::read_tail;
+use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// How long the health probe may take when `--timeout` is not given.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -60,7 +61,29 @@ pub fn run(ctx: &Context, names: &Names, json: bool, lines: usize) -> Result<Cod
 }
 
 /// What status reports about a VM found (or not), its REPL probed when it runs.
-pub(crate) fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
+fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
+    let mut report = probe(ctx, found, repl);
+    if let Some(pid) = report.pid {
+        report.add_usage(usage::of(&[pid]).remove(0));
+    }
+    report
+}
+
+impl Report {
+    /// Adds what the VM uses: start time and uptime, memory, CPU time.
+    pub(crate) fn add_usage(&mut self, usage: Option<(SystemTime, u64, Duration)>) {
+        if let Some((started, rss, cpu)) = usage {
+            self.started_at = Some(started);
+            self.uptime = SystemTime::now().duration_since(started).ok();
+            self.rss_bytes = Some(rss);
+            self.cpu = Some(cpu);
+        }
+    }
+}
+
+/// What status reports about a VM found (or not), its REPL probed when it runs, but what it
+/// uses ([`Report::add_usage`]).
+pub(crate) fn probe(ctx: &Context, found: &Found, repl: &Repl) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -87,12 +110,6 @@ pub(crate) fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
             report.pid = Some(pid);
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
-            if let Some((started, rss, cpu)) = metrics(pid) {
-                report.started_at = Some(started);
-                report.uptime = SystemTime::now().duration_since(started).ok();
-                report.rss_bytes = Some(rss);
-                report.cpu = Some(cpu);
-            }
             match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
                 Ok(latency) => {
                     report.repl_ok = true;
@@ -109,24 +126,6 @@ pub(crate) fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
         }
     }
     report
-}
-
-/// Start time, resident memory and CPU time of a process.
-fn metrics(pid: i32) -> Option<(SystemTime, u64, Duration)> {
-    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-    let mut system = System::new().ok()?;
-    let pids = [Pid::from_u32(pid as u32)];
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&pids),
-        false,
-        ProcessRefreshKind::nothing().with_memory().with_cpu(),
-    );
-    let process = system.process(pids[0])?;
-    Some((
-        UNIX_EPOCH + Duration::from_secs(process.start_time()),
-        process.memory(),
-        Duration::from_millis(process.accumulated_cpu_time()),
-    ))
 }
 
 pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
