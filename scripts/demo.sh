@@ -2,7 +2,8 @@
 # A tour of pharo-ctl without Pharo: the VM test double plays the image. It starts an
 # instance, shows its status, evaluates Smalltalk in it, stops it cooperatively, and shows
 # the escalation when an image ignores the shutdown request, then runs it under the launcher
-# (`pharo-ctl run`) and prints its systemd unit. Build first:
+# (`pharo-ctl run`) and prints its systemd unit; then several images of one directory at
+# once: status of all, a rolling restart, a template unit. Build first:
 #   cargo build --release --bins --examples
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +14,11 @@ for f in "$ctl" "$double"; do
 done
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pharo-ctl-demo.XXXXXX")
-cleanup() { "$ctl" -C "$dir" stop -q -t 1s --kill-after 1s zinc >/dev/null 2>&1 || true; rm -rf "$dir"; }
+cleanup() {
+  "$ctl" -C "$dir" stop -q -t 1s --kill-after 1s zinc >/dev/null 2>&1 || true
+  "$ctl" -C "$dir/shop" stop -q -t 1s --kill-after 1s --all >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -61,3 +66,17 @@ wait "$launcher" || status=$?
 cat "$dir/run.err"
 echo "(exit $status)"
 run "$ctl" unit zinc
+
+printf '\n# Several images of one directory, as behind a load balancer:\n'
+mkdir "$dir/shop"
+for n in 1 2 3; do
+  printf 'a Pharo image' > "$dir/shop/shop$n.image"
+  printf 'ZnReadEvalPrintDelegate startInServerOn: %s.\nSmalltalk at: #ShutdownSequence put: [ Smalltalk snapshot: false andQuit: true ].\n' \
+    "$(free_port)" > "$dir/shop/shop$n.st"
+done
+export PHARO_CTL_DIR="$dir/shop"
+run "$ctl" start --all --parallel --wait -q
+run "$ctl" status --all
+run "$ctl" restart --rolling --all --pause 100ms
+run "$ctl" stop --all
+run "$ctl" unit --template

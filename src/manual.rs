@@ -50,7 +50,10 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
     write(&mut out, &|w| man.render_synopsis_section(w));
     write(&mut out, &|w| man.render_description_section(w));
     let name = page_name(command);
-    let mut out = String::from_utf8(out).expect("clap_mangen writes UTF-8");
+    let mut out = repeatable_positionals(
+        command,
+        String::from_utf8(out).expect("clap_mangen writes UTF-8"),
+    );
     // The paragraphs of `--help` after the options (signals, exit codes…), examples aside.
     for note in notes(command) {
         out.push_str(&paragraph(&note));
@@ -81,6 +84,22 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
         file_name: format!("{name}.1"),
         text,
     }
+}
+
+/// clap_mangen's synopsis writes a positional that takes several values (`stop NAME...`) as
+/// if it took one: the `...` of `--help` is added.
+fn repeatable_positionals(command: &clap::Command, synopsis: String) -> String {
+    command
+        .get_positionals()
+        .filter(|arg| matches!(arg.get_action(), clap::ArgAction::Append))
+        .fold(synopsis, |text, arg| {
+            let name = arg
+                .get_value_names()
+                .and_then(|names| names.first())
+                .map_or_else(|| arg.get_id().to_string(), |n| n.to_string());
+            let one = format!("[\\fI{name}\\fR]");
+            text.replacen(&one, &format!("{one}..."), 1)
+        })
 }
 
 /// Escapes text for roff: backslashes and hyphens, and a leading control character.
@@ -392,6 +411,14 @@ mod tests {
         }
         assert!(main.contains("ShutdownSequence"));
         assert!(main.contains("ExecStart=/usr/local/bin/pharo\\-ctl"));
+    }
+
+    #[test]
+    fn a_synopsis_shows_several_names() {
+        let pages = pages();
+        let page = |name: &str| &pages.iter().find(|p| p.file_name == name).unwrap().text;
+        assert!(page("pharo-ctl-stop.1").contains("[\\fINAME\\fR]... "));
+        assert!(!page("pharo-ctl-pid.1").contains("[\\fINAME\\fR]..."));
     }
 
     #[test]

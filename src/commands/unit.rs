@@ -49,15 +49,18 @@ pub fn run(
                 quote(name),
                 start_timeout,
             )?;
-            let install = [
-                format!("pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"),
-                format!("systemctl daemon-reload && systemctl enable --now pharo-{name}"),
+            let comments = [
+                format!("The Pharo image {name}, run by pharo-ctl."),
+                format!(
+                    "Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
+                ),
+                format!("         systemctl daemon-reload && systemctl enable --now pharo-{name}"),
             ];
             render(
                 ctx,
                 &instance.dir,
                 &escape(name),
-                &install,
+                &comments,
                 &exec_start,
                 user,
                 start_timeout,
@@ -71,16 +74,21 @@ pub fn run(
             let vm = instance::find_vm(ctx.instance.vm.as_deref(), &dir)?;
             ctx.repl(None)?;
             let exec_start = exec_start(ctx, &dir, None, &vm, INSTANCE.to_string(), start_timeout)?;
-            let install = [
-                "pharo-ctl unit --template > /etc/systemd/system/pharo@.service".to_string(),
-                "systemctl daemon-reload && systemctl enable --now pharo@NAME1 pharo@NAME2"
+            let comments = [
+                format!(
+                    "The Pharo images of {}, run by pharo-ctl: pharo@NAME runs NAME.image.",
+                    dir.display()
+                ),
+                "Install: pharo-ctl unit --template > /etc/systemd/system/pharo@.service"
+                    .to_string(),
+                "         systemctl daemon-reload && systemctl enable --now pharo@NAME1 pharo@NAME2"
                     .to_string(),
             ];
             render(
                 ctx,
                 &dir,
                 INSTANCE,
-                &install,
+                &comments,
                 &exec_start,
                 user,
                 start_timeout,
@@ -147,12 +155,12 @@ fn exec_start(
     Ok(words.join(" "))
 }
 
-/// The unit's text. `name` is escaped already (or `%i`).
+/// The unit's text, after its comment lines. `name` is escaped already (or `%i`).
 fn render(
     ctx: &Context,
     dir: &Path,
     name: &str,
-    install: &[String],
+    comments: &[String],
     exec_start: &str,
     user: Option<&str>,
     start_timeout: Duration,
@@ -161,10 +169,8 @@ fn render(
     let kill_after = ctx.timing.kill_after;
     let mut unit = String::new();
     let w = &mut unit;
-    writeln!(w, "# The Pharo image {name}, run by pharo-ctl.")?;
-    for (n, line) in install.iter().enumerate() {
-        let label = if n == 0 { "Install:" } else { "" };
-        writeln!(w, "# {label:<8} {line}")?;
+    for line in comments {
+        writeln!(w, "# {line}")?;
     }
     writeln!(w, "[Unit]")?;
     writeln!(w, "Description=Pharo image {name}")?;
