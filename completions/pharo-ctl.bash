@@ -737,7 +737,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__ps)
-            opts="-C -t -q -v -h --json --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
+            opts="-C -t -q -v -h --json --pretty --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1241,7 +1241,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -C -t -q -v -h --all --json --lines --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
+            opts="-n -C -t -q -v -h --all --json --pretty --lines --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

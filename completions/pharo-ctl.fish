@@ -137,7 +137,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l all -d 'Every instance of the directory: each of its *.image files'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON instead of the human report: one object, or an array for several instances'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON, on one line, instead of the human report: one object, or an array for several instances'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pretty -d 'With --json: indent the JSON over several lines'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
@@ -212,7 +213,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l kill-after -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l json -d 'Print a JSON array instead of the table'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l json -d 'Print a JSON array, on one line, instead of the table'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l pretty -d 'With --json: indent the JSON over several lines'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s v -l verbose -d 'Print more detail about each step'

@@ -7,8 +7,14 @@
 #   cargo build --release --bins --examples
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-ctl="$root/target/release/pharo-ctl"
-double="$root/target/release/examples/pharo-vm-double"
+# Where cargo put the binaries: CARGO_TARGET_DIR, a build.target-dir of a .cargo/config.toml,
+# or target/ of the project; cargo itself says which.
+target=$(cd "$root" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])') ||
+  target=${CARGO_TARGET_DIR:-$root/target}
+case $target in /*) ;; *) target=$root/$target ;; esac
+ctl="$target/release/pharo-ctl"
+double="$target/release/examples/pharo-vm-double"
 for f in "$ctl" "$double"; do
   [ -x "$f" ] || { echo "demo: $f is missing: run cargo build --release --bins --examples" >&2; exit 1; }
 done

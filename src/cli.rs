@@ -1,7 +1,7 @@
 //! The command line: one clap derive definition, which also generates the completions and the
 //! man pages. Every `///` here becomes both `--help` text and man page text.
 
-use crate::duration;
+use crate::{duration, exit_code};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 /// and SIGKILL), tells whether it runs, evaluates Smalltalk in it, and runs it as the main
 /// process of a systemd service or a container.
 #[derive(Debug, Parser)]
-#[command(name = "pharo-ctl", version, max_term_width = 100, after_help = AFTER_HELP)]
+#[command(name = "pharo-ctl", version, max_term_width = WIDTH, after_help = after_help())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -30,26 +30,37 @@ pub struct Cli {
     pub output: OutputArgs,
 }
 
-/// What `pharo-ctl --help` shows after the options: the exit codes and examples.
-pub const AFTER_HELP: &str = "\
-Exit codes:
-  0  success (status: running)
-  1  failure: start failed, could not stop, evaluation error, stale pid file (status)
-  2  usage error
-  3  not running (status, pid)
-  4  insufficient privilege, or status unknown
-  5  VM not found or not executable
-  6  not configured: image or script missing, two instances on one REPL port
-  7  REPL unreachable
+/// The widest the help is printed.
+const WIDTH: usize = 100;
 
-Examples:
-  pharo-ctl -C /srv/zinc start --wait zinc
-  pharo-ctl status zinc
-  pharo-ctl eval '42 factorial'
-  pharo-ctl stop zinc
-  pharo-ctl status --all
-  pharo-ctl restart --rolling --all
-  pharo-ctl ps";
+/// What `pharo-ctl --help` shows after the options: the exit codes and examples.
+fn after_help() -> String {
+    format!(
+        "{}\n\nExamples:\n  pharo-ctl -C /srv/zinc start --wait zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl status --all\n  pharo-ctl restart --rolling --all\n  pharo-ctl ps",
+        exit_code::help_section("pharo-ctl", WIDTH)
+    )
+}
+
+/// The command line as clap sees it: the definition below, with each command's exit codes
+/// after its `--help` (`-h` stays short).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommands(|sub| {
+        let codes = exit_code::help_section(sub.get_name(), WIDTH);
+        let long = match sub.get_after_help() {
+            Some(help) => format!("{help}\n\n{codes}"),
+            None => codes,
+        };
+        sub.after_long_help(long)
+    })
+}
+
+/// Parses a command line.
+pub fn parse(args: Vec<String>) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command()))
+}
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -95,16 +106,21 @@ pub enum Command {
         start: StartArgs,
     },
     /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log.
+    ///
+    /// Its exit codes follow the LSB's conventions for init scripts.
     #[command(
-        after_help = "Exit codes (LSB): 0 running, 1 stale pid file, 3 not running, 4 unknown.\n\nSeveral instances (several NAMEs, --all, or no NAME in a directory of several images): one row each, with the REPL probes made at once; --json prints an array of the objects that one instance's --json prints. Exit 0 when every one is running and its REPL answers, 3 when none is running, else 1.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok\n  pharo-ctl status --all"
+        after_help = "Several instances (several NAMEs, --all, or no NAME in a directory of several images): one row each, with the REPL probes made at once; --json prints an array of the objects that one instance's --json prints. Exit 0 when every one is running and its REPL answers, 3 when none is running, else 1.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok\n  pharo-ctl status --all"
     )]
     Status {
         #[command(flatten)]
         names: Names,
-        /// Print JSON instead of the human report: one object, or an array for several
-        /// instances.
+        /// Print JSON, on one line, instead of the human report: one object, or an array for
+        /// several instances.
         #[arg(long)]
         json: bool,
+        /// With --json: indent the JSON over several lines.
+        #[arg(long, requires = "json")]
+        pretty: bool,
         /// How many lines of the log to show.
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
@@ -129,7 +145,7 @@ pub enum Command {
         name: Option<String>,
         /// How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no
         /// answer in time stops the VM and fails the service.
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
     },
     /// Print the pid of the running image.
@@ -144,9 +160,12 @@ pub enum Command {
         after_help = "Examples:\n  pharo-ctl ps\n  pharo-ctl ps --json | jq '.[] | select(.pid_file_names_it | not) | .pid'"
     )]
     Ps {
-        /// Print a JSON array instead of the table.
+        /// Print a JSON array, on one line, instead of the table.
         #[arg(long)]
         json: bool,
+        /// With --json: indent the JSON over several lines.
+        #[arg(long, requires = "json")]
+        pretty: bool,
     },
     /// Print a shell completion script: subcommands, options, and instance NAMEs from the
     /// *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one).
@@ -171,7 +190,7 @@ pub enum Command {
         #[arg(long)]
         user: Option<String>,
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
     },
     /// Write the completion scripts and man pages into DIR/completions and DIR/man.
@@ -219,10 +238,10 @@ pub struct StartArgs {
     #[arg(long)]
     pub wait: bool,
     /// How long the VM must stay up before a start counts (without --wait).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub settle: Duration,
     /// With --wait: how long to wait for the REPL.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub start_timeout: Duration,
 }
 
@@ -279,15 +298,16 @@ pub struct ReplArgs {
     pub shutdown: String,
 }
 
-/// How long to wait.
+/// How long to wait. Durations take hyphens as values, so that a negative one is refused by
+/// what it is rather than taken for an option.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Timing")]
 pub struct TimingArgs {
     /// Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s].
-    #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse)]
+    #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
     pub timeout: Option<Duration>,
     /// Wait between SIGTERM and SIGKILL.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = duration::parse)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub kill_after: Duration,
 }
 
@@ -366,7 +386,7 @@ const LEGACY_COMMANDS: [&str; 5] = ["start", "stop", "restart", "run", "pid"];
 /// names: `COMMAND --script SCRIPT.st --pid-file SCRIPT.pid --log-file SCRIPT.log
 /// --image IMAGE.image SCRIPT`. Any other command line is returned as it is.
 pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
-    let Some([s, c, m]) = legacy_positions(&args) else {
+    let Some(&[s, c, m]) = legacy_positions(&args).as_deref() else {
         return args;
     };
     if !LEGACY_COMMANDS.contains(&args[c].as_str()) {
@@ -393,24 +413,60 @@ pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
     rewritten
 }
 
-/// The usage error for pharo-ctl.sh's order with a COMMAND it does not have
-/// (`pharo-ctl zinc bogus zinc`), naming the word and the commands; `None` for any other
-/// command line.
-pub fn legacy_command_error(args: &[String]) -> Option<String> {
-    let [_, c, _] = legacy_positions(args)?;
-    let command = &args[c];
-    (!LEGACY_COMMANDS.contains(&command.as_str())).then(|| {
-        format!(
-            "'{command}' is not a command: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of {}",
-            LEGACY_COMMANDS.join(", ")
-        )
-    })
+/// A command line in pharo-ctl.sh's order that it cannot run.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LegacyError {
+    pub message: String,
+    /// Whether the words are surely meant in pharo-ctl.sh's order (their COMMAND is a command
+    /// of pharo-ctl), rather than perhaps a misspelt command of pharo-ctl's own order.
+    pub certain: bool,
 }
 
-/// The positions of SCRIPT, COMMAND and IMAGE when the command line has pharo-ctl.sh's shape:
-/// three positional words (options and their values skipped), the first of which is not a
-/// subcommand.
-fn legacy_positions(args: &[String]) -> Option<[usize; 3]> {
+/// The usage error for pharo-ctl.sh's order with a COMMAND it does not have (`pharo-ctl
+/// run-zn status zinc`, `pharo-ctl zinc bogus zinc`) or without its IMAGE (`pharo-ctl run-zn
+/// start`), naming what was typed; `None` for any other command line.
+pub fn legacy_error(args: &[String]) -> Option<LegacyError> {
+    let positions = legacy_positions(args)?;
+    let script = &args[positions[0]];
+    let command = args.get(*positions.get(1)?)?;
+    let legacy = LEGACY_COMMANDS.contains(&command.as_str());
+    let order = format!(
+        "in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of {}",
+        LEGACY_COMMANDS.join(", ")
+    );
+    match (positions.len(), legacy) {
+        (3, false) => {
+            let own = is_subcommand(command);
+            let hint = if own {
+                format!(" (in pharo-ctl's own order: `pharo-ctl {command} NAME`)")
+            } else {
+                String::new()
+            };
+            Some(LegacyError {
+                message: format!("'{command}' is not a command: {order}{hint}"),
+                certain: own,
+            })
+        }
+        (2, true) => Some(LegacyError {
+            message: format!(
+                "'{script} {command}' lacks the IMAGE: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, e.g. `pharo-ctl {script} {command} IMAGE`"
+            ),
+            certain: true,
+        }),
+        _ => None,
+    }
+}
+
+/// Whether a word is one of pharo-ctl's subcommands (or `help`).
+fn is_subcommand(word: &str) -> bool {
+    use clap::CommandFactory;
+    word == "help" || Cli::command().find_subcommand(word).is_some()
+}
+
+/// The positions of SCRIPT, COMMAND and IMAGE, as far as there are any, when the command line
+/// has pharo-ctl.sh's shape: up to three positional words (options and their values skipped),
+/// the first of which is not a subcommand.
+fn legacy_positions(args: &[String]) -> Option<Vec<usize>> {
     use clap::CommandFactory;
     let command = Cli::command();
     let mut positions = Vec::new();
@@ -429,10 +485,8 @@ fn legacy_positions(args: &[String]) -> Option<[usize; 3]> {
         }
         i += 1;
     }
-    let positions: [usize; 3] = positions.try_into().ok()?;
-    let first = args[positions[0]].as_str();
-    let is_subcommand = first == "help" || command.find_subcommand(first).is_some();
-    (!is_subcommand).then_some(positions)
+    let first = args[*positions.first()?].as_str();
+    (!is_subcommand(first)).then_some(positions)
 }
 
 /// Whether an option word takes its value from the next word: `--dir` (not `--dir=D`), `-C`,
@@ -542,14 +596,20 @@ mod tests {
 
     #[test]
     fn a_bad_legacy_command_is_named() {
-        let error = legacy_command_error(&words("pharo-ctl zinc bogus zinc")).unwrap();
-        assert!(error.contains("'bogus'"), "{error}");
-        assert!(error.contains("start, stop, restart, run, pid"), "{error}");
-        assert_eq!(
-            legacy_command_error(&words("pharo-ctl zinc stop zinc")),
-            None
-        );
-        assert_eq!(legacy_command_error(&words("pharo-ctl stop zinc x")), None);
+        let error = legacy_error(&words("pharo-ctl zinc bogus zinc")).unwrap();
+        assert!(error.message.contains("'bogus'"), "{error:?}");
+        assert!(error.message.contains("start, stop, restart, run, pid"));
+        assert!(!error.certain);
+        let error = legacy_error(&words("pharo-ctl run-zn status zinc")).unwrap();
+        assert!(error.message.starts_with("'status' is not a command"));
+        assert!(error.message.contains("`pharo-ctl status NAME`"));
+        assert!(error.certain);
+        let error = legacy_error(&words("pharo-ctl -C /srv run-zn start")).unwrap();
+        assert!(error.message.contains("'run-zn start' lacks the IMAGE"));
+        assert_eq!(legacy_error(&words("pharo-ctl zinc stop zinc")), None);
+        assert_eq!(legacy_error(&words("pharo-ctl stop zinc x")), None);
+        assert_eq!(legacy_error(&words("pharo-ctl run-zn zinc")), None);
+        assert_eq!(legacy_error(&words("pharo-ctl run-zn")), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Finding an instance's VM: the pid file first, with an identity check, then a scan of the
-//! process table. A pid that is not this image's VM is never acted on.
+//! process table. A pid that is not this image's VM is never acted on. What is found is the
+//! VM's process tree: the VM proper, and a wrapper above it when there is one.
 
 use crate::error::Fail;
 use crate::exit_code::Code;
@@ -8,6 +9,8 @@ use crate::instance::Instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
 use crate::process::{self, Identity, ImageMatcher};
+use crate::tree::{self, Tree};
+
 use anyhow::Result;
 use std::path::Path;
 
@@ -17,7 +20,7 @@ pub enum Found {
     /// The VM runs. `stale_pid_file` tells that the pid file names something else (it was
     /// found by the scan).
     Running {
-        handle: ProcessHandle,
+        tree: Tree,
         via_pid_file: bool,
         stale_pid_file: Option<PidFile>,
     },
@@ -29,26 +32,26 @@ pub enum Found {
 
 /// Finds the running VM of `instance`.
 pub fn find(instance: &Instance) -> Result<Found> {
-    let matcher = ImageMatcher::new(&instance.image, instance.vm.as_deref());
+    let matcher = instance.matcher();
     let recorded = pidfile::read(&instance.pid_file)?;
     if let PidFile::Pid(pid) = recorded
         && let Some(handle) = open_if_vm(pid, &matcher, &instance.pid_file)?
     {
         return Ok(Found::Running {
-            handle,
+            tree: Tree::of(handle, &matcher),
             via_pid_file: true,
             stale_pid_file: None,
         });
     }
     let stale = (recorded != PidFile::Missing).then_some(recorded);
-    let candidates = process::scan(&matcher, |pid, why| {
+    let candidates = tree::one_per_tree(&process::scan(&matcher, |pid, why| {
         output::detail(format!("passing over pid {pid}: {why}"));
-    });
+    }));
     match candidates[..] {
         [] => Ok(stale.map_or(Found::NotRunning, Found::Stale)),
         [pid] => match open_if_vm(pid, &matcher, &instance.pid_file)? {
             Some(handle) => Ok(Found::Running {
-                handle,
+                tree: Tree::of(handle, &matcher),
                 via_pid_file: false,
                 stale_pid_file: stale,
             }),

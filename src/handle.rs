@@ -4,7 +4,7 @@
 //! back to the pid plus its start time, re-checked before each signal, and to polling.
 
 use crate::output::Spinner;
-use crate::process;
+use crate::process::{self, Stat};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
@@ -13,7 +13,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// How often the fallback without pidfd looks at the process.
-const FALLBACK_POLL: Duration = Duration::from_millis(5);
+pub(crate) const FALLBACK_POLL: Duration = Duration::from_millis(5);
 
 /// A process we may signal and wait for.
 #[derive(Debug)]
@@ -40,38 +40,55 @@ impl ProcessHandle {
     /// the process's identity: the handle then keeps naming that process even if the pid is
     /// reused afterwards.
     pub fn open(pid: i32) -> io::Result<Option<ProcessHandle>> {
+        Ok(Self::open_with_stat(pid)?.map(|(handle, _)| handle))
+    }
+
+    /// Opens a handle on a live process and reads its `/proc/PID/stat`, which is then surely
+    /// that process's: the handle, opened first, still shows it alive after the read, so the
+    /// pid cannot have been reused in between. `None` when it is gone or a zombie.
+    pub fn open_live(pid: i32) -> io::Result<Option<(ProcessHandle, Stat)>> {
+        Ok(Self::open_with_stat(pid)?.filter(|(handle, stat)| !stat.ended() && !handle.exited()))
+    }
+
+    fn open_with_stat(pid: i32) -> io::Result<Option<(ProcessHandle, Stat)>> {
         if pid <= 1 {
             return Ok(None);
         }
-        let start_ticks = match process::stat(pid) {
-            Some((_, _, start)) => start,
-            None => return Ok(None),
-        };
         // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1; no
         // memory is shared with the kernel.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        if fd >= 0 {
+        let fd = if fd >= 0 {
             // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
-            let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-            return Ok(Some(ProcessHandle {
-                pid,
-                fd: Some(fd),
-                start_ticks,
-            }));
-        }
-        match Errno::last() {
-            Errno::ESRCH => Ok(None),
-            Errno::ENOSYS => Ok(Some(ProcessHandle {
-                pid,
-                fd: None,
-                start_ticks,
-            })),
-            errno => Err(io::Error::from(errno)),
-        }
+            Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+        } else {
+            match Errno::last() {
+                Errno::ESRCH => return Ok(None),
+                Errno::ENOSYS => None,
+                errno => return Err(io::Error::from(errno)),
+            }
+        };
+        let Some(stat) = process::stat(pid) else {
+            return Ok(None);
+        };
+        let handle = ProcessHandle {
+            pid,
+            fd,
+            start_ticks: stat.start,
+        };
+        Ok(Some((handle, stat)))
     }
 
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// A second handle on the same process (a duplicate of the pidfd).
+    pub fn try_clone(&self) -> io::Result<ProcessHandle> {
+        Ok(ProcessHandle {
+            pid: self.pid,
+            fd: self.fd.as_ref().map(OwnedFd::try_clone).transpose()?,
+            start_ticks: self.start_ticks,
+        })
     }
 
     /// Whether this handle notices exit through a pidfd (else by polling).
@@ -117,12 +134,8 @@ impl ProcessHandle {
                 let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
                 matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
             }
-            None => match process::stat(self.pid) {
-                Some((state, _, start)) => {
-                    start != self.start_ticks || state == 'Z' || state == 'X'
-                }
-                None => true,
-            },
+            None => process::stat(self.pid)
+                .is_none_or(|stat| stat.start != self.start_ticks || stat.ended()),
         }
     }
 

@@ -59,6 +59,11 @@ impl Instance {
         })
     }
 
+    /// What tells this instance's VM in the process table.
+    pub fn matcher(&self) -> crate::process::ImageMatcher {
+        crate::process::ImageMatcher::new(&self.image, self.vm.as_deref())
+    }
+
     /// Checks that what a start needs is there: the image, and the script when one was named.
     pub fn check_files(&self) -> Result<()> {
         if !self.image.is_file() {

@@ -2,9 +2,10 @@
 //!
 //! The VM is a child in its own process group (so a Ctrl-C at a terminal, which signals the
 //! whole foreground group, reaches only the launcher), stdin from /dev/null, its output passed
-//! through. SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`]; a second
-//! SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and SIGQUIT are
-//! forwarded to the VM. Under systemd `Type=notify` the launcher says `READY=1` once the REPL
+//! through; that group is the VM's process tree (a wrapper, the VM proper it starts, what they
+//! start). SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`] on the
+//! tree; a second SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and
+//! SIGQUIT are forwarded to the VM proper. Under systemd `Type=notify` the launcher says `READY=1` once the REPL
 //! answers, `STOPPING=1` when it stops, and every step line as `STATUS=`.
 //!
 //! The launcher is a subreaper (as PID 1 it is one anyway), so orphans the VM leaves behind
@@ -18,6 +19,7 @@ use crate::exit_code::Code;
 use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
 use crate::instance::{self, Instance};
+use crate::launch::Launched;
 use crate::notify::{NOTIFY_SOCKET, Notifier};
 use crate::output::{self, Spinner};
 use crate::pidfile;
@@ -25,6 +27,7 @@ use crate::repl::{Repl, ReplError};
 use crate::signals::Signals;
 use crate::starter::{self, describe_status};
 use crate::stopper::{self, Interrupts};
+use crate::tree::Scope;
 use anyhow::{Context as _, Result};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -66,12 +69,15 @@ pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Resul
     let Some(pid) = spawn(ctx, instance, &vm, &signals)? else {
         return Ok(Code::Success);
     };
-    // The VM is our child and is not reaped before we say so: its pid cannot be reused.
+    // The VM is our child and is not reaped before we say so: its pid cannot be reused. It
+    // leads the process group of its tree.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
+    let tree = handle.try_clone()?;
     let mut launcher = Launcher {
         ctx,
         instance,
         handle,
+        launched: Launched::new(tree, Scope::Group(pid), instance),
         signals,
         notifier,
         reaper: Reaper {
@@ -84,7 +90,7 @@ pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Resul
     // and its pid file then still names a live process.
     if launcher.handle.exited() {
         launcher.reaper.wait_vm();
-        pidfile::remove_if_names(&instance.pid_file, pid)?;
+        pidfile::remove_if_names(&instance.pid_file, &launcher.launched.pids())?;
     }
     outcome
 }
@@ -112,12 +118,12 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     starter::check_pid_file_writable(instance)?;
     let _lock = starter::lock(&instance.pid_file)?;
     match finder::find(instance)? {
-        Found::Running { handle, .. } => {
+        Found::Running { tree, .. } => {
             return Err(Fail::new(
                 Code::Failure,
                 format!(
                     "{name} is already running (pid {}): stop it first (`pharo-ctl stop {name}`); a second VM would share its image and ports",
-                    handle.pid()
+                    tree.pid()
                 ),
             )
             .into());
@@ -167,7 +173,7 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     }
     output::step(format!(
         "{name}: started pid {pid}: {}",
-        crate::process::cmdline_string(pid).unwrap_or_else(|| vm.display().to_string())
+        crate::process::command_line(&command)
     ));
     Ok(Some(pid))
 }
@@ -176,7 +182,9 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
 struct Launcher<'a> {
     ctx: &'a Context,
     instance: &'a Instance,
+    /// The process the launcher spawned (the wrapper, or the VM itself): its child.
     handle: ProcessHandle,
+    launched: Launched,
     signals: Signals,
     notifier: Option<Arc<Notifier>>,
     reaper: Reaper,
@@ -219,11 +227,12 @@ impl Launcher<'_> {
                 }
                 Event::Exited(status) => {
                     drop(spinner.take());
-                    return Ok(self.exited(status));
+                    return self.exited(status);
                 }
                 Event::Probed => {
                     spinner = None;
                     let probe = probe.take().expect("a probe is under way");
+                    self.launched.stop_looking()?;
                     match probe.answer() {
                         Ok(after) => {
                             output::step(format!(
@@ -231,7 +240,10 @@ impl Launcher<'_> {
                                 human(after)
                             ));
                             self.notify("READY=1");
-                            output::step(format!("{name} is running (pid {})", self.handle.pid()));
+                            output::step(format!(
+                                "{name} is running (pid {})",
+                                self.launched.tree.pid()
+                            ));
                         }
                         Err(why) => {
                             if self.notifier.is_some() {
@@ -253,14 +265,23 @@ impl Launcher<'_> {
     /// answer. Forwarded signals and reaped orphans are dealt with here. A spinner on a
     /// terminal wakes it up to be redrawn; otherwise it sleeps without a timeout.
     fn next_event(&mut self, probe: Option<&Probe>, spinner: Option<&Spinner>) -> Result<Event> {
-        let timeout = match spinner.and_then(Spinner::interval) {
-            Some(tick) => PollTimeout::try_from(tick).unwrap_or(PollTimeout::MAX),
-            None => PollTimeout::NONE,
-        };
         loop {
             if let Some(status) = self.reaper.status {
                 return Ok(Event::Exited(status));
             }
+            // While a wrapper has not yet started the VM proper, wake up to look for it.
+            let look = self
+                .launched
+                .look()?
+                .map(|at| at.saturating_duration_since(Instant::now()));
+            let timeout = match [spinner.and_then(Spinner::interval), look]
+                .into_iter()
+                .flatten()
+                .min()
+            {
+                Some(nap) => PollTimeout::try_from(nap).unwrap_or(PollTimeout::MAX),
+                None => PollTimeout::NONE,
+            };
             let mut fds = vec![PollFd::new(self.signals.fd(), PollFlags::POLLIN)];
             if let Some(fd) = self.handle.as_fd() {
                 fds.push(PollFd::new(fd, PollFlags::POLLIN));
@@ -292,7 +313,7 @@ impl Launcher<'_> {
                             return Ok(Event::Stop(signal));
                         }
                         Signal::SIGCHLD => self.reaper.reap(),
-                        other => forward(&self.handle, &self.instance.name, other),
+                        other => forward(self.launched.tree.vm(), &self.instance.name, other),
                     }
                 }
             }
@@ -367,15 +388,16 @@ impl Launcher<'_> {
     fn stop_with(&mut self, plan: &stopper::Plan<'_>) -> Result<stopper::Stopped> {
         let mut interrupts = StopInterrupts {
             signals: &self.signals,
-            handle: &self.handle,
+            vm: self.launched.tree.vm().try_clone()?,
             reaper: &mut self.reaper,
             name: &self.instance.name,
         };
-        stopper::stop(&self.handle, plan, Some(&mut interrupts))
+        stopper::stop(&mut self.launched.tree, plan, Some(&mut interrupts))
     }
 
-    /// The VM ended by itself: pass its status on, so that `Restart=` policies work.
-    fn exited(&mut self, status: ExitStatus) -> Code {
+    /// The VM ended by itself: pass its status on (a wrapper passes the VM's), so that
+    /// `Restart=` policies work. What is left of its tree is stopped with signals.
+    fn exited(&mut self, status: ExitStatus) -> Result<Code> {
         let instance = self.instance;
         let name = &instance.name;
         self.notify("STOPPING=1");
@@ -383,7 +405,12 @@ impl Launcher<'_> {
             "{name}: the VM {} without being asked to stop",
             describe_status(status)
         ));
-        exit_code_of(status)
+        if !self.launched.tree.gone() {
+            output::step(format!("{name}: stopping what is left of its process tree"));
+            let plan = self.ctx.plan(self.instance, None);
+            self.stop_with(&plan)?;
+        }
+        Ok(exit_code_of(status))
     }
 
     fn notify(&self, message: &str) {
@@ -420,7 +447,8 @@ fn forward(handle: &ProcessHandle, name: &str, signal: Signal) {
 /// forwarded signals and orphans are still dealt with meanwhile.
 struct StopInterrupts<'a> {
     signals: &'a Signals,
-    handle: &'a ProcessHandle,
+    /// The VM proper, which forwarded signals reach.
+    vm: ProcessHandle,
     reaper: &'a mut Reaper,
     name: &'a str,
 }
@@ -447,7 +475,7 @@ impl Interrupts for StopInterrupts<'_> {
                     output::detail(format!("{}: ignoring SIGHUP: already stopping", self.name))
                 }
                 Signal::SIGCHLD => self.reaper.reap(),
-                other => forward(self.handle, self.name, other),
+                other => forward(&self.vm, self.name, other),
             }
         }
         false

@@ -4,7 +4,7 @@
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
 //! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`]), and the launcher
+//! ([`repl`]), the stop sequence ([`stopper`]) acting on the VM's process tree ([`tree`]), starting a VM ([`starter`]), and the launcher
 //! of `run` ([`launcher`]) with its signals ([`signals`]) and systemd notifications
 //! ([`notify`]), several instances at once ([`fleet`]) and tables ([`table`]); the generated
 //! documentation has its own: the completion scripts
@@ -21,6 +21,7 @@ pub mod finder;
 pub mod fleet;
 pub mod handle;
 pub mod instance;
+pub mod launch;
 pub mod launcher;
 pub mod manual;
 pub mod notify;
@@ -32,9 +33,9 @@ pub mod signals;
 pub mod starter;
 pub mod stopper;
 pub mod table;
+pub mod tree;
 pub mod usage;
 
-use clap::Parser;
 use cli::Cli;
 use exit_code::Code;
 use std::process::ExitCode;
@@ -50,12 +51,23 @@ pub fn main() -> ExitCode {
             return Code::Usage.into();
         }
     };
-    let cli = match Cli::try_parse_from(cli::rewrite_legacy(args.clone())) {
+    let cli = match cli::parse(cli::rewrite_legacy(args.clone())) {
         Ok(cli) => cli,
         Err(e) => {
-            if is_unknown_word(&e)
-                && let Some(message) = cli::legacy_command_error(&args)
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                && let Some(legacy) = cli::legacy_error(&args)
             {
+                // A first word that resembles a command may be a misspelt one: say both.
+                let message = match usage_error_line(&e.render().to_string(), None) {
+                    Some(clap) if has_suggestion(&e) && !legacy.certain => {
+                        format!(
+                            "{}; or, {}",
+                            clap.trim_end_matches("; see `pharo-ctl --help`"),
+                            legacy.message
+                        )
+                    }
+                    _ => legacy.message,
+                };
                 output::init(&cli::OutputArgs::from_words(&args), false);
                 output::error(format!("{message}; see `pharo-ctl --help`"));
                 return Code::Usage.into();
@@ -81,12 +93,11 @@ pub fn main() -> ExitCode {
     run(cli).into()
 }
 
-/// Whether clap found a word that is no subcommand and resembles none (a typo of one keeps
-/// clap's own error, with its suggestion).
-fn is_unknown_word(error: &clap::Error) -> bool {
-    use clap::error::{ContextKind, ErrorKind};
-    error.kind() == ErrorKind::InvalidSubcommand
-        && error.get(ContextKind::SuggestedSubcommand).is_none()
+/// Whether clap suggests a subcommand for a word that is none.
+fn has_suggestion(error: &clap::Error) -> bool {
+    error
+        .get(clap::error::ContextKind::SuggestedSubcommand)
+        .is_some()
 }
 
 /// The arguments as UTF-8, or the usage error that names the first that is not: a path or an
@@ -122,7 +133,7 @@ fn escape_invalid(bytes: &[u8]) -> String {
 pub fn run(cli: Cli) -> Code {
     let machine = matches!(
         cli.command,
-        cli::Command::Status { json: true, .. } | cli::Command::Ps { json: true }
+        cli::Command::Status { json: true, .. } | cli::Command::Ps { json: true, .. }
     );
     output::init(&cli.output, machine);
     match commands::dispatch(cli) {
@@ -140,11 +151,22 @@ pub fn run(cli: Cli) -> Code {
 /// is added by [`output::error`].
 fn usage_error_line(report: &str, subcommand: Option<&str>) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
+    // The indented lines under an error that ends in a colon are what it lists.
+    let mut listing = false;
     for line in report.lines().map(str::trim) {
         if let Some(error) = line.strip_prefix("error: ") {
+            listing = error.ends_with(':');
             parts.push(error.to_string());
+        } else if listing && !line.is_empty() && !line.starts_with("tip: ") {
+            if let Some(error) = parts.last_mut() {
+                error.push(' ');
+                error.push_str(line);
+            }
         } else if let Some(tip) = line.strip_prefix("tip: ") {
+            listing = false;
             parts.push(tip.to_string());
+        } else if line.is_empty() {
+            listing = false;
         } else if line.starts_with("[possible values:") {
             parts.push(line.trim_matches(['[', ']']).to_string());
         }
@@ -230,6 +252,11 @@ mod tests {
         assert_eq!(
             usage_error_line(report, None).unwrap(),
             "invalid value 'tcsh' for '<SHELL>'; possible values: bash, elvish, fish, powershell, zsh; see `pharo-ctl --help`"
+        );
+        let report = "error: the following required arguments were not provided:\n  --json\n\nUsage: pharo-ctl status --json --pretty [NAME]\n";
+        assert_eq!(
+            usage_error_line(report, Some("status")).unwrap(),
+            "the following required arguments were not provided: --json; see `pharo-ctl status --help`"
         );
         assert_eq!(
             usage_error_line("Usage: pharo-ctl [OPTIONS] <COMMAND>\n", None),

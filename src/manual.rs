@@ -4,6 +4,7 @@
 //! and cross-references.
 
 use crate::cli::Cli;
+use crate::exit_code::Code;
 use clap::CommandFactory;
 use clap_mangen::Man;
 use std::io::Write;
@@ -137,54 +138,19 @@ fn tagged(entries: &[(&str, &str)]) -> String {
         .collect()
 }
 
+/// The exit codes of a command, from the one table of them.
 fn exit_status(command: &str) -> String {
     let mut out = String::from(".SH \"EXIT STATUS\"\n");
+    let codes: Vec<(String, &str)> = Code::of_command(command)
+        .map(|code| (code.value().to_string(), code.meaning()))
+        .collect();
+    let entries: Vec<(&str, &str)> = codes.iter().map(|(n, m)| (n.as_str(), *m)).collect();
+    out.push_str(&tagged(&entries));
     if command == "status" {
-        out.push_str(&paragraph(
-            "status follows the LSB conventions of init scripts:",
-        ));
-        out.push_str(&tagged(&[
-            ("0", "The image is running."),
-            (
-                "1",
-                "It is not running, but a stale pid file is left (it names a dead process, or one that is not this image's VM).",
-            ),
-            ("2", "Usage error: a bad option, argument or instance name."),
-            ("3", "It is not running."),
-            (
-                "4",
-                "Its status is unknown: an untrusted pid file, no permission to look, or several VMs run the image.",
-            ),
-        ]));
         out.push_str(&paragraph(
             "Of several instances (several NAMEs, --all, or no NAME in a directory of several images): 0 when every one is running and its REPL answers, 3 when none is running, 1 otherwise.",
         ));
-        return out;
     }
-    if matches!(command, "ps" | "completions") {
-        out.push_str(&tagged(&[
-            ("0", "Success."),
-            ("1", "Failure: the output could not be written."),
-            ("2", "Usage error: a bad option or argument."),
-        ]));
-        return out;
-    }
-    out.push_str(&tagged(&[
-        ("0", "Success."),
-        (
-            "1",
-            "Failure: the start failed, the image could not be stopped, the evaluation answered an error, or the stop was not cooperative (run).",
-        ),
-        ("2", "Usage error: a bad option, argument or instance name."),
-        ("3", "Not running (pid)."),
-        ("4", "Insufficient privilege, or status unknown."),
-        ("5", "The VM was not found or is not executable."),
-        (
-            "6",
-            "Not configured: the image or the script is missing, or two instances of the directory start their REPL on one port (start, restart).",
-        ),
-        ("7", "The REPL could not be reached."),
-    ]));
     if matches!(command, "start" | "stop" | "restart") {
         out.push_str(&paragraph(
             "Of several instances, the highest exit status of theirs; a rolling restart that stops at a failure exits 1.",

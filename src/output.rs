@@ -102,6 +102,25 @@ pub fn use_color(choice: ColorChoice, terminal: bool) -> bool {
     }
 }
 
+/// Writes JSON on stdout: one line, or indented when `pretty`, and a newline.
+pub fn json(value: &impl serde::Serialize, pretty: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if pretty {
+        serde_json::to_writer_pretty(&mut out, value)?;
+    } else {
+        serde_json::to_writer(&mut out, value)?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+/// A measured figure with no more decimals than it was measured to (`0.487` ms, not
+/// `0.48674999999999996`).
+pub fn rounded(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
+
 /// Whether colour is on (after [`init`]).
 pub fn colored() -> bool {
     colored::control::SHOULD_COLORIZE.should_colorize()
@@ -207,12 +226,14 @@ impl Spinner {
         if let Some(bar) = &self.bar {
             let message = match self.deadline {
                 Some(deadline) => {
+                    // Tenths of a second, so that the count-down does not flicker.
                     let left = deadline.saturating_duration_since(Instant::now());
+                    let left = crate::duration::human(Duration::from_millis(
+                        (left.as_millis() as u64).div_ceil(100) * 100,
+                    ));
                     match &self.next {
-                        Some(next) => {
-                            format!("{} ({next} in {:.1}s)", self.what, left.as_secs_f64())
-                        }
-                        None => format!("{} ({:.1}s left)", self.what, left.as_secs_f64()),
+                        Some(next) => format!("{} ({next} in {left})", self.what),
+                        None => format!("{} ({left} left)", self.what),
                     }
                 }
                 None => self.what.clone(),

@@ -5,7 +5,7 @@
 use crate::error::Fail;
 use crate::exit_code::Code;
 use anyhow::{Context, Result};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -69,18 +69,31 @@ pub fn read(path: &Path) -> Result<PidFile> {
         )
         .into());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Fail::new(
-            Code::Unknown,
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
-    Ok(parse(&text))
+    // A pid and a newline are a few bytes; more is garbage, read no further.
+    let mut head = Vec::with_capacity(MAX_LEN);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_LEN as u64).read_to_end(&mut head))
+        .map_err(|e| {
+            Fail::new(
+                Code::Unknown,
+                format!("cannot read the pid file {}: {e}", path.display()),
+            )
+        })?;
+    Ok(parse(&head))
 }
 
-fn parse(text: &str) -> PidFile {
-    match text.trim().parse::<i32>() {
-        Ok(pid) if pid > 1 => PidFile::Pid(pid),
+/// The most a pid file is read: a pid, a newline, and room for stray blanks.
+const MAX_LEN: usize = 64;
+
+/// Judges a pid file's bytes: a decimal pid above 1 with blanks around it; anything else
+/// (nothing, text, binary, a sign, zero, one, a number no pid can be) is garbage.
+fn parse(raw: &[u8]) -> PidFile {
+    let digits = raw.trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return PidFile::Garbage;
+    }
+    match std::str::from_utf8(digits).map(str::parse::<i32>) {
+        Ok(Ok(pid)) if pid > 1 => PidFile::Pid(pid),
         _ => PidFile::Garbage,
     }
 }
@@ -92,7 +105,7 @@ pub fn write(path: &Path, pid: i32) -> Result<()> {
     let name = path
         .file_name()
         .map_or_else(|| "pid".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let temp = dir.join(temp_name(&name, std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -110,10 +123,48 @@ pub fn write(path: &Path, pid: i32) -> Result<()> {
     result.with_context(|| format!("cannot write the pid file {}", path.display()))
 }
 
-/// Removes the pid file if it still names `pid` (another start may have replaced it).
-pub fn remove_if_names(path: &Path, pid: i32) -> Result<bool> {
+/// The temporary file a writer with pid `pid` renames over the pid file `name`.
+fn temp_name(name: &str, pid: u32) -> String {
+    format!(".{name}.{pid}.tmp")
+}
+
+/// Removes the temporary files that writers of the pid file left when they were killed
+/// mid-write (`.NAME.pid.PID.tmp` whose PID is no live pharo-ctl). Best effort: a file that
+/// cannot be removed is left for the owner of the directory.
+pub fn clean_temp_files(path: &Path) {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(writer) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix)?.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let writing = crate::process::read_cmdline(writer as i32)
+            .is_some_and(|args| crate::process::is_pharo_ctl(writer as i32, &args[0]));
+        if !writing && file.to_str() == Some(&temp_name(&name, writer)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Removes the pid file if it still names one of `pids` (another start may have replaced
+/// it): the VM proper, or the wrapper above it.
+pub fn remove_if_names(path: &Path, pids: &[i32]) -> Result<bool> {
     match read(path) {
-        Ok(PidFile::Pid(p)) if p == pid => remove(path).map(|()| true),
+        Ok(PidFile::Pid(p)) if pids.contains(&p) => remove(path).map(|()| true),
         _ => Ok(false),
     }
 }
@@ -154,12 +205,53 @@ mod tests {
 
     #[test]
     fn parses_pids() {
-        assert_eq!(parse("1234\n"), PidFile::Pid(1234));
-        assert_eq!(parse(" 77 "), PidFile::Pid(77));
-        assert_eq!(parse("1\n"), PidFile::Garbage);
-        assert_eq!(parse("-5"), PidFile::Garbage);
-        assert_eq!(parse("zinc"), PidFile::Garbage);
-        assert_eq!(parse(""), PidFile::Garbage);
+        assert_eq!(parse(b"1234\n"), PidFile::Pid(1234));
+        assert_eq!(parse(b" 77 \r\n"), PidFile::Pid(77));
+        for garbage in [
+            &b"1\n"[..],
+            b"0",
+            b"-5",
+            b"+5",
+            b"zinc",
+            b"",
+            b"\n",
+            b"12 34",
+            b"99999999999999999999",
+            b"2147483648",
+            b"\xff\xfe4\x00",
+            "\u{0663}\u{0664}".as_bytes(),
+        ] {
+            assert_eq!(parse(garbage), PidFile::Garbage, "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn a_binary_or_huge_pid_file_is_garbage_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("zinc.pid");
+        std::fs::write(&pid_file, b"\xff\xfe\x00\x80binary").unwrap();
+        assert_eq!(read(&pid_file).unwrap(), PidFile::Garbage);
+        std::fs::write(&pid_file, "4242".repeat(100_000)).unwrap();
+        assert_eq!(read(&pid_file).unwrap(), PidFile::Garbage);
+    }
+
+    #[test]
+    fn temporary_files_of_dead_writers_are_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("zinc.pid");
+        // A writer that is gone: a child that has been reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let left = dir.path().join(temp_name("zinc.pid", dead));
+        let other = dir.path().join(temp_name("seaside.pid", dead));
+        let unrelated = dir.path().join(".zinc.pid.notes.tmp");
+        for file in [&left, &other, &unrelated] {
+            std::fs::write(file, "1\n").unwrap();
+        }
+        clean_temp_files(&pid_file);
+        assert!(!left.exists());
+        assert!(other.exists() && unrelated.exists());
     }
 
     #[test]

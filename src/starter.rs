@@ -1,7 +1,8 @@
-//! Starting a VM in the background: one at a time per instance (a `flock`), in its own
-//! session, stdin from /dev/null, output appended to the log, the pid file written
-//! atomically, and a start that counts only once the VM stayed up (`--settle`) or its REPL
-//! answers (`--wait`). A failed start leaves neither a pid file nor a VM behind.
+//! Starting a VM in the background: one at a time per instance (a `flock`), in a session of
+//! its own (the VM's process tree), stdin from /dev/null, output appended to the log, the pid
+//! file written atomically (naming the VM proper once a wrapper has started it), and a start
+//! that counts only once the VM stayed up (`--settle`) or its REPL answers (`--wait`). A
+//! failed start leaves neither a pid file nor a process of the tree behind.
 
 use crate::cli::StartArgs;
 use crate::context::Context;
@@ -11,10 +12,12 @@ use crate::exit_code::Code;
 use crate::finder::{self, Found};
 use crate::handle::{ProcessHandle, Wait};
 use crate::instance::{self, Instance};
+use crate::launch::Launched;
 use crate::output::{self, Spinner};
 use crate::pidfile;
 use crate::repl::Repl;
 use crate::stopper;
+use crate::tree::Scope;
 use anyhow::{Context as _, Result};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -38,12 +41,13 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     };
     check_writable(instance)?;
     let _lock = lock(&instance.pid_file)?;
+    pidfile::clean_temp_files(&instance.pid_file);
     match finder::find(instance)? {
-        Found::Running { handle, .. } => {
+        Found::Running { tree, .. } => {
             output::step(format!(
                 "{} is already running (pid {})",
                 instance.name,
-                handle.pid()
+                tree.pid()
             ));
             return Ok(Code::Success);
         }
@@ -77,29 +81,33 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
         )
     })?;
     let pid = child.id() as i32;
-    // The child is ours until we exit, so its pid cannot be reused meanwhile.
+    // The child is ours until we exit, so its pid cannot be reused meanwhile; setsid made its
+    // pid the id of the tree's session.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
+    let mut launched = Launched::new(handle, Scope::Session(pid), instance);
     if let Err(e) = pidfile::write(&instance.pid_file, pid) {
-        let _ = child.kill();
-        let _ = child.wait();
+        let _ = stopper::kill(&mut launched.tree, &instance.name);
+        reap(&mut child);
         return Err(e);
     }
     output::step(format!(
         "{}: started pid {pid}: {}",
         instance.name,
-        crate::process::cmdline_string(pid).unwrap_or_default()
+        crate::process::command_line(&command)
     ));
 
     let started = Instant::now();
     let outcome = match &repl {
-        Some(repl) => wait_ready(instance, &handle, repl, args.start_timeout),
-        None => settle(instance, &handle, args.settle),
+        Some(repl) => wait_ready(instance, &mut launched, repl, args.start_timeout),
+        None => settle(instance, &mut launched, args.settle),
     };
+    let outcome = outcome.and_then(|()| launched.stop_looking().map_err(Failure::Other));
     match outcome {
         Ok(()) => {
             output::step(format!(
-                "{} is running (pid {pid}){}",
+                "{} is running (pid {}){}",
                 instance.name,
+                launched.tree.pid(),
                 if args.wait {
                     format!("; its REPL answered after {}", human(started.elapsed()))
                 } else {
@@ -109,15 +117,14 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
             Ok(Code::Success)
         }
         Err(Failure::Exited) => {
-            let status = child.wait()?;
-            pidfile::remove_if_names(&instance.pid_file, pid)?;
+            let ended = ended(instance, &mut launched, &mut child)?;
+            pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
             report_log_tail(&instance.log_file, log_start);
             Err(Fail::new(
                 Code::Failure,
                 format!(
-                    "{} failed to start: the VM {} after {}; see the log above and {}",
+                    "{} failed to start: the VM {ended} after {}; see the log above and {}",
                     instance.name,
-                    describe_status(status),
                     human(started.elapsed()),
                     instance.log_file.display()
                 ),
@@ -131,9 +138,9 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
                 human(args.start_timeout)
             ));
             let plan = ctx.plan(instance, None);
-            stopper::stop(&handle, &plan, None)?;
+            stopper::stop(&mut launched.tree, &plan, None)?;
             reap(&mut child);
-            pidfile::remove_if_names(&instance.pid_file, pid)?;
+            pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
             report_log_tail(&instance.log_file, log_start);
             Err(Fail::new(
                 Code::Failure,
@@ -146,7 +153,28 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
             )
             .into())
         }
+        Err(Failure::Other(e)) => {
+            let _ = stopper::kill(&mut launched.tree, &instance.name);
+            reap(&mut child);
+            let _ = pidfile::remove_if_names(&instance.pid_file, &launched.pids());
+            Err(e)
+        }
     }
+}
+
+/// How long a wrapper may take to end after the VM it started ended during the start.
+const WRAPPER_END: Duration = Duration::from_secs(1);
+
+/// The VM ended during the start: how, as its spawned process (a wrapper passes the VM's
+/// status on) tells. A tree that does not end with its VM is killed: nothing is left.
+fn ended(instance: &Instance, launched: &mut Launched, child: &mut Child) -> Result<String> {
+    let deadline = duration::from_now(WRAPPER_END);
+    if launched.tree.wait(Some(deadline), &[], None)? == Wait::Exited {
+        return Ok(describe_status(child.wait()?));
+    }
+    stopper::kill(&mut launched.tree, &instance.name)?;
+    reap(child);
+    Ok("exited (what was left of its process tree was killed)".to_string())
 }
 
 enum Failure {
@@ -154,25 +182,41 @@ enum Failure {
     Exited,
     /// The REPL did not answer in time.
     NotReady,
+    /// The pid file could not be rewritten to name the VM proper.
+    Other(anyhow::Error),
+}
+
+/// Waits on the VM proper until `until`, looking for it below a wrapper meanwhile; answers
+/// whether it exited.
+fn wait_vm(launched: &mut Launched, until: Instant, spinner: &Spinner) -> Result<bool, Failure> {
+    loop {
+        let look = launched.look().map_err(Failure::Other)?;
+        let next = look.map_or(until, |at| at.min(until));
+        match launched.tree.vm().wait(Some(next), &[], Some(spinner)) {
+            Ok(Wait::TimedOut) if next < until => {}
+            Ok(Wait::TimedOut) => return Ok(false),
+            _ => return Ok(true),
+        }
+    }
 }
 
 /// A start counts once the VM has stayed up this long (supervisord's `startsecs`).
-fn settle(instance: &Instance, handle: &ProcessHandle, settle: Duration) -> Result<(), Failure> {
+fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Result<(), Failure> {
     let deadline = duration::from_now(settle);
     let spinner = Spinner::new(
         format!("{}: making sure the VM stays up", instance.name),
         Some(deadline),
     );
-    match handle.wait(Some(deadline), &[], Some(&spinner)) {
-        Ok(Wait::TimedOut) => Ok(()),
-        _ => Err(Failure::Exited),
+    if wait_vm(launched, deadline, &spinner)? {
+        return Err(Failure::Exited);
     }
+    Ok(())
 }
 
 /// Waits until the REPL answers `GET`, noticing at once if the VM dies meanwhile.
 fn wait_ready(
     instance: &Instance,
-    handle: &ProcessHandle,
+    launched: &mut Launched,
     repl: &Repl,
     timeout: Duration,
 ) -> Result<(), Failure> {
@@ -193,14 +237,14 @@ fn wait_ready(
         if left.is_zero() {
             return Err(Failure::NotReady);
         }
-        if handle.exited() {
+        if launched.tree.vm().exited() {
             return Err(Failure::Exited);
         }
         if repl.probe(left.min(Repl::PROBE_TIMEOUT)).is_ok() {
             return Ok(());
         }
         let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
-        if let Ok(Wait::Exited) = handle.wait(Some(next), &[], Some(&spinner)) {
+        if wait_vm(launched, next, &spinner)? {
             return Err(Failure::Exited);
         }
     }

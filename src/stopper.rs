@@ -1,15 +1,17 @@
 //! The stop sequence, shared by `stop`, `restart`, a failed `start --wait` and the launcher:
 //! ask the image to shut down through its REPL, wait up to the grace period for it to exit,
 //! then SIGTERM and wait again, then SIGKILL. An error answer or an unreachable REPL skips the
-//! grace at once; a connection dropped after a quit expression counts as accepted. Every wait
-//! sleeps on the process's pidfd, so the exit is noticed the moment it happens.
+//! grace at once; a connection dropped after a quit expression counts as accepted. The signals
+//! reach every process of the VM's tree and nothing else, and each wait lasts until no process
+//! of the tree is left: it sleeps on their pidfds, so the exit is noticed the moment it happens.
 
 use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::handle::{ProcessHandle, Wait};
+use crate::handle::Wait;
 use crate::output::{self, Spinner};
 use crate::repl::{self, Repl, ReplError};
+use crate::tree::Tree;
 use anyhow::{Result, bail};
 use nix::sys::signal::Signal;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -85,9 +87,9 @@ pub trait Interrupts {
     fn escalate(&mut self) -> bool;
 }
 
-/// Runs the stop sequence on a running process.
+/// Runs the stop sequence on a running VM's process tree.
 pub fn stop(
-    handle: &ProcessHandle,
+    tree: &mut Tree,
     plan: &Plan<'_>,
     mut interrupts: Option<&mut dyn Interrupts>,
 ) -> Result<Stopped> {
@@ -120,7 +122,7 @@ pub fn stop(
                 extra.push(request.done.as_fd());
             }
             let has_interrupts = interrupts.is_some();
-            match handle.wait(Some(deadline), &extra, Some(&spinner))? {
+            match tree.wait(Some(deadline), &extra, Some(&spinner))? {
                 Wait::Exited => return done(Ending::Cooperative),
                 Wait::TimedOut => {
                     output::step(format!(
@@ -151,15 +153,15 @@ pub fn stop(
         }
     }
 
-    if handle.exited() {
+    if tree.gone() {
         return done(Ending::Cooperative);
     }
+    let pids = send(tree, Signal::SIGTERM, name)?;
     output::step(format!(
-        "{name}: sending SIGTERM to pid {}; waiting up to {}",
-        handle.pid(),
+        "{name}: sending SIGTERM to {}; waiting up to {}",
+        describe_pids(tree, &pids),
         human(plan.kill_after)
     ));
-    send(handle, Signal::SIGTERM, name)?;
     let deadline = duration::from_now(plan.kill_after);
     let spinner = Spinner::new(
         format!("waiting for {name} to exit after SIGTERM"),
@@ -169,7 +171,7 @@ pub fn stop(
     loop {
         let extra: Vec<BorrowedFd<'_>> =
             interrupts.as_deref().map(|i| i.fd()).into_iter().collect();
-        match handle.wait(Some(deadline), &extra, Some(&spinner))? {
+        match tree.wait(Some(deadline), &extra, Some(&spinner))? {
             Wait::Exited => return done(Ending::Terminated),
             Wait::TimedOut => {
                 output::step(format!(
@@ -188,28 +190,64 @@ pub fn stop(
     }
     drop(spinner);
 
-    output::step(format!("{name}: sending SIGKILL to pid {}", handle.pid()));
-    send(handle, Signal::SIGKILL, name)?;
-    match handle.wait(Some(duration::from_now(AFTER_KILL)), &[], None)? {
-        Wait::Exited => done(Ending::Killed),
+    let pids = send(tree, Signal::SIGKILL, name)?;
+    output::step(format!(
+        "{name}: sending SIGKILL to {}",
+        describe_pids(tree, &pids)
+    ));
+    kill_wait(tree, name).map(|()| Stopped {
+        ending: Ending::Killed,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Ends a tree at once with SIGKILL (a start that cannot go on), and waits for it to be gone.
+pub fn kill(tree: &mut Tree, name: &str) -> Result<()> {
+    send(tree, Signal::SIGKILL, name)?;
+    kill_wait(tree, name)
+}
+
+/// Waits for a tree after SIGKILL.
+fn kill_wait(tree: &mut Tree, name: &str) -> Result<()> {
+    match tree.wait(Some(duration::from_now(AFTER_KILL)), &[], None)? {
+        Wait::Exited => Ok(()),
         _ => bail!(
             "{name}: pid {} is still alive {} after SIGKILL (stuck in the kernel?); see `cat /proc/{}/stack`",
-            handle.pid(),
+            tree.pid(),
             human(AFTER_KILL),
-            handle.pid()
+            tree.pid()
         ),
     }
 }
 
-/// Sends a signal to the VM; a VM we may not signal (another user's) is exit 4 with what to do.
-fn send(handle: &ProcessHandle, signal: Signal, name: &str) -> Result<()> {
-    handle.signal(signal).map_err(|e| {
+/// `pid 4242`, or `pid 4242 and its tree (pids 4240, 4241)` for a VM under a wrapper.
+fn describe_pids(tree: &Tree, pids: &[i32]) -> String {
+    let others: Vec<String> = pids
+        .iter()
+        .filter(|&&pid| pid != tree.pid())
+        .map(i32::to_string)
+        .collect();
+    if others.is_empty() {
+        format!("pid {}", tree.pid())
+    } else {
+        format!(
+            "pid {} and the rest of its process tree (pids {})",
+            tree.pid(),
+            others.join(", ")
+        )
+    }
+}
+
+/// Sends a signal to the VM's tree and answers the pids it reached; a VM we may not signal
+/// (another user's) is exit 4 with what to do.
+fn send(tree: &mut Tree, signal: Signal, name: &str) -> Result<Vec<i32>> {
+    tree.signal(signal).map_err(|e| {
         if e.raw_os_error() == Some(libc::EPERM) {
             Fail::new(
                 Code::Unknown,
                 format!(
                     "no permission to signal {name}'s VM (pid {}): run pharo-ctl as its user or as root",
-                    handle.pid()
+                    tree.pid()
                 ),
             )
             .into()
@@ -217,7 +255,7 @@ fn send(handle: &ProcessHandle, signal: Signal, name: &str) -> Result<()> {
             anyhow::Error::new(e).context(format!(
                 "cannot send {} to {name}'s VM (pid {})",
                 signal.as_str(),
-                handle.pid()
+                tree.pid()
             ))
         }
     })

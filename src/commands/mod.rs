@@ -48,7 +48,12 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             };
             restart::run(&ctx, &names, &mode, &start)
         }
-        Command::Status { names, json, lines } => status::run(&ctx, &names, json, lines),
+        Command::Status {
+            names,
+            json,
+            pretty,
+            lines,
+        } => status::run(&ctx, &names, json.then_some(pretty), lines),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
         Command::Run {
@@ -68,7 +73,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             };
             unit::run(&ctx, target, user.as_deref(), start_timeout)
         }
-        Command::Ps { json } => ps::run(json),
+        Command::Ps { json, pretty } => ps::run(json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

@@ -24,7 +24,8 @@ use std::io::Write;
 /// several VMs, no permission): why.
 type Seen = Result<(Repl, Report), String>;
 
-pub fn run(ctx: &Context, instances: &[Instance], json: bool) -> Result<Code> {
+/// Reports on several instances; `json` is `Some(pretty)` for JSON.
+pub fn run(ctx: &Context, instances: &[Instance], json: Option<bool>) -> Result<Code> {
     // One HTTP client for every probe, and one pass over the process table for what the VMs
     // use.
     let client = ctx.repl(None)?;
@@ -60,8 +61,7 @@ pub fn run(ctx: &Context, instances: &[Instance], json: bool) -> Result<Code> {
             output::warn(fleet::named(&instance.name, why));
         }
     }
-    let mut out = std::io::stdout().lock();
-    if json {
+    if let Some(pretty) = json {
         let array: Vec<Value> = instances
             .iter()
             .zip(&seen)
@@ -76,10 +76,9 @@ pub fn run(ctx: &Context, instances: &[Instance], json: bool) -> Result<Code> {
                 }),
             })
             .collect();
-        serde_json::to_writer_pretty(&mut out, &array)?;
-        writeln!(out)?;
+        output::json(&array, pretty)?;
     } else {
-        write_table(&mut out, instances, &seen)?;
+        write_table(&mut std::io::stdout().lock(), instances, &seen)?;
     }
     Ok(exit_code(&seen))
 }

@@ -10,8 +10,8 @@ use std::io::Write;
 pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
     let instance = ctx.instance(name)?;
     match finder::find(&instance)? {
-        Found::Running { handle, .. } => {
-            writeln!(std::io::stdout(), "{}", handle.pid())?;
+        Found::Running { tree, .. } => {
+            writeln!(std::io::stdout(), "{}", tree.pid())?;
             Ok(Code::Success)
         }
         Found::Stale(_) => {

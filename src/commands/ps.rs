@@ -1,8 +1,10 @@
 //! `pharo-ctl ps`: the Pharo VMs running on this machine, one row each, in the spirit of pm2's
 //! list: pid, user, uptime, memory, CPU time, image, and whether the image's pid file names
 //! the process. A VM is a process one of whose arguments (not its program) ends in `.image`,
-//! whose program is named like a VM or is the VM pharo-ctl would run there, and that is not a
-//! pharo-ctl; its image is resolved against the process's working directory.
+//! whose program is named like a VM or is the VM pharo-ctl would run there (a script run
+//! through its interpreter too), and that is not a pharo-ctl; its image is resolved against
+//! the process's working directory. A wrapper and the VM it started are one row: the VM
+//! proper's, with the wrapper's pid beside it.
 
 use crate::exit_code::Code;
 use crate::instance;
@@ -10,6 +12,7 @@ use crate::output;
 use crate::pidfile::{self, PidFile};
 use crate::process::{self, FileId};
 use crate::table::{GAP, uptime};
+use crate::tree;
 use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
@@ -23,6 +26,8 @@ use std::time::{Duration, SystemTime};
 #[derive(Debug, Serialize)]
 struct Vm {
     pid: i32,
+    /// The wrapper above the VM proper, if one stands above it.
+    wrapper_pid: Option<i32>,
     user: String,
     /// RFC 3339.
     started_at: Option<String>,
@@ -37,16 +42,15 @@ struct Vm {
     command: String,
 }
 
-pub fn run(json: bool) -> Result<Code> {
+/// Lists the VMs; `json` is `Some(pretty)` for JSON.
+pub fn run(json: Option<bool>) -> Result<Code> {
     let vms = scan();
-    let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, &vms)?;
-        writeln!(out)?;
+    if let Some(pretty) = json {
+        output::json(&vms, pretty)?;
     } else if vms.is_empty() {
         output::step("no Pharo VM is running on this machine");
     } else {
-        write_table(&mut out, &vms)?;
+        write_table(&mut std::io::stdout().lock(), &vms)?;
     }
     Ok(Code::Success)
 }
@@ -71,7 +75,7 @@ fn scan() -> Vec<Vm> {
                     Err(_) => image.to_path_buf(),
                 }
             };
-            if !is_vm(pid, &args[0], &image) {
+            if !is_vm(pid, &args, &image) {
                 return None;
             }
             let command = args
@@ -83,27 +87,30 @@ fn scan() -> Vec<Vm> {
         })
         .collect();
     found.sort_by_key(|(pid, ..)| *pid);
+    let found = one_row_per_tree(found);
     let usage = usage::of(&found.iter().map(|(pid, ..)| *pid).collect::<Vec<_>>());
     found
         .into_iter()
         .zip(usage)
-        .map(|((pid, image, command), usage)| {
+        .map(|((pid, wrapper_pid, image, command), usage)| {
             let (started, rss, cpu) = match usage {
                 Some((started, rss, cpu)) => (Some(started), Some(rss), Some(cpu)),
                 None => (None, None, None),
             };
             let pid_file = image.with_extension("pid");
             let recorded = pidfile::read(&pid_file).ok();
+            let names_it = |p: Option<i32>| p.is_some_and(|p| recorded == Some(PidFile::Pid(p)));
             Vm {
                 pid,
+                wrapper_pid,
                 user: user_of(pid),
                 started_at: started.map(|t| humantime::format_rfc3339_seconds(t).to_string()),
                 uptime_s: started
                     .and_then(|t| SystemTime::now().duration_since(t).ok())
                     .map(|d| d.as_secs()),
                 rss_bytes: rss,
-                cpu_s: cpu.map(|d: Duration| d.as_secs_f64()),
-                pid_file_names_it: recorded == Some(PidFile::Pid(pid)),
+                cpu_s: cpu.map(|d: Duration| output::rounded(d.as_secs_f64(), 3)),
+                pid_file_names_it: names_it(Some(pid)) || names_it(wrapper_pid),
                 pid_file: pid_file.is_file().then_some(pid_file),
                 image,
                 command,
@@ -112,10 +119,43 @@ fn scan() -> Vec<Vm> {
         .collect()
 }
 
+/// The VMs of each image, one per process tree (the VM proper), with the outermost wrapper
+/// above each, if any.
+fn one_row_per_tree(
+    found: Vec<(i32, PathBuf, String)>,
+) -> Vec<(i32, Option<i32>, PathBuf, String)> {
+    let mut images: Vec<&PathBuf> = found.iter().map(|(_, image, _)| image).collect();
+    images.sort();
+    images.dedup();
+    let mut rows = Vec::with_capacity(found.len());
+    for image in images {
+        let same: Vec<i32> = found
+            .iter()
+            .filter(|(_, i, _)| i == image)
+            .map(|(pid, ..)| *pid)
+            .collect();
+        for pid in tree::one_per_tree(&same) {
+            let mut wrapper = None;
+            let mut at = pid;
+            while let Some(parent) = process::ppid(at).filter(|p| same.contains(p)) {
+                wrapper = Some(parent);
+                at = parent;
+            }
+            let command = found
+                .iter()
+                .find(|(p, ..)| *p == pid)
+                .map(|(.., c)| c.clone());
+            rows.push((pid, wrapper, image.clone(), command.unwrap_or_default()));
+        }
+    }
+    rows.sort_by_key(|(pid, ..)| *pid);
+    rows
+}
+
 /// Whether the process is a VM: named like one, or the VM pharo-ctl would run for an image in
 /// that directory (`DIR/pharo`, `DIR/pharo-vm/pharo`, `pharo` on PATH).
-fn is_vm(pid: i32, argv0: &OsString, image: &Path) -> bool {
-    process::is_vm(pid, argv0, || {
+fn is_vm(pid: i32, args: &[OsString], image: &Path) -> bool {
+    process::is_vm(pid, args, || {
         let dir = image.parent().unwrap_or(Path::new("/"));
         instance::find_vm(None, dir)
             .ok()

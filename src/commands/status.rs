@@ -27,6 +27,8 @@ pub(crate) struct Report {
     /// `stopped`.
     pub(crate) state: &'static str,
     pub(crate) pid: Option<i32>,
+    /// The wrapper that stands above the VM proper, if any.
+    pub(crate) wrapper: Option<i32>,
     pub(crate) via_pid_file: bool,
     pub(crate) started_at: Option<SystemTime>,
     pub(crate) uptime: Option<Duration>,
@@ -38,7 +40,8 @@ pub(crate) struct Report {
     pub(crate) repl_error: Option<String>,
 }
 
-pub fn run(ctx: &Context, names: &Names, json: bool, lines: usize) -> Result<Code> {
+/// Reports on the instance, or on several; `json` is `Some(pretty)` for JSON.
+pub fn run(ctx: &Context, names: &Names, json: Option<bool>, lines: usize) -> Result<Code> {
     let instance = match Targets::select(ctx, names, true)? {
         Targets::One(instance) => instance,
         Targets::Several(instances) => return super::overview::run(ctx, &instances, json),
@@ -51,11 +54,15 @@ pub fn run(ctx: &Context, names: &Names, json: bool, lines: usize) -> Result<Cod
         Found::Stale(_) => Code::Failure,
         Found::NotRunning => Code::NotRunning,
     };
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", to_json(&instance, &repl, &report))?;
-    } else {
-        write_human(&mut out, &instance, &repl, &report, lines)?;
+    match json {
+        Some(pretty) => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        None => write_human(
+            &mut std::io::stdout().lock(),
+            &instance,
+            &repl,
+            &report,
+            lines,
+        )?,
     }
     Ok(code)
 }
@@ -87,6 +94,7 @@ pub(crate) fn probe(ctx: &Context, found: &Found, repl: &Repl) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
+        wrapper: None,
         via_pid_file: false,
         started_at: None,
         uptime: None,
@@ -101,13 +109,12 @@ pub(crate) fn probe(ctx: &Context, found: &Found, repl: &Repl) -> Report {
         Found::NotRunning => {}
         Found::Stale(_) => report.state = "stale",
         Found::Running {
-            handle,
-            via_pid_file,
-            ..
+            tree, via_pid_file, ..
         } => {
-            let pid = handle.pid();
+            let pid = tree.pid();
             report.state = "running";
             report.pid = Some(pid);
+            report.wrapper = tree.wrapper();
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
             match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
@@ -133,6 +140,7 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "name": instance.name,
         "state": r.state,
         "pid": r.pid,
+        "wrapper_pid": r.wrapper,
         "pid_file": instance.pid_file,
         "image": instance.image,
         "log_file": instance.log_file,
@@ -141,11 +149,12 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "started_at": r.started_at.map(rfc3339),
         "uptime_s": r.uptime.map(|d| d.as_secs()),
         "rss_bytes": r.rss_bytes,
-        "cpu_s": r.cpu.map(|d| d.as_secs_f64()),
+        // CPU time is counted in milliseconds, the probe timed to the microsecond.
+        "cpu_s": r.cpu.map(|d| output::rounded(d.as_secs_f64(), 3)),
         "repl": {
             "url": repl.url(),
             "ok": r.repl_ok,
-            "latency_ms": r.latency.map(|d| d.as_secs_f64() * 1000.0),
+            "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
         },
     })
@@ -186,11 +195,9 @@ fn write_human(
         _ => "inactive (dead)".to_string(),
     };
     let since = match (r.started_at, r.uptime) {
-        (Some(at), Some(up)) => format!(
-            " since {}; {} ago",
-            rfc3339(at),
-            humantime::format_duration(Duration::from_secs(up.as_secs()))
-        ),
+        (Some(at), Some(up)) => {
+            format!(" since {}; {} ago", rfc3339(at), crate::duration::human(up))
+        }
         _ => String::new(),
     };
     writeln!(out, "{:>10}: {state}{since}", "Active")?;
@@ -202,6 +209,14 @@ fn write_human(
         };
         writeln!(out, "{:>10}: {pid} ({how})", "PID")?;
     }
+    if let Some(wrapper) = r.wrapper {
+        let command = crate::process::cmdline_string(wrapper).unwrap_or_default();
+        writeln!(
+            out,
+            "{:>10}: {wrapper} (above the VM, which it started: {command})",
+            "Wrapper"
+        )?;
+    }
     if let Some(rss) = r.rss_bytes {
         writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
     }
@@ -212,7 +227,7 @@ fn write_human(
         writeln!(out, "{:>10}: {command}", "Command")?;
     }
     let health = match (r.repl_ok, r.latency, &r.repl_error) {
-        (true, Some(latency), _) => format!("ok ({} ms)", latency.as_millis())
+        (true, Some(latency), _) => format!("ok ({})", crate::duration::human(latency))
             .green()
             .to_string(),
         (_, _, Some(error)) if r.pid.is_some() => error.red().to_string(),

@@ -248,7 +248,10 @@ fn an_error_is_one_line_with_a_hint() {
             vec!["stop", "--timeot", "3s"],
             "a similar argument exists: '--timeout'",
         ),
-        (vec!["stop", "-t", "soon"], "use e.g. 500ms, 5s, 2m or 10"),
+        (
+            vec!["stop", "-t", "soon"],
+            "use e.g. 500ms, 5s, 1m30s or 10",
+        ),
         (vec!["completions", "tcsh"], "possible values: bash"),
     ] {
         let out = env.cmd().args(&args).run();

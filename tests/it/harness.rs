@@ -93,6 +93,9 @@ pub fn alive(pid: i32) -> bool {
 /// every process whose command line mentions the directory.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// Where this test's pharo-ctl and double are, once [`Env::as_nobody`] has put them where
+    /// every user can reach them; else the ones cargo built.
+    bin: std::cell::OnceCell<PathBuf>,
 }
 
 /// What one instance of an [`Env`] is made of.
@@ -110,7 +113,39 @@ impl Env {
                 .prefix("pharo-ctl-test.")
                 .tempdir()
                 .unwrap(),
+            bin: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The pharo-ctl this test runs.
+    pub fn pharo_ctl(&self) -> PathBuf {
+        self.bin
+            .get()
+            .map_or_else(pharo_ctl, |bin| bin.join("pharo-ctl"))
+    }
+
+    /// The VM test double this test runs.
+    pub fn double(&self) -> PathBuf {
+        self.bin
+            .get()
+            .map_or_else(double, |bin| bin.join("pharo-vm-double"))
+    }
+
+    /// Puts pharo-ctl and the double in `.bin/` of the directory, which every user may
+    /// search: the ones cargo built may be out of another user's reach (a clone in root's
+    /// home, mode 0700, or in a `mktemp -d` directory). From then on this test runs those.
+    fn reachable_binaries(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = self.file(".bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for from in [pharo_ctl(), double()] {
+            let to = bin.join(from.file_name().unwrap());
+            if std::fs::hard_link(&from, &to).is_err() {
+                std::fs::copy(&from, &to).unwrap();
+            }
+        }
+        self.bin.set(bin).unwrap();
     }
 
     pub fn path(&self) -> &Path {
@@ -175,14 +210,14 @@ impl Env {
 
     /// pharo-ctl in this directory, with the double as its VM and a clean environment.
     pub fn cmd(&self) -> Cmd {
-        Cmd::new(self.path())
+        Cmd::program(self.pharo_ctl(), self.path()).env("PHARO_VM", self.double())
     }
 
     /// pharo-ctl run by a wrapper (e.g. `unshare --pid --fork`): `WRAPPER... pharo-ctl ARGS`.
     pub fn cmd_via(&self, wrapper: &[&str]) -> Cmd {
-        let mut cmd = Cmd::new(self.path());
+        let mut cmd = self.cmd();
         let mut command = Command::new(wrapper[0]);
-        command.args(&wrapper[1..]).arg(pharo_ctl());
+        command.args(&wrapper[1..]).arg(self.pharo_ctl());
         command.current_dir(self.path());
         for (key, value) in cmd.command.get_envs() {
             match value {
@@ -197,16 +232,23 @@ impl Env {
     /// pharo-ctl run as the unprivileged user nobody, for what a user other than the VM's may
     /// and may not do; `None`, with the reason printed, where that is impossible (the tests do
     /// not run as root, setpriv is missing, or nobody cannot run the binary). The directory is
-    /// made readable and searchable by everyone, not writable.
+    /// made readable and searchable by everyone, not writable, and this test's pharo-ctl and
+    /// double are copies in it, which nobody can reach wherever the project is. Call it before
+    /// anything runs.
     pub fn as_nobody(&self) -> Option<NobodyCmd<'_>> {
         // SAFETY: geteuid only reads this process's effective user id.
         if unsafe { libc::geteuid() } != 0 {
             eprintln!("skipped: running pharo-ctl as another user needs the tests to run as root");
             return None;
         }
+        if !require_program("setpriv", "a test as the user nobody") {
+            return None;
+        }
+        self.chmod("", 0o755);
+        self.reachable_binaries();
         let probe = Command::new("setpriv")
             .args(NOBODY_WRAPPER[1..].iter())
-            .arg(pharo_ctl())
+            .arg(self.pharo_ctl())
             .arg("--version")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -214,18 +256,13 @@ impl Env {
         match probe {
             Ok(status) if status.success() => {}
             Ok(status) => {
-                eprintln!(
-                    "skipped: the user nobody cannot run {} ({status})",
-                    pharo_ctl().display()
+                panic!(
+                    "the user nobody cannot run {} ({status})",
+                    self.pharo_ctl().display()
                 );
-                return None;
             }
-            Err(e) => {
-                eprintln!("skipped: cannot run setpriv (util-linux): {e}");
-                return None;
-            }
+            Err(e) => panic!("cannot run setpriv: {e}"),
         }
-        self.chmod("", 0o755);
         Some(NobodyCmd { env: self })
     }
 
@@ -286,7 +323,7 @@ impl Env {
             .into_iter()
             .filter(|pid| {
                 std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| c.starts_with(double().as_os_str().as_encoded_bytes()))
+                    .is_ok_and(|c| c.starts_with(self.double().as_os_str().as_encoded_bytes()))
             })
             .collect()
     }
@@ -422,7 +459,13 @@ pub struct Cmd {
 
 impl Cmd {
     pub fn new(dir: &Path) -> Cmd {
-        let mut command = Command::new(pharo_ctl());
+        Cmd::program(pharo_ctl(), dir)
+    }
+
+    /// Another program (a script of the project) run the same way: in `dir`, with the double
+    /// as the VM and a clean environment, killed after a minute.
+    pub fn program(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Cmd {
+        let mut command = Command::new(program);
         command.current_dir(dir);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
@@ -610,7 +653,7 @@ impl Running {
             if started.elapsed() > COMMAND_LIMIT {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("pharo-ctl ran longer than {COMMAND_LIMIT:?}");
+                panic!("the command ran longer than {COMMAND_LIMIT:?}");
             }
             std::thread::sleep(Duration::from_millis(2));
         };

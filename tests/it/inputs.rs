@@ -400,3 +400,53 @@ fn usage_hints_name_the_command_in_use_and_honour_the_colour_choice() {
     out.code(2);
     assert!(!out.stderr.contains('\x1b'), "{}", out.stderr);
 }
+
+#[test]
+fn durations_may_be_compound_and_a_negative_one_is_explained() {
+    let env = Env::new();
+    let inst = env.instance_without_shutdown("zinc");
+    let pid = env.start(&inst);
+    for option in ["-t", "--kill-after"] {
+        let out = env.cmd().args(["stop", option, "-1s", "zinc"]).run();
+        out.code(2)
+            .stderr_has("'-1s' is negative: a duration is 0 or more");
+        assert!(!out.stderr.contains("-- -1"), "{}", out.stderr);
+        one_error_line(&out);
+        assert!(alive(pid));
+    }
+    // The error answer skips the grace; SIGTERM's wait is printed as it was given.
+    env.cmd()
+        .args(["stop", "-t", "1h30m", "--kill-after", "1m30s", "zinc"])
+        .run()
+        .success()
+        .stderr_has(&format!(
+            "sending SIGTERM to pid {pid}; waiting up to 1m30s"
+        ))
+        .stderr_has("zinc terminated by SIGTERM");
+}
+
+#[test]
+fn legacy_order_errors_list_its_commands_whatever_the_script_is_called() {
+    let env = Env::new();
+    env.instance("zinc");
+    // run-zn resembles `run`: the error still explains pharo-ctl.sh's order.
+    for (args, said) in [
+        (
+            &["run-zn", "status", "zinc"][..],
+            "'status' is not a command: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of start, stop, restart, run, pid",
+        ),
+        (
+            &["run-zn", "bogus", "zinc"],
+            "'bogus' is not a command: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of start, stop, restart, run, pid",
+        ),
+        (
+            &["run-zn", "start"],
+            "'run-zn start' lacks the IMAGE: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE",
+        ),
+    ] {
+        let out = env.cmd().args(args).run();
+        out.code(2).stderr_has(said);
+        one_error_line(&out);
+    }
+    assert!(env.vms().is_empty());
+}

@@ -413,7 +413,7 @@ fn a_repl_that_never_answers_gets_the_grace_then_sigterm() {
     wait_until("the REPL to listen", LIMIT, || listening(inst.repl_port));
     let out = env.cmd().args(["stop", "--timeout", "500ms", "zinc"]).run();
     out.success()
-        .stderr_has("still running after the 0.50s grace period")
+        .stderr_has("still running after the 0.5s grace period")
         .stderr_has("zinc terminated by SIGTERM");
     assert!(out.elapsed >= Duration::from_millis(500));
     assert!(!alive(pid));
@@ -435,4 +435,31 @@ fn a_slow_repl_is_waited_for() {
         .success()
         .stderr_has("stopped cooperatively");
     assert!(!alive(pid));
+}
+
+#[test]
+fn the_start_line_shows_the_command_run_even_when_the_vm_dies_at_once() {
+    let env = Env::new();
+    env.instance("zinc");
+    let command = format!(
+        ": {} --headless {} {}",
+        env.double().display(),
+        env.file("zinc.image").display(),
+        env.file("zinc.st").display()
+    );
+    for args in [["start", "zinc"], ["run", "zinc"]] {
+        let out = env
+            .cmd()
+            .env("PHARO_DOUBLE_DIE_ON_START", "3")
+            .args(args)
+            .run();
+        assert_ne!(out.code, Some(0), "{args:?}: {}", out.stderr);
+        let line = out
+            .stderr
+            .lines()
+            .find(|line| line.starts_with("zinc: started pid "))
+            .unwrap_or_else(|| panic!("{args:?}: no start line in {}", out.stderr));
+        assert!(line.ends_with(&command), "{args:?}: {line}");
+        assert!(env.vms().is_empty());
+    }
 }

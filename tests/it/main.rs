@@ -4,6 +4,8 @@
 mod harness;
 
 mod completions;
+mod container;
+mod docker;
 mod docs;
 mod eval;
 mod identity;
@@ -14,6 +16,8 @@ mod privilege;
 mod ps;
 mod rolling;
 mod run;
+mod setup;
 mod status;
+mod systemd_container;
 mod terminal;
 mod unit;

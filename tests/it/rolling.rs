@@ -56,7 +56,7 @@ fn a_rolling_restart_keeps_all_repls_but_one_answering() {
     let rounds = client.finish();
     out.success()
         .stderr_has("rolling restart: a (1 of 3)")
-        .stderr_has("rolling restart: pausing 0.20s before b")
+        .stderr_has("rolling restart: pausing 0.2s before b")
         .stderr_has("rolling restart done: a, b, c restarted one at a time");
     let at = |text: &str| out.stderr.find(text).unwrap_or_else(|| panic!("{text}"));
     assert!(at("a is running") < at("b: asking the image to shut down"));

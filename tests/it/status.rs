@@ -126,3 +126,45 @@ fn the_only_image_of_the_directory_is_meant() {
     let out = env.cmd().args(["status", "--json"]).run();
     out.code(3).stdout_has("\"name\":\"zinc\"");
 }
+
+/// The digits after the decimal point of a JSON number in `text` after `"key":`.
+fn decimals_of(text: &str, key: &str) -> usize {
+    let at = text.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
+    let number: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    assert!(!number.is_empty(), "{key} is a number in {text}");
+    number.split('.').nth(1).map_or(0, str::len)
+}
+
+#[test]
+fn status_and_ps_print_json_on_one_line_rounded_to_what_is_measured() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    for args in [&["status", "--json", "zinc"][..], &["ps", "--json"]] {
+        let out = env.cmd().args(args).run();
+        out.success();
+        assert_eq!(out.stdout.lines().count(), 1, "{args:?}: {}", out.stdout);
+        let value: Value = serde_json::from_str(&out.stdout).unwrap();
+        let pretty = env.cmd().args(args).args(["--pretty"]).run();
+        pretty.success();
+        assert!(pretty.stdout.lines().count() > 5, "{}", pretty.stdout);
+        let again: Value = serde_json::from_str(&pretty.stdout).unwrap();
+        assert_eq!(
+            again.as_object().map(|o| o.keys().collect::<Vec<_>>()),
+            value.as_object().map(|o| o.keys().collect::<Vec<_>>())
+        );
+        assert!(decimals_of(&out.stdout, "cpu_s") <= 3, "{}", out.stdout);
+    }
+    let out = env.cmd().args(["status", "--json", "zinc"]).run();
+    assert!(
+        decimals_of(&out.stdout, "latency_ms") <= 3,
+        "{}",
+        out.stdout
+    );
+    let out = env.cmd().args(["status", "--pretty", "zinc"]).run();
+    out.code(2).stderr_has("--json");
+    one_error_line(&out);
+}

@@ -1,0 +1,93 @@
+//! What `start` and `run` share once the VM is spawned: the process tree it heads, and a pid
+//! file kept naming the VM proper. What pharo-ctl spawns may be a wrapper that does not exec
+//! (Pharo's zeroconf `pharo` script); until the VM proper is known for sure — a program, not a
+//! script that may yet start it — the tree is looked at again at growing intervals, and the
+//! pid file rewritten once the wrapper has started the VM proper. The looking is bounded: it
+//! ends once the VM is up (its REPL answered, or the settle time passed).
+
+use crate::handle::ProcessHandle;
+use crate::instance::Instance;
+use crate::output;
+use crate::pidfile;
+use crate::process::ImageMatcher;
+use crate::tree::{Scope, Tree};
+use anyhow::Result;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The first look for the VM proper below a wrapper, and the longest interval between looks.
+const FIRST_LOOK: Duration = Duration::from_millis(2);
+const LONGEST_LOOK: Duration = Duration::from_millis(100);
+
+/// A tree pharo-ctl launched.
+#[derive(Debug)]
+pub struct Launched {
+    pub tree: Tree,
+    /// The pid pharo-ctl spawned: the wrapper, or the VM itself.
+    pub spawned: i32,
+    name: String,
+    matcher: ImageMatcher,
+    pid_file: PathBuf,
+    /// When to look for the VM proper next; `None` once it is known.
+    next_look: Option<Instant>,
+    interval: Duration,
+}
+
+impl Launched {
+    /// The tree of the process just spawned (`handle`), in the session or process group
+    /// `scope` made for it. Its pid file is written by the caller.
+    pub fn new(handle: ProcessHandle, scope: Scope, instance: &Instance) -> Launched {
+        let spawned = handle.pid();
+        let tree = Tree::launched(handle, scope);
+        let next_look = (!tree.settled()).then(Instant::now);
+        Launched {
+            tree,
+            spawned,
+            name: instance.name.clone(),
+            matcher: instance.matcher(),
+            pid_file: instance.pid_file.clone(),
+            next_look,
+            interval: FIRST_LOOK,
+        }
+    }
+
+    /// Looks for the VM proper when it is time to, and answers when to look next (`None`: it
+    /// is known). Found, it is what the pid file names from then on.
+    pub fn look(&mut self) -> Result<Option<Instant>> {
+        match self.next_look {
+            Some(at) if at <= Instant::now() => {}
+            next => return Ok(next),
+        }
+        if self.tree.find_vm_proper(&self.matcher) {
+            pidfile::write(&self.pid_file, self.tree.pid())?;
+            output::step(format!(
+                "{}: the wrapper pid {} started the VM, pid {}; the pid file names the VM",
+                self.name,
+                self.spawned,
+                self.tree.pid()
+            ));
+        }
+        self.next_look = if self.tree.settled() {
+            None
+        } else {
+            self.interval = (self.interval * 2).min(LONGEST_LOOK);
+            Some(Instant::now() + self.interval)
+        };
+        Ok(self.next_look)
+    }
+
+    /// The last look, once the VM is up: what runs the image now is the VM proper.
+    pub fn stop_looking(&mut self) -> Result<()> {
+        if self.next_look.is_some() {
+            self.next_look = Some(Instant::now());
+            self.look()?;
+            self.next_look = None;
+        }
+        Ok(())
+    }
+
+    /// The pids a pid file of this launch may name: the VM proper and what was spawned.
+    pub fn pids(&self) -> [i32; 2] {
+        [self.tree.pid(), self.spawned]
+    }
+}

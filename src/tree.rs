@@ -1,0 +1,356 @@
+//! The instance's process tree: what `start` or `run` launched — wrappers that do not exec
+//! (Pharo's zeroconf `pharo` script runs `pharo-vm/pharo` as a child), the VM proper (the
+//! process that runs the image), and whatever they start — found, signalled and awaited as
+//! one.
+//!
+//! `start` makes the tree a session of its own and `run` a process group, so every member
+//! carries that id (fields 6 and 5 of `/proc/PID/stat`) unless it left it on purpose; a VM
+//! started otherwise is its outermost wrapper and that one's descendants. A member is acted on
+//! only through a pidfd opened before its stat is read and still alive after the read, so a
+//! pid reused meanwhile is never taken for a member. A session or group id is not handed out
+//! again while a member lives, so the tree is gone when no live process carries the id: the
+//! members are watched through their pidfds, and the process table is listed again only when
+//! the last of them is gone (to see whether one forked meanwhile).
+
+use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
+use crate::output::Spinner;
+use crate::process::{self, Identity, ImageMatcher, Stat};
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::Signal;
+use std::collections::HashSet;
+use std::io;
+use std::os::fd::BorrowedFd;
+use std::time::{Duration, Instant};
+
+/// How far up a chain of wrappers, or down to the VM proper, a tree is followed.
+const MAX_DEPTH: usize = 16;
+
+/// Which processes belong to a tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every process of this session (`start` makes one for what it launches).
+    Session(i32),
+    /// Every process of this process group (`run` makes one).
+    Group(i32),
+    /// The outermost process and its descendants (a VM started by hand).
+    Below,
+}
+
+/// An instance's process tree.
+#[derive(Debug)]
+pub struct Tree {
+    /// The VM proper.
+    vm: ProcessHandle,
+    /// The outermost wrapper above the VM proper, when one stands above it.
+    wrapper: Option<ProcessHandle>,
+    scope: Scope,
+    /// The members last seen alive, watched through their pidfds.
+    held: Vec<ProcessHandle>,
+    /// The last signal sent to the tree: members that appear later get it too.
+    sent: Option<Signal>,
+}
+
+impl Tree {
+    /// The tree of a process pharo-ctl has just launched in a session (`start`) or a process
+    /// group (`run`) of its own: until [`Tree::find_vm_proper`] finds a VM below it, it is
+    /// the VM.
+    pub fn launched(handle: ProcessHandle, scope: Scope) -> Tree {
+        Tree {
+            vm: handle,
+            wrapper: None,
+            scope,
+            held: Vec::new(),
+            sent: None,
+        }
+    }
+
+    /// The tree of a VM found through its pid file or a scan: the VM proper is the deepest VM
+    /// of the image below it (when it is a script, such as a wrapper), the wrapper the
+    /// outermost VM of the image above it (a wrapper script that did not exec), and the scope
+    /// the session or process group that wrapper leads, as `start` and `run` make them.
+    pub fn of(found: ProcessHandle, matcher: &ImageMatcher) -> Tree {
+        let vm = deeper_vm(found.pid(), matcher).unwrap_or(found);
+        let mut wrapper = None;
+        let mut pid = vm.pid();
+        for _ in 0..MAX_DEPTH {
+            let Some(parent) = process::ppid(pid) else {
+                break;
+            };
+            match ProcessHandle::open_live(parent) {
+                Ok(Some((handle, _))) if matcher.identify(parent) == Identity::Runs => {
+                    pid = parent;
+                    wrapper = Some(handle);
+                }
+                _ => break,
+            }
+        }
+        let top = pid;
+        let scope = match process::stat(vm.pid()) {
+            Some(stat) if stat.sid == top => Scope::Session(top),
+            Some(stat) if stat.pgid == top && launched_by_pharo_ctl(top) => Scope::Group(top),
+            _ => Scope::Below,
+        };
+        Tree {
+            vm,
+            wrapper,
+            scope,
+            held: Vec::new(),
+            sent: None,
+        }
+    }
+
+    /// The VM proper.
+    pub fn vm(&self) -> &ProcessHandle {
+        &self.vm
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.vm.pid()
+    }
+
+    /// The outermost wrapper above the VM proper, if one stands above it.
+    pub fn wrapper(&self) -> Option<i32> {
+        self.wrapper.as_ref().map(ProcessHandle::pid)
+    }
+
+    /// Looks for the VM proper below a launched wrapper: answers whether it was found now.
+    pub fn find_vm_proper(&mut self, matcher: &ImageMatcher) -> bool {
+        let Some(deeper) = deeper_vm(self.vm.pid(), matcher) else {
+            return false;
+        };
+        let above = std::mem::replace(&mut self.vm, deeper);
+        self.wrapper.get_or_insert(above);
+        true
+    }
+
+    /// Whether the VM proper is known for sure: it is a program, not a script that may yet
+    /// start the VM as its child (or exec it).
+    pub fn settled(&self) -> bool {
+        process::read_cmdline(self.vm.pid())
+            .is_none_or(|args| !process::runs_a_script(self.vm.pid(), &args))
+    }
+
+    /// The live members of the tree, each with a handle opened before its identity was read.
+    fn members(&self) -> Vec<ProcessHandle> {
+        let table = process::table();
+        let confirmed =
+            |pid: i32, belongs: &dyn Fn(&Stat) -> bool| match ProcessHandle::open_live(pid) {
+                Ok(Some((handle, stat))) if belongs(&stat) => Some(handle),
+                _ => None,
+            };
+        match self.scope {
+            Scope::Session(id) | Scope::Group(id) => {
+                let carries = |stat: &Stat| match self.scope {
+                    Scope::Session(_) => stat.sid == id,
+                    _ => stat.pgid == id,
+                };
+                table
+                    .iter()
+                    .filter(|(_, stat)| carries(stat))
+                    .filter_map(|&(pid, _)| confirmed(pid, &carries))
+                    .collect()
+            }
+            Scope::Below => {
+                let mut members: Vec<ProcessHandle> = [Some(&self.vm), self.wrapper.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .filter(|root| !root.exited())
+                    .filter_map(|root| root.try_clone().ok())
+                    .collect();
+                let mut known: HashSet<i32> = members.iter().map(ProcessHandle::pid).collect();
+                let mut grew = true;
+                while grew {
+                    grew = false;
+                    for &(pid, stat) in &table {
+                        if known.contains(&stat.ppid)
+                            && !known.contains(&pid)
+                            && let Some(handle) = confirmed(pid, &|s| known.contains(&s.ppid))
+                        {
+                            known.insert(pid);
+                            members.push(handle);
+                            grew = true;
+                        }
+                    }
+                }
+                members
+            }
+        }
+    }
+
+    /// Lists the members again; those that appeared since a signal was sent get it too.
+    fn relist(&mut self) {
+        self.held = self.members();
+        if let Some(signal) = self.sent {
+            for member in &self.held {
+                let _ = member.signal(signal);
+            }
+        }
+    }
+
+    /// Sends a signal to every member of the tree and answers their pids (the VM proper
+    /// first). Every member is signalled even when one may not be; that one's error is then
+    /// answered.
+    pub fn signal(&mut self, signal: Signal) -> io::Result<Vec<i32>> {
+        self.sent = Some(signal);
+        self.held = self.members();
+        let mut error = None;
+        for member in &self.held {
+            if let Err(e) = member.signal(signal) {
+                error.get_or_insert(e);
+            }
+        }
+        if let Some(error) = error {
+            return Err(error);
+        }
+        let mut pids: Vec<i32> = self.held.iter().map(ProcessHandle::pid).collect();
+        pids.sort_by_key(|&pid| (pid != self.vm.pid(), pid));
+        Ok(pids)
+    }
+
+    /// Whether no process of the tree is left.
+    pub fn gone(&mut self) -> bool {
+        self.held.retain(|member| !member.exited());
+        if self.held.is_empty() {
+            self.relist();
+        }
+        self.held.is_empty()
+    }
+
+    /// Waits until no process of the tree is left, the deadline passes, or one of `extra`
+    /// becomes readable, whichever comes first; the last member's exit is noticed the moment
+    /// it happens (the wait sleeps in the kernel on the members' pidfds). A spinner, if shown,
+    /// is ticked meanwhile.
+    pub fn wait(
+        &mut self,
+        deadline: Option<Instant>,
+        extra: &[BorrowedFd<'_>],
+        spinner: Option<&Spinner>,
+    ) -> io::Result<Wait> {
+        let tick = spinner.and_then(Spinner::interval);
+        loop {
+            if self.gone() {
+                return Ok(Wait::Exited);
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return Ok(Wait::TimedOut);
+            }
+            let fallback = self.held.iter().any(|member| !member.has_pidfd());
+            let nap = [left, tick, fallback.then_some(FALLBACK_POLL)]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(|n| n.max(Duration::from_millis(1)));
+            let mut fds: Vec<PollFd> = Vec::with_capacity(extra.len() + self.held.len());
+            fds.extend(extra.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)));
+            fds.extend(
+                self.held
+                    .iter()
+                    .filter_map(ProcessHandle::as_fd)
+                    .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
+            );
+            let timeout = match nap {
+                Some(n) => PollTimeout::try_from(n).unwrap_or(PollTimeout::MAX),
+                None => PollTimeout::NONE,
+            };
+            match poll(&mut fds, timeout) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(errno) => return Err(io::Error::from(errno)),
+            }
+            let ready = fds[..extra.len()].iter().position(|fd| {
+                fd.revents()
+                    .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
+            });
+            drop(fds);
+            if self.gone() {
+                return Ok(Wait::Exited);
+            }
+            if let Some(index) = ready {
+                return Ok(Wait::Ready(index));
+            }
+            if let Some(spinner) = spinner {
+                spinner.tick();
+            }
+        }
+    }
+}
+
+/// Whether the parent of `pid` is a pharo-ctl (the launcher of `run`).
+fn launched_by_pharo_ctl(pid: i32) -> bool {
+    process::ppid(pid)
+        .and_then(|parent| Some((parent, process::read_cmdline(parent)?)))
+        .is_some_and(|(parent, args)| process::is_pharo_ctl(parent, &args[0]))
+}
+
+/// The deepest VM of the image below `pid`, while `pid` and the VMs on the way are scripts
+/// (wrappers that run the VM as a child); `None` when there is none.
+fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
+    let is_script = |pid: i32| {
+        process::read_cmdline(pid).is_some_and(|args| process::runs_a_script(pid, &args))
+    };
+    if !is_script(pid) {
+        return None;
+    }
+    let mut table = process::table();
+    table.sort_by_key(|&(pid, stat)| (stat.start, pid));
+    let mut found = None;
+    let mut at = pid;
+    for _ in 0..MAX_DEPTH {
+        let child = table
+            .iter()
+            .filter(|(_, stat)| stat.ppid == at)
+            .find_map(|&(child, _)| match ProcessHandle::open_live(child) {
+                Ok(Some((handle, stat)))
+                    if stat.ppid == at && matcher.identify(child) == Identity::Runs =>
+                {
+                    Some(handle)
+                }
+                _ => None,
+            });
+        let Some(child) = child else {
+            break;
+        };
+        at = child.pid();
+        found = Some(child);
+        if !is_script(at) {
+            break;
+        }
+    }
+    found
+}
+
+/// Of the VMs a scan found, one per process tree: a candidate above another is that one's
+/// wrapper, and a session made for a VM (its leader is a candidate, or gone) holds one
+/// instance, whose VM proper is the earliest started (others are forks of it).
+pub fn one_per_tree(candidates: &[i32]) -> Vec<i32> {
+    let all: HashSet<i32> = candidates.iter().copied().collect();
+    let mut wrappers = HashSet::new();
+    for &pid in candidates {
+        let mut at = process::ppid(pid);
+        for _ in 0..MAX_DEPTH {
+            let Some(parent) = at else {
+                break;
+            };
+            if all.contains(&parent) {
+                wrappers.insert(parent);
+            }
+            at = process::ppid(parent);
+        }
+    }
+    let mut kept: Vec<(i32, Stat)> = candidates
+        .iter()
+        .filter(|pid| !wrappers.contains(pid))
+        .filter_map(|&pid| Some((pid, process::stat(pid)?)))
+        .collect();
+    kept.sort_by_key(|&(pid, stat)| (stat.start, pid));
+    let mut sessions = HashSet::new();
+    kept.retain(|(_, stat)| {
+        let made_for_a_vm =
+            stat.sid > 0 && (all.contains(&stat.sid) || process::stat(stat.sid).is_none());
+        !made_for_a_vm || sessions.insert(stat.sid)
+    });
+    let mut pids: Vec<i32> = kept.into_iter().map(|(pid, _)| pid).collect();
+    pids.sort_unstable();
+    pids
+}

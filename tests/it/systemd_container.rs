@@ -1,0 +1,223 @@
+//! The units of `pharo-ctl unit` under a real systemd: Debian's systemd as PID 1 of a
+//! container (`tests/docker/systemd.Dockerfile`), booted as the README says, with the units
+//! `pharo-ctl -C /srv/NAME unit NAME` wrote for the instances zinc, plain (no
+//! ShutdownSequence) and zeroconf (a wrapper that does not exec) installed.
+
+use crate::container::*;
+use crate::harness::*;
+use std::time::Duration;
+
+/// How long systemd may take to boot, or to start or stop a unit.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// What systemd needs to run in a container: writable /run and /run/lock, and the cgroup
+/// file system (this host's is cgroup v1, whose name=systemd hierarchy systemd writes).
+const SYSTEMD_OPTIONS: [&str; 6] = [
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "-v",
+    "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+];
+
+/// A container whose systemd has finished booting, or `None` (with the reason printed) where
+/// Docker, or mmdebstrap to make the root file system, is missing.
+fn boot(what: &str) -> Option<Container> {
+    if !docker_usable(what) || !require_program("mmdebstrap", what) {
+        return None;
+    }
+    let container = Container::run(what, Image::Systemd, &SYSTEMD_OPTIONS, &[]);
+    // Until systemd listens, systemctl cannot connect at all; then it waits for the boot.
+    wait_until("systemd to boot", LIMIT, || {
+        let state = container.exec(&["systemctl", "is-system-running", "--wait"]);
+        matches!(state.stdout.trim(), "running" | "degraded")
+    });
+    Some(container)
+}
+
+/// A command run by the container's shell.
+fn sh(container: &Container, script: &str) -> Outcome {
+    container.exec(&["sh", "-c", script])
+}
+
+/// `systemctl show -P PROPERTY UNIT`.
+fn show(container: &Container, unit: &str, property: &str) -> String {
+    let out = container.exec(&["systemctl", "show", "-P", property, unit]);
+    out.success();
+    out.stdout.trim().to_string()
+}
+
+/// `journalctl -u UNIT`, messages only.
+fn journal(container: &Container, unit: &str) -> String {
+    let out = container.exec(&["journalctl", "-u", unit, "--no-pager", "-o", "cat"]);
+    out.success();
+    out.stdout
+}
+
+/// Waits until the unit's journal holds `text` (journald stores a service's output a moment
+/// after it was written) and answers the journal.
+#[track_caller]
+fn wait_journal(container: &Container, unit: &str, text: &str) -> String {
+    let mut seen = String::new();
+    wait_until(&format!("{text:?} in the journal of {unit}"), LIMIT, || {
+        seen = journal(container, unit);
+        seen.contains(text)
+    });
+    seen
+}
+
+/// Sets environment variables of a unit (the double's switches) in a drop-in, as an
+/// operator would, and reloads systemd.
+fn environment(container: &Container, unit: &str, variables: &[&str]) {
+    let lines: String = variables
+        .iter()
+        .map(|v| format!("Environment={v}\n"))
+        .collect();
+    let dir = format!("/etc/systemd/system/{unit}.d");
+    sh(
+        container,
+        &format!(
+            "mkdir -p {dir} && printf '[Service]\\n{lines}' > {dir}/test.conf && systemctl daemon-reload"
+        ),
+    )
+    .success();
+}
+
+/// `systemctl start|stop UNIT`, which must succeed.
+fn systemctl(container: &Container, verb: &str, unit: &str) -> Outcome {
+    let out = container.exec(&["systemctl", verb, unit]);
+    out.success();
+    out
+}
+
+#[test]
+fn systemctl_start_returns_once_ready_and_stop_is_cooperative() {
+    let Some(container) = boot("systemd-start-stop") else {
+        return;
+    };
+    let unit = "pharo-zinc.service";
+    // The REPL answers only 2s after the VM started: systemctl waits for READY=1.
+    environment(&container, unit, &["PHARO_DOUBLE_START_DELAY_MS=2000"]);
+    let start = systemctl(&container, "start", unit);
+    assert!(
+        start.elapsed >= Duration::from_secs(2),
+        "{:?}",
+        start.elapsed
+    );
+    container
+        .exec(&["pharo-ctl", "-C", "/srv/zinc", "eval", "3 + 4"])
+        .success()
+        .stdout_is("7\n");
+    assert_eq!(show(&container, unit, "ActiveState"), "active");
+
+    let main_pid = show(&container, unit, "MainPID");
+    let comm = container.exec(&["cat", &format!("/proc/{main_pid}/comm")]);
+    comm.success().stdout_is("pharo-ctl\n");
+    let status = container.exec(&["systemctl", "status", "--no-pager", "--lines", "0", unit]);
+    status.success();
+    for line in [
+        format!("Main PID: {main_pid} (pharo-ctl)"),
+        format!("{main_pid} /usr/local/bin/pharo-ctl --dir /srv/zinc"),
+        "/usr/local/bin/pharo --headless /srv/zinc/zinc.image /srv/zinc/zinc.st".to_string(),
+    ] {
+        assert!(status.stdout.contains(&line), "{}", status.stdout);
+    }
+    let journal = wait_journal(&container, unit, "zinc is ready: its REPL answered after");
+    assert!(journal.contains("zinc: started pid"), "{journal}");
+
+    systemctl(&container, "stop", unit);
+    assert_eq!(show(&container, unit, "Result"), "success");
+    assert_eq!(show(&container, unit, "ExecMainStatus"), "0");
+    let journal = wait_journal(&container, unit, "zinc stopped cooperatively in");
+    assert!(
+        journal.contains("Completed ShutdownSequence successfully"),
+        "{journal}"
+    );
+}
+
+#[test]
+fn an_image_without_shutdown_sequence_is_stopped_by_the_escalation_not_by_systemd() {
+    let Some(container) = boot("systemd-escalation") else {
+        return;
+    };
+    // No ShutdownSequence, and SIGTERM ignored: only pharo-ctl's SIGKILL ends the VM, 5s
+    // after its SIGTERM (the unit's --kill-after), before systemd's TimeoutStopSec.
+    let unit = "pharo-plain.service";
+    environment(&container, unit, &["PHARO_DOUBLE_IGNORE_SIGTERM=1"]);
+    systemctl(&container, "start", unit);
+    let timeout_stop = show(&container, unit, "TimeoutStopUSec");
+    assert_eq!(timeout_stop, "15s");
+    let stop = systemctl(&container, "stop", unit);
+    assert!(
+        stop.elapsed >= Duration::from_secs(5) && stop.elapsed < Duration::from_secs(15),
+        "{:?}",
+        stop.elapsed
+    );
+    // pharo-ctl exits 1 after a stop that was not cooperative; systemd never timed out.
+    assert_eq!(show(&container, unit, "Result"), "exit-code");
+    assert_eq!(show(&container, unit, "ExecMainStatus"), "1");
+    let journal = wait_journal(&container, unit, "plain killed by SIGKILL after");
+    assert!(
+        journal.contains("the REPL answered an error, so no grace period"),
+        "{journal}"
+    );
+    assert!(!journal.contains("timed out"), "{journal}");
+}
+
+#[test]
+fn a_vm_that_dies_is_restarted_by_restart_on_failure() {
+    let Some(container) = boot("systemd-restart") else {
+        return;
+    };
+    let unit = "pharo-zinc.service";
+    environment(
+        &container,
+        unit,
+        &[
+            "PHARO_DOUBLE_EXIT_AFTER_MS=1500",
+            "PHARO_DOUBLE_EXIT_CODE=3",
+        ],
+    );
+    systemctl(&container, "start", unit);
+    let first = show(&container, unit, "MainPID");
+    wait_until("systemd to restart the unit", LIMIT, || {
+        show(&container, unit, "NRestarts") != "0"
+            && show(&container, unit, "ActiveState") == "active"
+    });
+    assert_ne!(show(&container, unit, "MainPID"), first);
+    let journal = wait_journal(&container, unit, "Scheduled restart job");
+    assert!(
+        journal.contains("Main process exited, code=exited, status=3/NOTIMPLEMENTED"),
+        "{journal}"
+    );
+    systemctl(&container, "stop", unit);
+}
+
+#[test]
+fn a_zeroconf_wrapper_leaves_nothing_in_the_cgroup_after_stop() {
+    let Some(container) = boot("systemd-zeroconf") else {
+        return;
+    };
+    let unit = "pharo-zeroconf.service";
+    systemctl(&container, "start", unit);
+    let status = container.exec(&["systemctl", "status", "--no-pager", "--lines", "0", unit]);
+    status.success();
+    for process in [
+        "/usr/local/bin/pharo-ctl --dir /srv/zeroconf",
+        "/bin/bash /srv/zeroconf/pharo --headless",
+        "/srv/zeroconf/pharo-vm/lib/pharo --headless",
+    ] {
+        assert!(status.stdout.contains(process), "{}", status.stdout);
+    }
+    systemctl(&container, "stop", unit);
+    assert_eq!(show(&container, unit, "Result"), "success");
+    // What pharo-ctl leaves behind, systemd kills after the main process ended (KillMode=
+    // mixed) and says so: "Killing process N (pharo) with signal SIGKILL".
+    let journal = wait_journal(&container, unit, "Stopped pharo-zeroconf.service");
+    assert!(
+        journal.contains("zeroconf stopped cooperatively in"),
+        "{journal}"
+    );
+    assert!(!journal.contains("Killing process"), "{journal}");
+}

@@ -1,0 +1,1463 @@
+#!/usr/bin/env python3
+"""A seeded, randomized test of whole lifecycles of pharo-ctl.
+
+Each cycle builds a few instances in a temporary directory (some share a directory, some share
+a NAME, some misbehave through the test double's PHARO_DOUBLE_* switches), on the three launch
+layouts: the double run directly, Pharo's zeroconf layout (DIR/pharo, a bash script that runs
+pharo-vm/pharo without exec, which execs pharo-vm/lib/pharo: the double) and an interpreted
+VM (a Python script). Beside them run decoys: foreign processes whose command line names an
+image (tail -f IMAGE, a shell with the image in its arguments, a sleep whose argv[0] is the
+image, a Python process that records every signal it gets). Then it plays random steps: start,
+start --wait, stop, restart, status --json, pid, eval, ps, concurrent starts, a start and a
+stop at once, SIGKILL of pharo-ctl in the middle of a start or a stop, SIGKILL of the VM or of
+its wrapper behind pharo-ctl's back, a VM started by hand, and every kind of pid-file
+corruption. After every step it checks that no foreign process got a signal, that nothing is
+left after a stop or a failed start, that every exit code is one the README documents for the
+command and tells the truth, and that status and pid name the real VM.
+
+It writes pid files naming pid 1 and other low pids, so it runs only inside a private pid and
+network namespace (`unshare --pid --fork --mount-proc --net`), into which it re-executes
+itself; where that is not permitted it says so and passes (fails under PHARO_CTL_REQUIRE_ALL=1).
+
+Each finding is one line with the seed, cycle and step that reproduce it; the exit status is 1
+when there is any. Build first: cargo build [--release] --bins --examples.
+"""
+
+import argparse
+import errno
+import fcntl
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IN_NAMESPACE = "PHARO_CTL_LIFECYCLE_NAMESPACE"
+OUTER_PID = "PHARO_CTL_LIFECYCLE_OUTER_PID"
+
+# The exit codes the README documents for each command.
+DOCUMENTED = {
+    "start": {0, 1, 4, 5, 6},
+    "restart": {0, 1, 4, 5, 6},
+    "stop": {0, 1, 4},
+    "status": {0, 1, 3, 4},
+    "pid": {0, 1, 3, 4},
+    "eval": {0, 1, 7},
+    "ps": {0},
+}
+
+# How long one pharo-ctl command may take before it counts as hung.
+COMMAND_LIMIT = 30.0
+# The cooperative grace and the SIGTERM-to-SIGKILL delay of every stop.
+STOP_TIMING = ["--timeout", "300ms", "--kill-after", "300ms"]
+
+# An interpreted VM: run like the VM, it serves the REPL of its startup script and honours the
+# test double's switches that matter here.
+PYVM = r'''
+"""An interpreted Pharo VM for pharo-ctl's lifecycle test: `vm.py [OPTIONS] IMAGE [SCRIPT]`
+serves GET and POST /repl on the port of the script's `startInServerOn:` and honours the test
+double's PHARO_DOUBLE_ IGNORE_SHUTDOWN, IGNORE_SIGTERM, HANG, SLOW_MS, START_DELAY_MS,
+DIE_ON_START, DIE_DELAY_MS and EVENTS."""
+import os, re, signal, socket, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def switch(name):
+    return os.environ.get("PHARO_DOUBLE_" + name, "").strip()
+
+
+def on(name):
+    return switch(name) not in ("", "0")
+
+
+def seconds(name):
+    return int(switch(name)) / 1000 if switch(name).isdigit() else 0
+
+
+def event(line):
+    if switch("EVENTS"):
+        with open(switch("EVENTS"), "a") as events:
+            events.write(line + "\n")
+
+
+positional = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
+if not positional or not os.path.isfile(positional[0]):
+    sys.exit("vm.py: no image")
+source = open(positional[1]).read() if len(positional) > 1 else ""
+signal.signal(signal.SIGTERM, signal.SIG_IGN if on("IGNORE_SIGTERM") else signal.SIG_DFL)
+if switch("DIE_ON_START"):
+    time.sleep(seconds("DIE_DELAY_MS"))
+    sys.exit(int(switch("DIE_ON_START")))
+time.sleep(seconds("START_DELAY_MS"))
+port = re.search(r"ZnReadEvalPrintDelegate\s+startInServerOn:\s*(\d+)", source)
+defines_shutdown = "Smalltalk at: #ShutdownSequence put:" in source
+
+
+class Repl(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, text):
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def begin(self, line):
+        event(line)
+        if on("HANG"):
+            threading.Event().wait()
+        time.sleep(seconds("SLOW_MS"))
+
+    def do_GET(self):
+        self.begin("GET " + self.path)
+        if self.path == "/repl":
+            self.answer(200, "# Pharo Smalltalk REPL. POST expressions to evaluate\n")
+        else:
+            self.answer(404, "Not Found " + self.path)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        self.begin(("POST " + self.path + " " + (body.splitlines() or [""])[0]).strip())
+        if self.path != "/repl" or not body or not self.headers.get("Content-Type", "").startswith("text/"):
+            return self.answer(404, "Not Found " + self.path)
+        if "ShutdownSequence" in body:
+            if not defines_shutdown:
+                return self.answer(200, 'MessageNotUnderstood: receiver of "fork" is nil\nUndefinedObject>>DoIt\n')
+            self.answer(200, "true\n")
+            if not on("IGNORE_SHUTDOWN"):
+                self.connection.shutdown(socket.SHUT_WR)
+                event("exit 0")
+                os._exit(0)
+            return
+        sum = re.fullmatch(r"\s*(\d+)\s*\+\s*(\d+)\s*", body)
+        self.answer(200, f"{int(sum[1]) + int(sum[2])}\n" if sum else "Error: vm.py only adds\n")
+
+
+print(f"vm.py: image {positional[0]}, " + (f"REPL on 127.0.0.1:{port[1]}" if port else "no REPL"), flush=True)
+if port:
+    server = ThreadingHTTPServer(("127.0.0.1", int(port[1])), Repl)
+    server.daemon_threads = True
+    server.serve_forever()
+threading.Event().wait()
+'''
+
+# A foreign process that records every catchable signal it gets (one number a line in the
+# file argv[1]) and answers each line on stdin with one on stdout, so that the test can make
+# sure it has handled the signals sent before.
+DECOY = r'''
+import signal, sys
+log = sys.argv[1]
+
+
+def record(number, frame):
+    with open(log, "a") as out:
+        out.write(f"{number}\n")
+
+
+for number in signal.valid_signals():
+    if number not in (signal.SIGKILL, signal.SIGSTOP):
+        try:
+            signal.signal(number, record)
+        except (OSError, ValueError):
+            pass
+for line in sys.stdin:
+    sys.stdout.write("ok\n")
+    sys.stdout.flush()
+'''
+
+# Pharo's zeroconf layout, as `curl get.pharo.org | bash` writes it.
+ZEROCONF_PHARO = r'''#!/usr/bin/env bash
+# some magic to find out the real location of this script dealing with symlinks
+DIR=`readlink "$0"` || DIR="$0";
+DIR=`dirname "$DIR"`;
+cd "$DIR"
+DIR=`pwd`
+cd - > /dev/null
+# disable parameter expansion to forward all arguments unprocessed to the VM
+set -f
+# run the VM and pass along all arguments as is
+"$DIR"/"pharo-vm/pharo" --headless "$@"
+'''
+ZEROCONF_VM = r'''#!/usr/bin/env bash
+# some magic to find out the real location of this script dealing with symlinks
+DIR=`readlink "$0"` || DIR="$0";
+DIR=`dirname "$DIR"`;
+cd "$DIR"
+DIR=`pwd`
+cd - > /dev/null
+# disable parameter expansion to forward all arguments unprocessed to the VM
+set -f
+# run the VM and pass along all arguments as is
+LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$DIR:$DIR/lib" exec "$DIR"/lib/pharo "$@"
+'''
+
+SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
+SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def wait_until(condition, limit):
+    """Waits until `condition()` holds, checking often; returns whether it did within `limit`."""
+    deadline = time.monotonic() + limit
+    delay = 0.001
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def file_id(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def proc_status_field(pid, field):
+    for line in read_bytes(f"/proc/{pid}/status").decode("latin-1").splitlines():
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def pending_stop_signal(pid):
+    """Whether a SIGTERM or SIGKILL is pending for `pid` (it is about to die of it)."""
+    for field in ("SigPnd", "ShdPnd"):
+        value = proc_status_field(pid, field)
+        if value and int(value, 16) & (SIGTERM_BIT | SIGKILL_BIT):
+            return True
+    return False
+
+
+def alive(pid):
+    text = read_bytes(f"/proc/{pid}/stat").decode("latin-1")
+    if not text:
+        return False
+    return text[text.rfind(")") + 2 :][:1] not in ("Z", "X", "")
+
+
+def kill_pid(pid, start_time):
+    """SIGKILLs `pid` through a pidfd, only if it is still the process that started at
+    `start_time` (so a reused pid is never hit)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return
+    try:
+        text = read_bytes(f"/proc/{pid}/stat").decode("latin-1")
+        fields = text[text.rfind(")") + 2 :].split()
+        if len(fields) > 19 and int(fields[19]) == start_time:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def repl_listening(port):
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def repl_connections(port):
+    """The REPL's connections that are not closed yet (listening socket and TIME_WAIT aside)."""
+    count = 0
+    for line in read_bytes("/proc/net/tcp").decode().splitlines()[1:]:
+        fields = line.split()
+        local, state = fields[1], fields[3]
+        if int(local.split(":")[1], 16) == port and state not in ("0A", "06"):
+            count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# The process table
+# ---------------------------------------------------------------------------------------------
+
+
+class Proc:
+    """A live process as /proc shows it."""
+
+    __slots__ = ("pid", "ppid", "sid", "start", "argv", "cwd", "exe")
+
+    def __init__(self, pid, ppid, sid, start, argv, cwd, exe):
+        self.pid, self.ppid, self.sid, self.start = pid, ppid, sid, start
+        self.argv, self.cwd, self.exe = argv, cwd, exe
+
+    def command(self):
+        return " ".join(a.decode(errors="replace") for a in self.argv)[:160]
+
+    def names(self, image):
+        """Whether one of its arguments (not its program) names the file `image` (an Image)."""
+        for arg in self.argv[1:]:
+            if os.path.basename(arg) != image.file_name:
+                continue
+            path = arg if arg.startswith(b"/") else os.path.join(self.cwd or b"/", arg)
+            if file_id(path) == image.id:
+                return True
+        return False
+
+
+def processes():
+    """Every live process of the namespace (zombies aside)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        pid = int(name)
+        text = read_bytes(f"/proc/{pid}/stat").decode("latin-1")
+        if not text:
+            continue
+        fields = text[text.rfind(")") + 2 :].split()
+        if fields[0] in ("Z", "X"):
+            continue
+        raw = read_bytes(f"/proc/{pid}/cmdline")
+        argv = raw.rstrip(b"\0").split(b"\0") if raw else []
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd".encode())
+        except OSError:
+            cwd = None
+        found.append(Proc(pid, int(fields[1]), int(fields[3]), int(fields[19]), argv, cwd,
+                          file_id(f"/proc/{pid}/exe")))
+    return found
+
+
+class Image:
+    def __init__(self, path):
+        self.path = path
+        self.file_name = os.path.basename(path).encode()
+        self.id = file_id(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The world of one cycle: instances and decoys
+# ---------------------------------------------------------------------------------------------
+
+# Misbehaviours: (name, weight, switches). `script` is the startup script's kind.
+MISBEHAVIOURS = [
+    ("cooperative", 30, {}),
+    ("no-shutdown-sequence", 8, {}),
+    ("ignores-shutdown", 10, {"PHARO_DOUBLE_IGNORE_SHUTDOWN": "1"}),
+    ("ignores-sigterm", 10, {"PHARO_DOUBLE_IGNORE_SHUTDOWN": "1", "PHARO_DOUBLE_IGNORE_SIGTERM": "1"}),
+    ("slow-repl", 6, {"PHARO_DOUBLE_SLOW_MS": "60"}),
+    ("slow-start", 10, {"PHARO_DOUBLE_START_DELAY_MS": "400"}),
+    ("dies-on-start", 8, {"PHARO_DOUBLE_DIE_ON_START": "3"}),
+    ("hung-repl", 8, {"PHARO_DOUBLE_HANG": "1"}),
+]
+
+
+class Instance:
+    def __init__(self, world, index, name, directory, layout, misbehaviour, rng):
+        self.world = world
+        self.index = index
+        self.name = name
+        self.dir = directory
+        self.layout = layout
+        self.kind, _, switches = misbehaviour
+        self.repl_port = world.next_port()
+        self.image = os.path.join(directory, name + ".image")
+        self.script = os.path.join(directory, name + ".st")
+        self.pid_file = os.path.join(directory, name + ".pid")
+        self.events = os.path.join(directory, name + ".events")
+        self.env = dict(switches)
+        self.env["PHARO_DOUBLE_EVENTS"] = self.events
+        if self.kind == "dies-on-start":
+            self.env["PHARO_DOUBLE_DIE_DELAY_MS"] = str(rng.randrange(0, 30))
+        self.settle = "500ms" if self.kind == "dies-on-start" else rng.choice(["100ms", "150ms", "250ms"])
+        # How pharo-ctl is told about the VM: an option, the environment, or (zeroconf) the
+        # default DIR/pharo.
+        self.vm_args = []
+        vm = {"direct": world.double, "script": os.path.join(directory, "vm.py"),
+              "zeroconf": os.path.join(directory, "pharo")}[layout]
+        how = rng.choice(["option", "env"] + (["default"] if layout == "zeroconf" else []))
+        if how == "option":
+            self.vm_args = ["--vm", vm]
+        elif how == "env":
+            self.env["PHARO_VM"] = vm
+        self.vm = vm
+        with open(self.image, "wb") as f:
+            f.write(b"a Pharo image\n")
+        with open(self.script, "w") as f:
+            f.write(f"ZnReadEvalPrintDelegate startInServerOn: {self.repl_port}.\n")
+            if self.kind != "no-shutdown-sequence":
+                f.write("\nSmalltalk at: #ShutdownSequence put: [\n"
+                        "  'Starting ShutdownSequence...' crTrace.\n"
+                        "  'Completed ShutdownSequence successfully' crTrace.\n"
+                        "  Smalltalk snapshot: false andQuit: true ].\n")
+        self.image_id = Image(self.image)
+        # What the test knows: whether it should run (None: it cannot tell), whether its pid
+        # file is one pharo-ctl must not trust, and the sessions its processes were seen in.
+        self.expect = False
+        self.untrusted = None
+        self.sessions = set()
+
+    def label(self):
+        return f"{self.name}@{os.path.basename(self.dir)}"
+
+    def describe(self):
+        how = "--vm" if self.vm_args else ("PHARO_VM" if "PHARO_VM" in self.env else "default VM")
+        return f"{self.label()} ({self.layout}, {how}, {self.kind}, REPL {self.repl_port})"
+
+    @property
+    def cooperative(self):
+        return self.kind in ("cooperative", "slow-repl", "slow-start")
+
+    def start_timeout(self, rng):
+        if self.kind == "hung-repl":
+            return "300ms"
+        if self.kind == "slow-start":
+            return rng.choice(["150ms", "5s"])
+        return "5s"
+
+    def start_succeeds(self, wait, start_timeout):
+        """Whether a start of this instance (not running) must succeed, from its misbehaviour."""
+        if self.kind == "dies-on-start":
+            return False
+        if wait and self.kind == "hung-repl":
+            return False
+        if wait and self.kind == "slow-start" and start_timeout == "150ms":
+            return False
+        return True
+
+    def hand_command(self):
+        """The VM as an operator starts it by hand in the directory, with relative paths."""
+        files = [self.name + ".image", self.name + ".st"]
+        if self.layout == "zeroconf":
+            return [os.path.join(self.dir, "pharo")] + files
+        return [self.vm, "--headless"] + files
+
+
+class Decoy:
+    """A foreign process whose command line may name an image; it must never be signalled."""
+
+    def __init__(self, world, kind, instance):
+        self.kind = kind
+        self.instance = instance
+        self.log = None
+        self.seen = 0
+        self.reported = False
+        image = None
+        cwd = world.base
+        if instance is not None:
+            relative = world.rng.random() < 0.5
+            image = instance.name + ".image" if relative else instance.image
+            cwd = instance.dir
+        if kind == "recorder":
+            self.log = os.path.join(world.base, f"decoy-{world.next_port()}.signals")
+            argv = [sys.executable, world.decoy_script, self.log] + ([image] if image else [])
+            self.popen = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, start_new_session=True)
+        else:
+            if kind == "tail":
+                argv, executable = ["tail", "-f", image], None
+            elif kind == "shell":
+                argv, executable = ["bash", "-c", "sleep 100000; :", image], None
+            else:  # a sleep whose argv[0] is the image
+                argv, executable = [image, "100000"], shutil.which("sleep")
+            self.popen = subprocess.Popen(argv, executable=executable, cwd=cwd, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          start_new_session=True)
+        self.pid = self.popen.pid
+
+    def describe(self):
+        of = f" naming {self.instance.label()}'s image" if self.instance else ""
+        return f"decoy {self.kind} pid {self.pid}{of}"
+
+    def check(self):
+        """What went wrong with this decoy since the last check: [] when nothing."""
+        if self.reported:
+            return []
+        problems = []
+        if self.popen.poll() is not None:
+            self.reported = True
+            return [f"{self.describe()} died (status {self.popen.returncode})"]
+        if (proc_status_field(self.pid, "State") or "").startswith("T"):
+            problems.append(f"{self.describe()} was stopped")
+        if self.log is not None:
+            try:
+                self.popen.stdin.write(b"s\n")
+                self.popen.stdin.flush()
+                ready, _, _ = select.select([self.popen.stdout], [], [], 10)
+                if not ready or not self.popen.stdout.readline():
+                    problems.append(f"{self.describe()} does not answer")
+            except OSError as e:
+                problems.append(f"{self.describe()} cannot be reached: {e}")
+            lines = read_bytes(self.log).decode().split()
+            for number in lines[self.seen :]:
+                problems.append(f"{self.describe()} got {signal_name(int(number))}")
+            self.seen = len(lines)
+        return problems
+
+    def kill(self):
+        """Kills the decoy and what it started (its own session and process group)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait()
+        for stream in (self.popen.stdin, self.popen.stdout):
+            if stream:
+                stream.close()
+
+
+def signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Running pharo-ctl
+# ---------------------------------------------------------------------------------------------
+
+
+class Result:
+    def __init__(self, command, args, code, out, err, killed=False):
+        self.command, self.args, self.code, self.out, self.err = command, args, code, out, err
+        self.killed = killed
+
+    def brief(self):
+        err = self.err.decode(errors="replace").strip().splitlines()
+        return f"`{self.command}` exited {self.code}" + (f" ({err[-1][:200]})" if err else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# One cycle
+# ---------------------------------------------------------------------------------------------
+
+
+class Cycle:
+    def __init__(self, run, number):
+        self.run = run
+        self.number = number
+        self.rng = random.Random(f"{run.args.seed}/{number}")
+        self.step = 0
+        self.action = "setup"
+        self.findings = 0
+        self.base = os.path.join(run.workdir, f"cycle-{number}")
+        os.mkdir(self.base)
+        self.double = run.double
+        self.decoy_script = run.decoy_script
+        self.port = 20000 + (number * 16) % 40000
+        self.instances = []
+        self.decoys = []
+        self.sigkilled_ctl = False
+        self.reported = set()
+
+    # -- set-up and tear-down ------------------------------------------------------------------
+
+    def next_port(self):
+        self.port += 1
+        return self.port
+
+    def setup(self):
+        rng = self.rng
+        dirs = [os.path.join(self.base, f"d{i}") for i in range(rng.randint(2, 3))]
+        for d in dirs:
+            os.mkdir(d)
+        count = rng.randint(3, 5)
+        names = ["zinc", "seaside", "blog", "teapot"]
+        layouts = ["direct", "zeroconf", "script"]
+        plan = []
+        for index in range(count):
+            if index == 1:  # shares the first one's directory
+                d = plan[0][1]
+                name = rng.choice([n for n in names if n != plan[0][0]])
+            elif index == 2:  # shares the first one's NAME, in another directory
+                name, d = plan[0][0], rng.choice([x for x in dirs if x != plan[0][1]])
+            else:
+                d = rng.choice(dirs)
+                taken = {n for n, x in plan if x == d}
+                name = rng.choice([n for n in names if n not in taken])
+            plan.append((name, d))
+        misbehaviour = [m for m in MISBEHAVIOURS for _ in range(m[1])]
+        for index, (name, d) in enumerate(plan):
+            layout = layouts[index] if index < 3 else rng.choice(layouts)
+            inst = Instance(self, index, name, d, layout, rng.choice(misbehaviour), rng)
+            self.instances.append(inst)
+        rng.shuffle(self.instances)
+        for d in dirs:
+            layouts_here = {i.layout for i in self.instances if i.dir == d}
+            if "zeroconf" in layouts_here:
+                self.write_zeroconf(d)
+            if "script" in layouts_here:
+                self.write_executable(os.path.join(d, "vm.py"), self.run.pyvm_shebang + PYVM)
+        kinds = ["recorder", "tail", "shell", "argv0"]
+        for inst in self.instances:
+            for _ in range(rng.choice([0, 1, 1, 2])):
+                self.decoys.append(Decoy(self, rng.choice(kinds), inst))
+        if not any(d.kind == "recorder" for d in self.decoys):
+            self.decoys.append(Decoy(self, "recorder", rng.choice(self.instances)))
+        for decoy in self.decoys:
+            for problem in decoy.check():  # also waits until the recorders are ready
+                self.finding(problem)
+        if self.run.args.verbose:
+            for inst in self.instances:
+                self.say(f"instance {inst.describe()}")
+            for decoy in self.decoys:
+                self.say(decoy.describe())
+
+    def write_executable(self, path, text):
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+
+    def write_zeroconf(self, d):
+        self.write_executable(os.path.join(d, "pharo"), ZEROCONF_PHARO)
+        os.makedirs(os.path.join(d, "pharo-vm", "lib"))
+        self.write_executable(os.path.join(d, "pharo-vm", "pharo"), ZEROCONF_VM)
+        os.link(self.run.double_copy, os.path.join(d, "pharo-vm", "lib", "pharo"))
+
+    def teardown(self):
+        """The final stop of every instance, the last checks, and clean-up."""
+        self.step += 1
+        self.action = "final stop"
+        for inst in self.instances:
+            self.repair(inst, quiet=True)
+        for inst in self.rng.sample(self.instances, len(self.instances)):
+            self.action = f"final stop {inst.label()}"
+            self.do_stop(inst)
+        self.action = "final check"
+        self.check()
+        allowed = self.run.own_pids() | {d.pid for d in self.decoys}
+        allowed |= {p.pid for p in processes() if p.sid in {d.pid for d in self.decoys}}
+        for p in processes():
+            if p.pid not in allowed:
+                self.finding(f"left behind after the final stop: pid {p.pid} `{p.command()}`")
+                kill_pid(p.pid, p.start)
+        for inst in self.instances:
+            for path in self.temp_files(inst):
+                self.finding(f"temporary file {path} left behind"
+                             + (" (a pharo-ctl was SIGKILLed in this cycle)" if self.sigkilled_ctl else ""))
+            if os.path.lexists(inst.pid_file):
+                self.finding(f"pid file {inst.pid_file} left after the final stop")
+        for decoy in self.decoys:
+            for problem in decoy.check():
+                self.finding(problem)
+            decoy.kill()
+        wait_until(lambda: all(p.pid in self.run.own_pids() for p in processes()), 5)
+        if not self.run.args.keep_files:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def say(self, text):
+        print(f"lifecycle: cycle {self.number} step {self.step}: {text}", flush=True)
+
+    def finding(self, message, key=None):
+        """Reports a finding; one with a `key` already reported in this cycle is not repeated
+        (a wrong state is seen again by every later step until something changes it)."""
+        if key is not None:
+            if key in self.reported:
+                return
+            self.reported.add(key)
+        self.findings += 1
+        self.run.findings += 1
+        print(f"FINDING seed {self.run.args.seed} cycle {self.number} step {self.step} [{self.action}]: "
+              f"{message} (reproduce: {self.run.reproduce(self.number)})", flush=True)
+
+    # -- running pharo-ctl ---------------------------------------------------------------------
+
+    def command(self, inst, command, *args, timing=()):
+        argv = [self.run.pharo_ctl, "-C", inst.dir, *inst.vm_args, *timing, command, *args]
+        env = dict(self.run.base_env)
+        env.update(inst.env)
+        return argv, env
+
+    def spawn(self, inst, command, *args, timing=()):
+        argv, env = self.command(inst, command, *args, timing=timing)
+        popen = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        popen.label = " ".join([command, *args])
+        popen.command = command
+        return popen
+
+    def finish(self, popen, killed=False, quiet=False):
+        try:
+            out, err = popen.communicate(timeout=COMMAND_LIMIT)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            out, err = popen.communicate()
+            self.finding(f"`{popen.label}` did not finish within {COMMAND_LIMIT:.0f}s")
+        result = Result(popen.label, popen.args, popen.returncode, out, err, killed)
+        if self.run.args.verbose and not quiet:
+            self.say(f"  `{result.command}` exited {result.code}" + (" [SIGKILLed by the test]" if killed else ""))
+            for line in err.decode(errors="replace").splitlines():
+                self.say(f"    | {line}")
+        if not killed:
+            self.check_code(result, popen.command)
+        return result
+
+    def ctl(self, inst, command, *args, timing=()):
+        return self.finish(self.spawn(inst, command, *args, timing=timing))
+
+    def check_code(self, result, command):
+        if result.code < 0:
+            self.finding(f"{result.brief()}: pharo-ctl died of {signal_name(-result.code)}")
+        elif result.code not in DOCUMENTED[command]:
+            self.finding(f"{result.brief()}: {result.code} is not an exit code the README gives for {command}")
+
+    def expect_code(self, result, expected, why, key=None):
+        if result.code >= 0 and result.code not in expected:
+            want = " or ".join(str(c) for c in sorted(expected))
+            self.finding(f"{result.brief()}, expected {want}: {why}", key=key and key + (result.code,))
+
+    # -- what is true ---------------------------------------------------------------------------
+
+    def is_vm(self, p):
+        """Whether `p` is a VM proper: the double, or the interpreted VM running vm.py."""
+        if p.exe in self.run.double_ids:
+            return True
+        return len(p.argv) > 1 and p.argv[1].endswith(b"/vm.py") and b"python" in os.path.basename(p.argv[0])
+
+    def truth(self, procs=None):
+        """For each instance: its VMs proper, and every other process of its tree."""
+        procs = processes() if procs is None else procs
+        decoys = {d.pid for d in self.decoys}
+        decoy_sessions = decoys
+        vms, members = {}, {}
+        for inst in self.instances:
+            vms[inst] = [p for p in procs if self.is_vm(p) and p.names(inst.image_id)]
+            members[inst] = [p for p in procs if p.pid not in decoys and p.sid not in decoy_sessions
+                             and (p.names(inst.image_id) or p.sid in inst.sessions)
+                             and p.pid not in self.run.own_pids()]
+        return vms, members
+
+    def vm_of(self, inst):
+        vms, _ = self.truth()
+        return vms[inst][0] if vms[inst] else None
+
+    def temp_files(self, inst):
+        prefix = "." + os.path.basename(inst.pid_file) + "."
+        try:
+            names = os.listdir(os.path.dirname(inst.pid_file))
+        except OSError:
+            return []
+        return [os.path.join(inst.dir, n) for n in names if n.startswith(prefix) and n.endswith(".tmp")]
+
+    def settle(self, insts, limit=3.0):
+        """After a step whose effects may still be on their way (a SIGKILLed pharo-ctl, a VM
+        killed behind its back): waits until no signal to an instance's process is pending,
+        every wrapper has its VM or has gone, and a VM that dies on start is gone."""
+
+        def quiet():
+            vms, members = self.truth()
+            for inst in insts:
+                if any(pending_stop_signal(p.pid) for p in members[inst]):
+                    return False
+                if members[inst] and not vms[inst]:
+                    return False
+                if inst.kind == "dies-on-start" and members[inst]:
+                    return False
+            return True
+
+        wait_until(quiet, limit)
+
+    def check(self):
+        """The checks after every step."""
+        for decoy in self.decoys + self.run.sentinels:
+            for problem in decoy.check():
+                self.finding(problem)
+        for problem in self.run.own_signals():
+            self.finding(problem)
+        vms, members = self.truth()
+
+        def no_leftovers():
+            nonlocal vms, members
+            vms, members = self.truth()
+            return not any(members[i] for i in self.instances if not vms[i])
+
+        # A wrapper whose VM just ended exits a moment later.
+        if not no_leftovers():
+            wait_until(no_leftovers, 1.0)
+        for inst in self.instances:
+            running = bool(vms[inst])
+            for p in members[inst]:
+                if p.sid not in (0, 1) and p.sid not in self.run.own_sessions():
+                    inst.sessions.add(p.sid)
+            if len(vms[inst]) > 1:
+                self.finding(f"{inst.label()} runs {len(vms[inst])} VMs: "
+                             + ", ".join(f"pid {p.pid} `{p.command()}`" for p in vms[inst]))
+            if inst.expect is True and not running:
+                self.finding(f"{inst.label()}'s VM is gone, though nothing should have stopped it")
+            elif inst.expect is False and running:
+                self.finding(f"{inst.label()} runs (pid {vms[inst][0].pid}), though it should not")
+            if not running:
+                for p in members[inst]:
+                    self.finding(f"{inst.label()} is not running, yet pid {p.pid} `{p.command()}` of it is left",
+                                 key=("left", p.pid))
+            inst.expect = running
+        if not self.sigkilled_ctl:
+            for inst in self.instances:
+                for path in self.temp_files(inst):
+                    self.finding(f"temporary file {path} left behind")
+        self.check_status_and_pid()
+
+    def check_status_and_pid(self):
+        """status --json and pid of every instance against the processes."""
+        before, _ = self.truth()
+        results = {}
+        popens = []
+        for inst in self.instances:
+            status = self.spawn(inst, "status", "--json", inst.name, timing=["--timeout", "150ms"])
+            pid = self.spawn(inst, "pid", inst.name)
+            popens.append((inst, status, pid))
+        for inst, status, pid in popens:
+            results[inst] = (self.finish(status, quiet=True), self.finish(pid, quiet=True))
+        after, _ = self.truth()
+        if self.run.args.verbose:
+            self.say("  status, pid: " + ", ".join(
+                f"{inst.label()} {s.code}/{p.code}" + (f" (VM {before[inst][0].pid})" if before[inst] else "")
+                for inst, (s, p) in results.items()))
+        for inst, (status, pid) in results.items():
+            if [p.pid for p in before[inst]] != [p.pid for p in after[inst]]:
+                continue  # it changed while they looked
+            self.judge_status(inst, before[inst], status, pid)
+
+    def judge_status(self, inst, vms, status, pid):
+        if inst.untrusted:
+            why = f"the pid file is {inst.untrusted}, which is not to be trusted"
+            self.expect_code(status, {4}, why, key=("status", inst, "untrusted"))
+            self.expect_code(pid, {4}, why, key=("pid", inst, "untrusted"))
+            return
+        try:
+            report = json.loads(status.out) if status.code in (0, 1, 3) else None
+        except ValueError:
+            report = None
+            self.finding(f"{status.brief()}: its output is not JSON: {status.out[:200]!r}")
+        if vms:
+            vm = vms[0]
+            truth = f"pid {vm.pid} `{vm.command()}` runs the image"
+            self.expect_code(status, {0}, truth, key=("status", inst, vm.pid))
+            self.expect_code(pid, {0}, truth, key=("pid", inst, vm.pid))
+            if report is not None and status.code == 0:
+                if report.get("state") != "running" or report.get("pid") != vm.pid:
+                    self.finding(f"status --json of {inst.label()} says state {report.get('state')} pid "
+                                 f"{report.get('pid')}, but {truth}", key=("status", inst, vm.pid))
+            if pid.code == 0 and pid.out.strip() != str(vm.pid).encode():
+                self.finding(f"pid of {inst.label()} printed {pid.out.strip().decode(errors='replace')!r}, "
+                             f"but {truth}", key=("pid", inst, vm.pid))
+            return
+        if os.path.lexists(inst.pid_file):
+            why = f"no VM runs {inst.label()}'s image and a pid file is left ({self.pid_file_text(inst)})"
+            self.expect_code(status, {1}, why, key=("status", inst, "stale"))
+            self.expect_code(pid, {1}, why, key=("pid", inst, "stale"))
+            state = "stale"
+        else:
+            why = f"no VM runs {inst.label()}'s image and there is no pid file"
+            self.expect_code(status, {3}, why, key=("status", inst, "stopped"))
+            self.expect_code(pid, {3}, why, key=("pid", inst, "stopped"))
+            state = "stopped"
+        if report is not None and (report.get("state") != state or report.get("pid") is not None):
+            self.finding(f"status --json of {inst.label()} says state {report.get('state')} pid "
+                         f"{report.get('pid')}, expected {state} and null: {why}", key=("status", inst, state))
+        if pid.out.strip():
+            self.finding(f"pid of {inst.label()} printed {pid.out.strip()[:40]!r}, but {why}")
+
+    def pid_file_text(self, inst):
+        if os.path.islink(inst.pid_file):
+            return "a symlink"
+        return repr(read_bytes(inst.pid_file)[:40])
+
+    # -- the steps ------------------------------------------------------------------------------
+
+    def play(self):
+        steps = [
+            (self.step_start, 14), (self.step_stop, 14), (self.step_restart, 6), (self.step_eval, 6),
+            (self.step_ps, 3), (self.step_concurrent_starts, 5), (self.step_start_and_stop, 5),
+            (self.step_kill_ctl_in_start, 4), (self.step_kill_ctl_in_stop, 4), (self.step_kill_vm, 5),
+            (self.step_kill_wrapper, 2), (self.step_corrupt, 14), (self.step_by_hand, 3),
+            (self.step_repair, 3),
+        ]
+        weighted = [s for s, w in steps for _ in range(w)]
+        for _ in range(self.run.args.steps):
+            self.step += 1
+            inst = self.rng.choice(self.instances)
+            weighted_step = self.rng.choice(weighted)
+            self.action = weighted_step.__name__[5:].replace("_", " ") + " " + inst.label()
+            if self.run.args.verbose:
+                self.say(self.action)
+            weighted_step(inst)
+            self.check()
+            if self.findings and not self.run.args.keep_going:
+                return
+
+    def start_args(self, inst, wait):
+        if wait:
+            timeout = inst.start_timeout(self.rng)
+            return ["--wait", "--start-timeout", timeout], timeout
+        return ["--settle", inst.settle], None
+
+    def instead(self, step, inst):
+        """Plays `step` where the chosen one does not apply to the instance's state."""
+        self.action = step.__name__[5:].replace("_", " ") + " " + inst.label()
+        if self.run.args.verbose:
+            self.say(f"(instead) {self.action}")
+        step(inst)
+
+    def step_start(self, inst, wait=None):
+        wait = self.rng.random() < 0.5 if wait is None else wait
+        args, timeout = self.start_args(inst, wait)
+        before = self.vm_of(inst)
+        result = self.ctl(inst, "start", *args, inst.name, timing=STOP_TIMING)
+        self.judge_start(inst, result, before, inst.start_succeeds(wait, timeout))
+
+    def judge_start(self, inst, result, before, succeeds, restart=False):
+        after = self.vm_of(inst)
+        if inst.untrusted:
+            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+            self.same_vm(inst, before, after, result)
+            return
+        if before is not None and not restart:
+            self.expect_code(result, {0}, f"{inst.label()} was running (pid {before.pid})")
+            self.same_vm(inst, before, after, result)
+            return
+        if succeeds:
+            self.expect_code(result, {0}, f"{inst.label()} ({inst.kind}) starts")
+            if result.code == 0:
+                if after is None:
+                    self.finding(f"{result.brief()}, but no VM runs {inst.label()}'s image")
+                else:
+                    if restart and before is not None and after.pid == before.pid:
+                        self.finding(f"{result.brief()}, but the VM pid {after.pid} is the one before")
+                    recorded = read_bytes(inst.pid_file).strip()
+                    if recorded != str(after.pid).encode():
+                        self.finding(f"{result.brief()}: the pid file says {recorded[:40]!r}, "
+                                     f"the VM is pid {after.pid} `{after.command()}`")
+                inst.expect = after is not None
+        else:
+            self.expect_code(result, {1}, f"{inst.label()} ({inst.kind}) cannot start")
+            inst.expect = False
+            self.expect_clean(inst, result)
+
+    def same_vm(self, inst, before, after, result):
+        if (before and before.pid) != (after and after.pid):
+            self.finding(f"{result.brief()} changed {inst.label()}'s VM from "
+                         f"{before and before.pid} to {after and after.pid}")
+
+    def expect_clean(self, inst, result):
+        """After a stop or a failed start: no pid file (processes are checked by check())."""
+        if os.path.lexists(inst.pid_file):
+            self.finding(f"{result.brief()}, but the pid file is left ({self.pid_file_text(inst)})")
+
+    def step_stop(self, inst):
+        self.do_stop(inst)
+
+    def do_stop(self, inst):
+        before = self.vm_of(inst)
+        result = self.ctl(inst, "stop", inst.name, timing=STOP_TIMING)
+        if inst.untrusted:
+            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+            self.same_vm(inst, before, self.vm_of(inst), result)
+            return
+        self.expect_code(result, {0}, "a stop always succeeds here")
+        inst.expect = False
+        self.expect_clean(inst, result)
+
+    def step_restart(self, inst):
+        wait = self.rng.random() < 0.5
+        args, timeout = self.start_args(inst, wait)
+        before = self.vm_of(inst)
+        result = self.ctl(inst, "restart", *args, inst.name, timing=STOP_TIMING)
+        self.judge_start(inst, result, before, inst.start_succeeds(wait, timeout), restart=True)
+
+    def step_eval(self, inst):
+        if self.run.eval_takes_name:
+            args, timing = [inst.name, "3 + 4"], ["--timeout", "400ms"]
+        else:
+            args = ["3 + 4"]
+            timing = ["--timeout", "400ms", "--repl", f"http://127.0.0.1:{inst.repl_port}/repl"]
+        vm, up = self.vm_of(inst), repl_listening(inst.repl_port)
+        result = self.ctl(inst, "eval", *args, timing=timing)
+        if (vm and vm.pid) != (self.vm_of(inst) and self.vm_of(inst).pid) or up != repl_listening(inst.repl_port):
+            return  # it changed meanwhile
+        if not up:
+            self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port")
+        elif inst.kind == "hung-repl":
+            self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: a timeout")
+        else:
+            self.expect_code(result, {0}, f"{inst.label()}'s REPL answers")
+            if result.code == 0 and result.out != b"7\n":
+                self.finding(f"{result.brief()} printed {result.out[:80]!r}, expected '7\\n'")
+
+    def step_ps(self, inst):
+        vms, _ = self.truth()
+        result = self.ctl(inst, "ps", "--json")
+        try:
+            rows = json.loads(result.out)
+        except ValueError:
+            return self.finding(f"{result.brief()}: its output is not JSON: {result.out[:200]!r}")
+        after, _ = self.truth()
+        if {i: [p.pid for p in v] for i, v in vms.items()} != {i: [p.pid for p in v] for i, v in after.items()}:
+            return
+        by_pid = {row.get("pid"): row for row in rows}
+        decoys = {d.pid: d for d in self.decoys + self.run.sentinels}
+        for pid, row in by_pid.items():
+            if pid in decoys:
+                self.finding(f"ps lists {decoys[pid].describe()} as a VM", key=("ps", pid))
+        for other in self.instances:
+            listed = [row for row in rows if file_id(row.get("image") or "/nonexistent") == other.image_id.id]
+            truth = [p.pid for p in vms[other]]
+            if sorted(row.get("pid") for row in listed) != truth:
+                self.finding(f"ps lists {other.label()} as pids {sorted(row.get('pid') for row in listed)}, "
+                             f"but its VMs are {truth}", key=("ps", other, tuple(truth)))
+
+    def step_concurrent_starts(self, inst):
+        before = self.vm_of(inst)
+        plans = []
+        for _ in range(self.rng.randint(2, 4)):
+            wait = self.rng.random() < 0.5
+            args, timeout = self.start_args(inst, wait)
+            plans.append((self.spawn(inst, "start", *args, inst.name, timing=STOP_TIMING),
+                          inst.start_succeeds(wait, timeout)))
+        results = [(self.finish(p), ok) for p, ok in plans]
+        after = self.vm_of(inst)
+        if inst.untrusted:
+            for result, _ in results:
+                self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+            return self.same_vm(inst, before, after, results[0][0])
+        if before is not None:
+            for result, _ in results:
+                self.expect_code(result, {0}, f"{inst.label()} was running")
+            return self.same_vm(inst, before, after, results[0][0])
+        # Starts are serialised: one that can succeed does (it starts the VM, or finds it
+        # started); one that cannot fails, unless another started the VM before it looked.
+        can_start = any(ok for _, ok in results)
+        for result, ok in results:
+            if ok:
+                self.expect_code(result, {0}, f"{inst.label()} ({inst.kind}) starts this way")
+            else:
+                self.expect_code(result, {0, 1} if can_start else {1},
+                                 f"{inst.label()} ({inst.kind}) cannot start this way"
+                                 + (", unless another start beside it did" if can_start else ""))
+        started = any(r.code == 0 for r, _ in results)
+        if started != (after is not None):
+            self.finding(f"concurrent starts of {inst.label()} exited "
+                         f"{[r.code for r, _ in results]}, yet its VM is {after and after.pid}")
+        if not started:
+            self.expect_clean(inst, results[0][0])
+        elif after is not None and read_bytes(inst.pid_file).strip() != str(after.pid).encode():
+            self.finding(f"after concurrent starts the pid file of {inst.label()} says "
+                         f"{read_bytes(inst.pid_file).strip()[:40]!r}, the VM is pid {after.pid}")
+        inst.expect = after is not None
+
+    def step_start_and_stop(self, inst):
+        wait = self.rng.random() < 0.5
+        args, _ = self.start_args(inst, wait)
+        commands = [("start", self.spawn(inst, "start", *args, inst.name, timing=STOP_TIMING)),
+                    ("stop", self.spawn(inst, "stop", inst.name, timing=STOP_TIMING))]
+        if self.rng.random() < 0.5:
+            commands.reverse()
+        results = {name: self.finish(p) for name, p in commands}
+        if inst.untrusted:
+            for result in results.values():
+                self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+            return
+        self.expect_code(results["stop"], {0}, "a stop always succeeds here")
+        self.expect_code(results["start"], {0, 1}, "a start beside a stop")
+        if self.vm_of(inst) is None:
+            self.expect_clean(inst, results["stop"])
+        inst.expect = None
+
+    def step_kill_ctl_in_start(self, inst):
+        if self.vm_of(inst) is not None or inst.untrusted:
+            return self.instead(self.step_stop, inst)
+        wait = self.rng.random() < 0.5
+        args, _ = self.start_args(inst, wait)
+        popen = self.spawn(inst, "start", *args, inst.name, timing=STOP_TIMING)
+        self.kill_at(popen, inst, self.rng.choice(["at once", "when the VM runs", "when the pid file exists",
+                                                   "after a while"]))
+
+    def step_kill_ctl_in_stop(self, inst):
+        if self.vm_of(inst) is None or inst.untrusted:
+            return self.instead(self.step_start, inst)
+        mark = os.path.getsize(inst.events) if os.path.exists(inst.events) else 0
+        popen = self.spawn(inst, "stop", inst.name, timing=STOP_TIMING)
+        self.kill_at(popen, inst, self.rng.choice(["at once", "when the REPL got the request", "after a while"]))
+        # A shutdown request that reached the image ends it a moment later.
+        wait_until(lambda: repl_connections(inst.repl_port) == 0, 2.0)
+        events = read_bytes(inst.events)[mark:].decode(errors="replace")
+        if inst.cooperative and "POST /repl ShutdownSequence" in events:
+            wait_until(lambda: self.vm_of(inst) is None, 3.0)
+
+    def kill_at(self, popen, inst, when):
+        if when == "when the VM runs":
+            wait_until(lambda: popen.poll() is not None or self.vm_of(inst) is not None, 3.0)
+        elif when == "when the pid file exists":
+            wait_until(lambda: popen.poll() is not None or os.path.exists(inst.pid_file), 3.0)
+        elif when == "when the REPL got the request":
+            wait_until(lambda: popen.poll() is not None or b"POST /repl Shutdown" in read_bytes(inst.events), 3.0)
+        elif when == "after a while":
+            time.sleep(self.rng.uniform(0, 0.4))  # a random point of the command, not a wait
+        if self.run.args.verbose:
+            self.say(f"  SIGKILL of pharo-ctl {when}")
+        popen.kill()
+        self.sigkilled_ctl = True
+        self.finish(popen, killed=True)
+        self.settle([inst])
+        inst.expect = None
+
+    def step_kill_vm(self, inst):
+        vm = self.vm_of(inst)
+        if vm is None:
+            return self.instead(self.step_start, inst)
+        kill_pid(vm.pid, vm.start)
+        wait_until(lambda: not alive(vm.pid), 3.0)
+        self.settle([inst])
+        inst.expect = False
+
+    def step_kill_wrapper(self, inst):
+        vms, members = self.truth()
+        wrappers = [p for p in members[inst] if p not in vms[inst] and p.names(inst.image_id)]
+        if not wrappers:
+            return self.instead(self.step_kill_vm, inst)
+        wrapper = self.rng.choice(wrappers)
+        kill_pid(wrapper.pid, wrapper.start)
+        wait_until(lambda: not alive(wrapper.pid), 3.0)
+
+    def step_by_hand(self, inst):
+        if self.vm_of(inst) is not None or inst.untrusted or inst.kind == "dies-on-start":
+            return self.instead(self.step_stop, inst)
+        env = dict(self.run.base_env)
+        env.update(inst.env)
+        with open(os.path.join(inst.dir, inst.name + ".log"), "ab") as log:
+            subprocess.run(["setsid", "-f", *inst.hand_command()], cwd=inst.dir, env=env, stdin=subprocess.DEVNULL,
+                           stdout=log, stderr=log, check=True)
+        if not wait_until(lambda: self.vm_of(inst) is not None, 5.0):
+            return self.finding(f"the VM started by hand ({' '.join(inst.hand_command())}) did not come up")
+        self.settle([inst])
+        inst.expect = True
+
+    def step_repair(self, inst):
+        if not inst.untrusted:
+            return self.instead(self.step_corrupt, inst)
+        self.repair(inst)
+
+    def repair(self, inst, quiet=False):
+        if inst.untrusted:
+            os.unlink(inst.pid_file)
+            inst.untrusted = None
+
+    def step_corrupt(self, inst):
+        rng = self.rng
+        vms, _ = self.truth()
+        others = [vms[o][0].pid for o in self.instances if o is not inst and vms[o]]
+        foreign = [d.pid for d in self.decoys if d.instance is inst and d.popen.poll() is None]
+        own = vms[inst][0].pid if vms[inst] else None
+        kinds = {
+            "empty": b"",
+            "garbage": b"zinc\n",
+            "binary": bytes([0xFF, 0xFE, 0x00, 0x9C, 0x0A]),
+            "negative": b"-7\n",
+            "zero": b"0\n",
+            "huge": b"99999999999999999999999\n",
+            "just above i32": b"2147483648\n",
+            "pid 1": b"1\n",
+            "a low pid": f"{rng.choice(sorted(self.run.own_pids()))}\n".encode(),
+            "a pid outside the namespace": f"{self.run.outside_pid()}\n".encode(),
+            "a dead pid": f"{self.run.dead_pid()}\n".encode(),
+            "two pids": f"{own or 2}\n{rng.choice(others or [1])}\n".encode(),
+        }
+        if foreign:
+            kinds["a foreign process naming the image"] = f"{rng.choice(foreign)}\n".encode()
+        if others:
+            kinds["another instance's VM"] = f"{rng.choice(others)}\n".encode()
+        if own:
+            kinds["the VM's pid padded"] = f"  {own} \n\n".encode()
+        untrusted = ["a symlink", "world-writable", "owned by another user"]
+        kind = rng.choice(sorted(kinds) + untrusted)
+        self.action += f" ({kind})"
+        if os.path.lexists(inst.pid_file):
+            os.unlink(inst.pid_file)
+        if kind == "a symlink":
+            target = rng.choice([o.pid_file for o in self.instances if o is not inst] + [inst.pid_file + ".real"])
+            if target.endswith(".real"):
+                with open(target, "wb") as f:
+                    f.write(f"{own or rng.choice(others or [1])}\n".encode())
+            os.symlink(target, inst.pid_file)
+            inst.untrusted = kind
+            return
+        content = kinds.get(kind, f"{own or rng.choice(others or foreign or [1])}\n".encode())
+        with open(inst.pid_file, "wb") as f:
+            f.write(content)
+        if kind == "world-writable":
+            os.chmod(inst.pid_file, 0o666)
+            inst.untrusted = kind
+        elif kind == "owned by another user":
+            os.chown(inst.pid_file, 65534, 65534)
+            inst.untrusted = kind
+        else:
+            inst.untrusted = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The run: namespace, sentinels, cycles
+# ---------------------------------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, args, workdir):
+        self.args = args
+        self.workdir = workdir
+        self.base = workdir
+        self.port = 60000
+        self.findings = 0
+        self.steps = 0
+        self.decoy_script = os.path.join(workdir, "decoy.py")
+        with open(self.decoy_script, "w") as f:
+            f.write(DECOY)
+        # Foreign processes with low pids (the first this process starts) that must never be
+        # signalled.
+        self.sentinels = [Decoy(self, "recorder", None) for _ in range(3)]
+        bin_dir = binaries(args)
+        self.pharo_ctl = os.path.join(bin_dir, "pharo-ctl")
+        self.double = os.path.join(bin_dir, "examples", "pharo-vm-double")
+        self.double_copy = os.path.join(workdir, "pharo")
+        shutil.copy2(self.double, self.double_copy)
+        self.double_ids = {file_id(self.double), file_id(self.double_copy)}
+        python = shutil.which("python3")
+        same = python and os.path.realpath(python) == os.path.realpath(sys.executable)
+        self.pyvm_shebang = "#!/usr/bin/env python3\n" if same else f"#!{os.path.realpath(sys.executable)}\n"
+        self.base_env = {k: v for k, v in os.environ.items()
+                         if not k.startswith(("PHARO_", "NOTIFY_SOCKET", "WATCHDOG_")) or k == "PHARO_CTL_REQUIRE_ALL"}
+        self.base_env.pop("PHARO_CTL_REQUIRE_ALL", None)
+        self.base_env["NO_COLOR"] = "1"
+        self.outer_pid = int(os.environ.get(OUTER_PID, "0"))
+        help_text = subprocess.run([self.pharo_ctl, "eval", "--help"], capture_output=True).stdout
+        self.eval_takes_name = b"[NAME]" in help_text
+        self.signals_file = os.environ.get("PHARO_CTL_LIFECYCLE_PID1_SIGNALS")
+        self.signals_seen = 0
+        self.received = []
+
+    def next_port(self):  # for the sentinels' file names
+        self.port += 1
+        return self.port
+
+    def own_pids(self):
+        return {1, os.getpid()} | {d.pid for d in self.sentinels}
+
+    def own_sessions(self):
+        return {os.getsid(0)} | {d.pid for d in self.sentinels}
+
+    def own_signals(self):
+        problems = [f"the test process (pid {os.getpid()}) got {signal_name(n)}" for n in self.received]
+        self.received.clear()
+        if self.signals_file:
+            lines = read_bytes(self.signals_file).decode().split()
+            problems += [f"pid 1 got {signal_name(int(n))}" for n in lines[self.signals_seen :]]
+            self.signals_seen = len(lines)
+        return problems
+
+    def outside_pid(self):
+        """A pid of a process outside the namespace: the unshare that started it (or, once this
+        namespace has handed out that number itself, one above the kernel's pid_max)."""
+        if self.outer_pid > 1 and not os.path.exists(f"/proc/{self.outer_pid}"):
+            return self.outer_pid
+        return int(read_bytes("/proc/sys/kernel/pid_max") or b"4194304") + 1
+
+    def dead_pid(self):
+        child = subprocess.Popen(["true"])
+        child.wait()
+        return child.pid
+
+    def reproduce(self, cycle):
+        how = ["python3", "tests/lifecycle.py", "--seed", str(self.args.seed), "--cycle", str(cycle),
+               "--steps", str(self.args.steps), "-v"]
+        if self.args.bin_dir:
+            how += ["--bin-dir", self.args.bin_dir]
+        elif self.args.release:
+            how += ["--release"]
+        return " ".join(how)
+
+    def main(self):
+        started = time.monotonic()
+        cycles = [self.args.cycle] if self.args.cycle is not None else range(1, self.args.cycles + 1)
+        ran = 0
+        for number in cycles:
+            cycle = Cycle(self, number)
+            try:
+                cycle.setup()
+                cycle.play()
+            finally:
+                cycle.teardown()
+            ran += 1
+            self.steps += cycle.step
+            if self.findings and not self.args.keep_going:
+                break
+        print(f"lifecycle: seed {self.args.seed}: {ran} cycles, {self.steps} steps, {self.findings} findings "
+              f"in {time.monotonic() - started:.1f}s", flush=True)
+        for sentinel in self.sentinels:
+            sentinel.kill()
+        return 1 if self.findings else 0
+
+
+def binaries(args):
+    if args.bin_dir:
+        bin_dir = os.path.abspath(args.bin_dir)
+    else:
+        bin_dir = os.path.join(ROOT, "target", "release" if args.release else "debug")
+    for path in (os.path.join(bin_dir, "pharo-ctl"), os.path.join(bin_dir, "examples", "pharo-vm-double")):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"lifecycle: {path} is missing: build it first with "
+                     f"`cargo build{' --release' if args.release else ''} --bins --examples`, or pass --bin-dir")
+    return bin_dir
+
+
+def bring_up_loopback():
+    """`ip link set lo up`, with an ioctl: a new network namespace starts with lo down."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, siocgifflags, request))[1]
+        fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
+
+
+def enter_namespace():
+    """Re-executes this script as pid 1 of a private pid and network namespace; returns only
+    when that is impossible (after saying so)."""
+    unshare = shutil.which("unshare")
+    required = os.environ.get("PHARO_CTL_REQUIRE_ALL") == "1"
+    why = None
+    if unshare is None:
+        why = "unshare is not installed"
+    else:
+        probe = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", "--net", "true"], capture_output=True)
+        if probe.returncode != 0:
+            why = "unshare --pid --fork --mount-proc --net is not permitted here (" + \
+                  (probe.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1] + ")"
+    if why:
+        print(f"lifecycle: skipped: {why}; it writes pid files naming low pids, so it runs only in a private "
+              f"pid namespace", flush=True)
+        sys.exit(1 if required else 0)
+    os.environ[IN_NAMESPACE] = "1"
+    os.environ[OUTER_PID] = str(os.getpid())
+    sys.stdout.flush()
+    os.execv(unshare, [unshare, "--pid", "--fork", "--mount-proc", "--net", sys.executable,
+                       os.path.abspath(__file__)] + sys.argv[1:])
+
+
+def record_signals(path_or_list):
+    """Records every catchable signal this process gets (SIGINT aside: an interrupt)."""
+
+    def handler(number, frame):
+        if isinstance(path_or_list, list):
+            path_or_list.append(number)
+        else:
+            with open(path_or_list, "a") as f:
+                f.write(f"{number}\n")
+
+    for number in signal.valid_signals():
+        if number in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGINT, signal.SIGPIPE,
+                      signal.SIGWINCH):
+            continue
+        try:
+            signal.signal(number, handler)
+        except (OSError, ValueError):
+            pass
+
+
+def pid1(args):
+    """As pid 1 of the namespace: runs the test in a child and reaps every orphan meanwhile, as
+    an init does; records any signal it gets."""
+    bring_up_loopback()
+    workdir = tempfile.mkdtemp(prefix="pharo-ctl-lifecycle.")
+    signals_file = os.path.join(workdir, "pid1.signals")
+    open(signals_file, "w").close()
+    worker = os.fork()
+    if worker == 0:
+        os.environ["PHARO_CTL_LIFECYCLE_PID1_SIGNALS"] = signals_file
+        code = 2
+        try:
+            run = Run(args, workdir)
+            record_signals(run.received)
+            code = run.main()
+        except KeyboardInterrupt:
+            print("lifecycle: interrupted", flush=True)
+            code = 130
+        finally:
+            sys.stdout.flush()
+            os._exit(code)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    record_signals(signals_file)
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        if pid == worker:
+            code = os.waitstatus_to_exitcode(status)
+            if not args.keep_files:
+                shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                print(f"lifecycle: files kept in {workdir}")
+            sys.exit(code if code >= 0 else 128 - code)
+    sys.exit(2)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=None, help="the seed (default: a random one, printed)")
+    parser.add_argument("--cycles", type=int, default=20, help="how many cycles (default 20)")
+    parser.add_argument("--cycle", type=int, default=None, help="run only this cycle (to reproduce a finding)")
+    parser.add_argument("--steps", type=int, default=10, help="random steps per cycle (default 10)")
+    parser.add_argument("--keep-going", action="store_true", help="go on after a cycle with findings")
+    parser.add_argument("--release", action="store_true", help="use target/release (default target/debug)")
+    parser.add_argument("--bin-dir", help="where pharo-ctl and examples/pharo-vm-double are")
+    parser.add_argument("--keep-files", action="store_true", help="keep the cycles' directories")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every step and command")
+    args = parser.parse_args()
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1, 1 << 31)
+    return args
+
+
+def main():
+    args = parse_args()
+    if os.environ.get(IN_NAMESPACE) != "1":
+        binaries(args)
+        print(f"lifecycle: seed {args.seed}, {args.cycles if args.cycle is None else 1} cycles", flush=True)
+        if "--seed" not in sys.argv:
+            sys.argv += ["--seed", str(args.seed)]
+        enter_namespace()
+    if os.getpid() != 1:
+        sys.exit("lifecycle: expected to be pid 1 of a new pid namespace")
+    pid1(args)
+
+
+if __name__ == "__main__":
+    main()
