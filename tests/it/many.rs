@@ -214,7 +214,7 @@ fn parallel_starts_report_the_failures_and_the_worst_status() {
     let out = env.cmd().args(["start", "a", "nothing"]).run();
     out.code(6)
         .stderr_has("a is already running")
-        .stderr_has("error: nothing: no image at")
+        .stderr_has("error: nothing: ")
         .stderr_has("1 of 2 failed to start: nothing (exit 6)");
 }
 
