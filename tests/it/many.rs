@@ -32,6 +32,21 @@ fn rows(stdout: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Asserts that every line on stderr but the summary is one instance's: `NAME: …`, `NAME …`
+/// or `error: NAME…`.
+#[track_caller]
+fn lines_are_named(stderr: &str, names: &[&str], summary: &str) {
+    for line in stderr.lines().filter(|l| !l.contains(summary)) {
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        assert!(
+            names
+                .iter()
+                .any(|n| line.starts_with(&format!("{n}:")) || line.starts_with(&format!("{n} "))),
+            "{line:?} is no instance's\n{stderr}"
+        );
+    }
+}
+
 fn row<'a>(rows: &'a [Vec<String>], name: &str) -> &'a [String] {
     rows.iter()
         .find(|r| r[0] == name)
@@ -141,16 +156,7 @@ fn several_instances_start_in_turn_and_stop_at_once() {
     }
     let out = env.cmd().args(["start", "a", "b", "c", "--wait"]).run();
     out.success().stderr_has("all 3 started: a, b, c");
-    // Every step line is the instance's, but the summary.
-    for line in out.stderr.lines().filter(|l| !l.starts_with("all 3")) {
-        assert!(
-            ["a", "b", "c"]
-                .iter()
-                .any(|n| line.starts_with(&format!("{n}:")) || line.starts_with(&format!("{n} "))),
-            "{line}\n{}",
-            out.stderr
-        );
-    }
+    lines_are_named(&out.stderr, &["a", "b", "c"], "all 3 started");
     // One after another: b starts once a is running.
     let at = |text: &str| out.stderr.find(text).unwrap_or_else(|| panic!("{text}"));
     assert!(at("a is running") < at("b: started pid"), "{}", out.stderr);
@@ -204,6 +210,9 @@ fn parallel_starts_report_the_failures_and_the_worst_status() {
     out.code(1)
         .stderr_has("b failed to start")
         .stderr_has("error: 1 of 3 failed to start: b (exit 1)");
+    // The log's last lines, too, are b's.
+    out.stderr_has("b: | pharo-vm-double: cannot start ZnServer on port");
+    lines_are_named(&out.stderr, &["a", "b", "c"], "1 of 3 failed");
     assert_eq!(env.vms().len(), 2);
     for name in ["a", "c"] {
         assert!(env.exists(&format!("{name}.pid")));
