@@ -92,6 +92,11 @@ fn status_all_shows_one_row_per_instance() {
 
     env.cmd().args(["stop", "a", "b"]).run().success();
     env.cmd().args(["status", "--all"]).run().code(3);
+    // A stale pid file (a pid beyond the kernel's limit) is not running either.
+    std::fs::write(env.file("b.pid"), "4194304\n").unwrap();
+    let out = env.cmd().args(["status", "--all"]).run();
+    out.code(3);
+    assert_eq!(row(&rows(&out.stdout), "b")[1], "stale");
 }
 
 #[test]
