@@ -5,10 +5,11 @@
 use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::handle::ProcessHandle;
+use crate::identity::{self, Identity, ImageMatcher};
 use crate::instance::Instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
-use crate::process::{self, Identity, ImageMatcher};
+use crate::process;
 use crate::tree::{self, Tree};
 
 use anyhow::Result;
@@ -44,7 +45,7 @@ pub fn find(instance: &Instance) -> Result<Found> {
         });
     }
     let stale = (recorded != PidFile::Missing).then_some(recorded);
-    let candidates = tree::one_per_tree(&process::scan(&matcher, |pid, why| {
+    let candidates = tree::one_per_tree(&identity::scan(&matcher, |pid, why| {
         output::detail(format!("passing over pid {pid}: {why}"));
     }));
     match candidates[..] {

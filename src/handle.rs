@@ -62,7 +62,8 @@ impl ProcessHandle {
             Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
         } else {
             match Errno::last() {
-                Errno::ESRCH => return Ok(None),
+                // No such process; or a thread's id, not a process's (ENOENT, EINVAL).
+                Errno::ESRCH | Errno::ENOENT | Errno::EINVAL => return Ok(None),
                 Errno::ENOSYS => None,
                 errno => return Err(io::Error::from(errno)),
             }

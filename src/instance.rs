@@ -60,8 +60,8 @@ impl Instance {
     }
 
     /// What tells this instance's VM in the process table.
-    pub fn matcher(&self) -> crate::process::ImageMatcher {
-        crate::process::ImageMatcher::new(&self.image, self.vm.as_deref())
+    pub fn matcher(&self) -> crate::identity::ImageMatcher {
+        crate::identity::ImageMatcher::new(&self.image, self.vm.as_deref())
     }
 
     /// Checks that what a start needs is there: the image, and the script when one was named.
@@ -128,8 +128,8 @@ pub fn repl_port_in(text: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
-/// The instances' directory (`-C/--dir`, else the current one), which must exist (exit 6).
-pub fn directory(args: &InstanceArgs) -> Result<PathBuf> {
+/// The instances' directory: `-C/--dir` (against the current one), else the current one.
+pub(crate) fn directory(args: &InstanceArgs) -> Result<PathBuf> {
     let cwd = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
     let dir = match &args.dir {

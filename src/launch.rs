@@ -6,10 +6,10 @@
 //! ends once the VM is up (its REPL answered, or the settle time passed).
 
 use crate::handle::ProcessHandle;
+use crate::identity::ImageMatcher;
 use crate::instance::Instance;
 use crate::output;
 use crate::pidfile;
-use crate::process::ImageMatcher;
 use crate::tree::{Scope, Tree};
 use anyhow::Result;
 use std::path::PathBuf;

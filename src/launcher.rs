@@ -16,6 +16,7 @@ use crate::context::Context;
 use crate::duration::human;
 use crate::error::Fail;
 use crate::exit_code::Code;
+use crate::files;
 use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
 use crate::instance::{self, Instance};
@@ -23,21 +24,22 @@ use crate::launch::Launched;
 use crate::notify::{NOTIFY_SOCKET, Notifier};
 use crate::output::{self, Spinner};
 use crate::pidfile;
+use crate::probe::Probe;
+use crate::reaper::Reaper;
 use crate::repl::{Repl, ReplError};
 use crate::signals::Signals;
-use crate::starter::{self, describe_status};
+use crate::starter::describe_status;
 use crate::stopper::{self, Interrupts};
 use crate::tree::Scope;
 use anyhow::{Context as _, Result};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The signals the launcher handles.
@@ -80,10 +82,7 @@ pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Resul
         launched: Launched::new(tree, Scope::Group(pid), instance),
         signals,
         notifier,
-        reaper: Reaper {
-            vm: pid,
-            status: None,
-        },
+        reaper: Reaper::new(pid),
     };
     let outcome = launcher.supervise(repl, start_timeout);
     // Only a VM that ended is waited for: after a failed stop it may be stuck in the kernel,
@@ -115,8 +114,8 @@ fn become_subreaper() {
 /// or `None` when a stop was asked for before the VM started (it is then not started).
 fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32>> {
     let name = &instance.name;
-    starter::check_pid_file_writable(instance)?;
-    let _lock = starter::lock(&instance.pid_file)?;
+    files::check_pid_file_writable(instance)?;
+    let _lock = files::lock(&instance.pid_file)?;
     match finder::find(instance)? {
         Found::Running { tree, .. } => {
             return Err(Fail::new(
@@ -164,11 +163,7 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
     drop(child);
     if let Err(e) = pidfile::write(&instance.pid_file, pid) {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
-        Reaper {
-            vm: pid,
-            status: None,
-        }
-        .wait_vm();
+        Reaper::new(pid).wait_vm();
         return Err(e);
     }
     output::step(format!(
@@ -266,7 +261,7 @@ impl Launcher<'_> {
     /// terminal wakes it up to be redrawn; otherwise it sleeps without a timeout.
     fn next_event(&mut self, probe: Option<&Probe>, spinner: Option<&Spinner>) -> Result<Event> {
         loop {
-            if let Some(status) = self.reaper.status {
+            if let Some(status) = self.reaper.status() {
                 return Ok(Event::Exited(status));
             }
             // While a wrapper has not yet started the VM proper, wake up to look for it.
@@ -479,121 +474,5 @@ impl Interrupts for StopInterrupts<'_> {
             }
         }
         false
-    }
-}
-
-/// Collects ended children: the VM, whose status is kept, and orphans re-parented to us.
-struct Reaper {
-    vm: i32,
-    status: Option<ExitStatus>,
-}
-
-impl Reaper {
-    /// Reaps every child that has ended, without blocking.
-    fn reap(&mut self) {
-        loop {
-            let mut raw = 0;
-            // SAFETY: waitpid writes the status to a live local and touches nothing else.
-            let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
-            if pid <= 0 {
-                return;
-            }
-            let status = ExitStatus::from_raw(raw);
-            if pid == self.vm {
-                self.status = Some(status);
-            } else {
-                output::detail(format!(
-                    "reaped orphan pid {pid}, which {}",
-                    describe_status(status)
-                ));
-            }
-        }
-    }
-
-    /// Waits for the VM's end (it has ended, or is about to) and answers its status.
-    fn wait_vm(&mut self) -> ExitStatus {
-        self.reap();
-        if let Some(status) = self.status {
-            return status;
-        }
-        loop {
-            let mut raw = 0;
-            // SAFETY: as in `reap`; the pid is our own child's.
-            let pid = unsafe { libc::waitpid(self.vm, &mut raw, 0) };
-            if pid == self.vm {
-                let status = ExitStatus::from_raw(raw);
-                self.status = Some(status);
-                return status;
-            }
-            if Errno::last() != Errno::EINTR {
-                // Not our child any more (reaped elsewhere): nothing to learn.
-                let status = ExitStatus::from_raw(0);
-                self.status = Some(status);
-                return status;
-            }
-        }
-    }
-}
-
-/// Asks the REPL `GET` from a thread of its own until it answers or the time is up, so that
-/// the launcher keeps sleeping in `poll` meanwhile. `done` hangs up when the answer is in.
-struct Probe {
-    url: String,
-    done: OwnedFd,
-    answer: mpsc::Receiver<Result<Duration, ReplError>>,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Probe {
-    fn start(repl: Repl, timeout: Duration) -> Result<Probe> {
-        let (done, notify) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let (tx, answer) = mpsc::channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let cancelled = Arc::clone(&cancel);
-        let url = repl.url().to_string();
-        std::thread::Builder::new()
-            .name("readiness-probe".into())
-            .spawn(move || {
-                let started = Instant::now();
-                let deadline = crate::duration::deadline(started, timeout);
-                let mut last = ReplError::Timeout(timeout);
-                while !cancelled.load(Ordering::Relaxed) {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
-                        Ok(_) => {
-                            let _ = tx.send(Ok(started.elapsed()));
-                            drop(notify);
-                            return;
-                        }
-                        Err(e) => last = e,
-                    }
-                    std::thread::sleep(Repl::PROBE_INTERVAL.min(left));
-                }
-                let _ = tx.send(Err(last));
-                // Closing the write end wakes the launcher.
-                drop(notify);
-            })?;
-        Ok(Probe {
-            url,
-            done,
-            answer,
-            cancel,
-        })
-    }
-
-    /// How long the REPL took to answer, or why it did not.
-    fn answer(&self) -> Result<Duration, ReplError> {
-        self.answer
-            .recv()
-            .unwrap_or(Err(ReplError::Unreachable("the probe ended".into())))
-    }
-}
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
     }
 }

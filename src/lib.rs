@@ -2,13 +2,15 @@
 //!
 //! `main` parses the command line and hands it to [`run`], which dispatches to one module per
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
-//! the instance and its files ([`instance`]), the pid file ([`pidfile`]), the process table
-//! ([`process`]), process handles ([`handle`]), finding a VM ([`finder`]), the REPL client
-//! ([`repl`]), the stop sequence ([`stopper`]) acting on the VM's process tree ([`tree`]), starting a VM ([`starter`]), and the launcher
-//! of `run` ([`launcher`]) with its signals ([`signals`]) and systemd notifications
-//! ([`notify`]), several instances at once ([`fleet`]) and tables ([`table`]); the generated
-//! documentation has its own: the completion scripts
-//! ([`completion`]) and the man pages ([`manual`]).
+//! the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
+//! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
+//! handles ([`handle`]), finding a VM ([`finder`]) and its process tree ([`tree`]), the REPL
+//! client ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`], with what
+//! it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with its
+//! signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]) and systemd
+//! notifications ([`notify`]); several instances at once ([`fleet`]), tables ([`table`]) and what
+//! processes use ([`usage`]); the generated documentation has its own: the completion
+//! scripts ([`completion`]) and the man pages ([`manual`]).
 
 pub mod cli;
 pub mod commands;
@@ -17,9 +19,11 @@ pub mod context;
 pub mod duration;
 pub mod error;
 pub mod exit_code;
+pub mod files;
 pub mod finder;
 pub mod fleet;
 pub mod handle;
+pub mod identity;
 pub mod instance;
 pub mod launch;
 pub mod launcher;
@@ -27,7 +31,9 @@ pub mod manual;
 pub mod notify;
 pub mod output;
 pub mod pidfile;
+pub mod probe;
 pub mod process;
+pub mod reaper;
 pub mod repl;
 pub mod signals;
 pub mod starter;

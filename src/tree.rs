@@ -13,8 +13,9 @@
 //! the last of them is gone (to see whether one forked meanwhile).
 
 use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
+use crate::identity::{self, Identity, ImageMatcher};
 use crate::output::Spinner;
-use crate::process::{self, Identity, ImageMatcher, Stat};
+use crate::process::{self, Stat};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
@@ -125,10 +126,11 @@ impl Tree {
     }
 
     /// Whether the VM proper is known for sure: it is a program, not a script that may yet
-    /// start the VM as its child (or exec it).
+    /// start the VM as its child (or exec it). A command line that cannot be read (the
+    /// process is in the middle of an exec) tells nothing yet.
     pub fn settled(&self) -> bool {
         process::read_cmdline(self.vm.pid())
-            .is_none_or(|args| !process::runs_a_script(self.vm.pid(), &args))
+            .is_some_and(|args| !identity::runs_a_script(self.vm.pid(), &args))
     }
 
     /// The live members of the tree, each with a handle opened before its identity was read.
@@ -287,7 +289,7 @@ fn launched_by_pharo_ctl(pid: i32) -> bool {
 /// (wrappers that run the VM as a child); `None` when there is none.
 fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
     let is_script = |pid: i32| {
-        process::read_cmdline(pid).is_some_and(|args| process::runs_a_script(pid, &args))
+        process::read_cmdline(pid).is_some_and(|args| identity::runs_a_script(pid, &args))
     };
     if !is_script(pid) {
         return None;
@@ -302,7 +304,9 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
             .filter(|(_, stat)| stat.ppid == at)
             .find_map(|&(child, _)| match ProcessHandle::open_live(child) {
                 Ok(Some((handle, stat)))
-                    if stat.ppid == at && matcher.identify(child) == Identity::Runs =>
+                    if stat.ppid == at
+                        && matcher.identify(child) == Identity::Runs
+                        && !process::is_a_fork_of_its_parent(child) =>
                 {
                     Some(handle)
                 }
@@ -320,13 +324,19 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
     found
 }
 
-/// Of the VMs a scan found, one per process tree: a candidate above another is that one's
-/// wrapper, and a session made for a VM (its leader is a candidate, or gone) holds one
-/// instance, whose VM proper is the earliest started (others are forks of it).
+/// Of the VMs a scan found, one per process tree: a fork of a candidate (a wrapper's
+/// subshell) is none, a candidate above another is that one's wrapper, and a session made for
+/// a VM (its leader is a candidate, or gone) holds one instance, whose VM proper is the
+/// earliest started (others are forks of it).
 pub fn one_per_tree(candidates: &[i32]) -> Vec<i32> {
+    let candidates: Vec<i32> = candidates
+        .iter()
+        .copied()
+        .filter(|&pid| !process::is_a_fork_of_its_parent(pid))
+        .collect();
     let all: HashSet<i32> = candidates.iter().copied().collect();
     let mut wrappers = HashSet::new();
-    for &pid in candidates {
+    for &pid in &candidates {
         let mut at = process::ppid(pid);
         for _ in 0..MAX_DEPTH {
             let Some(parent) = at else {

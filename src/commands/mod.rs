@@ -73,7 +73,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             };
             unit::run(&ctx, target, user.as_deref(), start_timeout)
         }
-        Command::Ps { json, pretty } => ps::run(json.then_some(pretty)),
+        Command::Ps { json, pretty } => ps::run(&ctx, json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

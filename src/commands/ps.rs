@@ -6,7 +6,9 @@
 //! the process's working directory. A wrapper and the VM it started are one row: the VM
 //! proper's, with the wrapper's pid beside it.
 
+use crate::context::Context;
 use crate::exit_code::Code;
+use crate::identity;
 use crate::instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
@@ -43,8 +45,16 @@ struct Vm {
 }
 
 /// Lists the VMs; `json` is `Some(pretty)` for JSON.
-pub fn run(json: Option<bool>) -> Result<Code> {
-    let vms = scan();
+pub fn run(ctx: &Context, json: Option<bool>) -> Result<Code> {
+    // `--vm`/`PHARO_VM` names one more program that counts as a VM.
+    let given = match &ctx.instance.vm {
+        Some(vm) => FileId::of(&instance::find_vm(
+            Some(vm),
+            &instance::directory(&ctx.instance)?,
+        )?),
+        None => None,
+    };
+    let vms = scan(given);
     if let Some(pretty) = json {
         output::json(&vms, pretty)?;
     } else if vms.is_empty() {
@@ -55,8 +65,8 @@ pub fn run(json: Option<bool>) -> Result<Code> {
     Ok(Code::Success)
 }
 
-/// Every process that looks like a Pharo VM, by pid.
-fn scan() -> Vec<Vm> {
+/// Every process that looks like a Pharo VM, by pid; `given` is the VM `--vm` names.
+fn scan(given: Option<FileId>) -> Vec<Vm> {
     let mut found: Vec<(i32, PathBuf, String)> = process::all_pids()
         .filter_map(|pid| {
             let args = process::read_cmdline(pid)?;
@@ -75,7 +85,7 @@ fn scan() -> Vec<Vm> {
                     Err(_) => image.to_path_buf(),
                 }
             };
-            if !is_vm(pid, &args, &image) {
+            if !is_vm(pid, &args, &image, given) {
                 return None;
             }
             let command = args
@@ -152,14 +162,16 @@ fn one_row_per_tree(
     rows
 }
 
-/// Whether the process is a VM: named like one, or the VM pharo-ctl would run for an image in
-/// that directory (`DIR/pharo`, `DIR/pharo-vm/pharo`, `pharo` on PATH).
-fn is_vm(pid: i32, args: &[OsString], image: &Path) -> bool {
-    process::is_vm(pid, args, || {
+/// Whether the process is a VM: named like one, the VM `--vm` names (`given`), or the VM
+/// pharo-ctl would run for an image in that directory (`DIR/pharo`, `DIR/pharo-vm/pharo`,
+/// `pharo` on PATH).
+fn is_vm(pid: i32, args: &[OsString], image: &Path, given: Option<FileId>) -> bool {
+    identity::is_vm(pid, args, || {
         let dir = image.parent().unwrap_or(Path::new("/"));
-        instance::find_vm(None, dir)
+        let default = instance::find_vm(None, dir)
             .ok()
-            .and_then(|vm| FileId::of(&vm))
+            .and_then(|vm| FileId::of(&vm));
+        given.into_iter().chain(default).collect()
     })
 }
 
@@ -220,6 +232,10 @@ mod tests {
     #[test]
     fn finds_no_vm_in_a_test_process() {
         // The test binary itself has no `.image` argument.
-        assert!(scan().iter().all(|vm| vm.pid != std::process::id() as i32));
+        assert!(
+            scan(None)
+                .iter()
+                .all(|vm| vm.pid != std::process::id() as i32)
+        );
     }
 }

@@ -6,6 +6,7 @@ use crate::cli::{Names, StartArgs};
 use crate::commands::stop::stop_instance;
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::files;
 use crate::fleet::{self, Targets};
 use crate::instance::Instance;
 use crate::starter;
@@ -60,5 +61,5 @@ pub fn run(ctx: &Context, names: &Names, mode: &Mode, args: &StartArgs) -> Resul
 pub fn check_startable(ctx: &Context, instance: &Instance) -> Result<()> {
     instance.check_files()?;
     crate::instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
-    starter::check_writable(instance)
+    files::check_writable(instance)
 }

@@ -89,10 +89,72 @@ pub fn alive(pid: i32) -> bool {
     }
 }
 
-/// A temporary directory with instances in it, and the double as their VM. Dropping it kills
-/// every process whose command line mentions the directory.
+/// How the VM of an [`Env`] is launched: the shapes real Pharo installations take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// The double is the VM (`PHARO_VM` names it).
+    Direct,
+    /// Pharo's zeroconf installation (`curl get.pharo.org | bash`): `DIR/pharo`, the default
+    /// VM, is a bash script that runs `"$DIR"/"pharo-vm/pharo" --headless "$@"` without exec;
+    /// `pharo-vm/pharo`, a bash script, execs `pharo-vm/lib/pharo` (the double, symlinked).
+    Zeroconf,
+    /// An interpreted VM: `DIR/smalltalk-vm` (what `PHARO_VM` names), a `#!/usr/bin/env
+    /// python3` script that runs the double as its child, waits, and passes its status on.
+    Script,
+}
+
+impl Layout {
+    pub const ALL: [Layout; 3] = [Layout::Direct, Layout::Zeroconf, Layout::Script];
+
+    /// Whether a wrapper stands above the VM proper.
+    pub fn wraps(self) -> bool {
+        self != Layout::Direct
+    }
+}
+
+/// Pharo's zeroconf `pharo` script (as get.pharo.org writes it): no exec.
+const ZEROCONF_PHARO: &str = r#"#!/usr/bin/env bash
+# some magic to find out the real location of this script dealing with symlinks
+DIR=`readlink "$0"` || DIR="$0";
+DIR=`dirname "$DIR"`;
+cd "$DIR"
+DIR=`pwd`
+cd - > /dev/null
+# disable parameter expansion to forward all arguments unprocessed to the VM
+set -f
+# run the VM and pass along all arguments as is
+"$DIR"/"pharo-vm/pharo" --headless "$@"
+"#;
+
+/// Pharo's zeroconf `pharo-vm/pharo` script: it execs the VM proper.
+const ZEROCONF_VM: &str = r#"#!/usr/bin/env bash
+# some magic to find out the real location of this script dealing with symlinks
+DIR=`readlink "$0"` || DIR="$0";
+DIR=`dirname "$DIR"`;
+cd "$DIR"
+DIR=`pwd`
+cd - > /dev/null
+# disable parameter expansion to forward all arguments unprocessed to the VM
+set -f
+# run the VM and pass along all arguments as is
+LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$DIR/lib" exec "$DIR/lib/pharo" "$@"
+"#;
+
+/// An interpreted VM that runs the VM proper as its child (`{VM}`: the double's path).
+const PYTHON_VM: &str = r#"#!/usr/bin/env python3
+"""A VM launcher written in Python: runs the VM as its child and passes its status on."""
+import subprocess
+import sys
+
+status = subprocess.call(["{VM}"] + sys.argv[1:])
+sys.exit(status if status >= 0 else 128 - status)
+"#;
+
+/// A temporary directory with instances in it, and the double as their VM, launched as
+/// `layout` says. Dropping it kills every process whose command line mentions the directory.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    pub layout: Layout,
     /// Where this test's pharo-ctl and double are, once [`Env::as_nobody`] has put them where
     /// every user can reach them; else the ones cargo built.
     bin: std::cell::OnceCell<PathBuf>,
@@ -107,14 +169,68 @@ pub struct Inst {
 
 impl Env {
     pub fn new() -> Env {
+        Env::with_layout(Layout::Direct)
+    }
+
+    /// An Env whose VM is launched through `layout`.
+    pub fn with_layout(layout: Layout) -> Env {
         become_subreaper();
-        Env {
+        let env = Env {
             dir: tempfile::Builder::new()
                 .prefix("pharo-ctl-test.")
                 .tempdir()
                 .unwrap(),
+            layout,
             bin: std::cell::OnceCell::new(),
+        };
+        match layout {
+            Layout::Direct => {}
+            Layout::Zeroconf => {
+                std::fs::create_dir_all(env.file("pharo-vm/lib")).unwrap();
+                std::os::unix::fs::symlink(double(), env.file("pharo-vm/lib/pharo")).unwrap();
+                env.executable("pharo", ZEROCONF_PHARO);
+                env.executable("pharo-vm/pharo", ZEROCONF_VM);
+            }
+            Layout::Script => {
+                let vm = PYTHON_VM.replace("{VM}", double().to_str().unwrap());
+                env.executable("smalltalk-vm", &vm);
+            }
         }
+        env
+    }
+
+    /// Writes an executable file (a script) into the directory.
+    pub fn executable(&self, name: &str, text: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.file(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// The program the layout's VM is launched as: what `PHARO_VM` names (for the zeroconf
+    /// layout, `DIR/pharo`, which pharo-ctl finds by itself).
+    pub fn vm_program(&self) -> PathBuf {
+        match self.layout {
+            Layout::Direct => self.double(),
+            Layout::Zeroconf => self.file("pharo"),
+            Layout::Script => self.file("smalltalk-vm"),
+        }
+    }
+
+    /// Starts instance `name`'s VM by hand, as a user would, through the layout:
+    /// `VM --headless DIR/NAME.image DIR/NAME.st` in the directory.
+    pub fn spawn_by_hand(&self, name: &str) -> Spawned {
+        let image = self.file(&format!("{name}.image"));
+        let script = self.file(&format!("{name}.st"));
+        Spawned::new(
+            self.vm_program(),
+            &[
+                "--headless",
+                image.to_str().unwrap(),
+                script.to_str().unwrap(),
+            ],
+            self.path(),
+        )
     }
 
     /// The pharo-ctl this test runs.
@@ -208,9 +324,15 @@ impl Env {
         std::fs::write(self.file(&format!("{name}.st")), text).unwrap();
     }
 
-    /// pharo-ctl in this directory, with the double as its VM and a clean environment.
+    /// pharo-ctl in this directory, with the layout's VM and a clean environment.
     pub fn cmd(&self) -> Cmd {
-        Cmd::program(self.pharo_ctl(), self.path()).env("PHARO_VM", self.double())
+        let cmd = Cmd::program(self.pharo_ctl(), self.path()).env("PHARO_VM", self.double());
+        match self.layout {
+            Layout::Direct => cmd,
+            // The default VM, as a zeroconf user runs it.
+            Layout::Zeroconf => cmd.env_remove("PHARO_VM"),
+            Layout::Script => cmd.env("PHARO_VM", self.vm_program()),
+        }
     }
 
     /// pharo-ctl run by a wrapper (e.g. `unshare --pid --fork`): `WRAPPER... pharo-ctl ARGS`.
@@ -317,13 +439,12 @@ impl Env {
         pids
     }
 
-    /// The VMs (doubles) running in this directory.
+    /// The VMs proper (doubles, whatever they are called) running in this directory.
     pub fn vms(&self) -> Vec<i32> {
         self.processes()
             .into_iter()
             .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| c.starts_with(self.double().as_os_str().as_encoded_bytes()))
+                std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == self.double())
             })
             .collect()
     }
@@ -356,9 +477,9 @@ fn become_subreaper() {
     });
 }
 
-/// Waits for the VMs re-parented to the test process: those just killed (`killed`), and any
-/// that already exited (zombies). Only test doubles are reaped, never a child that a test
-/// holds a `Child` for.
+/// Waits for the VMs and wrappers re-parented to the test process: those just killed
+/// (`killed`), and any that already exited (zombies). A pharo-ctl, which a test may hold a
+/// `Child` for, is never reaped here.
 fn reap_orphaned_vms(killed: &[i32]) {
     let me = std::process::id() as i32;
     for pid in std::fs::read_dir("/proc")
@@ -376,7 +497,7 @@ fn reap_orphaned_vms(killed: &[i32]) {
         let mut fields = stat[close + 2..].split(' ');
         let state = fields.next().unwrap_or("");
         let ppid: i32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if ppid != me || comm != "pharo-vm-double" {
+        if ppid != me || comm == "pharo-ctl" {
             continue;
         }
         let flags = if killed.contains(&pid) || state == "Z" {
@@ -387,6 +508,34 @@ fn reap_orphaned_vms(killed: &[i32]) {
         // SAFETY: waitpid on a specific child pid; the status pointer may be null.
         unsafe {
             libc::waitpid(pid, std::ptr::null_mut(), flags);
+        }
+    }
+}
+
+/// How to run a command in a private PID namespace (`unshare --pid --fork --mount-proc`), for
+/// tests that write pid files naming pid 1 and other low pids, which outside it are this
+/// machine's own processes; `None`, with the reason printed, where that is not permitted.
+pub fn pid_namespace() -> Option<[&'static str; 5]> {
+    const WRAPPER: [&str; 5] = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
+    if !require_program("unshare", "a test in a private PID namespace") {
+        return None;
+    }
+    let probe = Command::new(WRAPPER[0])
+        .args(&WRAPPER[1..])
+        .arg("true")
+        .output();
+    match probe {
+        Ok(out) if out.status.success() => Some(WRAPPER),
+        Ok(out) => {
+            eprintln!(
+                "skipped: `unshare --pid --fork --mount-proc` is not permitted here (needs root or user namespaces): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("skipped: cannot run unshare (util-linux): {e}");
+            None
         }
     }
 }

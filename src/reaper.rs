@@ -1,0 +1,71 @@
+//! The launcher's children: the VM (the process it spawned), whose exit status is kept for
+//! pharo-ctl's own, and the orphans re-parented to the launcher as a subreaper or PID 1.
+
+use crate::output;
+use crate::starter::describe_status;
+use nix::errno::Errno;
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+
+/// Collects ended children: the VM, whose status is kept, and orphans re-parented to us.
+pub struct Reaper {
+    vm: i32,
+    status: Option<ExitStatus>,
+}
+
+impl Reaper {
+    /// Reaps for the launcher, whose VM (the process it spawned) is `vm`.
+    pub fn new(vm: i32) -> Reaper {
+        Reaper { vm, status: None }
+    }
+
+    /// The VM's exit status, once it has been reaped.
+    pub fn status(&self) -> Option<ExitStatus> {
+        self.status
+    }
+
+    /// Reaps every child that has ended, without blocking.
+    pub fn reap(&mut self) {
+        loop {
+            let mut raw = 0;
+            // SAFETY: waitpid writes the status to a live local and touches nothing else.
+            let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
+            if pid <= 0 {
+                return;
+            }
+            let status = ExitStatus::from_raw(raw);
+            if pid == self.vm {
+                self.status = Some(status);
+            } else {
+                output::detail(format!(
+                    "reaped orphan pid {pid}, which {}",
+                    describe_status(status)
+                ));
+            }
+        }
+    }
+
+    /// Waits for the VM's end (it has ended, or is about to) and answers its status.
+    pub fn wait_vm(&mut self) -> ExitStatus {
+        self.reap();
+        if let Some(status) = self.status {
+            return status;
+        }
+        loop {
+            let mut raw = 0;
+            // SAFETY: as in `reap`; the pid is our own child's.
+            let pid = unsafe { libc::waitpid(self.vm, &mut raw, 0) };
+            if pid == self.vm {
+                let status = ExitStatus::from_raw(raw);
+                self.status = Some(status);
+                return status;
+            }
+            if Errno::last() != Errno::EINTR {
+                // Not our child any more (reaped elsewhere): nothing to learn.
+                let status = ExitStatus::from_raw(0);
+                self.status = Some(status);
+                return status;
+            }
+        }
+    }
+}
