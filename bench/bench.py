@@ -4,10 +4,14 @@
 1. stop: the wall time of `pharo-ctl stop` against the image's own shutdown time (the
    shutdown request and the exit, timed here with a pidfd), and stop's overhead: how long
    after the VM's exit (seen here through a pidfd of our own) pharo-ctl stop is done.
-2. eval: `pharo-ctl eval '3 + 4'` against curl doing the same POST.
-3. status: `pharo-ctl status` wall time, and the process-table scan (`pharo-ctl pid` without a
-   pid file) among several thousand processes against `pgrep -f`.
-4. many: `pharo-ctl status --all` over 50 running instances of one directory against 50
+2. eval and status: `pharo-ctl eval '3 + 4'` against curl doing the same POST, and
+   `pharo-ctl status` wall time against it too.
+3. console: from starting `pharo-ctl console` on a pseudo-terminal to its first answer (the
+   prompt, then `3 + 4` typed at it), and a scripted console (`3 + 4` on standard input),
+   against `pharo-ctl eval '3 + 4'`.
+4. scan: the process-table scan (`pharo-ctl pid` without a pid file) among several thousand
+   processes against `pgrep -f`.
+5. many: `pharo-ctl status --all` over 50 running instances of one directory against 50
    `pharo-ctl status NAME` run one after another (goal: 0.1x, and under 50 ms).
 
 It builds nothing: it runs target/release/pharo-ctl and target/release/examples/pharo-vm-double
@@ -17,6 +21,7 @@ directory, and every process it starts is killed before it ends.
 
 import argparse
 import os
+import pty
 import select
 import shutil
 import signal
@@ -139,6 +144,53 @@ class Bench:
             ("pharo-ctl status (incl. REPL probe)", st, f"{st / c:.2f}x"),
         ]
 
+    def console_to_first_answer(self):
+        """Starts the console on a pseudo-terminal, waits for its prompt, types `3 + 4` and
+        answers the time from the start to the answer on the terminal."""
+        master, slave = pty.openpty()
+        env = dict(self.env, TERM="xterm-256color", XDG_STATE_HOME=os.path.join(self.dir, "state"))
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([self.ctl, "console", "zinc"], env=env, stdin=slave,
+                                stdout=slave, stderr=slave, start_new_session=True)
+        self.children.append(proc)
+        os.close(slave)
+        seen = b""
+
+        def until(text):
+            nonlocal seen
+            deadline = time.monotonic() + 30
+            while text not in seen:
+                ready, _, _ = select.select([master], [], [], max(0, deadline - time.monotonic()))
+                if not ready:
+                    raise RuntimeError(f"console: no {text!r} on the terminal: {seen!r}")
+                seen += os.read(master, 65536)
+            seen = seen[seen.index(text) + len(text):]
+
+        until(b"ok> ")
+        os.write(master, b"3 + 4\r")
+        until(b"7\r\n")
+        answered = time.perf_counter() - t0
+        until(b"ok> ")
+        os.write(master, b"\x04")
+        proc.wait(timeout=30)
+        os.close(master)
+        return answered
+
+    def console_figures(self, rounds):
+        self.start()
+        evals, consoles, scripted = [], [], []
+        # Interleaved, so that a change in the machine's load shows in all three alike.
+        for _ in range(rounds):
+            evals.append(timed([self.ctl, "eval", "3 + 4"], env=self.env))
+            consoles.append(self.console_to_first_answer())
+            scripted.append(timed([self.ctl, "console", "zinc"], env=self.env, input=b"3 + 4\n"))
+        e, c, p = median_ms(evals), median_ms(consoles), median_ms(scripted)
+        return [
+            ("pharo-ctl eval '3 + 4'", e, "reference"),
+            ("pharo-ctl console on a terminal, start to first answer", c, f"{c / e:.2f}x; goal < 2x"),
+            ("pharo-ctl console < script (3 + 4)", p, f"{p / e:.2f}x"),
+        ]
+
     def scan_figures(self, rounds, crowd):
         # Several thousand unrelated processes, then a scan without a pid file.
         sleepers = []
@@ -208,7 +260,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=30, help="samples per figure (median)")
     parser.add_argument("--crowd", type=int, default=3000, help="extra processes for the scan")
     parser.add_argument("--quick", action="store_true", help="few rounds, small crowd (CI)")
-    parser.add_argument("--only", choices=["stop", "eval", "scan", "many"], action="append",
+    parser.add_argument("--only", choices=["stop", "eval", "console", "scan", "many"], action="append",
                         help="run only these parts (repeatable)")
     args = parser.parse_args()
     if args.quick:
@@ -220,17 +272,19 @@ def main():
     try:
         bench.instance()
         print(f"pharo-ctl benchmark: medians of {args.rounds} rounds, {os.cpu_count()} CPUs")
-        parts = args.only or ["stop", "eval", "scan", "many"]
+        parts = args.only or ["stop", "eval", "console", "scan", "many"]
         if "stop" in parts:
             table("1. stop", bench.stop_figures(args.rounds))
         if "eval" in parts:
             table("2. eval and status", bench.eval_figures(args.rounds))
+        if "console" in parts:
+            table("3. console", bench.console_figures(args.rounds))
         if "scan" in parts:
-            if "eval" not in parts:
+            if not {"eval", "console"} & set(parts):
                 bench.start()  # the VM the scan looks for
-            table("3. scan", bench.scan_figures(args.rounds, args.crowd))
+            table("4. scan", bench.scan_figures(args.rounds, args.crowd))
         if "many" in parts:
-            table("4. many instances", fleet_figures(bench.ctl, bench.double, args.rounds, 50))
+            table("5. many instances", fleet_figures(bench.ctl, bench.double, args.rounds, 50))
     finally:
         bench.close()
 

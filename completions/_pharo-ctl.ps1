@@ -31,8 +31,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -48,7 +48,9 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the image if it runs, then start it')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log')
+            [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'An interactive session with the image''s REPL, with line editing and history')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate Smalltalk in the running image and print the answer')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the image in the foreground as a service''s main process (systemd, containers)')
             [CompletionResult]::new('pid', 'pid', [CompletionResultType]::ParameterValue, 'Print the pid of the running image')
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process')
@@ -70,8 +72,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
@@ -97,8 +99,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
@@ -125,8 +127,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
@@ -155,13 +157,37 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON, on one line, instead of the human report: one object, or an array for several instances')
             [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'With --json: indent the JSON over several lines')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;console' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
@@ -182,11 +208,41 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the answer and exit 0 even when it is an evaluation error')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;logs' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many of the last lines to print [default: 10]')
+            [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'How many of the last lines to print [default: 10]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Print the lines written since a time: a duration ago (10m) or an RFC 3339 time; only for a log whose lines begin with timestamps')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing the lines as the VM writes them, across rotation, until interrupted')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing the lines as the VM writes them, across rotation, until interrupted')
+            [CompletionResult]::new('--until-exit', '--until-exit', [CompletionResultType]::ParameterName, 'Follow the log (as --follow) and end when the VM exits')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
@@ -208,8 +264,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -232,8 +288,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -256,8 +312,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array, on one line, instead of the table')
@@ -282,8 +338,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -308,8 +364,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Print the template unit pharo@.service, with the instance name (%i) as NAME')
@@ -327,7 +383,9 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the image if it runs, then start it')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log')
+            [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'An interactive session with the image''s REPL, with line editing and history')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate Smalltalk in the running image and print the answer')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the image in the foreground as a service''s main process (systemd, containers)')
             [CompletionResult]::new('pid', 'pid', [CompletionResultType]::ParameterValue, 'Print the pid of the running image')
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process')
@@ -348,7 +406,13 @@ $pharoCtlClapCompleter = {
         'pharo-ctl;help;status' {
             break
         }
+        'pharo-ctl;help;console' {
+            break
+        }
         'pharo-ctl;help;eval' {
+            break
+        }
+        'pharo-ctl;help;logs' {
             break
         }
         'pharo-ctl;help;run' {
@@ -398,14 +462,14 @@ Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {
         if ($word -ceq '-C' -or $word -ceq '--dir') { $skip = $true; $dirNext = $true }
         elseif ($word.StartsWith('--dir=')) { $dir = $word.Substring(6) }
         elseif ($word.StartsWith('-C') -and $word.Length -gt 2) { $dir = $word.Substring(2) }
-        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '--pause', '-n', '--lines', '--user') -ccontains $word) { $skip = $true }
+        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '--pause', '-n', '--lines', '--since', '--user') -ccontains $word) { $skip = $true }
         elseif ($word.StartsWith('-')) { }
         elseif ($sub -eq '') { $sub = $word }
         else { $positionals++ }
     }
     # Every positional of a command that takes several NAMEs is a NAME.
     if (-not $skip -and -not $wordToComplete.StartsWith('-') -and
-        ((@('start', 'stop', 'restart', 'status') -ccontains $sub) -or ($positionals -eq 0 -and @('run', 'pid', 'unit') -ccontains $sub))) {
+        ((@('start', 'stop', 'restart', 'status') -ccontains $sub) -or ($positionals -eq 0 -and @('console', 'logs', 'run', 'pid', 'unit') -ccontains $sub))) {
         Get-ChildItem -LiteralPath $dir -Filter '*.image' -File -ErrorAction SilentlyContinue |
             ForEach-Object { $_.BaseName } |
             Where-Object { $_ -like "$wordToComplete*" } |

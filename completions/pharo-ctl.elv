@@ -28,8 +28,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -45,7 +45,9 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
             cand restart 'Stop the image if it runs, then start it'
             cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+            cand console 'An interactive session with the image''s REPL, with line editing and history'
             cand eval 'Evaluate Smalltalk in the running image and print the answer'
+            cand logs 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it'
             cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
             cand pid 'Print the pid of the running image'
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
@@ -66,8 +68,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
@@ -92,8 +94,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
@@ -119,8 +121,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
@@ -148,13 +150,36 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --json 'Print JSON, on one line, instead of the human report: one object, or an array for several instances'
             cand --pretty 'With --json: indent the JSON over several lines'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;console'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -174,11 +199,40 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --raw 'Print the answer and exit 0 even when it is an evaluation error'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;logs'= {
+            cand -n 'How many of the last lines to print [default: 10]'
+            cand --lines 'How many of the last lines to print [default: 10]'
+            cand --since 'Print the lines written since a time: a duration ago (10m) or an RFC 3339 time; only for a log whose lines begin with timestamps'
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand -f 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
+            cand --follow 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
+            cand --until-exit 'Follow the log (as --follow) and end when the VM exits'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -199,8 +253,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -222,8 +276,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -245,8 +299,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print a JSON array, on one line, instead of the table'
@@ -270,8 +324,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -295,8 +349,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --template 'Print the template unit pharo@.service, with the instance name (%i) as NAME'
@@ -313,7 +367,9 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
             cand restart 'Stop the image if it runs, then start it'
             cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+            cand console 'An interactive session with the image''s REPL, with line editing and history'
             cand eval 'Evaluate Smalltalk in the running image and print the answer'
+            cand logs 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it'
             cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
             cand pid 'Print the pid of the running image'
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
@@ -329,7 +385,11 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
         &'pharo-ctl;help;status'= {
         }
+        &'pharo-ctl;help;console'= {
+        }
         &'pharo-ctl;help;eval'= {
+        }
+        &'pharo-ctl;help;logs'= {
         }
         &'pharo-ctl;help;run'= {
         }
@@ -379,7 +439,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '--pause' '-n' '--lines' '--user'] $word) {
+        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '--pause' '-n' '--lines' '--since' '--user'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -393,7 +453,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
     if (and $skip (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['run' 'pid' 'unit'] $sub)))) {
+    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['console' 'logs' 'run' 'pid' 'unit'] $sub)))) {
         # Every positional of a command that takes several NAMEs is a NAME.
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]

@@ -33,7 +33,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm -d 'The Pharo VM
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -47,7 +47,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "start" -d 'Star
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "restart" -d 'Stop the image if it runs, then start it'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "console" -d 'An interactive session with the image\'s REPL, with line editing and history'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "logs" -d 'Print the image\'s log (the VM\'s output, NAME.log): its last lines, or follow it'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "pid" -d 'Print the pid of the running image'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
@@ -65,7 +67,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm -d 'The
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -86,7 +88,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -108,7 +110,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -131,7 +133,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -143,6 +145,24 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-rem
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s q -l quiet -d 'Print no step lines, only results and errors'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s v -l verbose -d 'Print more detail about each step'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
@@ -152,7 +172,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -162,6 +182,28 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l allow-remot
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s n -l lines -d 'How many of the last lines to print [default: 10]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l since -d 'Print the lines written since a time: a duration ago (10m) or an RFC 3339 time; only for a log whose lines begin with timestamps' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s f -l follow -d 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l until-exit -d 'Follow the log (as --follow) and end when the VM exits'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s q -l quiet -d 'Print no step lines, only results and errors'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s v -l verbose -d 'Print more detail about each step'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l start-timeout -d 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'The image [default: DIR/NAME.image]' -r -F
@@ -172,7 +214,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm -d 'The P
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -190,7 +232,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm -d 'The P
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -208,7 +250,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm -d 'The Ph
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -228,7 +270,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -248,7 +290,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -258,17 +300,19 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remot
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "start" -d 'Start the image in the background and record its pid'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "restart" -d 'Stop the image if it runs, then start it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "pid" -d 'Print the pid of the running image'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status eval run pid ps completions unit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "start" -d 'Start the image in the background and record its pid'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "restart" -d 'Stop the image if it runs, then start it'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "console" -d 'An interactive session with the image\'s REPL, with line editing and history'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "logs" -d 'Print the image\'s log (the VM\'s output, NAME.log): its last lines, or follow it'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "pid" -d 'Print the pid of the running image'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
 # -C/--dir, else $PHARO_CTL_DIR, else the current directory.
@@ -301,7 +345,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout --pause -n --lines --user
+            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout --pause -n --lines --since --user
                 set skip 1
             case '-*'
             case '*'
@@ -315,7 +359,7 @@ function __pharo_ctl_name_dir
     test $skip = 0; or return 1
     # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
     if not contains -- "$sub" start stop restart status
-        test $positionals = 0; and contains -- "$sub" run pid unit; or return 1
+        test $positionals = 0; and contains -- "$sub" console logs run pid unit; or return 1
     end
     string match -q -- '-*' (commandline -ct); and return 1
     string replace -r '^~' $HOME -- $dir

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A tour of pharo-ctl without Pharo: the VM test double plays the image. It starts an
-# instance, shows its status, evaluates Smalltalk in it, stops it cooperatively, and shows
+# instance, shows its status, evaluates Smalltalk in it (one expression, then a scripted
+# console session), stops it cooperatively and prints its log's last lines, and shows
 # the escalation when an image ignores the shutdown request, then runs it under the launcher
 # (`pharo-ctl run`) and prints its systemd unit; then several images of one directory at
 # once: status of all, a rolling restart, a template unit. Build first:
@@ -51,8 +52,11 @@ run "$ctl" status zinc
 run "$ctl" eval '42 factorial'
 run "$ctl" eval "'héllo' reversed"
 run "$ctl" eval '3 plus: 4' || echo "(exit $?: an evaluation error)"
+script=$'(3 +\n 4) * 6\n\'two\nlines\' size'
+printf '\n$ %q console zinc <<EOF   # scripted; at a terminal it is interactive\n%s\nEOF\n' "$ctl" "$script"
+"$ctl" console zinc <<<"$script"
 run "$ctl" stop zinc
-printf '\n$ tail -n 3 %s\n' "$dir/zinc.log"; tail -n 3 "$dir/zinc.log"
+run "$ctl" logs -n 3 zinc
 
 printf '\n# An image that ignores the shutdown request is terminated after the grace:\n'
 PHARO_DOUBLE_IGNORE_SHUTDOWN=1 run "$ctl" start -q --wait zinc

@@ -1,6 +1,7 @@
 //! The command line: one clap derive definition, which also generates the completions and the
 //! man pages. Every `///` here becomes both `--help` text and man page text.
 
+use crate::logfile::since;
 use crate::{duration, exit_code};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -125,6 +126,14 @@ pub enum Command {
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
     },
+    /// An interactive session with the image's REPL, with line editing and history.
+    #[command(
+        after_help = "An expression goes on over several lines while a bracket [ ], parenthesis ( ), brace { }, 'string' or \"comment\" is open. Errors are shown in the error colour. Ctrl-C cancels the line being typed, or the request in flight (closing its connection); Ctrl-D or :quit leaves; :help, :timeout DURATION. The history of each instance is kept in $XDG_STATE_HOME/pharo-ctl/history/NAME (else ~/.local/state/pharo-ctl/history/NAME).\n\nOff a terminal, it reads whole expressions from standard input, prints each answer, and exits 1 if any answer was an error.\n\nExamples:\n  pharo-ctl console zinc\n  pharo-ctl console zinc < checks.st"
+    )]
+    Console {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+    },
     /// Evaluate Smalltalk in the running image and print the answer.
     #[command(
         after_help = "Examples:\n  pharo-ctl eval '42 factorial'\n  echo 'Smalltalk version' | pharo-ctl eval\n  pharo-ctl eval --repl http://127.0.0.1:42034/repl '3 + 4'"
@@ -135,6 +144,27 @@ pub enum Command {
         /// Print the answer and exit 0 even when it is an evaluation error.
         #[arg(long)]
         raw: bool,
+    },
+    /// Print the image's log (the VM's output, NAME.log): its last lines, or follow it.
+    #[command(
+        after_help = "The log is followed across rotation: a log renamed and created anew is followed under its name, one truncated in place (logrotate's copytruncate, which suits a VM that keeps its log open) is read again from its start. An instance run by `pharo-ctl run` has no log file: its output goes to the journal or the container's log, and logs says where.\n\nExamples:\n  pharo-ctl logs zinc\n  pharo-ctl logs -f zinc\n  pharo-ctl logs -n 100 --until-exit zinc"
+    )]
+    Logs {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// How many of the last lines to print [default: 10].
+        #[arg(short = 'n', long, value_name = "N", conflicts_with = "since")]
+        lines: Option<usize>,
+        /// Keep printing the lines as the VM writes them, across rotation, until interrupted.
+        #[arg(short, long)]
+        follow: bool,
+        /// Follow the log (as --follow) and end when the VM exits.
+        #[arg(long)]
+        until_exit: bool,
+        /// Print the lines written since a time: a duration ago (10m) or an RFC 3339 time;
+        /// only for a log whose lines begin with timestamps.
+        #[arg(long, value_name = "TIME", value_parser = since::parse)]
+        since: Option<std::time::SystemTime>,
     },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
@@ -209,7 +239,9 @@ impl Command {
             Command::Stop { .. } => "stop",
             Command::Restart { .. } => "restart",
             Command::Status { .. } => "status",
+            Command::Console { .. } => "console",
             Command::Eval { .. } => "eval",
+            Command::Logs { .. } => "logs",
             Command::Run { .. } => "run",
             Command::Pid { .. } => "pid",
             Command::Ps { .. } => "ps",
@@ -303,7 +335,8 @@ pub struct ReplArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Timing")]
 pub struct TimingArgs {
-    /// Cooperative grace before SIGTERM; for eval, the request timeout [default: 5s; eval: 30s].
+    /// Cooperative grace before SIGTERM; for eval and console, the request timeout [default:
+    /// 5s; eval, console: 30s].
     #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
     pub timeout: Option<Duration>,
     /// Wait between SIGTERM and SIGKILL.

@@ -3,7 +3,8 @@
 //! (Pharo's zeroconf `pharo` script); until the VM proper is known for sure — a program, not a
 //! script that may yet start it — the tree is looked at again at growing intervals, and the
 //! pid file rewritten once the wrapper has started the VM proper. The looking is bounded: it
-//! ends once the VM is up (its REPL answered, or the settle time passed).
+//! ends once the VM is up (its REPL answered, or the settle time passed, which `start` counts
+//! from the moment the VM proper is known, or [`VM_PROPER_WAIT`] has passed).
 
 use crate::handle::ProcessHandle;
 use crate::identity::ImageMatcher;
@@ -18,6 +19,10 @@ use std::time::{Duration, Instant};
 /// The first look for the VM proper below a wrapper, and the longest interval between looks.
 const FIRST_LOOK: Duration = Duration::from_millis(2);
 const LONGEST_LOOK: Duration = Duration::from_millis(100);
+
+/// How long `start` without `--wait` gives a wrapper to start a VM program before it takes
+/// the script itself for the VM (a VM that is a script).
+pub const VM_PROPER_WAIT: Duration = Duration::from_secs(5);
 
 /// A tree pharo-ctl launched.
 #[derive(Debug)]

@@ -5,9 +5,11 @@
 //! the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
 //! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
 //! handles ([`handle`]), finding a VM ([`finder`]) and its process tree ([`tree`]), the REPL
-//! client ([`repl`]), the stop sequence ([`stopper`]), starting a VM ([`starter`], with what
-//! it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with its
-//! signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]) and systemd
+//! client ([`repl`]) with the console's cancellable requests ([`inflight`]) and the ends of
+//! its expressions ([`expression`]), the instance's log ([`logfile`]), the stop sequence
+//! ([`stopper`]), starting a VM ([`starter`], with what it shares with `run` in [`launch`]),
+//! and the launcher of `run` ([`launcher`]) with its signals ([`signals`]), children
+//! ([`reaper`]), readiness probe ([`probe`]) and systemd
 //! notifications ([`notify`]); several instances at once ([`fleet`]), tables ([`table`]) and what
 //! processes use ([`usage`]); the generated documentation has its own: the completion
 //! scripts ([`completion`]) and the man pages ([`manual`]).
@@ -19,14 +21,17 @@ pub mod context;
 pub mod duration;
 pub mod error;
 pub mod exit_code;
+pub mod expression;
 pub mod files;
 pub mod finder;
 pub mod fleet;
 pub mod handle;
 pub mod identity;
+pub mod inflight;
 pub mod instance;
 pub mod launch;
 pub mod launcher;
+pub mod logfile;
 pub mod manual;
 pub mod notify;
 pub mod output;

@@ -184,6 +184,9 @@ When set and not empty, no colour unless \fB\-\-color always\fR is given.
 \fBTERM\fR
 When \fBdumb\fR, no colour and no spinner.
 .TP
+\fBXDG_STATE_HOME\fR
+Where \fBconsole\fR keeps its history (else \fB~/.local/state\fR).
+.TP
 \fBNOTIFY_SOCKET\fR
 Set by systemd for \fBType=notify\fR services: \fBrun\fR sends \fBREADY=1\fR once the REPL answers and \fBSTOPPING=1\fR when it stops.
 "#;
@@ -204,7 +207,10 @@ The pid file: the decimal pid and a newline, written atomically (\fB\-\-pid\-fil
 The lock that makes concurrent starts of one instance yield one VM.
 .TP
 \fINAME\fB.log\fR
-The VM's output, appended (\fB\-\-log\-file\fR).
+The VM's output, appended (\fB\-\-log\-file\fR); \fBlogs\fR prints and follows it.
+.TP
+\fB$XDG_STATE_HOME/pharo\-ctl/history/\fINAME\fR
+The console's history of the instance (without \fBXDG_STATE_HOME\fR: \fB~/.local/state/pharo\-ctl/history/\fINAME\fR).
 .TP
 \fIDIR\fB/pharo\fR, \fIDIR\fB/pharo\-vm/pharo\fR
 Where the VM is looked for before \fBpharo\fR on \fBPATH\fR.

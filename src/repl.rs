@@ -59,24 +59,58 @@ impl std::fmt::Display for ReplError {
     }
 }
 
+impl ReplError {
+    /// The failure an evaluation ends with when the REPL at `url` gave no answer: what went
+    /// wrong and what to do, with the exit code it calls for; `more_time` says how to wait
+    /// longer (`raise --timeout`).
+    pub fn failure(&self, url: &str, more_time: &str) -> Fail {
+        match self {
+            ReplError::Unreachable(why) => Fail::new(
+                Code::ReplUnreachable,
+                format!(
+                    "cannot reach the REPL at {url} ({why}): is the image running (pharo-ctl status) and is --repl right?"
+                ),
+            ),
+            ReplError::Timeout(t) => Fail::new(
+                Code::Failure,
+                format!(
+                    "timed out: no answer from the REPL at {url} within {}; the expression may still be running in the image; {more_time}",
+                    crate::duration::human(*t)
+                ),
+            ),
+            ReplError::Dropped => Fail::new(
+                Code::Failure,
+                "the image closed the connection without answering (did the expression quit the image?); see pharo-ctl status",
+            ),
+            ReplError::Status(..) => Fail::new(
+                Code::Failure,
+                format!("the REPL at {url} refused the request: {self}; is it a Zinc REPL URL?"),
+            ),
+        }
+    }
+}
+
 /// A REPL client bound to one URL.
 #[derive(Debug, Clone)]
 pub struct Repl {
     url: Url,
     client: Client,
+    /// The address a `localhost` URL is pinned to.
+    pinned: Option<SocketAddr>,
 }
 
 impl Repl {
     /// Checks the URL (http, loopback unless `allow_remote`) and prepares a client. Nothing
     /// connects yet.
     pub fn new(url: &str, allow_remote: bool) -> Result<Repl> {
-        let (parsed, builder) = Repl::checked(url, allow_remote)?;
+        let (parsed, builder, pinned) = Repl::checked(url, allow_remote)?;
         let client = builder
             .build()
             .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))?;
         Ok(Repl {
             url: parsed,
             client,
+            pinned,
         })
     }
 
@@ -84,19 +118,23 @@ impl Repl {
     /// needs one of its own (a pinned `localhost`): many REPLs then share one client and its
     /// I/O thread (`status` of several instances).
     pub fn sibling(&self, url: &str, allow_remote: bool) -> Result<Repl> {
-        let (parsed, _) = Repl::checked(url, allow_remote)?;
-        if let Some(url::Host::Domain(_)) = parsed.host() {
+        let (parsed, _, pinned) = Repl::checked(url, allow_remote)?;
+        if pinned.is_some() {
             return Repl::new(url, allow_remote);
         }
         Ok(Repl {
             url: parsed,
             client: self.client.clone(),
+            pinned,
         })
     }
 
-    /// Checks a REPL URL and answers it with the client it needs: no proxy, `localhost`
-    /// pinned to 127.0.0.1.
-    fn checked(url: &str, allow_remote: bool) -> Result<(Url, reqwest::blocking::ClientBuilder)> {
+    /// Checks a REPL URL and answers it with the client it needs (no proxy, `localhost`
+    /// pinned to 127.0.0.1) and the address it is pinned to, if any.
+    fn checked(
+        url: &str,
+        allow_remote: bool,
+    ) -> Result<(Url, reqwest::blocking::ClientBuilder, Option<SocketAddr>)> {
         let parsed = Url::parse(url).map_err(|e| {
             Fail::new(
                 Code::Usage,
@@ -118,6 +156,7 @@ impl Repl {
             .http1_only()
             .tcp_nodelay(true)
             .pool_max_idle_per_host(0);
+        let mut pinned = None;
         match parsed.host() {
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => {}
             Some(url::Host::Ipv6(ip)) if is_loopback_v6(&ip) => {}
@@ -126,8 +165,9 @@ impl Repl {
                 if host.eq_ignore_ascii_case("localhost")
                     || host.eq_ignore_ascii_case("localhost.") =>
             {
-                builder =
-                    builder.resolve(host, SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+                let loopback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+                builder = builder.resolve(host, loopback);
+                pinned = Some(loopback);
             }
             Some(_) if allow_remote => {}
             _ => {
@@ -140,11 +180,34 @@ impl Repl {
                 .into());
             }
         }
-        Ok((parsed, builder))
+        Ok((parsed, builder, pinned))
     }
 
     pub fn url(&self) -> &str {
         self.url.as_str()
+    }
+
+    /// The addresses to connect to, for a client of its own (the console's cancellable
+    /// requests): `localhost` is pinned to loopback as for every request.
+    pub fn socket_addrs(&self) -> std::io::Result<Vec<SocketAddr>> {
+        match self.pinned {
+            Some(addr) => Ok(vec![addr]),
+            None => self.url.socket_addrs(|| Some(80)),
+        }
+    }
+
+    /// The `Host` header and the request target of the URL.
+    pub fn host_and_target(&self) -> (String, String) {
+        let host = self.url.host_str().unwrap_or_default();
+        let host = match self.url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let target = match self.url.query() {
+            Some(query) => format!("{}?{query}", self.url.path()),
+            None => self.url.path().to_string(),
+        };
+        (host, target)
     }
 
     /// How often a readiness wait (`start --wait`, `run`) asks the REPL.

@@ -13,7 +13,7 @@ use crate::files::{check_writable, lock, open_log};
 use crate::finder::{self, Found};
 use crate::handle::{ProcessHandle, Wait};
 use crate::instance::{self, Instance};
-use crate::launch::Launched;
+use crate::launch::{self, Launched};
 use crate::output::{self, Spinner};
 use crate::pidfile;
 use crate::repl::Repl;
@@ -187,11 +187,19 @@ enum Failure {
     Other(anyhow::Error),
 }
 
-/// Waits on the VM proper until `until`, looking for it below a wrapper meanwhile; answers
-/// whether it exited.
-fn wait_vm(launched: &mut Launched, until: Instant, spinner: &Spinner) -> Result<bool, Failure> {
+/// Waits on the VM proper until `until` (or, `until_known`, until it is known for sure),
+/// looking for it below a wrapper meanwhile; answers whether it exited.
+fn wait_vm(
+    launched: &mut Launched,
+    until: Instant,
+    until_known: bool,
+    spinner: &Spinner,
+) -> Result<bool, Failure> {
     loop {
         let look = launched.look().map_err(Failure::Other)?;
+        if until_known && look.is_none() {
+            return Ok(false);
+        }
         let next = look.map_or(until, |at| at.min(until));
         match launched.tree.vm().wait(Some(next), &[], Some(spinner)) {
             Ok(Wait::TimedOut) if next < until => {}
@@ -201,14 +209,24 @@ fn wait_vm(launched: &mut Launched, until: Instant, spinner: &Spinner) -> Result
     }
 }
 
-/// A start counts once the VM has stayed up this long (supervisord's `startsecs`).
+/// A start counts once the VM has stayed up this long (supervisord's `startsecs`), counted
+/// from the moment the VM proper is known: a wrapper may take a while to start it.
 fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Result<(), Failure> {
+    let found_by = duration::from_now(launch::VM_PROPER_WAIT);
+    let spinner = Spinner::new(
+        format!("{}: waiting for the wrapper to start the VM", instance.name),
+        Some(found_by),
+    );
+    if wait_vm(launched, found_by, true, &spinner)? {
+        return Err(Failure::Exited);
+    }
+    drop(spinner);
     let deadline = duration::from_now(settle);
     let spinner = Spinner::new(
         format!("{}: making sure the VM stays up", instance.name),
         Some(deadline),
     );
-    if wait_vm(launched, deadline, &spinner)? {
+    if wait_vm(launched, deadline, false, &spinner)? {
         return Err(Failure::Exited);
     }
     Ok(())
@@ -245,7 +263,7 @@ fn wait_ready(
             return Ok(());
         }
         let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
-        if wait_vm(launched, next, &spinner)? {
+        if wait_vm(launched, next, false, &spinner)? {
             return Err(Failure::Exited);
         }
     }

@@ -89,7 +89,7 @@ impl Tree {
         let top = pid;
         let scope = match process::stat(vm.pid()) {
             Some(stat) if stat.sid == top => Scope::Session(top),
-            Some(stat) if stat.pgid == top && launched_by_pharo_ctl(top) => Scope::Group(top),
+            Some(stat) if stat.pgid == top && launcher_of(top).is_some() => Scope::Group(top),
             _ => Scope::Below,
         };
         Tree {
@@ -113,6 +113,12 @@ impl Tree {
     /// The outermost wrapper above the VM proper, if one stands above it.
     pub fn wrapper(&self) -> Option<i32> {
         self.wrapper.as_ref().map(ProcessHandle::pid)
+    }
+
+    /// The pharo-ctl that runs the tree in the foreground (`run`): the parent of its
+    /// outermost process, when that is a pharo-ctl.
+    pub fn launcher(&self) -> Option<i32> {
+        launcher_of(self.wrapper().unwrap_or(self.pid()))
     }
 
     /// Looks for the VM proper below a launched wrapper: answers whether it was found now.
@@ -278,11 +284,12 @@ impl Tree {
     }
 }
 
-/// Whether the parent of `pid` is a pharo-ctl (the launcher of `run`).
-fn launched_by_pharo_ctl(pid: i32) -> bool {
+/// The parent of `pid` when it is a pharo-ctl (the launcher of `run`).
+fn launcher_of(pid: i32) -> Option<i32> {
     process::ppid(pid)
         .and_then(|parent| Some((parent, process::read_cmdline(parent)?)))
-        .is_some_and(|(parent, args)| process::is_pharo_ctl(parent, &args[0]))
+        .filter(|(parent, args)| process::is_pharo_ctl(*parent, &args[0]))
+        .map(|(parent, _)| parent)
 }
 
 /// The deepest VM of the image below `pid`, while `pid` and the VMs on the way are scripts

@@ -5,7 +5,7 @@ Each cycle builds a few instances in a temporary directory (some share a directo
 a NAME, some misbehave through the test double's PHARO_DOUBLE_* switches), on the three launch
 layouts: the double run directly, Pharo's zeroconf layout (DIR/pharo, a bash script that runs
 pharo-vm/pharo without exec, which execs pharo-vm/lib/pharo: the double) and an interpreted
-VM (a Python script). Beside them run decoys: foreign processes whose command line names an
+VM (a Python script that is the VM), plus a Python launcher that runs the double as its child. Beside them run decoys: foreign processes whose command line names an
 image (tail -f IMAGE, a shell with the image in its arguments, a sleep whose argv[0] is the
 image, a Python process that records every signal it gets). Then it plays random steps: start,
 start --wait, stop, restart, status --json, pid, eval, ps, concurrent starts, a start and a
@@ -24,8 +24,8 @@ when there is any. Build first: cargo build [--release] --bins --examples.
 """
 
 import argparse
-import errno
 import fcntl
+import itertools
 import json
 import os
 import random
@@ -33,12 +33,12 @@ import select
 import shutil
 import signal
 import socket
-import stat
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN_NAMESPACE = "PHARO_CTL_LIFECYCLE_NAMESPACE"
@@ -53,6 +53,9 @@ DOCUMENTED = {
     "pid": {0, 1, 3, 4},
     "eval": {0, 1, 7},
     "ps": {0},
+    # run: 0 after a cooperative stop, 1 when it fell back to signals, else the VM's own status
+    # (128+N for a signal): every status is possible, and each step says which one is true.
+    "run": set(range(256)),
 }
 
 # How long one pharo-ctl command may take before it counts as hung.
@@ -66,7 +69,7 @@ PYVM = r'''
 """An interpreted Pharo VM for pharo-ctl's lifecycle test: `vm.py [OPTIONS] IMAGE [SCRIPT]`
 serves GET and POST /repl on the port of the script's `startInServerOn:` and honours the test
 double's PHARO_DOUBLE_ IGNORE_SHUTDOWN, IGNORE_SIGTERM, HANG, SLOW_MS, START_DELAY_MS,
-DIE_ON_START, DIE_DELAY_MS and EVENTS."""
+DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE and EVENTS."""
 import os, re, signal, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -98,6 +101,9 @@ if switch("DIE_ON_START"):
     time.sleep(seconds("DIE_DELAY_MS"))
     sys.exit(int(switch("DIE_ON_START")))
 time.sleep(seconds("START_DELAY_MS"))
+if switch("EXIT_AFTER_MS"):
+    exit_code = int(switch("EXIT_CODE") or 0)
+    threading.Timer(seconds("EXIT_AFTER_MS"), lambda: (event(f"exit {exit_code}"), os._exit(exit_code))).start()
 port = re.search(r"ZnReadEvalPrintDelegate\s+startInServerOn:\s*(\d+)", source)
 defines_shutdown = "Smalltalk at: #ShutdownSequence put:" in source
 
@@ -157,6 +163,14 @@ if port:
 threading.Event().wait()
 '''
 
+# A VM launcher written in Python that runs the VM (the double) as its child, without exec,
+# and passes its status on.
+LAUNCHER = r'''
+import subprocess, sys
+status = subprocess.call([{double!r}] + sys.argv[1:])
+sys.exit(status if status >= 0 else 128 - status)
+'''
+
 # A foreign process that records every catchable signal it gets (one number a line in the
 # file argv[1]) and answers each line on stdin with one on stdout, so that the test can make
 # sure it has handled the signals sent before.
@@ -207,6 +221,7 @@ set -f
 LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$DIR:$DIR/lib" exec "$DIR"/lib/pharo "$@"
 '''
 
+DECOY_NUMBERS = itertools.count(1)
 SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
 SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
 
@@ -259,6 +274,13 @@ def pending_stop_signal(pid):
         if value and int(value, 16) & (SIGTERM_BIT | SIGKILL_BIT):
             return True
     return False
+
+
+def threads_of(pid):
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return []
 
 
 def alive(pid):
@@ -366,7 +388,8 @@ class Image:
 # The world of one cycle: instances and decoys
 # ---------------------------------------------------------------------------------------------
 
-# Misbehaviours: (name, weight, switches). `script` is the startup script's kind.
+# Misbehaviours: (name, weight, the double's switches). "exits-later" ends by itself 1.5s after
+# it started, so whether it runs is not known afterwards.
 MISBEHAVIOURS = [
     ("cooperative", 30, {}),
     ("no-shutdown-sequence", 8, {}),
@@ -376,13 +399,12 @@ MISBEHAVIOURS = [
     ("slow-start", 10, {"PHARO_DOUBLE_START_DELAY_MS": "400"}),
     ("dies-on-start", 8, {"PHARO_DOUBLE_DIE_ON_START": "3"}),
     ("hung-repl", 8, {"PHARO_DOUBLE_HANG": "1"}),
+    ("exits-later", 5, {"PHARO_DOUBLE_EXIT_AFTER_MS": "1500", "PHARO_DOUBLE_EXIT_CODE": "0"}),
 ]
 
 
 class Instance:
-    def __init__(self, world, index, name, directory, layout, misbehaviour, rng):
-        self.world = world
-        self.index = index
+    def __init__(self, world, name, directory, layout, misbehaviour, rng):
         self.name = name
         self.dir = directory
         self.layout = layout
@@ -401,6 +423,7 @@ class Instance:
         # default DIR/pharo.
         self.vm_args = []
         vm = {"direct": world.double, "script": os.path.join(directory, "vm.py"),
+              "launcher": os.path.join(directory, "smalltalk-vm"),
               "zeroconf": os.path.join(directory, "pharo")}[layout]
         how = rng.choice(["option", "env"] + (["default"] if layout == "zeroconf" else []))
         if how == "option":
@@ -417,7 +440,7 @@ class Instance:
                         "  'Starting ShutdownSequence...' crTrace.\n"
                         "  'Completed ShutdownSequence successfully' crTrace.\n"
                         "  Smalltalk snapshot: false andQuit: true ].\n")
-        self.image_id = Image(self.image)
+        self.image_file = Image(self.image)
         # What the test knows: whether it should run (None: it cannot tell), whether its pid
         # file is one pharo-ctl must not trust, and the sessions its processes were seen in.
         self.expect = False
@@ -476,7 +499,7 @@ class Decoy:
             image = instance.name + ".image" if relative else instance.image
             cwd = instance.dir
         if kind == "recorder":
-            self.log = os.path.join(world.base, f"decoy-{world.next_port()}.signals")
+            self.log = os.path.join(world.base, f"decoy-{next(DECOY_NUMBERS)}.signals")
             argv = [sys.executable, world.decoy_script, self.log] + ([image] if image else [])
             self.popen = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.DEVNULL, start_new_session=True)
@@ -485,6 +508,8 @@ class Decoy:
                 argv, executable = ["tail", "-f", image], None
             elif kind == "shell":
                 argv, executable = ["bash", "-c", "sleep 100000; :", image], None
+            elif kind == "zombie":  # a sleep whose first child is left a zombie
+                argv, executable = ["bash", "-c", "true & exec sleep 100000"], None
             else:  # a sleep whose argv[0] is the image
                 argv, executable = [image, "100000"], shutil.which("sleep")
             self.popen = subprocess.Popen(argv, executable=executable, cwd=cwd, stdin=subprocess.DEVNULL,
@@ -505,7 +530,8 @@ class Decoy:
             self.reported = True
             return [f"{self.describe()} died (status {self.popen.returncode})"]
         if (proc_status_field(self.pid, "State") or "").startswith("T"):
-            problems.append(f"{self.describe()} was stopped")
+            self.reported = True
+            return [f"{self.describe()} was stopped (SIGSTOP)"]
         if self.log is not None:
             try:
                 self.popen.stdin.write(b"s\n")
@@ -591,7 +617,7 @@ class Cycle:
             os.mkdir(d)
         count = rng.randint(3, 5)
         names = ["zinc", "seaside", "blog", "teapot"]
-        layouts = ["direct", "zeroconf", "script"]
+        layouts = ["direct", "zeroconf", "script", "launcher"]
         plan = []
         for index in range(count):
             if index == 1:  # shares the first one's directory
@@ -607,7 +633,7 @@ class Cycle:
         misbehaviour = [m for m in MISBEHAVIOURS for _ in range(m[1])]
         for index, (name, d) in enumerate(plan):
             layout = layouts[index] if index < 3 else rng.choice(layouts)
-            inst = Instance(self, index, name, d, layout, rng.choice(misbehaviour), rng)
+            inst = Instance(self, name, d, layout, rng.choice(misbehaviour), rng)
             self.instances.append(inst)
         rng.shuffle(self.instances)
         for d in dirs:
@@ -616,6 +642,9 @@ class Cycle:
                 self.write_zeroconf(d)
             if "script" in layouts_here:
                 self.write_executable(os.path.join(d, "vm.py"), self.run.pyvm_shebang + PYVM)
+            if "launcher" in layouts_here:
+                self.write_executable(os.path.join(d, "smalltalk-vm"),
+                                      self.run.pyvm_shebang + LAUNCHER.format(double=self.double))
         kinds = ["recorder", "tail", "shell", "argv0"]
         for inst in self.instances:
             for _ in range(rng.choice([0, 1, 1, 2])):
@@ -647,7 +676,7 @@ class Cycle:
         self.step += 1
         self.action = "final stop"
         for inst in self.instances:
-            self.repair(inst, quiet=True)
+            self.repair(inst)
         for inst in self.rng.sample(self.instances, len(self.instances)):
             self.action = f"final stop {inst.label()}"
             self.do_stop(inst)
@@ -751,9 +780,9 @@ class Cycle:
         decoy_sessions = decoys
         vms, members = {}, {}
         for inst in self.instances:
-            vms[inst] = [p for p in procs if self.is_vm(p) and p.names(inst.image_id)]
+            vms[inst] = [p for p in procs if self.is_vm(p) and p.names(inst.image_file)]
             members[inst] = [p for p in procs if p.pid not in decoys and p.sid not in decoy_sessions
-                             and (p.names(inst.image_id) or p.sid in inst.sessions)
+                             and (p.names(inst.image_file) or p.sid in inst.sessions)
                              and p.pid not in self.run.own_pids()]
         return vms, members
 
@@ -812,7 +841,9 @@ class Cycle:
             if len(vms[inst]) > 1:
                 self.finding(f"{inst.label()} runs {len(vms[inst])} VMs: "
                              + ", ".join(f"pid {p.pid} `{p.command()}`" for p in vms[inst]))
-            if inst.expect is True and not running:
+            if inst.kind == "exits-later":
+                pass  # it may have ended by itself
+            elif inst.expect is True and not running:
                 self.finding(f"{inst.label()}'s VM is gone, though nothing should have stopped it")
             elif inst.expect is False and running:
                 self.finding(f"{inst.label()} runs (pid {vms[inst][0].pid}), though it should not")
@@ -904,7 +935,7 @@ class Cycle:
             (self.step_ps, 3), (self.step_concurrent_starts, 5), (self.step_start_and_stop, 5),
             (self.step_kill_ctl_in_start, 4), (self.step_kill_ctl_in_stop, 4), (self.step_kill_vm, 5),
             (self.step_kill_wrapper, 2), (self.step_corrupt, 14), (self.step_by_hand, 3),
-            (self.step_repair, 3),
+            (self.step_repair, 3), (self.step_run, 6),
         ]
         weighted = [s for s, w in steps for _ in range(w)]
         for _ in range(self.run.args.steps):
@@ -952,9 +983,18 @@ class Cycle:
         if succeeds:
             self.expect_code(result, {0}, f"{inst.label()} ({inst.kind}) starts")
             if result.code == 0:
-                if after is None:
+                if after is None and self.truth()[1][inst]:
+                    # A wrapper runs, but not (yet) its VM: a start must not count before it.
+                    waited = time.monotonic()
+                    wait_until(lambda: self.vm_of(inst) is not None, 3.0)
+                    after = self.vm_of(inst)
+                    if after is not None:
+                        late = (time.monotonic() - waited) * 1000
+                        self.finding(f"{result.brief()}, yet the VM proper (pid {after.pid}) came up only {late:.0f}ms "
+                                     f"after it returned: the start counted its wrapper")
+                if after is None and inst.kind != "exits-later":
                     self.finding(f"{result.brief()}, but no VM runs {inst.label()}'s image")
-                else:
+                elif after is not None:
                     if restart and before is not None and after.pid == before.pid:
                         self.finding(f"{result.brief()}, but the VM pid {after.pid} is the one before")
                     recorded = read_bytes(inst.pid_file).strip()
@@ -968,6 +1008,8 @@ class Cycle:
             self.expect_clean(inst, result)
 
     def same_vm(self, inst, before, after, result):
+        if after is None and inst.kind == "exits-later":
+            return  # it may have ended by itself
         if (before and before.pid) != (after and after.pid):
             self.finding(f"{result.brief()} changed {inst.label()}'s VM from "
                          f"{before and before.pid} to {after and after.pid}")
@@ -1033,11 +1075,16 @@ class Cycle:
             if pid in decoys:
                 self.finding(f"ps lists {decoys[pid].describe()} as a VM", key=("ps", pid))
         for other in self.instances:
-            listed = [row for row in rows if file_id(row.get("image") or "/nonexistent") == other.image_id.id]
+            listed = sorted(row.get("pid") for row in rows
+                            if file_id(row.get("image") or "/nonexistent") == other.image_file.id)
             truth = [p.pid for p in vms[other]]
-            if sorted(row.get("pid") for row in listed) != truth:
-                self.finding(f"ps lists {other.label()} as pids {sorted(row.get('pid') for row in listed)}, "
-                             f"but its VMs are {truth}", key=("ps", other, tuple(truth)))
+            # An interpreted VM is a VM to ps only when this ps is told that script is the VM
+            # (--vm or PHARO_VM); the others are named like a VM.
+            named = other.layout != "script" or (inst.layout == "script" and inst.vm == other.vm)
+            if (listed != truth) if named else not set(listed) <= set(truth):
+                told = f" (ps was run with the VM {inst.vm})" if other.layout == "script" else ""
+                self.finding(f"ps lists {other.label()} as pids {listed}, but its VMs are {truth}{told}",
+                             key=("ps", other, tuple(truth)))
 
     def step_concurrent_starts(self, inst):
         before = self.vm_of(inst)
@@ -1068,7 +1115,7 @@ class Cycle:
                                  f"{inst.label()} ({inst.kind}) cannot start this way"
                                  + (", unless another start beside it did" if can_start else ""))
         started = any(r.code == 0 for r, _ in results)
-        if started != (after is not None):
+        if started != (after is not None) and not (after is None and inst.kind == "exits-later"):
             self.finding(f"concurrent starts of {inst.label()} exited "
                          f"{[r.code for r, _ in results]}, yet its VM is {after and after.pid}")
         if not started:
@@ -1145,12 +1192,58 @@ class Cycle:
 
     def step_kill_wrapper(self, inst):
         vms, members = self.truth()
-        wrappers = [p for p in members[inst] if p not in vms[inst] and p.names(inst.image_id)]
+        wrappers = [p for p in members[inst] if p not in vms[inst] and p.names(inst.image_file)]
         if not wrappers:
             return self.instead(self.step_kill_vm, inst)
         wrapper = self.rng.choice(wrappers)
         kill_pid(wrapper.pid, wrapper.start)
         wait_until(lambda: not alive(wrapper.pid), 3.0)
+
+    def step_run(self, inst):
+        """`pharo-ctl run` as a service's main process, ended by SIGTERM to it, by a stop from
+        beside it, or by SIGKILL of its VM."""
+        if self.vm_of(inst) is not None or inst.untrusted:
+            return self.instead(self.step_stop, inst)
+        popen = self.spawn(inst, "run", inst.name, "--start-timeout", "5s", timing=STOP_TIMING)
+        wait_until(lambda: popen.poll() is not None or self.vm_of(inst) is not None, 5.0)
+        if inst.kind == "dies-on-start":
+            result = self.finish(popen)
+            return self.expect_code(result, {3}, "the VM exited with 3 during its start: run passes that on")
+        vm = self.vm_of(inst)
+        if vm is None:
+            result = self.finish(popen)
+            return self.finding(f"{result.brief()}, but its VM never ran")
+        if inst.kind not in ("slow-start", "dies-on-start"):
+            # A stop is cooperative only once the REPL listens.
+            wait_until(lambda: popen.poll() is not None or repl_listening(inst.repl_port), 5.0)
+        self.check_status_and_pid()
+        if popen.poll() is not None:
+            return self.finish(popen) if inst.kind == "exits-later" else \
+                self.finding(f"{self.finish(popen).brief()} before it was stopped")
+        cooperative = inst.cooperative and inst.kind != "slow-start"
+        ending = self.rng.choice(["SIGTERM to run", "a stop beside it", "SIGKILL of the VM"])
+        if self.run.args.verbose:
+            self.say(f"  ending run with {ending}")
+        if ending == "SIGTERM to run":
+            popen.send_signal(signal.SIGTERM)
+            expected = {0} if cooperative else {0, 1} if inst.kind in ("slow-start", "exits-later") else {1}
+            why = "cooperative" if expected == {0} else "the stop falls back to signals"
+        elif ending == "a stop beside it":
+            stop = self.ctl(inst, "stop", inst.name, timing=STOP_TIMING)
+            self.expect_code(stop, {0}, "a stop always succeeds here")
+            expected = {0} if cooperative else {137} if inst.kind == "ignores-sigterm" else {143}
+            if inst.kind in ("slow-start", "exits-later"):
+                expected = {0, 143}
+            why = "the VM's own status, which it ended with when stopped from beside"
+        else:
+            kill_pid(vm.pid, vm.start)
+            expected, why = {137}, "its VM was killed by SIGKILL: 128+9"
+            if inst.kind == "exits-later":
+                expected = {0, 137}
+        result = self.finish(popen)
+        self.expect_code(result, expected, f"{ending}: {why}")
+        inst.expect = False
+        self.expect_clean(inst, result)
 
     def step_by_hand(self, inst):
         if self.vm_of(inst) is not None or inst.untrusted or inst.kind == "dies-on-start":
@@ -1170,14 +1263,34 @@ class Cycle:
             return self.instead(self.step_corrupt, inst)
         self.repair(inst)
 
-    def repair(self, inst, quiet=False):
+    def zombie(self):
+        """The pid of a zombie: a child its parent (a decoy) never reaps."""
+        holder = next((d for d in self.decoys if d.kind == "zombie"), None)
+        if holder is None:
+            holder = Decoy(self, "zombie", None)
+            self.decoys.append(holder)
+
+        def zombie_child():
+            for p in os.listdir("/proc"):
+                if p.isdigit():
+                    text = read_bytes(f"/proc/{p}/stat").decode("latin-1")
+                    fields = text[text.rfind(")") + 2 :].split()
+                    if fields and fields[0] == "Z" and int(fields[1]) == holder.pid:
+                        return int(p)
+            return None
+
+        wait_until(lambda: zombie_child() is not None, 3.0)
+        return zombie_child() or self.run.dead_pid()
+
+    def repair(self, inst):
+        """Removes a pid file pharo-ctl must not trust, as its operator would."""
         if inst.untrusted:
             os.unlink(inst.pid_file)
             inst.untrusted = None
 
     def step_corrupt(self, inst):
         rng = self.rng
-        vms, _ = self.truth()
+        vms, members = self.truth()
         others = [vms[o][0].pid for o in self.instances if o is not inst and vms[o]]
         foreign = [d.pid for d in self.decoys if d.instance is inst and d.popen.poll() is None]
         own = vms[inst][0].pid if vms[inst] else None
@@ -1194,7 +1307,14 @@ class Cycle:
             "a pid outside the namespace": f"{self.run.outside_pid()}\n".encode(),
             "a dead pid": f"{self.run.dead_pid()}\n".encode(),
             "two pids": f"{own or 2}\n{rng.choice(others or [1])}\n".encode(),
+            "a zombie": f"{self.zombie()}\n".encode(),
         }
+        threads = [t for o in self.instances for p in vms[o] for t in threads_of(p.pid) if t != p.pid]
+        if threads:
+            kinds["a thread of a VM"] = f"{rng.choice(sorted(threads))}\n".encode()
+        wrappers = [p.pid for p in members[inst] if p not in vms[inst] and p.names(inst.image_file)]
+        if wrappers and vms[inst]:
+            kinds["its wrapper"] = f"{rng.choice(wrappers)}\n".encode()
         if foreign:
             kinds["a foreign process naming the image"] = f"{rng.choice(foreign)}\n".encode()
         if others:
@@ -1204,6 +1324,8 @@ class Cycle:
         untrusted = ["a symlink", "world-writable", "owned by another user"]
         kind = rng.choice(sorted(kinds) + untrusted)
         self.action += f" ({kind})"
+        if self.run.args.verbose:
+            self.say(f"  the pid file becomes: {kind}")
         if os.path.lexists(inst.pid_file):
             os.unlink(inst.pid_file)
         if kind == "a symlink":
@@ -1237,7 +1359,6 @@ class Run:
         self.args = args
         self.workdir = workdir
         self.base = workdir
-        self.port = 60000
         self.findings = 0
         self.steps = 0
         self.decoy_script = os.path.join(workdir, "decoy.py")
@@ -1265,10 +1386,6 @@ class Run:
         self.signals_file = os.environ.get("PHARO_CTL_LIFECYCLE_PID1_SIGNALS")
         self.signals_seen = 0
         self.received = []
-
-    def next_port(self):  # for the sentinels' file names
-        self.port += 1
-        return self.port
 
     def own_pids(self):
         return {1, os.getpid()} | {d.pid for d in self.sentinels}
@@ -1319,6 +1436,9 @@ class Run:
                 cycle.teardown()
             ran += 1
             self.steps += cycle.step
+            if ran % 50 == 0 and self.args.cycle is None and ran < self.args.cycles:
+                print(f"lifecycle: {ran} cycles, {self.findings} findings so far "
+                      f"({time.monotonic() - started:.0f}s)", flush=True)
             if self.findings and not self.args.keep_going:
                 break
         print(f"lifecycle: seed {self.args.seed}: {ran} cycles, {self.steps} steps, {self.findings} findings "
@@ -1349,7 +1469,7 @@ def bring_up_loopback():
         fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
 
 
-def enter_namespace():
+def enter_namespace(args):
     """Re-executes this script as pid 1 of a private pid and network namespace; returns only
     when that is impossible (after saying so)."""
     unshare = shutil.which("unshare")
@@ -1362,14 +1482,21 @@ def enter_namespace():
         if probe.returncode != 0:
             why = "unshare --pid --fork --mount-proc --net is not permitted here (" + \
                   (probe.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1] + ")"
+    if why and required:
+        sys.exit(f"lifecycle: cannot run: {why}, and PHARO_CTL_REQUIRE_ALL=1 requires it")
     if why:
         print(f"lifecycle: skipped: {why}; it writes pid files naming low pids, so it runs only in a private "
               f"pid namespace", flush=True)
-        sys.exit(1 if required else 0)
+        sys.exit(0)
+    print(f"lifecycle: seed {args.seed}, {args.cycles if args.cycle is None else 1} cycles", flush=True)
+    if "--seed" not in sys.argv:
+        sys.argv += ["--seed", str(args.seed)]
     os.environ[IN_NAMESPACE] = "1"
     os.environ[OUTER_PID] = str(os.getpid())
     sys.stdout.flush()
-    os.execv(unshare, [unshare, "--pid", "--fork", "--mount-proc", "--net", sys.executable,
+    # --kill-child: if unshare is killed (a CI time-out), so is the namespace's pid 1, and with
+    # it everything in the namespace.
+    os.execv(unshare, [unshare, "--pid", "--fork", "--kill-child", "--mount-proc", "--net", sys.executable,
                        os.path.abspath(__file__)] + sys.argv[1:])
 
 
@@ -1411,7 +1538,10 @@ def pid1(args):
         except KeyboardInterrupt:
             print("lifecycle: interrupted", flush=True)
             code = 130
+        except BaseException:  # a bug of this script: say where, exit 2
+            traceback.print_exc()
         finally:
+            sys.stderr.flush()
             sys.stdout.flush()
             os._exit(code)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -1453,10 +1583,7 @@ def main():
     args = parse_args()
     if os.environ.get(IN_NAMESPACE) != "1":
         binaries(args)
-        print(f"lifecycle: seed {args.seed}, {args.cycles if args.cycle is None else 1} cycles", flush=True)
-        if "--seed" not in sys.argv:
-            sys.argv += ["--seed", str(args.seed)]
-        enter_namespace()
+        enter_namespace(args)
     if os.getpid() != 1:
         sys.exit("lifecycle: expected to be pid 1 of a new pid namespace")
     pid1(args)

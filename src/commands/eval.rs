@@ -4,13 +4,13 @@
 use crate::context::Context;
 use crate::error::fail;
 use crate::exit_code::Code;
-use crate::repl::{self, ReplError};
+use crate::repl;
 use anyhow::{Context as _, Result};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-/// The request timeout of eval when `--timeout` is not given.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The request timeout of eval (and of the console) when `--timeout` is not given.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
     let expr = match expr {
@@ -52,26 +52,6 @@ pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
             let error = !raw && repl::is_error_answer(&String::from_utf8_lossy(&answer));
             Ok(if error { Code::Failure } else { Code::Success })
         }
-        Err(ReplError::Unreachable(why)) => fail(
-            Code::ReplUnreachable,
-            format!(
-                "cannot reach the REPL at {url} ({why}): is the image running (pharo-ctl status) and is --repl right?"
-            ),
-        ),
-        Err(ReplError::Timeout(t)) => fail(
-            Code::Failure,
-            format!(
-                "timed out: no answer from the REPL at {url} within {}; the expression may still be running in the image; raise --timeout",
-                crate::duration::human(t)
-            ),
-        ),
-        Err(ReplError::Dropped) => fail(
-            Code::Failure,
-            "the image closed the connection without answering (did the expression quit the image?); see pharo-ctl status",
-        ),
-        Err(error @ ReplError::Status(..)) => fail(
-            Code::Failure,
-            format!("the REPL at {url} refused the request: {error}; is it a Zinc REPL URL?"),
-        ),
+        Err(error) => Err(error.failure(&url, "raise --timeout").into()),
     }
 }

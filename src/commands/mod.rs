@@ -1,8 +1,10 @@
 //! One module per command, dispatched from the [`Command`] enum.
 
 mod completions;
-mod eval;
+mod console;
+pub(crate) mod eval;
 mod generate_docs;
+mod logs;
 mod overview;
 mod pid;
 mod ps;
@@ -54,7 +56,24 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             pretty,
             lines,
         } => status::run(&ctx, &names, json.then_some(pretty), lines),
+        Command::Console { name } => console::run(&ctx, name.as_deref()),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
+        Command::Logs {
+            name,
+            lines,
+            follow,
+            until_exit,
+            since,
+        } => logs::run(
+            &ctx,
+            name.as_deref(),
+            logs::Selection {
+                lines,
+                follow,
+                until_exit,
+                since,
+            },
+        ),
         Command::Pid { name } => pid::run(&ctx, name.as_deref()),
         Command::Run {
             name,

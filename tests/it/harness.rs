@@ -4,12 +4,15 @@
 
 #![allow(dead_code)]
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -604,6 +607,8 @@ pub fn one_error_line(out: &Outcome) {
 pub struct Cmd {
     command: Command,
     stdin: Option<Vec<u8>>,
+    /// Keep stdin open for [`Running::write_stdin`].
+    keep_stdin: bool,
 }
 
 impl Cmd {
@@ -626,6 +631,7 @@ impl Cmd {
         Cmd {
             command,
             stdin: None,
+            keep_stdin: false,
         }
     }
 
@@ -653,6 +659,13 @@ impl Cmd {
         self
     }
 
+    /// Gives pharo-ctl a pipe as stdin that the test writes to as it goes
+    /// ([`Running::write_stdin`], [`Running::close_stdin`]).
+    pub fn stdin_pipe(mut self) -> Cmd {
+        self.keep_stdin = true;
+        self
+    }
+
     /// Runs pharo-ctl in a process group of its own, as a shell runs a foreground job, so
     /// that a test can signal the whole group as a terminal's Ctrl-C does.
     pub fn own_process_group(mut self) -> Cmd {
@@ -663,7 +676,7 @@ impl Cmd {
     /// Starts the command in the background; the guard kills it on drop.
     pub fn spawn(mut self) -> Running {
         self.command
-            .stdin(if self.stdin.is_some() {
+            .stdin(if self.stdin.is_some() || self.keep_stdin {
                 Stdio::piped()
             } else {
                 Stdio::null()
@@ -680,6 +693,7 @@ impl Cmd {
         Running {
             child: Some(child),
             stderr_seen: None,
+            stdout_seen: None,
         }
     }
 
@@ -689,14 +703,42 @@ impl Cmd {
     }
 }
 
-/// stderr as a reader thread collects it.
-type Watched = (Arc<Mutex<Vec<u8>>>, JoinHandle<()>);
+/// A stream as a reader thread collects it.
+struct Watched {
+    seen: Arc<Mutex<Vec<u8>>>,
+    reader: JoinHandle<()>,
+    /// Tells the reader to stop and close the stream.
+    stop: Arc<AtomicBool>,
+}
+
+impl Watched {
+    /// A stream that is closed already.
+    fn closed() -> Watched {
+        Watched {
+            seen: Arc::new(Mutex::new(Vec::new())),
+            reader: std::thread::spawn(|| {}),
+            stop: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// Stops reading and closes the stream; what was read is kept.
+    fn close(self) -> Watched {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.reader.join();
+        Watched {
+            reader: std::thread::spawn(|| {}),
+            ..self
+        }
+    }
+}
 
 /// A pharo-ctl started in the background; killed on drop if still running.
 pub struct Running {
     child: Option<Child>,
     /// stderr as read so far, once a test waits for something on it.
     stderr_seen: Option<Watched>,
+    /// stdout likewise.
+    stdout_seen: Option<Watched>,
 }
 
 impl Running {
@@ -721,11 +763,43 @@ impl Running {
         );
     }
 
+    /// Writes to pharo-ctl's stdin (see [`Cmd::stdin_pipe`]).
+    pub fn write_stdin(&mut self, text: &str) {
+        let stdin = self
+            .child
+            .as_mut()
+            .unwrap()
+            .stdin
+            .as_mut()
+            .expect("stdin is a pipe");
+        stdin.write_all(text.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Closes pharo-ctl's stdin: it reads the end of its input.
+    pub fn close_stdin(&mut self) {
+        drop(self.child.as_mut().unwrap().stdin.take());
+    }
+
     /// Closes the read end of pharo-ctl's stderr: its writes fail from now on (EPIPE).
     pub fn close_stderr(&mut self) {
         drop(self.child.as_mut().unwrap().stderr.take());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        self.stderr_seen = Some((seen, std::thread::spawn(|| {})));
+        self.stderr_seen = Some(
+            self.stderr_seen
+                .take()
+                .map_or_else(Watched::closed, Watched::close),
+        );
+    }
+
+    /// Closes the read end of pharo-ctl's stdout, as a reader that went away does: its writes
+    /// fail from now on (EPIPE).
+    pub fn close_stdout(&mut self) {
+        drop(self.child.as_mut().unwrap().stdout.take());
+        self.stdout_seen = Some(
+            self.stdout_seen
+                .take()
+                .map_or_else(Watched::closed, Watched::close),
+        );
     }
 
     /// What pharo-ctl has written on stderr so far.
@@ -734,66 +808,55 @@ impl Running {
         String::from_utf8_lossy(&seen.lock().unwrap()).into_owned()
     }
 
+    /// What pharo-ctl has written on stdout so far.
+    pub fn stdout_so_far(&mut self) -> String {
+        let seen = self.watch_stdout();
+        String::from_utf8_lossy(&seen.lock().unwrap()).into_owned()
+    }
+
     /// Waits until pharo-ctl has written `text` on stderr; fails the test after `limit`.
     #[track_caller]
     pub fn wait_stderr(&mut self, text: &str, limit: Duration) {
         let seen = self.watch_stderr();
-        let deadline = Instant::now() + limit;
-        loop {
-            let so_far = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-            if so_far.contains(text) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {limit:?} waiting for {text:?} on stderr\nstderr: {so_far}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_for_text("stderr", &seen, text, limit);
+    }
+
+    /// Waits until pharo-ctl has written `text` on stdout; fails the test after `limit`.
+    #[track_caller]
+    pub fn wait_stdout(&mut self, text: &str, limit: Duration) {
+        let seen = self.watch_stdout();
+        wait_for_text("stdout", &seen, text, limit);
     }
 
     /// Starts reading stderr as it comes.
     fn watch_stderr(&mut self) -> Arc<Mutex<Vec<u8>>> {
-        if let Some((seen, _)) = &self.stderr_seen {
-            return Arc::clone(seen);
+        if let Some(watched) = &self.stderr_seen {
+            return Arc::clone(&watched.seen);
         }
-        let mut stderr = self.child.as_mut().unwrap().stderr.take().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&seen);
-        let reader = std::thread::spawn(move || {
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
-            }
-        });
-        self.stderr_seen = Some((Arc::clone(&seen), reader));
+        let stderr = self.child.as_mut().unwrap().stderr.take().unwrap();
+        let watched = watch(stderr);
+        let seen = Arc::clone(&watched.seen);
+        self.stderr_seen = Some(watched);
+        seen
+    }
+
+    /// Starts reading stdout as it comes.
+    fn watch_stdout(&mut self) -> Arc<Mutex<Vec<u8>>> {
+        if let Some(watched) = &self.stdout_seen {
+            return Arc::clone(&watched.seen);
+        }
+        let stdout = self.child.as_mut().unwrap().stdout.take().unwrap();
+        let watched = watch(stdout);
+        let seen = Arc::clone(&watched.seen);
+        self.stdout_seen = Some(watched);
         seen
     }
 
     /// Waits for the end (at most a minute) and collects the output.
     pub fn finish(mut self) -> Outcome {
         let mut child = self.child.take().unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let out = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = stdout.read_to_end(&mut s);
-            s
-        });
-        let err = match (child.stderr.take(), self.stderr_seen.take()) {
-            (Some(mut stderr), _) => std::thread::spawn(move || {
-                let mut s = Vec::new();
-                let _ = stderr.read_to_end(&mut s);
-                s
-            }),
-            (None, Some((seen, reader))) => std::thread::spawn(move || {
-                let _ = reader.join();
-                std::mem::take(&mut *seen.lock().unwrap())
-            }),
-            (None, None) => unreachable!("stderr is read one way or the other"),
-        };
+        let out = collect(child.stdout.take(), self.stdout_seen.take());
+        let err = collect(child.stderr.take(), self.stderr_seen.take());
         let started = Instant::now();
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -814,6 +877,64 @@ impl Running {
             stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
             elapsed,
         }
+    }
+}
+
+/// Reads a stream on a thread as it comes.
+fn watch(mut stream: impl Read + AsFd + Send + 'static) -> Watched {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (sink, stopped) = (Arc::clone(&seen), Arc::clone(&stop));
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        // A short poll, so that a test can close the stream while nothing comes.
+        while !stopped.load(Ordering::Relaxed) {
+            let mut fds = [PollFd::new(stream.as_fd(), PollFlags::POLLIN)];
+            if !matches!(poll(&mut fds, PollTimeout::from(20u8)), Ok(n) if n > 0) {
+                continue;
+            }
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sink.lock().unwrap().extend_from_slice(&chunk[..n]),
+            }
+        }
+    });
+    Watched { seen, reader, stop }
+}
+
+/// A thread that answers all of a stream: read to its end, or what its watcher collected.
+fn collect(
+    stream: Option<impl Read + Send + 'static>,
+    seen: Option<Watched>,
+) -> JoinHandle<Vec<u8>> {
+    match (stream, seen) {
+        (Some(mut stream), _) => std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stream.read_to_end(&mut s);
+            s
+        }),
+        (None, Some(watched)) => std::thread::spawn(move || {
+            let _ = watched.reader.join();
+            std::mem::take(&mut *watched.seen.lock().unwrap())
+        }),
+        (None, None) => unreachable!("a stream is read one way or the other"),
+    }
+}
+
+/// Waits until `text` is among what a watcher collected of `stream`.
+#[track_caller]
+fn wait_for_text(stream: &str, seen: &Mutex<Vec<u8>>, text: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let so_far = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+        if so_far.contains(text) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {text:?} on {stream}\n{stream}: {so_far}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

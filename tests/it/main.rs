@@ -4,6 +4,7 @@
 mod harness;
 
 mod completions;
+mod console;
 mod container;
 mod docker;
 mod docs;
@@ -11,6 +12,7 @@ mod eval;
 mod identity;
 mod inputs;
 mod lifecycle;
+mod logs;
 mod many;
 mod pidfiles;
 mod privilege;
