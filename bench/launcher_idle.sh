@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The launcher at rest: what `pharo-ctl run` costs while the VM runs and nothing happens.
 #
-# It starts `pharo-ctl run` on the VM test double and, beside it in the same run, a reference:
-# a bash launcher equivalent to pharo-launcher.sh (`VM & echo $! > pid; trap …; wait`). Once
-# both images answer on their REPL, it lets them idle for --seconds and reports, for each
-# launcher process (not the VMs): the CPU time consumed while idle (utime+stime from
-# /proc/PID/stat, and the scheduler's nanosecond count from /proc/PID/schedstat), the wake-ups
-# (context switches) meanwhile, the resident memory (VmRSS, and RssAnon: without mapped code)
-# and the threads, with ratios.
+# It starts `pharo-ctl run` on the VM test double, `pharo-ctl run --watchdog 10s` on another,
+# and, beside them in the same run, a reference: a bash launcher equivalent to
+# pharo-launcher.sh (`VM & echo $! > pid; trap …; wait`). Once the images answer on their
+# REPL, it lets them idle for --seconds and reports, for each launcher process (not the VMs):
+# the CPU time consumed while idle (utime+stime from /proc/PID/stat, and the scheduler's
+# nanosecond count from /proc/PID/schedstat), the wake-ups (context switches) meanwhile, the
+# resident memory (VmRSS, and RssAnon: without mapped code) and the threads, with ratios; and
+# for the watchdog, the probes it made (counted by the double), its CPU time per probe, and
+# its wake-ups per minute and per probe.
 #
 # It builds nothing: it runs target/release/pharo-ctl and target/release/examples/pharo-vm-double
 # (`cargo build --release --bins --examples`) unless told otherwise. Everything runs on loopback
@@ -45,11 +47,12 @@ vm=$(cd "$(dirname "$vm")" && pwd)/$(basename "$vm")
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pharo-ctl-idle.XXXXXX")
 ctl_pid=
+dog_pid=
 ref_pid=
 cleanup() {
   # SIGTERM runs each launcher's stop; whatever is left of this run is killed after that.
-  for pid in $ctl_pid $ref_pid; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in $ctl_pid $ref_pid; do
+  for pid in $ctl_pid $dog_pid $ref_pid; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $ctl_pid $dog_pid $ref_pid; do
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
@@ -87,9 +90,12 @@ EOF
 }
 
 ctl_repl=$(free_port)
+dog_repl=$(free_port)
+while [ "$dog_repl" = "$ctl_repl" ]; do dog_repl=$(free_port); done
 ref_repl=$(free_port)
-while [ "$ref_repl" = "$ctl_repl" ]; do ref_repl=$(free_port); done
+while [ "$ref_repl" = "$ctl_repl" ] || [ "$ref_repl" = "$dog_repl" ]; do ref_repl=$(free_port); done
 instance zinc "$ctl_repl"
+instance dog "$dog_repl"
 instance ref "$ref_repl"
 
 # The reference: pharo-launcher.sh's way, in bash.
@@ -108,16 +114,21 @@ chmod +x "$dir/ref-launcher.sh"
 cd "$dir"
 env -u NOTIFY_SOCKET PHARO_VM="$vm" NO_COLOR=1 "$ctl" run zinc >zinc.out 2>zinc.err &
 ctl_pid=$!
+# The double counts the probes it is sent, as GET /repl events.
+env -u NOTIFY_SOCKET PHARO_VM="$vm" PHARO_DOUBLE_EVENTS="$dir/dog.events" NO_COLOR=1 \
+  "$ctl" run dog --watchdog 10s >dog.out 2>dog.err &
+dog_pid=$!
 env -u NOTIFY_SOCKET VM="$vm" REPL="$ref_repl" ./ref-launcher.sh >ref.out 2>&1 &
 ref_pid=$!
 
-# Both ready: the REPLs answer, and pharo-ctl has said so (its probe thread is gone).
+# All ready: the REPLs answer, and pharo-ctl has said so (its readiness thread is gone).
 deadline=$((SECONDS + 30))
 until grep -q "zinc is running" zinc.err 2>/dev/null &&
+  grep -q "dog: watchdog: probing" dog.err 2>/dev/null &&
   (exec 3<>"/dev/tcp/127.0.0.1/$ref_repl") 2>/dev/null; do
   if [ $SECONDS -ge $deadline ]; then
     echo "launcher_idle.sh: the images did not become ready within 30s" >&2
-    cat zinc.err ref.out >&2
+    cat zinc.err dog.err ref.out >&2
     exit 1
   fi
   sleep 0.05
@@ -131,11 +142,15 @@ cpu_ns() { local a; read -r a _ <"/proc/$1/schedstat"; echo "$a"; }
 status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 wakeups() { echo $(($(status_field "$1" voluntary_ctxt_switches) + $(status_field "$1" nonvoluntary_ctxt_switches))); }
 
+probes() { grep -c "GET /repl" dog.events 2>/dev/null || true; }
+
 declare -A t0 n0 w0
-for p in $ctl_pid $ref_pid; do t0[$p]=$(cpu_ticks "$p"); n0[$p]=$(cpu_ns "$p"); w0[$p]=$(wakeups "$p"); done
+for p in $ctl_pid $dog_pid $ref_pid; do t0[$p]=$(cpu_ticks "$p"); n0[$p]=$(cpu_ns "$p"); w0[$p]=$(wakeups "$p"); done
+p0=$(probes)
 sleep "$seconds"
 declare -A dt dn dw rss anon threads
-for p in $ctl_pid $ref_pid; do
+probed=$(($(probes) - p0))
+for p in $ctl_pid $dog_pid $ref_pid; do
   dt[$p]=$(($(cpu_ticks "$p") - t0[$p]))
   dn[$p]=$(($(cpu_ns "$p") - n0[$p]))
   dw[$p]=$(($(wakeups "$p") - w0[$p]))
@@ -154,10 +169,22 @@ row() {
 echo "Launcher at rest for ${seconds}s (the VM test double running under each):"
 printf "%-28s %12s %14s %10s %10s %10s %8s\n" "launcher" "CPU (ticks)" "CPU (sched)" "wake-ups" "VmRSS" "RssAnon" \
   "threads"
+ratios() {
+  local label=$1 a=$2 b=$3
+  printf "%-28s %12s %14s %10s %10s %10s %8s\n" "$label" \
+    "$(ratio "${dt[$a]}" "${dt[$b]}")" "$(ratio "${dn[$a]}" "${dn[$b]}")" \
+    "$(ratio "${dw[$a]}" "${dw[$b]}")" "$(ratio "${rss[$a]}" "${rss[$b]}")" \
+    "$(ratio "${anon[$a]}" "${anon[$b]}")" "$(ratio "${threads[$a]}" "${threads[$b]}")"
+}
 row "pharo-ctl run" "$ctl_pid"
+row "pharo-ctl run --watchdog 10s" "$dog_pid"
 row "bash pharo-launcher.sh" "$ref_pid"
-printf "%-28s %12s %14s %10s %10s %10s %8s\n" "ratio pharo-ctl / bash" \
-  "$(ratio "${dt[$ctl_pid]}" "${dt[$ref_pid]}")" "$(ratio "${dn[$ctl_pid]}" "${dn[$ref_pid]}")" \
-  "$(ratio "${dw[$ctl_pid]}" "${dw[$ref_pid]}")" "$(ratio "${rss[$ctl_pid]}" "${rss[$ref_pid]}")" \
-  "$(ratio "${anon[$ctl_pid]}" "${anon[$ref_pid]}")" "$(ratio "${threads[$ctl_pid]}" "${threads[$ref_pid]}")"
+ratios "ratio pharo-ctl / bash" "$ctl_pid" "$ref_pid"
+ratios "ratio --watchdog / bash" "$dog_pid" "$ref_pid"
+ratios "ratio --watchdog / without" "$dog_pid" "$ctl_pid"
 echo "(ratio \"=\": both zero. VmRSS counts the program's mapped code; RssAnon is the memory it holds.)"
+echo
+awk -v n="$probed" -v ns="${dn[$dog_pid]}" -v w="${dw[$dog_pid]}" -v s="$seconds" 'BEGIN {
+  printf "watchdog: %d probes in %ds; CPU %s per probe (goal < 1 ms); %.1f wake-ups per minute, %s per probe\n",
+    n, s, (n > 0 ? sprintf("%.3f ms", ns / n / 1e6) : "n/a"), w * 60 / s, (n > 0 ? sprintf("%.1f", w / n) : "n/a")
+}'

@@ -31,8 +31,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -47,11 +47,12 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the image in the background and record its pid')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the image if it runs, then start it')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log')
             [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'An interactive session with the image''s REPL, with line editing and history')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate Smalltalk in the running image and print the answer')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the image in the foreground as a service''s main process (systemd, containers)')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)')
             [CompletionResult]::new('pid', 'pid', [CompletionResultType]::ParameterValue, 'Print the pid of the running image')
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)')
@@ -72,8 +73,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
@@ -99,8 +100,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
@@ -127,8 +128,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
@@ -157,13 +158,14 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON, on one line, instead of the human report: one object, or an array for several instances')
             [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'With --json: indent the JSON over several lines')
+            [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
@@ -184,8 +186,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -208,8 +210,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the answer and exit 0 even when it is an evaluation error')
@@ -236,8 +238,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing the lines as the VM writes them, across rotation, until interrupted')
@@ -254,6 +256,8 @@ $pharoCtlClapCompleter = {
         }
         'pharo-ctl;run' {
             [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service')
+            [CompletionResult]::new('--watchdog', '--watchdog', [CompletionResultType]::ParameterName, 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd''s watchdog, WatchdogSec/(N+2)]')
+            [CompletionResult]::new('--watchdog-misses', '--watchdog-misses', [CompletionResultType]::ParameterName, 'How many probes in a row without an answer mean the image is hung')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
@@ -264,10 +268,35 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;dump' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The startup script [default: DIR/NAME.st when it exists]')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'The pid file [default: DIR/NAME.pid]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: DIR/NAME.log]')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]')
+            [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
+            [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object: pid, taken_at, file, report')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
@@ -288,8 +317,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -312,8 +341,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array, on one line, instead of the table')
@@ -338,8 +367,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -354,6 +383,8 @@ $pharoCtlClapCompleter = {
         'pharo-ctl;unit' {
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The user the service runs as (User=)')
             [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'How long `run` waits for the REPL before the start fails (passed to ExecStart)')
+            [CompletionResult]::new('--watchdog', '--watchdog', [CompletionResultType]::ParameterName, 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd''s watchdog, WatchdogSec/(N+2)]')
+            [CompletionResult]::new('--watchdog-misses', '--watchdog-misses', [CompletionResultType]::ParameterName, 'How many probes in a row without an answer mean the image is hung')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instances'' files [default: the current directory]')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image [default: DIR/NAME.image]')
@@ -364,8 +395,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--shutdown', '--shutdown', [CompletionResultType]::ParameterName, 'The Smalltalk that asks the image to shut down')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'Wait between SIGTERM and SIGKILL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Print the template unit pharo@.service, with the instance name (%i) as NAME')
@@ -382,11 +413,12 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the image in the background and record its pid')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL')
             [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Stop the image if it runs, then start it')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log')
             [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'An interactive session with the image''s REPL, with line editing and history')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate Smalltalk in the running image and print the answer')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the image in the foreground as a service''s main process (systemd, containers)')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)')
             [CompletionResult]::new('pid', 'pid', [CompletionResultType]::ParameterValue, 'Print the pid of the running image')
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)')
@@ -416,6 +448,9 @@ $pharoCtlClapCompleter = {
             break
         }
         'pharo-ctl;help;run' {
+            break
+        }
+        'pharo-ctl;help;dump' {
             break
         }
         'pharo-ctl;help;pid' {
@@ -462,14 +497,14 @@ Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {
         if ($word -ceq '-C' -or $word -ceq '--dir') { $skip = $true; $dirNext = $true }
         elseif ($word.StartsWith('--dir=')) { $dir = $word.Substring(6) }
         elseif ($word.StartsWith('-C') -and $word.Length -gt 2) { $dir = $word.Substring(2) }
-        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '--pause', '-n', '--lines', '--since', '--user') -ccontains $word) { $skip = $true }
+        elseif (@('-C', '--dir', '--image', '--script', '--pid-file', '--log-file', '--vm', '--vm-arg', '--repl', '--shutdown', '-t', '--timeout', '--kill-after', '--color', '--settle', '--start-timeout', '--pause', '-n', '--lines', '--since', '--watchdog', '--watchdog-misses', '--user') -ccontains $word) { $skip = $true }
         elseif ($word.StartsWith('-')) { }
         elseif ($sub -eq '') { $sub = $word }
         else { $positionals++ }
     }
     # Every positional of a command that takes several NAMEs is a NAME.
     if (-not $skip -and -not $wordToComplete.StartsWith('-') -and
-        ((@('start', 'stop', 'restart', 'status') -ccontains $sub) -or ($positionals -eq 0 -and @('console', 'logs', 'run', 'pid', 'unit') -ccontains $sub))) {
+        ((@('start', 'stop', 'restart', 'status') -ccontains $sub) -or ($positionals -eq 0 -and @('console', 'logs', 'run', 'dump', 'pid', 'unit') -ccontains $sub))) {
         Get-ChildItem -LiteralPath $dir -Filter '*.image' -File -ErrorAction SilentlyContinue |
             ForEach-Object { $_.BaseName } |
             Where-Object { $_ -like "$wordToComplete*" } |

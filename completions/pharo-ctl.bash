@@ -22,6 +22,9 @@ _pharo__ctl() {
             pharo__ctl,console)
                 cmd="pharo__ctl__subcmd__console"
                 ;;
+            pharo__ctl,dump)
+                cmd="pharo__ctl__subcmd__dump"
+                ;;
             pharo__ctl,eval)
                 cmd="pharo__ctl__subcmd__eval"
                 ;;
@@ -60,6 +63,9 @@ _pharo__ctl() {
                 ;;
             pharo__ctl__subcmd__help,console)
                 cmd="pharo__ctl__subcmd__help__subcmd__console"
+                ;;
+            pharo__ctl__subcmd__help,dump)
+                cmd="pharo__ctl__subcmd__help__subcmd__dump"
                 ;;
             pharo__ctl__subcmd__help,eval)
                 cmd="pharo__ctl__subcmd__help__subcmd__eval"
@@ -101,7 +107,7 @@ _pharo__ctl() {
 
     case "${cmd}" in
         pharo__ctl)
-            opts="-C -t -q -v -h -V --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help --version start stop restart status console eval logs run pid ps completions unit help"
+            opts="-C -t -q -v -h -V --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help --version start stop restart status console eval logs run dump pid ps completions unit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +466,126 @@ _pharo__ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pharo__ctl__subcmd__dump)
+            opts="-C -t -q -v -h --json --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --image)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --script)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --pid-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --log-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vm-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shutdown)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kill-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pharo__ctl__subcmd__eval)
             opts="-C -t -q -v -h --raw --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -581,7 +707,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__help)
-            opts="start stop restart status console eval logs run pid ps completions unit help"
+            opts="start stop restart status console eval logs run dump pid ps completions unit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,6 +735,20 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__help__subcmd__console)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pharo__ctl__subcmd__help__subcmd__dump)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1281,13 +1421,21 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__run)
-            opts="-C -t -q -v -h --start-timeout --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
+            opts="-C -t -q -v -h --start-timeout --watchdog --watchdog-misses --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --start-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watchdog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watchdog-misses)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1533,7 +1681,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -C -t -q -v -h --all --json --pretty --lines --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
+            opts="-n -C -t -q -v -h --all --json --pretty --probe --lines --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1781,7 +1929,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__unit)
-            opts="-C -t -q -v -h --template --user --start-timeout --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
+            opts="-C -t -q -v -h --template --user --start-timeout --watchdog --watchdog-misses --dir --image --script --pid-file --log-file --vm --vm-arg --repl --allow-remote --shutdown --timeout --kill-after --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1792,6 +1940,14 @@ _pharo__ctl() {
                     return 0
                     ;;
                 --start-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watchdog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watchdog-misses)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1946,7 +2102,7 @@ _pharo_ctl_with_names() {
             -C?*)
                 dir="${word#-C}"
                 ;;
-            -C|--dir|--image|--script|--pid-file|--log-file|--vm|--vm-arg|--repl|--shutdown|-t|--timeout|--kill-after|--color|--settle|--start-timeout|--pause|-n|--lines|--since|--user)
+            -C|--dir|--image|--script|--pid-file|--log-file|--vm|--vm-arg|--repl|--shutdown|-t|--timeout|--kill-after|--color|--settle|--start-timeout|--pause|-n|--lines|--since|--watchdog|--watchdog-misses|--user)
                 skip=1
                 ;;
             -*)
@@ -1969,7 +2125,7 @@ _pharo_ctl_with_names() {
     esac
     if (( ! skip && positionals == 0 )) && [[ "$cur" != -* ]]; then
         case "$sub" in
-            start|stop|restart|status|console|logs|run|pid|unit)
+            start|stop|restart|status|console|logs|run|dump|pid|unit)
                 dir="${dir/#\~/$HOME}"
                 COMPREPLY=()
                 local image name

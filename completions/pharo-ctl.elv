@@ -28,8 +28,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -44,11 +44,12 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand start 'Start the image in the background and record its pid'
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
             cand restart 'Stop the image if it runs, then start it'
-            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
             cand console 'An interactive session with the image''s REPL, with line editing and history'
             cand eval 'Evaluate Smalltalk in the running image and print the answer'
             cand logs 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it'
             cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
+            cand dump 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
             cand pid 'Print the pid of the running image'
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
@@ -68,8 +69,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
@@ -94,8 +95,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
@@ -121,8 +122,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
@@ -150,13 +151,14 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --json 'Print JSON, on one line, instead of the human report: one object, or an array for several instances'
             cand --pretty 'With --json: indent the JSON over several lines'
+            cand --probe 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -176,8 +178,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -199,8 +201,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --raw 'Print the answer and exit 0 even when it is an evaluation error'
@@ -226,8 +228,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand -f 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
@@ -243,6 +245,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
         &'pharo-ctl;run'= {
             cand --start-timeout 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service'
+            cand --watchdog 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd''s watchdog, WatchdogSec/(N+2)]'
+            cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
             cand --image 'The image [default: DIR/NAME.image]'
@@ -253,10 +257,34 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;dump'= {
+            cand -C 'The directory of the instances'' files [default: the current directory]'
+            cand --dir 'The directory of the instances'' files [default: the current directory]'
+            cand --image 'The image [default: DIR/NAME.image]'
+            cand --script 'The startup script [default: DIR/NAME.st when it exists]'
+            cand --pid-file 'The pid file [default: DIR/NAME.pid]'
+            cand --log-file 'The log file the VM''s output is appended to [default: DIR/NAME.log]'
+            cand --vm 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]'
+            cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
+            cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --shutdown 'The Smalltalk that asks the image to shut down'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --kill-after 'Wait between SIGTERM and SIGKILL'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --json 'Print one JSON object: pid, taken_at, file, report'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
@@ -276,8 +304,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -299,8 +327,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --json 'Print a JSON array, on one line, instead of the table'
@@ -324,8 +352,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -339,6 +367,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         &'pharo-ctl;unit'= {
             cand --user 'The user the service runs as (User=)'
             cand --start-timeout 'How long `run` waits for the REPL before the start fails (passed to ExecStart)'
+            cand --watchdog 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd''s watchdog, WatchdogSec/(N+2)]'
+            cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand -C 'The directory of the instances'' files [default: the current directory]'
             cand --dir 'The directory of the instances'' files [default: the current directory]'
             cand --image 'The image [default: DIR/NAME.image]'
@@ -349,8 +379,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --shutdown 'The Smalltalk that asks the image to shut down'
-            cand -t 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
-            cand --timeout 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]'
+            cand -t 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
+            cand --timeout 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]'
             cand --kill-after 'Wait between SIGTERM and SIGKILL'
             cand --color 'When to use colour; --json output is never coloured'
             cand --template 'Print the template unit pharo@.service, with the instance name (%i) as NAME'
@@ -366,11 +396,12 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand start 'Start the image in the background and record its pid'
             cand stop 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
             cand restart 'Stop the image if it runs, then start it'
-            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+            cand status 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
             cand console 'An interactive session with the image''s REPL, with line editing and history'
             cand eval 'Evaluate Smalltalk in the running image and print the answer'
             cand logs 'Print the image''s log (the VM''s output, NAME.log): its last lines, or follow it'
             cand run 'Run the image in the foreground as a service''s main process (systemd, containers)'
+            cand dump 'Print the running VM''s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
             cand pid 'Print the pid of the running image'
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
@@ -392,6 +423,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         &'pharo-ctl;help;logs'= {
         }
         &'pharo-ctl;help;run'= {
+        }
+        &'pharo-ctl;help;dump'= {
         }
         &'pharo-ctl;help;pid'= {
         }
@@ -439,7 +472,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '--pause' '-n' '--lines' '--since' '--user'] $word) {
+        } elif (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm' '--vm-arg' '--repl' '--shutdown' '-t' '--timeout' '--kill-after' '--color' '--settle' '--start-timeout' '--pause' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -453,7 +486,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
     if (and $skip (has-value ['-C' '--dir' '--image' '--script' '--pid-file' '--log-file' '--vm'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['console' 'logs' 'run' 'pid' 'unit'] $sub)))) {
+    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['console' 'logs' 'run' 'dump' 'pid' 'unit'] $sub)))) {
         # Every positional of a command that takes several NAMEs is a NAME.
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]

@@ -33,7 +33,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm -d 'The Pharo VM
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -46,11 +46,12 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s V -l version -d 'Pr
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "start" -d 'Start the image in the background and record its pid'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "restart" -d 'Stop the image if it runs, then start it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "console" -d 'An interactive session with the image\'s REPL, with line editing and history'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "logs" -d 'Print the image\'s log (the VM\'s output, NAME.log): its last lines, or follow it'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "dump" -d 'Print the running VM\'s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "pid" -d 'Print the pid of the running image'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
@@ -67,7 +68,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm -d 'The
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -88,7 +89,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -110,7 +111,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -133,7 +134,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -141,6 +142,7 @@ never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l all -d 'Every instance of the directory: each of its *.image files'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON, on one line, instead of the human report: one object, or an array for several instances'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pretty -d 'With --json: indent the JSON over several lines'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l probe -d 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
@@ -154,7 +156,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -172,7 +174,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -193,7 +195,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -205,6 +207,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s q -l quiet 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l start-timeout -d 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog -d 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd\'s watchdog, WatchdogSec/(N+2)]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
@@ -214,7 +218,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm -d 'The P
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -223,6 +227,25 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l allow-remote
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l json -d 'Print one JSON object: pid, taken_at, file, report'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s q -l quiet -d 'Print no step lines, only results and errors'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s v -l verbose -d 'Print more detail about each step'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
@@ -232,7 +255,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm -d 'The P
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -250,7 +273,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm -d 'The Ph
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -270,7 +293,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -281,6 +304,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s v -l
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l user -d 'The user the service runs as (User=)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l start-timeout -d 'How long `run` waits for the REPL before the start fails (passed to ExecStart)' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog -d 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd\'s watchdog, WatchdogSec/(N+2)]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l image -d 'The image [default: DIR/NAME.image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
@@ -290,7 +315,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm -d 'The 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval and console, the request timeout [default: 5s; eval, console: 30s]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -300,19 +325,20 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remot
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "start" -d 'Start the image in the background and record its pid'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "restart" -d 'Stop the image if it runs, then start it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "console" -d 'An interactive session with the image\'s REPL, with line editing and history'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "logs" -d 'Print the image\'s log (the VM\'s output, NAME.log): its last lines, or follow it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "pid" -d 'Print the pid of the running image'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run pid ps completions unit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "start" -d 'Start the image in the background and record its pid'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "restart" -d 'Stop the image if it runs, then start it'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "console" -d 'An interactive session with the image\'s REPL, with line editing and history'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "logs" -d 'Print the image\'s log (the VM\'s output, NAME.log): its last lines, or follow it'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "dump" -d 'Print the running VM\'s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "pid" -d 'Print the pid of the running image'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop restart status console eval logs run dump pid ps completions unit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
 # -C/--dir, else $PHARO_CTL_DIR, else the current directory.
@@ -345,7 +371,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout --pause -n --lines --since --user
+            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout --pause -n --lines --since --watchdog --watchdog-misses --user
                 set skip 1
             case '-*'
             case '*'
@@ -359,7 +385,7 @@ function __pharo_ctl_name_dir
     test $skip = 0; or return 1
     # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
     if not contains -- "$sub" start stop restart status
-        test $positionals = 0; and contains -- "$sub" console logs run pid unit; or return 1
+        test $positionals = 0; and contains -- "$sub" console logs run dump pid unit; or return 1
     end
     string match -q -- '-*' (commandline -ct); and return 1
     string replace -r '^~' $HOME -- $dir

@@ -3,8 +3,9 @@
 # instance, shows its status, evaluates Smalltalk in it (one expression, then a scripted
 # console session), stops it cooperatively and prints its log's last lines, and shows
 # the escalation when an image ignores the shutdown request, then runs it under the launcher
-# (`pharo-ctl run`) and prints its systemd unit; then several images of one directory at
-# once: status of all, a rolling restart, a template unit. Build first:
+# (`pharo-ctl run`), lets its watchdog stop a hung image, and prints its systemd unit; then
+# several images of one directory at once: status of all, a rolling restart, a template unit.
+# Build first:
 #   cargo build --release --bins --examples
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,6 +56,8 @@ run "$ctl" eval '3 plus: 4' || echo "(exit $?: an evaluation error)"
 script=$'(3 +\n 4) * 6\n\'two\nlines\' size'
 printf '\n$ %q console zinc <<EOF   # scripted; at a terminal it is interactive\n%s\nEOF\n' "$ctl" "$script"
 "$ctl" console zinc <<<"$script"
+run "$ctl" dump zinc | head -n 16
+run "$ctl" status --probe zinc && echo "(exit 0: its REPL answers)"
 run "$ctl" stop zinc
 run "$ctl" logs -n 3 zinc
 
@@ -75,7 +78,11 @@ status=0
 wait "$launcher" || status=$?
 cat "$dir/run.err"
 echo "(exit $status)"
-run "$ctl" unit zinc
+
+printf '\n# A hung image: its REPL stops answering while the VM lives; the watchdog stops it (exit 8).\n'
+PHARO_DOUBLE_WEDGE_AFTER_MS=1000 run "$ctl" run zinc --watchdog 300ms --kill-after 1s 2>&1 |
+  grep -v "^0x\|^Process\|^primitive" || echo "(exit $?: the image was hung)"
+run "$ctl" unit zinc --watchdog 10s
 
 printf '\n# Several images of one directory, as behind a load balancer:\n'
 mkdir "$dir/shop"

@@ -106,11 +106,20 @@ pub enum Command {
         #[command(flatten)]
         start: StartArgs,
     },
-    /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health, log.
+    /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it
+    /// has not answered), log.
     ///
     /// Its exit codes follow the LSB's conventions for init scripts.
     #[command(
-        after_help = "Several instances (several NAMEs, --all, or no NAME in a directory of several images): one row each, with the REPL probes made at once; --json prints an array of the objects that one instance's --json prints. Exit 0 when every one is running and its REPL answers, 3 when none is running, else 1.\n\nExamples:\n  pharo-ctl status zinc\n  pharo-ctl status --json | jq .repl.ok\n  pharo-ctl status --all"
+        after_help = "A hung image (the VM runs, its REPL does not answer) is running (exit 0): the report says since when its REPL has not answered, and --probe tells it apart. With --probe: 0 the VM runs and its REPL answered within --timeout [default: 2s], 1 it runs but its REPL did not answer (hung), 3 not running, 4 unknown.
+
+Several instances (several NAMEs, --all, or no NAME in a directory of several images): one row each, with the REPL probes made at once, and a hung one's state is hung; --json prints an array of the objects that one instance's --json prints. Exit 0 when every one is running and its REPL answers, 3 when none is running, else 1 (--probe too).
+
+Examples:
+  pharo-ctl status zinc
+  pharo-ctl status --json | jq .repl.ok
+  pharo-ctl status --all
+  HEALTHCHECK CMD pharo-ctl -C /srv/zinc status --probe zinc || exit 1"
     )]
     Status {
         #[command(flatten)]
@@ -122,6 +131,10 @@ pub enum Command {
         /// With --json: indent the JSON over several lines.
         #[arg(long, requires = "json")]
         pretty: bool,
+        /// Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers
+        /// within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes).
+        #[arg(long, conflicts_with_all = ["json", "lines"])]
+        probe: bool,
         /// How many lines of the log to show.
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
@@ -168,7 +181,7 @@ pub enum Command {
     },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
-        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1, SIGUSR2 and SIGQUIT are forwarded to the VM. The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
+        after_help = "Signals: SIGTERM, SIGINT and SIGHUP stop the image cooperatively; a second SIGTERM or SIGINT skips to the next step. SIGUSR1 (a Pharo VM's stack dump) and SIGUSR2 are forwarded to the VM when it catches them, else a warning says why not (their default action would end it). SIGQUIT is forwarded: a Pharo VM treats it as a crash (a report, then exit status 255). The VM runs in a process group of its own, so a Ctrl-C reaches only pharo-ctl.\n\nsystemd: under Type=notify (NOTIFY_SOCKET) it sends READY=1 once the REPL answers, a STATUS= line for each step and STOPPING=1 when stopping. The pid file NAME.pid names the VM while it runs and is removed at exit. Orphans the VM leaves behind are reaped (as PID 1 in a container, or as a subreaper).\n\nWatchdog: with --watchdog INTERVAL (or systemd's WATCHDOG_USEC) it probes the REPL (GET /repl) every INTERVAL and sends WATCHDOG=1 after each answered probe; after --watchdog-misses N (3) probes in a row without an answer the image is hung: one line says so, a stack dump (SIGUSR1) goes to the journal, the VM is stopped (SIGTERM, --kill-after, SIGKILL) and run exits 8. A probe answered before the Nth resets the count.\n\nExit status: 0 after a cooperative stop, 1 when the stop fell back to signals, 8 when the watchdog stopped a hung image, else the VM's own (128+N for a signal) when it ends by itself or dies during its shutdown.\n\nExamples:\n  pharo-ctl run zinc\n  pharo-ctl run zinc --watchdog 10s --watchdog-misses 3\n  ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc\n  ENTRYPOINT [\"/usr/local/bin/pharo-ctl\", \"-C\", \"/srv/zinc\", \"run\", \"zinc\"]"
     )]
     Run {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -177,6 +190,20 @@ pub enum Command {
         /// answer in time stops the VM and fails the service.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
+    },
+    /// Print the running VM's stack report: send it SIGUSR1 and print what it writes to
+    /// crash.dmp in its working directory (else to the log).
+    #[command(
+        after_help = "A Pharo VM answers SIGUSR1 with a report of all its Smalltalk process stacks and its most recent primitives, appended to crash.dmp in its working directory and printed to its stderr, and runs on. A VM that does not catch SIGUSR1 (its caught-signal mask, SigCgt in /proc/PID/status) is never sent it: the signal's default action would end it. --timeout is how long the VM may take to write the report [default: 5s].\n\nExit status: 0 with the report; 1 when the VM does not catch SIGUSR1 or wrote no report in time; 3 when it is not running.\n\nExamples:\n  pharo-ctl dump zinc\n  pharo-ctl dump zinc --json | jq -r .report"
+    )]
+    Dump {
+        /// The instance: NAME.image in the directory (default: the only *.image there).
+        name: Option<String>,
+        /// Print one JSON object: pid, taken_at, file, report.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the pid of the running image.
     #[command(after_help = "Examples:\n  pharo-ctl pid zinc\n  kill -USR1 $(pharo-ctl pid zinc)")]
@@ -208,7 +235,7 @@ pub enum Command {
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
     #[command(
-        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service"
+        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nWith --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s"
     )]
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -222,6 +249,8 @@ pub enum Command {
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
     },
     /// Write the completion scripts and man pages into DIR/completions and DIR/man.
     #[command(hide = true)]
@@ -243,6 +272,7 @@ impl Command {
             Command::Eval { .. } => "eval",
             Command::Logs { .. } => "logs",
             Command::Run { .. } => "run",
+            Command::Dump { .. } => "dump",
             Command::Pid { .. } => "pid",
             Command::Ps { .. } => "ps",
             Command::Completions { .. } => "completions",
@@ -275,6 +305,19 @@ pub struct StartArgs {
     /// With --wait: how long to wait for the REPL.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub start_timeout: Duration,
+}
+
+/// The REPL watchdog of run (and of the unit that runs it).
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct WatchdogArgs {
+    /// Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the
+    /// image is hung: a stack dump, the stop, exit 8 [default: off; under systemd's watchdog,
+    /// WatchdogSec/(N+2)].
+    #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, allow_hyphen_values = true)]
+    pub watchdog: Option<Duration>,
+    /// How many probes in a row without an answer mean the image is hung.
+    #[arg(long, value_name = "N", default_value_t = crate::watchdog::DEFAULT_MISSES, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub watchdog_misses: u32,
 }
 
 /// Where an instance's files and its VM are.
@@ -335,8 +378,8 @@ pub struct ReplArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Timing")]
 pub struct TimingArgs {
-    /// Cooperative grace before SIGTERM; for eval and console, the request timeout [default:
-    /// 5s; eval, console: 30s].
+    /// Cooperative grace before SIGTERM; for eval, console and status, the request timeout;
+    /// for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s].
     #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
     pub timeout: Option<Duration>,
     /// Wait between SIGTERM and SIGKILL.

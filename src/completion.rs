@@ -526,7 +526,7 @@ mod tests {
     #[test]
     fn knows_the_name_commands_and_value_options() {
         let spec = Spec::from_cli();
-        for command in ["run", "pid", "unit"] {
+        for command in ["run", "dump", "pid", "unit"] {
             assert!(spec.name_commands.iter().any(|c| c == command), "{command}");
         }
         for command in ["start", "stop", "restart", "status"] {

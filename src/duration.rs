@@ -74,6 +74,16 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("'{text}' is too long a duration"))
 }
 
+/// Parses a duration that must not be zero (an interval).
+pub fn parse_positive(text: &str) -> Result<Duration, String> {
+    match parse(text)? {
+        d if d.is_zero() => Err(format!(
+            "'{text}' is no interval: give more than zero, e.g. 10s"
+        )),
+        d => Ok(d),
+    }
+}
+
 /// The instant `after` from `from`, for a deadline. It never overflows: a duration too long to
 /// add is cut to [`MAX`] (and, should even that not fit, the deadline is `from`).
 pub fn deadline(from: Instant, after: Duration) -> Instant {

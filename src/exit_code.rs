@@ -45,17 +45,21 @@ codes! {
     VmNotFound = 5, "VM not found or not executable";
     NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port (start, restart)";
     ReplUnreachable = 7, "REPL unreachable (eval, console)";
+    Hung = 8, "hung: run --watchdog stopped the VM because its REPL stopped answering";
 }
 
 impl Code {
     /// The codes a command can end with: those of an instance (3 and above) do not concern
-    /// the commands that touch none.
+    /// the commands that touch none, and only run ends hung.
     pub fn of_command(command: &str) -> impl Iterator<Item = Code> {
         let instance = !matches!(command, "ps" | "completions" | "generate-docs");
+        // Only the watchdog of run ends a command as hung.
+        let hung = matches!(command, "pharo-ctl" | "run");
         Code::TABLE
             .iter()
             .copied()
             .filter(move |code| instance || code.value() <= 2)
+            .filter(move |code| hung || *code != Code::Hung)
     }
 }
 

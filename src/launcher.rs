@@ -5,8 +5,13 @@
 //! through; that group is the VM's process tree (a wrapper, the VM proper it starts, what they
 //! start). SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`] on the
 //! tree; a second SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and
-//! SIGQUIT are forwarded to the VM proper. Under systemd `Type=notify` the launcher says `READY=1` once the REPL
-//! answers, `STOPPING=1` when it stops, and every step line as `STATUS=`.
+//! SIGQUIT are forwarded to the VM proper (SIGUSR1 and SIGUSR2 only when it catches them).
+//! Under systemd `Type=notify` the launcher says `READY=1` once the REPL answers, `STOPPING=1`
+//! when it stops, and every step line as `STATUS=`.
+//!
+//! With `--watchdog INTERVAL` (or systemd's `WATCHDOG_USEC`) the launcher probes the REPL
+//! ([`crate::watchdog`]), says `WATCHDOG=1` after each answered probe, and after N in a row
+//! without an answer takes a stack dump, stops the VM and exits 8.
 //!
 //! The launcher is a subreaper (as PID 1 it is one anyway), so orphans the VM leaves behind
 //! become its children and it reaps them. Signal handlers only write to a pipe; between
@@ -31,6 +36,7 @@ use crate::signals::Signals;
 use crate::starter::describe_status;
 use crate::stopper::{self, Interrupts};
 use crate::tree::Scope;
+use crate::watchdog::{Config, Watchdog};
 use anyhow::{Context as _, Result};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -41,6 +47,8 @@ use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod watch;
 
 /// The signals the launcher handles.
 const HANDLED: [Signal; 7] = [
@@ -53,12 +61,21 @@ const HANDLED: [Signal; 7] = [
     Signal::SIGCHLD,
 ];
 
-/// Runs the instance in the foreground until it ends, and answers the exit code.
-pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Result<Code> {
+/// Runs the instance in the foreground until it ends, and answers the exit code; `watchdog`
+/// probes the REPL once the image is ready.
+pub fn run(
+    ctx: &Context,
+    instance: &Instance,
+    start_timeout: Duration,
+    watchdog: Option<Config>,
+) -> Result<Code> {
     instance.check_files()?;
     let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
     // The REPL URL is checked before anything starts.
     let repl = ctx.repl(Some(instance))?;
+    let watchdog = watchdog
+        .map(|config| Watchdog::new(config, &repl))
+        .transpose()?;
     let notifier = Notifier::from_env()?.map(Arc::new);
     if let Some(notifier) = &notifier {
         let notifier = Arc::clone(notifier);
@@ -84,7 +101,7 @@ pub fn run(ctx: &Context, instance: &Instance, start_timeout: Duration) -> Resul
         notifier,
         reaper: Reaper::new(pid),
     };
-    let outcome = launcher.supervise(repl, start_timeout);
+    let outcome = launcher.supervise(repl, start_timeout, watchdog);
     // Only a VM that ended is waited for: after a failed stop it may be stuck in the kernel,
     // and its pid file then still names a live process.
     if launcher.handle.exited() {
@@ -151,6 +168,8 @@ fn spawn(ctx: &Context, instance: &Instance, vm: &Path, signals: &Signals) -> Re
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .env_remove(NOTIFY_SOCKET)
+        .env_remove("WATCHDOG_USEC")
+        .env_remove("WATCHDOG_PID")
         .process_group(0);
     let child = command.spawn().map_err(|e| {
         Fail::new(
@@ -191,13 +210,19 @@ enum Event {
     Stop(Signal),
     /// The VM ended by itself.
     Exited(ExitStatus),
-    /// The readiness probe has its answer.
-    Probed,
+    /// The watched descriptor is ready, or the time waited for has come.
+    Ready,
 }
 
 impl Launcher<'_> {
-    /// Waits for the REPL, then for a stop signal or the VM's end, and answers the exit code.
-    fn supervise(&mut self, repl: Repl, start_timeout: Duration) -> Result<Code> {
+    /// Waits for the REPL, then for a stop signal, the VM's end, or (with a watchdog) the
+    /// verdict that the image is hung; answers the exit code.
+    fn supervise(
+        &mut self,
+        repl: Repl,
+        start_timeout: Duration,
+        watchdog: Option<Watchdog>,
+    ) -> Result<Code> {
         let instance = self.instance;
         let name = &instance.name;
         output::step(format!(
@@ -205,75 +230,96 @@ impl Launcher<'_> {
             human(start_timeout),
             repl.url()
         ));
-        let mut probe = Some(Probe::start(repl, start_timeout)?);
-        let mut spinner = Some(Spinner::new(
+        let probe = Probe::start(repl, start_timeout)?;
+        let mut spinner = Spinner::new(
             format!("{name}: waiting for the REPL"),
             Some(crate::duration::from_now(start_timeout)),
-        ));
+        );
         if self.notifier.is_some() {
             // Under Type=notify no answer in time fails the start.
-            spinner = spinner.map(|s| s.before("giving up"));
+            spinner = spinner.before("giving up");
         }
-        loop {
-            match self.next_event(probe.as_ref(), spinner.as_ref())? {
-                Event::Stop(signal) => {
-                    drop(spinner.take());
-                    return self.stop(Some(signal));
-                }
-                Event::Exited(status) => {
-                    drop(spinner.take());
-                    return self.exited(status);
-                }
-                Event::Probed => {
-                    spinner = None;
-                    let probe = probe.take().expect("a probe is under way");
-                    self.launched.stop_looking()?;
-                    match probe.answer() {
-                        Ok(after) => {
-                            output::step(format!(
-                                "{name} is ready: its REPL answered after {}",
-                                human(after)
-                            ));
-                            self.notify("READY=1");
-                            output::step(format!(
-                                "{name} is running (pid {})",
-                                self.launched.tree.pid()
-                            ));
-                        }
-                        Err(why) => {
-                            if self.notifier.is_some() {
-                                return self.not_ready(&probe.url, start_timeout, &why);
-                            }
-                            output::warn(format!(
-                                "{name}: the REPL at {} did not answer within {} ({why}); a stop will not be cooperative",
-                                probe.url,
-                                human(start_timeout)
-                            ));
-                        }
-                    }
-                }
+        let done = Some((probe.done.as_fd(), PollFlags::POLLIN));
+        let event = self.next_event(done, None, Some(&spinner))?;
+        drop(spinner);
+        let answer = match event {
+            Event::Stop(signal) => return self.stop(Some(signal)),
+            Event::Exited(status) => return self.exited(status),
+            Event::Ready => probe.answer(),
+        };
+        self.launched.stop_looking()?;
+        match answer {
+            Ok(after) => {
+                output::step(format!(
+                    "{name} is ready: its REPL answered after {}",
+                    human(after)
+                ));
+                self.notify("READY=1");
+                output::step(format!(
+                    "{name} is running (pid {})",
+                    self.launched.tree.pid()
+                ));
             }
+            Err(why) => {
+                if self.notifier.is_some() {
+                    return self.not_ready(&probe.url, start_timeout, &why);
+                }
+                output::warn(format!(
+                    "{name}: the REPL at {} did not answer within {} ({why}); a stop will not be cooperative",
+                    probe.url,
+                    human(start_timeout)
+                ));
+            }
+        }
+        // The readiness probe's thread ends with it.
+        drop(probe);
+        match watchdog {
+            Some(watchdog) => self.watch(watchdog),
+            None => loop {
+                match self.next_event(None, None, None)? {
+                    Event::Stop(signal) => return self.stop(Some(signal)),
+                    Event::Exited(status) => return self.exited(status),
+                    Event::Ready => {}
+                }
+            },
         }
     }
 
-    /// Sleeps in the kernel until something happens: a signal, the VM's end, or the probe's
-    /// answer. Forwarded signals and reaped orphans are dealt with here. A spinner on a
-    /// terminal wakes it up to be redrawn; otherwise it sleeps without a timeout.
-    fn next_event(&mut self, probe: Option<&Probe>, spinner: Option<&Spinner>) -> Result<Event> {
+    /// Sleeps in the kernel until something happens: a signal, the VM's end, `watched` (a
+    /// descriptor and what to wait for on it) ready, or `until` come. Forwarded signals and
+    /// reaped orphans are dealt with here. A spinner on a terminal wakes it up to be redrawn,
+    /// and while a wrapper has not yet started the VM proper, it wakes up to look for it;
+    /// otherwise it sleeps with no other wake-up.
+    fn next_event(
+        &mut self,
+        watched: Option<(BorrowedFd<'_>, PollFlags)>,
+        until: Option<Instant>,
+        spinner: Option<&Spinner>,
+    ) -> Result<Event> {
         loop {
             if let Some(status) = self.reaper.status() {
                 return Ok(Event::Exited(status));
             }
-            // While a wrapper has not yet started the VM proper, wake up to look for it.
+            let now = Instant::now();
+            if until.is_some_and(|until| now >= until) {
+                return Ok(Event::Ready);
+            }
             let look = self
                 .launched
                 .look()?
-                .map(|at| at.saturating_duration_since(Instant::now()));
-            let timeout = match [spinner.and_then(Spinner::interval), look]
-                .into_iter()
-                .flatten()
-                .min()
-            {
+                .map(|at| at.saturating_duration_since(now));
+            // Rounded up to whole milliseconds, poll's unit, so that a wait never ends a hair
+            // before its time and wakes up once more.
+            let nap = [
+                until.map(|u| u - now),
+                spinner.and_then(Spinner::interval),
+                look,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|n| Duration::from_millis(n.as_nanos().div_ceil(1_000_000) as u64));
+            let timeout = match nap {
                 Some(nap) => PollTimeout::try_from(nap).unwrap_or(PollTimeout::MAX),
                 None => PollTimeout::NONE,
             };
@@ -281,8 +327,8 @@ impl Launcher<'_> {
             if let Some(fd) = self.handle.as_fd() {
                 fds.push(PollFd::new(fd, PollFlags::POLLIN));
             }
-            if let Some(probe) = probe {
-                fds.push(PollFd::new(probe.done.as_fd(), PollFlags::POLLIN));
+            if let Some((fd, events)) = watched {
+                fds.push(PollFd::new(fd, events));
             }
             match poll(&mut fds, timeout) {
                 Ok(0) => {
@@ -295,10 +341,7 @@ impl Launcher<'_> {
             }
             let ready: Vec<bool> = fds
                 .iter()
-                .map(|fd| {
-                    fd.revents()
-                        .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
-                })
+                .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
                 .collect();
             drop(fds);
             if ready[0] {
@@ -315,8 +358,8 @@ impl Launcher<'_> {
             if self.handle.has_pidfd() && ready[1] {
                 return Ok(Event::Exited(self.reaper.wait_vm()));
             }
-            if probe.is_some() && ready[ready.len() - 1] {
-                return Ok(Event::Probed);
+            if watched.is_some() && ready[ready.len() - 1] {
+                return Ok(Event::Ready);
             }
         }
     }
@@ -426,12 +469,24 @@ fn exit_code_of(status: ExitStatus) -> Code {
     }
 }
 
-/// Forwards a signal the VM is meant to see (SIGUSR1 makes a Pharo VM print its stacks).
+/// Forwards a signal the VM is meant to see (SIGUSR1 makes a Pharo VM print its stacks). SIGUSR1
+/// and SIGUSR2 are not forwarded to a VM that does not catch them: their default action would
+/// end it.
 fn forward(handle: &ProcessHandle, name: &str, signal: Signal) {
+    let pid = handle.pid();
+    if matches!(signal, Signal::SIGUSR1 | Signal::SIGUSR2)
+        && crate::dump::catches(pid, signal).is_ok_and(|caught| !caught)
+    {
+        output::warn(format!(
+            "{name}: not forwarding {}: {}",
+            signal.as_str(),
+            crate::dump::not_caught(pid, signal)
+        ));
+        return;
+    }
     output::step(format!(
-        "{name}: forwarding {} to the VM (pid {})",
-        signal.as_str(),
-        handle.pid()
+        "{name}: forwarding {} to the VM (pid {pid})",
+        signal.as_str()
     ));
     if let Err(e) = handle.signal(signal) {
         output::warn(format!("{name}: cannot forward {}: {e}", signal.as_str()));

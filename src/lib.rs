@@ -4,20 +4,22 @@
 //! command under [`commands`]. The shared machinery lives in modules named for what they own:
 //! the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
 //! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
-//! handles ([`handle`]), finding a VM ([`finder`]) and its process tree ([`tree`]), the REPL
-//! client ([`repl`]) with the console's cancellable requests ([`inflight`]) and the ends of
-//! its expressions ([`expression`]), the instance's log ([`logfile`]), the stop sequence
-//! ([`stopper`]), starting a VM ([`starter`], with what it shares with `run` in [`launch`]),
-//! and the launcher of `run` ([`launcher`]) with its signals ([`signals`]), children
-//! ([`reaper`]), readiness probe ([`probe`]) and systemd
-//! notifications ([`notify`]); several instances at once ([`fleet`]), tables ([`table`]) and what
-//! processes use ([`usage`]); the generated documentation has its own: the completion
-//! scripts ([`completion`]) and the man pages ([`manual`]).
+//! handles ([`handle`]), stack dumps ([`dump`]) and unanswered REPLs ([`hung`]), finding a VM
+//! ([`finder`]) and its process tree ([`tree`]), the REPL client ([`repl`]) with the console's
+//! cancellable requests ([`inflight`]) and the ends of its expressions ([`expression`]), the
+//! instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a VM ([`starter`],
+//! with what it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with
+//! its signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]), REPL watchdog
+//! ([`watchdog`]) and systemd notifications ([`notify`]); several instances at once
+//! ([`fleet`]), tables ([`table`]) and what processes use ([`usage`]); the generated
+//! documentation has its own: the completion scripts ([`completion`]) and the man pages
+//! ([`manual`]).
 
 pub mod cli;
 pub mod commands;
 pub mod completion;
 pub mod context;
+pub mod dump;
 pub mod duration;
 pub mod error;
 pub mod exit_code;
@@ -26,6 +28,7 @@ pub mod files;
 pub mod finder;
 pub mod fleet;
 pub mod handle;
+pub mod hung;
 pub mod identity;
 pub mod inflight;
 pub mod instance;
@@ -46,6 +49,7 @@ pub mod stopper;
 pub mod table;
 pub mod tree;
 pub mod usage;
+pub mod watchdog;
 
 use cli::Cli;
 use exit_code::Code;
@@ -144,15 +148,24 @@ fn escape_invalid(bytes: &[u8]) -> String {
 pub fn run(cli: Cli) -> Code {
     let machine = matches!(
         cli.command,
-        cli::Command::Status { json: true, .. } | cli::Command::Ps { json: true, .. }
+        cli::Command::Status { json: true, .. }
+            | cli::Command::Status { probe: true, .. }
+            | cli::Command::Ps { json: true, .. }
+            | cli::Command::Dump { json: true, .. }
     );
+    let probe = matches!(cli.command, cli::Command::Status { probe: true, .. });
     output::init(&cli.output, machine);
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => Code::Success,
         Err(e) => {
             output::error(format!("{e:#}"));
-            error::code_of(&e)
+            // A probe that cannot tell is "unknown", whatever stopped it.
+            if probe {
+                Code::Unknown
+            } else {
+                error::code_of(&e)
+            }
         }
     }
 }

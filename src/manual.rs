@@ -148,7 +148,10 @@ fn exit_status(command: &str) -> String {
     out.push_str(&tagged(&entries));
     if command == "status" {
         out.push_str(&paragraph(
-            "Of several instances (several NAMEs, --all, or no NAME in a directory of several images): 0 when every one is running and its REPL answers, 3 when none is running, 1 otherwise.",
+            "A hung image (the VM runs, its REPL does not answer) is running: exit 0. With --probe, status prints nothing and exits 0 when the VM runs and its REPL answered within --timeout (2s), 1 when the VM runs but its REPL did not answer (hung), 3 when it is not running (a stale pid file included), and 4 when that cannot be told (an error, then on one line on stderr).",
+        ));
+        out.push_str(&paragraph(
+            "Of several instances (several NAMEs, --all, or no NAME in a directory of several images): 0 when every one is running and its REPL answers, 3 when none is running, 1 otherwise, with --probe too.",
         ));
     }
     if matches!(command, "start" | "stop" | "restart") {
@@ -189,6 +192,9 @@ Where \fBconsole\fR keeps its history (else \fB~/.local/state\fR).
 .TP
 \fBNOTIFY_SOCKET\fR
 Set by systemd for \fBType=notify\fR services: \fBrun\fR sends \fBREADY=1\fR once the REPL answers and \fBSTOPPING=1\fR when it stops.
+.TP
+\fBWATCHDOG_USEC\fR, \fBWATCHDOG_PID\fR
+Set by systemd for a unit with \fBWatchdogSec=\fR: \fBrun\fR probes the REPL every WatchdogSec/(N+2) unless \fB\-\-watchdog\fR says otherwise, and sends \fBWATCHDOG=1\fR after each answered probe.
 "#;
 
 const FILES: &str = r#".SH FILES
@@ -205,6 +211,12 @@ The pid file: the decimal pid and a newline, written atomically (\fB\-\-pid\-fil
 .TP
 \fINAME\fB.pid.lock\fR
 The lock that makes concurrent starts of one instance yield one VM.
+.TP
+\fINAME\fB.pid.hung\fR
+Since when the REPL has not answered: the VM's pid and the time the first unanswered probe (of status or of the watchdog of run) began; removed when a probe is answered and when the instance stops.
+.TP
+\fIcwd\fB/crash.dmp\fR
+Where a Pharo VM appends its stack report on SIGUSR1 (dump, the watchdog of run), in its working directory.
 .TP
 \fINAME\fB.log\fR
 The VM's output, appended (\fB\-\-log\-file\fR); \fBlogs\fR prints and follows it.

@@ -98,9 +98,15 @@ fn parse(raw: &[u8]) -> PidFile {
     }
 }
 
-/// Writes `pid` and a newline to `path` atomically: a temporary file in the same directory,
-/// flushed to disk, then renamed over `path` (rename replaces a symlink, never follows it).
+/// Writes `pid` and a newline to `path` atomically: see [`write_atomically`].
 pub fn write(path: &Path, pid: i32) -> Result<()> {
+    write_atomically(path, &format!("{pid}\n"))
+        .with_context(|| format!("cannot write the pid file {}", path.display()))
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory, flushed to
+/// disk, then renamed over `path` (rename replaces a symlink, never follows it).
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -113,14 +119,14 @@ pub fn write(path: &Path, pid: i32) -> Result<()> {
             .mode(0o644)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&temp)?;
-        writeln!(file, "{pid}")?;
+        file.write_all(text.as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    result.with_context(|| format!("cannot write the pid file {}", path.display()))
+    result
 }
 
 /// The temporary file a writer with pid `pid` renames over the pid file `name`.
@@ -169,8 +175,10 @@ pub fn remove_if_names(path: &Path, pids: &[i32]) -> Result<bool> {
     }
 }
 
-/// Removes the pid file; a missing one is fine.
+/// Removes the pid file, and with it the record of an unanswered REPL ([`crate::hung`]): the
+/// instance has stopped. A missing one is fine.
 pub fn remove(path: &Path) -> Result<()> {
+    crate::hung::clear(path);
     match std::fs::remove_file(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => {

@@ -314,6 +314,23 @@ def repl_listening(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def listener_of(port):
+    """Who listens on a loopback port: `pid N \`command\` (up Nms)`, for a finding's message."""
+    inodes = set()
+    for line in read_bytes("/proc/net/tcp").decode().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+            inodes.add(f"socket:[{fields[9]}]")
+    ticks, uptime = os.sysconf("SC_CLK_TCK"), float(read_bytes("/proc/uptime").split()[0])
+    for p in processes():
+        try:
+            if any(os.readlink(f"/proc/{p.pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{p.pid}/fd")):
+                return f"pid {p.pid} `{p.command()}` (up {(uptime - p.start / ticks) * 1000:.0f}ms)"
+        except OSError:
+            continue
+    return "nothing"
+
+
 def repl_connections(port):
     """The REPL's connections that are not closed yet (listening socket and TIME_WAIT aside)."""
     count = 0
@@ -580,6 +597,11 @@ class Result:
         err = self.err.decode(errors="replace").strip().splitlines()
         return f"`{self.command}` exited {self.code}" + (f" ({err[-1][:200]})" if err else "")
 
+    def story(self):
+        """All it said, on one line."""
+        err = self.err.decode(errors="replace").strip().splitlines()
+        return f"`{self.command}` exited {self.code}" + (f" [{' / '.join(err)[:1500]}]" if err else "")
+
 
 # ---------------------------------------------------------------------------------------------
 # One cycle
@@ -763,7 +785,7 @@ class Cycle:
     def expect_code(self, result, expected, why, key=None):
         if result.code >= 0 and result.code not in expected:
             want = " or ".join(str(c) for c in sorted(expected))
-            self.finding(f"{result.brief()}, expected {want}: {why}", key=key and key + (result.code,))
+            self.finding(f"{result.story()}, expected {want}: {why}", key=key and key + (result.code,))
 
     # -- what is true ---------------------------------------------------------------------------
 
@@ -896,10 +918,7 @@ class Cycle:
             self.expect_code(status, {0}, truth, key=("status", inst, vm.pid))
             self.expect_code(pid, {0}, truth, key=("pid", inst, vm.pid))
             if report is not None and status.code == 0:
-                # A VM whose REPL does not answer within --timeout is "hung"; one that may
-                # answer, but late on a busy machine, is either.
-                states = {"hung"} if inst.kind == "hung-repl" else {"running", "hung"}
-                if report.get("state") not in states or report.get("pid") != vm.pid:
+                if report.get("state") != "running" or report.get("pid") != vm.pid:
                     self.finding(f"status --json of {inst.label()} says state {report.get('state')} pid "
                                  f"{report.get('pid')}, but {truth}", key=("status", inst, vm.pid))
             if pid.code == 0 and pid.out.strip() != str(vm.pid).encode():
@@ -1003,7 +1022,8 @@ class Cycle:
                                      f"the VM is pid {after.pid} `{after.command()}`")
                 inst.expect = after is not None
         else:
-            self.expect_code(result, {1}, f"{inst.label()} ({inst.kind}) cannot start")
+            self.expect_code(result, {1}, f"{inst.label()} ({inst.kind}) cannot start"
+                             + (f"; its REPL port is held by {listener_of(inst.repl_port)}" if result.code == 0 else ""))
             inst.expect = False
             self.expect_clean(inst, result)
 

@@ -20,13 +20,23 @@
 //! `PHARO_DOUBLE_EVENTS`
 //! (a file that receives every line the double prints, Transcript output aside, plus one line
 //! per REPL request, `POST /repl <first line of body>` or `GET /repl`, and `exit <code>` when it
-//! quits by itself, so that a test can wait on it). SIGUSR1 and SIGUSR2 print a line, as the VM's
-//! stack dump does; so does SIGQUIT, which the double survives.
+//! quits by itself, so that a test can wait on it), and `PHARO_DOUBLE_WEDGE_AFTER_MS` (after that
+//! long the REPL still accepts connections but never answers, while the process lives on: a
+//! wedged image).
+//!
+//! Signals, as the VM takes them: SIGUSR1 appends a stack report shaped like the VM's ("All
+//! Smalltalk process stacks (active first)", "Most recent primitives") to `crash.dmp` in the
+//! working directory and prints it to stderr, and the double runs on;
+//! `PHARO_DOUBLE_USR1_SILENT` makes it catch SIGUSR1 but write no report, and
+//! `PHARO_DOUBLE_USR1_DEFAULT` makes it not catch SIGUSR1 at all, so that the signal's default
+//! action kills it (as it kills an older VM). SIGUSR2 prints a line; so does SIGQUIT, which the
+//! double survives (a real VM treats it as a crash). Each is also an event.
 
 mod bignum;
 mod eval;
 mod http;
 mod png;
+mod report;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -41,7 +51,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{self, SigHandler, SigSet, Signal};
 
@@ -69,6 +79,20 @@ struct Switches {
     /// How long a quit expression takes to end the process after dropping the connection.
     quit_delay: Option<Duration>,
     events: Option<PathBuf>,
+    /// When the REPL stops answering (a wedged image).
+    wedge_after: Option<Duration>,
+    usr1: Usr1,
+}
+
+/// What SIGUSR1 does to the double.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Usr1 {
+    /// Caught: a report to `crash.dmp` and stderr, as the VM writes it.
+    Report,
+    /// Caught, but no report.
+    Silent,
+    /// Not caught: its default action ends the process.
+    Default,
 }
 
 impl Switches {
@@ -90,6 +114,14 @@ impl Switches {
             events: env::var_os("PHARO_DOUBLE_EVENTS")
                 .filter(|path| !path.is_empty())
                 .map(PathBuf::from),
+            wedge_after: millis("PHARO_DOUBLE_WEDGE_AFTER_MS"),
+            usr1: if flag("PHARO_DOUBLE_USR1_DEFAULT") {
+                Usr1::Default
+            } else if flag("PHARO_DOUBLE_USR1_SILENT") {
+                Usr1::Silent
+            } else {
+                Usr1::Report
+            },
         }
     }
 }
@@ -200,13 +232,18 @@ struct Vm {
     repl_port: u16,
     app: Option<Arc<AppServer>>,
     shutdown_started: AtomicBool,
+    started: Instant,
 }
 
 impl Vm {
     /// Zinc's ZnReadEvalPrintDelegate, plus the misbehaviours asked for.
     fn repl_reply(&self, request: &Request) -> Reply {
         event(&describe(request));
-        if self.switches.hang {
+        let wedged = self
+            .switches
+            .wedge_after
+            .is_some_and(|after| self.started.elapsed() >= after);
+        if self.switches.hang || wedged {
             return Reply::Silence;
         }
         if let Some(delay) = self.switches.slow {
@@ -411,10 +448,12 @@ impl AppServer {
 // Process-level behaviour: signals and the orphan
 // ---------------------------------------------------------------------------------------------
 
-/// Gives SIGTERM and SIGINT their default action (or ignores them), and blocks SIGUSR1,
-/// SIGUSR2 and SIGQUIT in the calling thread. Call it before spawning any thread, so that every thread
-/// inherits the mask and the signals wait for the reporter thread. Answers the blocked set.
-fn setup_signals(ignore_termination: bool) -> nix::Result<SigSet> {
+/// Gives SIGTERM and SIGINT their default action (or ignores them), and catches SIGUSR1
+/// (unless `usr1` is [`Usr1::Default`]), SIGUSR2 and SIGQUIT: each gets a handler, so that the
+/// kernel counts it as caught (`SigCgt` in /proc/PID/status) as a VM's would be, and is blocked
+/// in the calling thread, so that the reporter thread takes it with `sigwait`. Call it before
+/// spawning any thread, so that every thread inherits the mask. Answers the blocked set.
+fn setup_signals(ignore_termination: bool, usr1: Usr1) -> nix::Result<SigSet> {
     let handler = if ignore_termination {
         SigHandler::SigIgn
     } else {
@@ -427,22 +466,41 @@ fn setup_signals(ignore_termination: bool) -> nix::Result<SigSet> {
         unsafe { signal::signal(sig, handler) }?;
         termination.add(sig);
     }
-    termination.thread_unblock()?;
     let mut reported = SigSet::empty();
-    reported.add(Signal::SIGUSR1);
-    reported.add(Signal::SIGUSR2);
-    reported.add(Signal::SIGQUIT);
+    for sig in [Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGQUIT] {
+        if sig == Signal::SIGUSR1 && usr1 == Usr1::Default {
+            termination.add(sig);
+            continue;
+        }
+        // SAFETY: the handler does nothing at all (the signal is blocked and taken by
+        // sigwait), so it is async-signal-safe; no other thread exists yet.
+        unsafe { signal::signal(sig, SigHandler::Handler(caught)) }?;
+        reported.add(sig);
+    }
+    termination.thread_unblock()?;
     reported.thread_block()?;
     Ok(reported)
 }
 
-/// Prints a line for each SIGUSR1/SIGUSR2, as the VM prints its process stacks, and for
-/// each SIGQUIT (which a test double survives, so that a test can see it arrive).
-fn report_signals(signals: SigSet) {
+/// The handler of the signals the reporter thread takes: it never runs, since they stay
+/// blocked, but makes them count as caught.
+extern "C" fn caught(_: libc::c_int) {}
+
+/// Answers each SIGUSR1 with the VM's stack report (or, [`Usr1::Silent`], nothing), each
+/// SIGUSR2 with a line, and each SIGQUIT with a line (the double survives it, so that a test
+/// can see it arrive). Every signal is an event.
+fn report_signals(signals: SigSet, usr1: Usr1, image: String) {
     thread::spawn(move || {
         loop {
             match signals.wait() {
                 Ok(Signal::SIGQUIT) => say("pharo-vm-double: SIGQUIT received"),
+                Ok(Signal::SIGUSR1) if usr1 == Usr1::Silent => {
+                    event("pharo-vm-double: SIGUSR1 received, writing no report");
+                }
+                Ok(Signal::SIGUSR1) => {
+                    event("pharo-vm-double: SIGUSR1 received, printing process stacks");
+                    report::write(&image);
+                }
                 Ok(sig) => say(&format!(
                     "pharo-vm-double: {} received, printing process stacks",
                     sig.as_str()
@@ -524,6 +582,7 @@ fn orphan_parent(fds: [libc::c_int; 2], lifetime: Duration) -> ! {
 // ---------------------------------------------------------------------------------------------
 
 fn main() {
+    let started = Instant::now();
     let switches = Switches::from_env();
     let args: Vec<String> = env::args().skip(1).collect();
     let mut positional = args.iter().skip_while(|arg| arg.starts_with('-'));
@@ -556,14 +615,14 @@ fn main() {
             Err(error) => fail(&format!("cannot make an orphan: {error}")),
         }
     }
-    let signals = setup_signals(switches.ignore_sigterm)
+    let signals = setup_signals(switches.ignore_sigterm, switches.usr1)
         .unwrap_or_else(|error| fail(&format!("cannot set up signals: {error}")));
     if let Some(code) = switches.die_on_start {
         thread::sleep(switches.die_delay);
         eprintln!("pharo-vm-double: simulated crash during start");
         process::exit(code);
     }
-    report_signals(signals);
+    report_signals(signals, switches.usr1, image.clone());
     if let Some(after) = switches.exit_after {
         let code = switches.exit_code;
         thread::spawn(move || {
@@ -596,6 +655,7 @@ fn main() {
         repl_port,
         app,
         shutdown_started: AtomicBool::new(false),
+        started,
     };
     serve_repl(Arc::new(vm), listener)
 }

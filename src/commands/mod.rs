@@ -2,6 +2,7 @@
 
 mod completions;
 mod console;
+mod dump;
 pub(crate) mod eval;
 mod generate_docs;
 mod logs;
@@ -54,10 +55,19 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             names,
             json,
             pretty,
+            probe,
             lines,
-        } => status::run(&ctx, &names, json.then_some(pretty), lines),
+        } => {
+            let view = match (probe, json) {
+                (true, _) => status::View::Probe,
+                (_, true) => status::View::Json { pretty },
+                _ => status::View::Human { lines },
+            };
+            status::run(&ctx, &names, view)
+        }
         Command::Console { name } => console::run(&ctx, name.as_deref()),
         Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
+        Command::Dump { name, json } => dump::run(&ctx, name.as_deref(), json),
         Command::Logs {
             name,
             lines,
@@ -78,19 +88,21 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         Command::Run {
             name,
             start_timeout,
-        } => run::run(&ctx, name.as_deref(), start_timeout),
+            watchdog,
+        } => run::run(&ctx, name.as_deref(), start_timeout, watchdog),
         Command::Unit {
             name,
             template,
             user,
             start_timeout,
+            watchdog,
         } => {
             let target = if template {
                 unit::For::Template
             } else {
                 unit::For::Name(name.as_deref())
             };
-            unit::run(&ctx, target, user.as_deref(), start_timeout)
+            unit::run(&ctx, target, user.as_deref(), start_timeout, watchdog)
         }
         Command::Ps { json, pretty } => ps::run(&ctx, json.then_some(pretty)),
         Command::Completions { shell } => completions::run(shell),

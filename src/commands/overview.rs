@@ -1,11 +1,12 @@
 //! `pharo-ctl status` of several instances (`--all`, several NAMEs, or no NAME in a directory
 //! of several images): one row each, as `pm2 ls` shows them — name, state, pid, uptime,
-//! memory, CPU time, REPL health and latency — or a JSON array of the objects that one
-//! instance's `status --json` prints. Each instance is looked at in a thread of its own, so
+//! memory, CPU time, REPL health and latency; `hung` when the VM runs but its REPL does not
+//! answer — or a JSON array of the objects that one instance's `status --json` prints, or
+//! (`--probe`) nothing. Each instance is looked at in a thread of its own, so
 //! that the REPL probes run at once: fifty instances take about as long as the slowest probe.
 //! Exit 0 when every instance runs and its REPL answers, 3 when none runs, else 1.
 
-use super::status::{self, Report};
+use super::status::{self, Report, View};
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::finder;
@@ -24,8 +25,8 @@ use std::io::Write;
 /// several VMs, no permission): why.
 type Seen = Result<(Repl, Report), String>;
 
-/// Reports on several instances; `json` is `Some(pretty)` for JSON.
-pub fn run(ctx: &Context, instances: &[Instance], json: Option<bool>) -> Result<Code> {
+/// Reports on several instances.
+pub fn run(ctx: &Context, instances: &[Instance], view: View) -> Result<Code> {
     // One HTTP client for every probe, and one pass over the process table for what the VMs
     // use.
     let client = ctx.repl(None)?;
@@ -61,7 +62,7 @@ pub fn run(ctx: &Context, instances: &[Instance], json: Option<bool>) -> Result<
             output::warn(fleet::named(&instance.name, why));
         }
     }
-    if let Some(pretty) = json {
+    if let View::Json { pretty } = view {
         let array: Vec<Value> = instances
             .iter()
             .zip(&seen)
@@ -77,7 +78,7 @@ pub fn run(ctx: &Context, instances: &[Instance], json: Option<bool>) -> Result<
             })
             .collect();
         output::json(&array, pretty)?;
-    } else {
+    } else if let View::Human { .. } = view {
         write_table(&mut std::io::stdout().lock(), instances, &seen)?;
     }
     Ok(exit_code(&seen))
@@ -90,7 +91,7 @@ fn look(ctx: &Context, client: &Repl, instance: &Instance) -> Seen {
         .and_then(|repl| Ok((repl, finder::find(instance)?)));
     match found {
         Ok((repl, found)) => {
-            let report = status::probe(ctx, &found, &repl);
+            let report = status::probe(ctx, instance, &found, &repl);
             Ok((repl, report))
         }
         Err(e) => Err(format!("{e:#}")),
@@ -105,7 +106,7 @@ fn exit_code(seen: &[Seen]) -> Code {
     };
     if seen
         .iter()
-        .all(|s| matches!(s, Ok((_, r)) if r.state == "running" && r.repl_ok))
+        .all(|s| matches!(s, Ok((_, r)) if r.state == "running" && !r.hung()))
     {
         Code::Success
     } else if seen.iter().all(|s| matches!(state(s), "stopped" | "stale")) {
@@ -125,7 +126,7 @@ fn write_table(out: &mut impl Write, instances: &[Instance], seen: &[Seen]) -> R
             let mut row = vec![instance.name.clone()];
             match seen {
                 Ok((_, r)) => row.extend([
-                    r.state.to_string(),
+                    if r.hung() { "hung" } else { r.state }.to_string(),
                     r.pid.map_or_else(dash, |pid| pid.to_string()),
                     r.uptime.map_or_else(dash, |u| table::uptime(u.as_secs())),
                     r.rss_bytes.map_or_else(dash, status::bytes),

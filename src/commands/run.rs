@@ -1,12 +1,20 @@
 //! `pharo-ctl run`: run the image in the foreground as a service's main process.
 
+use crate::cli::WatchdogArgs;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::launcher;
+use crate::watchdog::Config;
 use anyhow::Result;
 use std::time::Duration;
 
-pub fn run(ctx: &Context, name: Option<&str>, start_timeout: Duration) -> Result<Code> {
+pub fn run(
+    ctx: &Context,
+    name: Option<&str>,
+    start_timeout: Duration,
+    watchdog: WatchdogArgs,
+) -> Result<Code> {
     let instance = ctx.instance(name)?;
-    launcher::run(ctx, &instance, start_timeout)
+    let watchdog = Config::resolve(watchdog.watchdog, watchdog.watchdog_misses);
+    launcher::run(ctx, &instance, start_timeout, watchdog)
 }

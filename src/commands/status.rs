@@ -1,15 +1,20 @@
 //! `pharo-ctl status`: whether the image runs, in the spirit of `systemctl status`, or as one
 //! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
-//! 4 unknown. Several instances are one row each ([`overview`](super::overview)).
+//! 4 unknown. A running VM whose REPL does not answer is hung: the report says since when
+//! (see [`crate::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
+//! orchestrator's health or liveness probe tells it apart. Several instances are one row
+//! each ([`overview`](super::overview)).
 
 use crate::cli::Names;
 use crate::context::Context;
+use crate::duration::human;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
 use crate::fleet::Targets;
+use crate::hung;
 use crate::instance::Instance;
 use crate::output;
-use crate::repl::{Repl, ReplError};
+use crate::repl::Repl;
 use crate::starter::read_tail;
 use crate::usage;
 use anyhow::Result;
@@ -21,10 +26,19 @@ use std::time::{Duration, SystemTime};
 /// How long the health probe may take when `--timeout` is not given.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How the report is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The human report, with this many lines of the log.
+    Human { lines: usize },
+    /// One JSON object, indented when `pretty`.
+    Json { pretty: bool },
+    /// Nothing: the exit status alone.
+    Probe,
+}
+
 /// What status reports.
 pub(crate) struct Report {
-    /// `running`, `hung` (running, but its REPL did not answer in time), `stale` or
-    /// `stopped`.
     pub(crate) state: &'static str,
     pub(crate) pid: Option<i32>,
     /// The wrapper that stands above the VM proper, if any.
@@ -38,45 +52,16 @@ pub(crate) struct Report {
     pub(crate) repl_ok: bool,
     pub(crate) latency: Option<Duration>,
     pub(crate) repl_error: Option<String>,
-}
-
-/// Reports on the instance, or on several; `json` is `Some(pretty)` for JSON.
-pub fn run(ctx: &Context, names: &Names, json: Option<bool>, lines: usize) -> Result<Code> {
-    let instance = match Targets::select(ctx, names, true)? {
-        Targets::One(instance) => instance,
-        Targets::Several(instances) => return super::overview::run(ctx, &instances, json),
-    };
-    let repl = ctx.repl(Some(&instance))?;
-    let found = finder::find(&instance)?;
-    let report = gather(ctx, &found, &repl);
-    let code = match found {
-        Found::Running { .. } => Code::Success,
-        Found::Stale(_) => Code::Failure,
-        Found::NotRunning => Code::NotRunning,
-    };
-    match json {
-        Some(pretty) => output::json(&to_json(&instance, &repl, &report), pretty)?,
-        None => write_human(
-            &mut std::io::stdout().lock(),
-            &instance,
-            &repl,
-            &report,
-            lines,
-        )?,
-    }
-    Ok(code)
-}
-
-/// What status reports about a VM found (or not), its REPL probed when it runs.
-fn gather(ctx: &Context, found: &Found, repl: &Repl) -> Report {
-    let mut report = probe(ctx, found, repl);
-    if let Some(pid) = report.pid {
-        report.add_usage(usage::of(&[pid]).remove(0));
-    }
-    report
+    /// Since when the REPL of the running VM has not answered.
+    pub(crate) hung_since: Option<SystemTime>,
 }
 
 impl Report {
+    /// The VM runs and its REPL does not answer.
+    pub(crate) fn hung(&self) -> bool {
+        self.state == "running" && !self.repl_ok
+    }
+
     /// Adds what the VM uses: start time and uptime, memory, CPU time.
     pub(crate) fn add_usage(&mut self, usage: Option<(SystemTime, u64, Duration)>) {
         if let Some((started, rss, cpu)) = usage {
@@ -88,9 +73,48 @@ impl Report {
     }
 }
 
+/// Reports on the instance, or on several.
+pub fn run(ctx: &Context, names: &Names, view: View) -> Result<Code> {
+    let instance = match Targets::select(ctx, names, true)? {
+        Targets::One(instance) => instance,
+        Targets::Several(instances) => return super::overview::run(ctx, &instances, view),
+    };
+    let repl = ctx.repl(Some(&instance))?;
+    let found = finder::find(&instance)?;
+    let report = gather(ctx, &instance, &found, &repl);
+    let code = match found {
+        Found::Running { .. } if view == View::Probe && report.hung() => Code::Failure,
+        Found::Running { .. } => Code::Success,
+        Found::Stale(_) if view == View::Probe => Code::NotRunning,
+        Found::Stale(_) => Code::Failure,
+        Found::NotRunning => Code::NotRunning,
+    };
+    match view {
+        View::Probe => {}
+        View::Json { pretty } => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        View::Human { lines } => write_human(
+            &mut std::io::stdout().lock(),
+            &instance,
+            &repl,
+            &report,
+            lines,
+        )?,
+    }
+    Ok(code)
+}
+
+/// What status reports about a VM found (or not), its REPL probed when it runs.
+fn gather(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Report {
+    let mut report = probe(ctx, instance, found, repl);
+    if let Some(pid) = report.pid {
+        report.add_usage(usage::of(&[pid]).remove(0));
+    }
+    report
+}
+
 /// What status reports about a VM found (or not), its REPL probed when it runs, but what it
 /// uses ([`Report::add_usage`]).
-pub(crate) fn probe(ctx: &Context, found: &Found, repl: &Repl) -> Report {
+pub(crate) fn probe(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -104,6 +128,7 @@ pub(crate) fn probe(ctx: &Context, found: &Found, repl: &Repl) -> Report {
         repl_ok: false,
         latency: None,
         repl_error: Some("not running".to_string()),
+        hung_since: None,
     };
     match found {
         Found::NotRunning => {}
@@ -117,17 +142,17 @@ pub(crate) fn probe(ctx: &Context, found: &Found, repl: &Repl) -> Report {
             report.wrapper = tree.wrapper();
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
+            let asked_at = SystemTime::now();
             match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
                 Ok(latency) => {
                     report.repl_ok = true;
                     report.latency = Some(latency);
                     report.repl_error = None;
+                    hung::clear(&instance.pid_file);
                 }
                 Err(e) => {
-                    if let ReplError::Timeout(_) = e {
-                        report.state = "hung";
-                    }
                     report.repl_error = Some(e.to_string());
+                    report.hung_since = Some(hung::record(&instance.pid_file, pid, asked_at));
                 }
             }
         }
@@ -151,6 +176,9 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "rss_bytes": r.rss_bytes,
         // CPU time is counted in milliseconds, the probe timed to the microsecond.
         "cpu_s": r.cpu.map(|d| output::rounded(d.as_secs_f64(), 3)),
+        "hung": r.hung(),
+        "hung_since": r.hung_since.map(rfc3339),
+        "hung_s": r.hung_since.map(|since| output::rounded(hung_for(since).as_secs_f64(), 3)),
         "repl": {
             "url": repl.url(),
             "ok": r.repl_ok,
@@ -158,6 +186,11 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
             "error": r.repl_error,
         },
     })
+}
+
+/// How long the REPL has not answered, since `since`.
+fn hung_for(since: SystemTime) -> Duration {
+    SystemTime::now().duration_since(since).unwrap_or_default()
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -173,7 +206,7 @@ fn write_human(
 ) -> Result<()> {
     let dot = match r.state {
         "running" => "●".green().bold(),
-        "stale" | "hung" => "●".red().bold(),
+        "stale" => "●".red().bold(),
         _ => "○".normal(),
     };
     writeln!(
@@ -188,10 +221,6 @@ fn write_human(
             "{} (stale pid file: the process it names is gone or is not this image's VM)",
             "failed".red().bold()
         ),
-        "hung" => format!(
-            "{} (its REPL does not answer: the image may be wedged)",
-            "active (hung)".red().bold()
-        ),
         _ => "inactive (dead)".to_string(),
     };
     let since = match (r.started_at, r.uptime) {
@@ -201,6 +230,17 @@ fn write_human(
         _ => String::new(),
     };
     writeln!(out, "{:>10}: {state}{since}", "Active")?;
+    if r.hung() {
+        let hung = match r.hung_since {
+            Some(since) => format!(
+                "REPL not answering for {} (a probe at {} got no answer, none answered since)",
+                human(hung_for(since)),
+                rfc3339(since)
+            ),
+            None => "REPL not answering".to_string(),
+        };
+        writeln!(out, "{:>10}: {}", "Hung", hung.red().bold())?;
+    }
     if let Some(pid) = r.pid {
         let how = if r.via_pid_file {
             "from the pid file"

@@ -5,10 +5,11 @@
 //! pre-empts the cooperative shutdown. `--template` prints `pharo@.service` instead, whose
 //! instance name (`%i`) is the NAME, so that one unit file runs every image of a directory.
 
-use crate::cli::Cli;
+use crate::cli::{Cli, WatchdogArgs};
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::instance::{self, Instance};
+use crate::watchdog::Config;
 use anyhow::{Context as _, Result};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -28,12 +29,30 @@ pub enum For<'a> {
 /// systemd's specifier for the instance name of a template unit.
 const INSTANCE: &str = "%i";
 
+/// What a unit holds besides the options in effect.
+struct Spec<'a> {
+    /// The comment lines at its top.
+    comments: Vec<String>,
+    /// The NAME as the unit names it: escaped, or `%i`.
+    name: &'a str,
+    dir: &'a Path,
+    exec_start: String,
+    user: Option<&'a str>,
+    start_timeout: Duration,
+    watchdog: Option<Config>,
+}
+
 pub fn run(
     ctx: &Context,
     target: For<'_>,
     user: Option<&str>,
     start_timeout: Duration,
+    watchdog: WatchdogArgs,
 ) -> Result<Code> {
+    let watchdog = watchdog.watchdog.map(|interval| Config {
+        interval,
+        misses: watchdog.watchdog_misses,
+    });
     let unit = match target {
         For::Name(name) => {
             let instance = ctx.instance(name)?;
@@ -41,29 +60,25 @@ pub fn run(
             let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
             ctx.repl(Some(&instance))?;
             let name = &instance.name;
-            let exec_start = exec_start(
-                ctx,
-                &instance.dir,
-                Some(&instance),
-                &vm,
-                quote(name),
-                start_timeout,
-            )?;
-            let comments = [
-                format!("The Pharo image {name}, run by pharo-ctl."),
-                format!(
-                    "Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
-                ),
-                format!("         systemctl daemon-reload && systemctl enable --now pharo-{name}"),
-            ];
             render(
                 ctx,
-                &instance.dir,
-                &escape(name),
-                &comments,
-                &exec_start,
-                user,
-                start_timeout,
+                &Spec {
+                    comments: vec![
+                        format!("The Pharo image {name}, run by pharo-ctl."),
+                        format!(
+                            "Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
+                        ),
+                        format!(
+                            "         systemctl daemon-reload && systemctl enable --now pharo-{name}"
+                        ),
+                    ],
+                    name: &escape(name),
+                    dir: &instance.dir,
+                    exec_start: exec_start(ctx, &instance.dir, Some(&instance), &vm, quote(name))?,
+                    user,
+                    start_timeout,
+                    watchdog,
+                },
             )?
         }
         For::Template => {
@@ -73,25 +88,26 @@ pub fn run(
             let dir = instance::directory(&ctx.instance)?;
             let vm = instance::find_vm(ctx.instance.vm.as_deref(), &dir)?;
             ctx.repl(None)?;
-            let exec_start = exec_start(ctx, &dir, None, &vm, INSTANCE.to_string(), start_timeout)?;
-            let comments = [
-                format!(
-                    "The Pharo images of {}, run by pharo-ctl: pharo@NAME runs NAME.image.",
-                    dir.display()
-                ),
-                "Install: pharo-ctl unit --template > /etc/systemd/system/pharo@.service"
-                    .to_string(),
-                "         systemctl daemon-reload && systemctl enable --now pharo@NAME1 pharo@NAME2"
-                    .to_string(),
-            ];
             render(
                 ctx,
-                &dir,
-                INSTANCE,
-                &comments,
-                &exec_start,
-                user,
-                start_timeout,
+                &Spec {
+                    comments: vec![
+                        format!(
+                            "The Pharo images of {}, run by pharo-ctl: pharo@NAME runs NAME.image.",
+                            dir.display()
+                        ),
+                        "Install: pharo-ctl unit --template > /etc/systemd/system/pharo@.service"
+                            .to_string(),
+                        "         systemctl daemon-reload && systemctl enable --now pharo@NAME1 pharo@NAME2"
+                            .to_string(),
+                    ],
+                    name: INSTANCE,
+                    dir: &dir,
+                    exec_start: exec_start(ctx, &dir, None, &vm, INSTANCE.to_string())?,
+                    user,
+                    start_timeout,
+                    watchdog,
+                },
             )?
         }
     };
@@ -99,16 +115,15 @@ pub fn run(
     Ok(Code::Success)
 }
 
-/// The `ExecStart=` line: pharo-ctl with the options in effect, `run NAME`; `name` is the
-/// NAME word as it goes into the unit (quoted, or `%i`). The files given on the command line
-/// are those of `instance` (none for a template).
+/// The `ExecStart=` line up to `run NAME`: pharo-ctl with the options in effect; `name` is
+/// the NAME word as it goes into the unit (quoted, or `%i`). The files given on the command
+/// line are those of `instance` (none for a template).
 fn exec_start(
     ctx: &Context,
     dir: &Path,
     instance: Option<&Instance>,
     vm: &Path,
     name: String,
-    start_timeout: Duration,
 ) -> Result<String> {
     let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
     let exe = exe.canonicalize().unwrap_or(exe);
@@ -151,41 +166,41 @@ fn exec_start(
         "run".into(),
     ]);
     let mut words: Vec<String> = args.iter().map(|a| quote(a)).collect();
-    words.extend([
-        name,
-        "--start-timeout".into(),
-        crate::duration::exact(start_timeout),
-    ]);
+    words.push(name);
     Ok(words.join(" "))
 }
 
-/// The unit's text, after its comment lines. `name` is escaped already (or `%i`).
-fn render(
-    ctx: &Context,
-    dir: &Path,
-    name: &str,
-    comments: &[String],
-    exec_start: &str,
-    user: Option<&str>,
-    start_timeout: Duration,
-) -> Result<String> {
+/// The unit's text.
+fn render(ctx: &Context, spec: &Spec<'_>) -> Result<String> {
     let grace = ctx.grace();
     let kill_after = ctx.timing.kill_after;
+    let mut exec_start = format!(
+        "{} --start-timeout {}",
+        spec.exec_start,
+        crate::duration::exact(spec.start_timeout)
+    );
+    if let Some(watchdog) = spec.watchdog {
+        exec_start.push_str(&format!(
+            " --watchdog {} --watchdog-misses {}",
+            crate::duration::exact(watchdog.interval),
+            watchdog.misses
+        ));
+    }
     let mut unit = String::new();
     let w = &mut unit;
-    for line in comments {
+    for line in &spec.comments {
         writeln!(w, "# {line}")?;
     }
     writeln!(w, "[Unit]")?;
-    writeln!(w, "Description=Pharo image {name}")?;
+    writeln!(w, "Description=Pharo image {}", spec.name)?;
     writeln!(w, "After=network.target")?;
     writeln!(w)?;
     writeln!(w, "[Service]")?;
     writeln!(w, "Type=notify")?;
     writeln!(w, "NotifyAccess=main")?;
     writeln!(w, "ExecStart={exec_start}")?;
-    writeln!(w, "WorkingDirectory={}", escape(&path(dir)))?;
-    if let Some(user) = user {
+    writeln!(w, "WorkingDirectory={}", escape(&path(spec.dir)))?;
+    if let Some(user) = spec.user {
         writeln!(w, "User={}", escape(user))?;
     }
     writeln!(
@@ -196,9 +211,31 @@ fn render(
     writeln!(
         w,
         "TimeoutStartSec={}",
-        seconds(start_timeout + kill_after + MARGIN)
+        seconds(spec.start_timeout + kill_after + MARGIN)
     )?;
     writeln!(w, "TimeoutStopSec={}", seconds(grace + kill_after + MARGIN))?;
+    if let Some(watchdog) = spec.watchdog {
+        writeln!(
+            w,
+            "# pharo-ctl probes the REPL every {}; {} probes in a row without an answer, at most {}",
+            crate::duration::exact(watchdog.interval),
+            watchdog.misses,
+            seconds(watchdog.verdict_within())
+        )?;
+        writeln!(
+            w,
+            "# (INTERVAL x (N+1)) after the last answer, make it dump, stop the image and exit 8."
+        )?;
+        writeln!(
+            w,
+            "# WatchdogSec leaves 5s more: systemd's watchdog only ends a launcher that hangs too."
+        )?;
+        writeln!(
+            w,
+            "WatchdogSec={}",
+            seconds(watchdog.verdict_within() + MARGIN)
+        )?;
+    }
     writeln!(w, "Restart=on-failure")?;
     writeln!(w)?;
     writeln!(w, "[Install]")?;

@@ -83,7 +83,8 @@ fn docker_kill_usr1_reaches_the_vm_and_the_container_runs_on() {
         return;
     };
     docker(&["kill", "--signal", "USR1", &container.name]).success();
-    container.wait_logs("pharo-vm-double: SIGUSR1 received", READY);
+    // The VM's stack report, which it prints to stderr (the container's log).
+    container.wait_logs("All Smalltalk process stacks (active first):", READY);
     assert!(
         container
             .logs()

@@ -79,6 +79,7 @@ fn there_is_a_completion_script_per_shell_and_a_page_per_command() {
         "status",
         "eval",
         "run",
+        "dump",
         "pid",
         "ps",
         "completions",
@@ -147,7 +148,8 @@ fn the_man_pages_render_without_warnings() {
     };
     let run = page("pharo-ctl-run.1");
     for expected in [
-        "SIGUSR1, SIGUSR2 and SIGQUIT are forwarded",
+        "SIGUSR1 (a Pharo VM's stack dump) and SIGUSR2 are forwarded to the VM when it catches them",
+        "a Pharo VM treats it as a crash",
         "a second SIGTERM or SIGINT skips to the next step",
         "NOTIFY_SOCKET",
         "READY=1",
@@ -213,6 +215,7 @@ fn every_command_has_examples_in_its_help() {
         "status",
         "eval",
         "run",
+        "dump",
         "pid",
         "ps",
         "completions",

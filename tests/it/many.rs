@@ -150,6 +150,27 @@ fn a_vm_whose_repl_does_not_answer_is_hung() {
         "{}",
         out.stdout
     );
+    // As status --json of one instance says it: running, and hung.
+    let out = env
+        .cmd()
+        .args(["status", "--all", "--json", "-t", "300ms"])
+        .run();
+    let all: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(all[1]["name"], "b");
+    assert_eq!(all[1]["state"], "running");
+    assert_eq!(all[1]["hung"], true);
+    assert_eq!(all[0]["hung"], false);
+    // --probe prints nothing and exits as the table does.
+    env.cmd()
+        .args(["status", "--all", "--probe", "-t", "300ms"])
+        .run()
+        .code(1)
+        .stdout_is("");
+    env.cmd()
+        .args(["status", "a", "--probe"])
+        .run()
+        .success()
+        .stdout_is("");
     env.cmd().args(["stop", "b", "-t", "200ms"]).run().success();
 }
 

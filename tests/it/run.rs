@@ -263,7 +263,30 @@ fn sigusr1_sigusr2_and_sigquit_reach_the_vm() {
     running
         .finish()
         .success()
-        .stdout_has("pharo-vm-double: SIGUSR1 received");
+        // SIGUSR1 is the VM's stack dump, which it prints to stderr (passed through).
+        .stderr_has("All Smalltalk process stacks (active first):");
+}
+
+#[test]
+fn a_signal_the_vm_does_not_catch_is_not_forwarded_and_a_warning_says_so() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let mut running = launch(env.cmd().env("PHARO_DOUBLE_USR1_DEFAULT", "1"), &inst, &[]);
+    let vm = env.pid_of("zinc");
+    running.signal(libc::SIGUSR1);
+    running.wait_stderr("not forwarding SIGUSR1", LIMIT);
+    // Its default action would have ended the VM.
+    assert!(alive(vm));
+    running.signal(libc::SIGTERM);
+    let out = running.finish();
+    out.success();
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("SIGUSR1"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stderr);
+    assert!(warnings[0].starts_with("warning: "), "{}", out.stderr);
 }
 
 #[test]
@@ -283,20 +306,20 @@ fn refuses_to_run_an_instance_that_already_runs() {
 
 /// A datagram socket in the test's directory (or an abstract one) that receives what the
 /// launcher sends to `NOTIFY_SOCKET`.
-struct NotifySocket {
+pub struct NotifySocket {
     socket: UnixDatagram,
-    value: String,
-    received: Vec<String>,
+    pub value: String,
+    pub received: Vec<String>,
 }
 
 impl NotifySocket {
-    fn at_path(env: &Env) -> NotifySocket {
+    pub fn at_path(env: &Env) -> NotifySocket {
         let path = env.file("notify.sock");
         let socket = UnixDatagram::bind(&path).unwrap();
         NotifySocket::new(socket, path.to_string_lossy().into_owned())
     }
 
-    fn abstract_socket() -> NotifySocket {
+    pub fn abstract_socket() -> NotifySocket {
         let name = format!("pharo-ctl-test/{}/{}", std::process::id(), free_port());
         let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
         let socket = UnixDatagram::bind_addr(&addr).unwrap();
@@ -313,7 +336,7 @@ impl NotifySocket {
 
     /// Receives messages until one equals `message`; fails the test after `limit`.
     #[track_caller]
-    fn wait_for(&mut self, message: &str, limit: Duration) {
+    pub fn wait_for(&mut self, message: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
         while !self.received.iter().any(|m| m == message) {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -332,7 +355,7 @@ impl NotifySocket {
     }
 
     /// Receives whatever else arrived, without waiting.
-    fn drain(&mut self) {
+    pub fn drain(&mut self) {
         self.socket.set_nonblocking(true).unwrap();
         let mut buf = [0u8; 4096];
         while let Ok(n) = self.socket.recv(&mut buf) {
@@ -341,7 +364,7 @@ impl NotifySocket {
         }
     }
 
-    fn has(&self, prefix: &str) -> bool {
+    pub fn has(&self, prefix: &str) -> bool {
         self.received.iter().any(|m| m.starts_with(prefix))
     }
 }

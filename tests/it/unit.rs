@@ -96,11 +96,43 @@ fn the_unit_passes_systemd_analyze_verify() {
         out.stdout
             .contains("--shutdown \"ShutdownSequence value. 'at 100%%' crTrace. true\"")
     );
-    let unit = env.file("pharo-zinc.service");
-    std::fs::write(&unit, &out.stdout).unwrap();
+    verify(&env, &out.stdout);
+}
+
+#[test]
+fn the_unit_with_a_watchdog_has_watchdog_sec_above_pharo_ctl_s_own_verdict() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--user", &current_user()])
+        .args(["--watchdog", "10s", "--watchdog-misses", "4"])
+        .run();
+    out.success();
+    let unit = &out.stdout;
+    // INTERVAL x (N+1) + 5s.
+    assert_eq!(field(unit, "WatchdogSec"), Some("55s"), "{unit}");
+    assert_eq!(field(unit, "NotifyAccess"), Some("main"));
+    assert_eq!(field(unit, "Type"), Some("notify"));
+    assert!(
+        field(unit, "ExecStart")
+            .unwrap()
+            .ends_with("run zinc --start-timeout 1m --watchdog 10s --watchdog-misses 4"),
+        "{unit}"
+    );
+    // Without --watchdog, no WatchdogSec.
+    let plain = env.cmd().args(["unit", "zinc"]).run();
+    assert_eq!(field(&plain.stdout, "WatchdogSec"), None);
+    verify(&env, unit);
+}
+
+/// Runs `systemd-analyze verify` on a unit, where it is installed: no findings.
+fn verify(env: &Env, text: &str) {
     if !require_program("systemd-analyze", "systemd-analyze verify of the unit") {
         return;
     }
+    let unit = env.file("pharo-zinc.service");
+    std::fs::write(&unit, text).unwrap();
     let verify = std::process::Command::new("systemd-analyze")
         .arg("verify")
         .arg(&unit)
@@ -113,15 +145,13 @@ fn the_unit_passes_systemd_analyze_verify() {
     );
     assert!(
         verify.status.success(),
-        "systemd-analyze verify failed:\n{report}\n{}",
-        out.stdout
+        "systemd-analyze verify failed:\n{report}\n{text}"
     );
     // verify exits 0 even when it ignores a line it cannot parse: any word about our unit
     // is a finding.
     assert!(
         !report.contains("pharo-zinc.service"),
-        "systemd-analyze verify has findings:\n{report}\n{}",
-        out.stdout
+        "systemd-analyze verify has findings:\n{report}\n{text}"
     );
 }
 
