@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pharo_ctl_global_optspecs
-    string join \n C/dir= image= script= pid-file= log-file= vm= vm-arg= repl= allow-remote shutdown= t/timeout= kill-after= color= q/quiet v/verbose h/help V/version
+    string join \n color= q/quiet v/verbose h/help V/version
 end
 
 function __fish_pharo_ctl_needs_command
@@ -24,21 +24,9 @@ function __fish_pharo_ctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -60,41 +48,40 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "help" -d 'Print
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l all -d 'Every instance of the directory: each of its *.image files'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l parallel -d 'With several instances: start them all at once instead of one after another'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l wait -d 'Wait until the REPL answers before reporting success'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l all -d 'Every instance of the directory: each of its *.image files'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s v -l verbose -d 'Print more detail about each step'
@@ -102,84 +89,82 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s h -l help -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pause -d 'With --rolling: how long to wait after an instance answers before the next one' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l all -d 'Every instance of the directory: each of its *.image files'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l rolling -d 'One instance at a time: stop it, start it with --wait, and only then go on to the next; a failure ends the roll'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l rolling -d 'One instance at a time, each answering before the next one stops'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l parallel -d 'With several instances: start them all at once after the stop'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l wait -d 'Wait until the REPL answers before reporting success'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s n -l lines -d 'How many lines of the log to show' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'How long the REPL\'s health probe may take' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l all -d 'Every instance of the directory: each of its *.image files'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON, on one line, instead of the human report: one object, or an array for several instances'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON on one line: one object, or an array for several instances'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pretty -d 'With --json: indent the JSON over several lines'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l probe -d 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s t -l timeout -d 'How long to wait for each answer' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'How long to wait for the answer' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l raw -d 'Print the answer and exit 0 even when it is an evaluation error'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s v -l verbose -d 'Print more detail about each step'
@@ -187,140 +172,109 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s h -l help -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s n -l lines -d 'How many of the last lines to print [default: 10]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l since -d 'Print the lines written since a time: a duration ago (10m) or an RFC 3339 time; only for a log whose lines begin with timestamps' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s f -l follow -d 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l until-exit -d 'Follow the log (as --follow) and end when the VM exits'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l start-timeout -d 'How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails the service' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog -d 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd\'s watchdog, WatchdogSec/(N+2)]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l start-timeout -d 'How long to wait for the REPL to answer' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s t -l timeout -d 'How long the VM may take to write the report' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l json -d 'Print one JSON object: pid, taken_at, file, report'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l json -d 'Print a JSON array, on one line, instead of the table'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l pretty -d 'With --json: indent the JSON over several lines'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand ps" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l user -d 'The user the service runs as (User=)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l start-timeout -d 'How long `run` waits for the REPL before the start fails (passed to ExecStart)' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog -d 'Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the image is hung: a stack dump, the stop, exit 8 [default: off; under systemd\'s watchdog, WatchdogSec/(N+2)]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l image -d 'The image [default: DIR/NAME.image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: DIR/NAME.st when it exists]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l pid-file -d 'The pid file [default: DIR/NAME.pid]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l log-file -d 'The log file the VM\'s output is appended to [default: DIR/NAME.log]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l image -d 'The image [default: DIR/NAME.image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l shutdown -d 'The Smalltalk that asks the image to shut down' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s t -l timeout -d 'Cooperative grace before SIGTERM; for eval, console and status, the request timeout; for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s]' -r
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l kill-after -d 'Wait between SIGTERM and SIGKILL' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l template -d 'Print the template unit pharo@.service, with the instance name (%i) as NAME'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l template -d 'Print pharo@.service, the template unit whose instance name (%i) is the NAME'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
@@ -371,7 +325,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case -C --dir --image --script --pid-file --log-file --vm --vm-arg --repl --shutdown -t --timeout --kill-after --color --settle --start-timeout --pause -n --lines --since --watchdog --watchdog-misses --user
+            case --color --settle --start-timeout -C --dir --vm --image --script --pid-file --log-file --vm-arg --repl -t --timeout --kill-after --shutdown --pause -n --lines --since --watchdog --watchdog-misses --user
                 set skip 1
             case '-*'
             case '*'
@@ -385,7 +339,7 @@ function __pharo_ctl_name_dir
     test $skip = 0; or return 1
     # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
     if not contains -- "$sub" start stop restart status
-        test $positionals = 0; and contains -- "$sub" console logs run dump pid unit; or return 1
+        test $positionals = 0; and contains -- "$sub" console eval logs run dump pid unit; or return 1
     end
     string match -q -- '-*' (commandline -ct); and return 1
     string replace -r '^~' $HOME -- $dir

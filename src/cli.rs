@@ -18,15 +18,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    #[command(flatten)]
-    pub instance: InstanceArgs,
-
-    #[command(flatten)]
-    pub repl: ReplArgs,
-
-    #[command(flatten)]
-    pub timing: TimingArgs,
-
+    /// Every command's: what is printed, and how.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -37,23 +29,41 @@ const WIDTH: usize = 100;
 /// What `pharo-ctl --help` shows after the options: the exit codes and examples.
 fn after_help() -> String {
     format!(
-        "{}\n\nExamples:\n  pharo-ctl -C /srv/zinc start --wait zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl status --all\n  pharo-ctl restart --rolling --all\n  pharo-ctl ps",
+        "{}\n\nExamples:\n  pharo-ctl start --wait -C /srv/zinc zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl status --all\n  pharo-ctl restart --rolling --all\n  pharo-ctl ps",
         exit_code::help_section("pharo-ctl", WIDTH)
     )
 }
 
-/// The command line as clap sees it: the definition below, with each command's exit codes
-/// after its `--help` (`-h` stays short).
+/// The command line as clap sees it: the definition below, with each command's notes and
+/// exit codes after its `--help`, while `-h` keeps to the options and the examples (one
+/// screen).
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command().mut_subcommands(|sub| {
-        let codes = exit_code::help_section(sub.get_name(), WIDTH);
-        let long = match sub.get_after_help() {
-            Some(help) => format!("{help}\n\n{codes}"),
-            None => codes,
-        };
-        sub.after_long_help(long)
-    })
+    split_help(Cli::command().mut_subcommands(split_help))
+}
+
+/// Gives a command's `after_help` to `--help` whole, with the exit codes, and only its
+/// examples to `-h`.
+fn split_help(command: clap::Command) -> clap::Command {
+    let help = command
+        .get_after_help()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let codes = exit_code::help_section(command.get_name(), WIDTH);
+    let examples = help.find("Examples:").map_or("", |at| &help[at..]);
+    let notes = help
+        .replace(examples, "")
+        .replace(&codes, "")
+        .trim()
+        .to_string();
+    let long: Vec<&str> = [notes.as_str(), codes.as_str(), examples]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    let long = long.join("\n\n");
+    command
+        .after_help(examples.to_string())
+        .after_long_help(long)
 }
 
 /// Parses a command line.
@@ -77,6 +87,10 @@ pub enum Command {
         parallel: bool,
         #[command(flatten)]
         start: StartArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL.
     #[command(
@@ -85,6 +99,12 @@ pub enum Command {
     Stop {
         #[command(flatten)]
         names: Names,
+        #[command(flatten)]
+        stop: StopArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Stop the image if it runs, then start it.
     #[command(
@@ -93,18 +113,26 @@ pub enum Command {
     Restart {
         #[command(flatten)]
         names: Names,
-        /// One instance at a time: stop it, start it with --wait, and only then go on to the
-        /// next; a failure ends the roll.
+        /// One instance at a time, each answering before the next one stops.
+        ///
+        /// A cooperative stop, a start that waits for the REPL to answer (as --wait), --pause,
+        /// then the next instance; a failure ends the roll and leaves the rest untouched.
         #[arg(long, conflicts_with = "parallel")]
         rolling: bool,
         /// With --rolling: how long to wait after an instance answers before the next one.
-        #[arg(long, value_name = "DURATION", requires = "rolling", value_parser = duration::parse)]
+        #[arg(long, value_name = "DURATION", requires = "rolling", value_parser = duration::parse, allow_hyphen_values = true, hide_short_help = true)]
         pause: Option<Duration>,
         /// With several instances: start them all at once after the stop.
-        #[arg(long)]
+        #[arg(long, hide_short_help = true)]
         parallel: bool,
         #[command(flatten)]
         start: StartArgs,
+        #[command(flatten)]
+        stop: StopArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it
     /// has not answered), log.
@@ -124,8 +152,7 @@ Examples:
     Status {
         #[command(flatten)]
         names: Names,
-        /// Print JSON, on one line, instead of the human report: one object, or an array for
-        /// several instances.
+        /// Print JSON on one line: one object, or an array for several instances.
         #[arg(long)]
         json: bool,
         /// With --json: indent the JSON over several lines.
@@ -138,6 +165,13 @@ Examples:
         /// How many lines of the log to show.
         #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
         lines: usize,
+        /// How long the REPL's health probe may take.
+        #[arg(short = 't', long, value_name = "DURATION", default_value = "2s", value_parser = duration::parse, allow_hyphen_values = true)]
+        timeout: Duration,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// An interactive session with the image's REPL, with line editing and history.
     #[command(
@@ -146,17 +180,36 @@ Examples:
     Console {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
+        /// How long to wait for each answer.
+        #[arg(short = 't', long, value_name = "DURATION", default_value = "30s", value_parser = duration::parse, allow_hyphen_values = true)]
+        timeout: Duration,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Evaluate Smalltalk in the running image and print the answer.
+    ///
+    /// The REPL is --repl's, else that of the instance NAME (or --image, --script), else that
+    /// of the only image of the directory; with several images, say which.
     #[command(
-        after_help = "Examples:\n  pharo-ctl eval '42 factorial'\n  echo 'Smalltalk version' | pharo-ctl eval\n  pharo-ctl eval --repl http://127.0.0.1:42034/repl '3 + 4'"
+        after_help = "Examples:\n  pharo-ctl eval '42 factorial'\n  pharo-ctl eval zinc 'Smalltalk version'\n  echo 'Smalltalk version' | pharo-ctl eval zinc -\n  pharo-ctl eval --repl http://127.0.0.1:42034/repl '3 + 4'"
     )]
     Eval {
+        /// The instance whose REPL to use, when there are two arguments: NAME then EXPR.
+        name: Option<String>,
         /// The expression; '-' or none reads it from standard input.
         expr: Option<String>,
         /// Print the answer and exit 0 even when it is an evaluation error.
         #[arg(long)]
         raw: bool,
+        /// How long to wait for the answer.
+        #[arg(short = 't', long, value_name = "DURATION", default_value = "30s", value_parser = duration::parse, allow_hyphen_values = true)]
+        timeout: Duration,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
     },
     /// Print the image's log (the VM's output, NAME.log): its last lines, or follow it.
     #[command(
@@ -178,6 +231,8 @@ Examples:
         /// only for a log whose lines begin with timestamps.
         #[arg(long, value_name = "TIME", value_parser = since::parse)]
         since: Option<std::time::SystemTime>,
+        #[command(flatten)]
+        instance: InstanceArgs,
     },
     /// Run the image in the foreground as a service's main process (systemd, containers).
     #[command(
@@ -186,10 +241,18 @@ Examples:
     Run {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
-        /// How long to wait for the REPL to answer; under systemd Type=notify (NOTIFY_SOCKET) no
-        /// answer in time stops the VM and fails the service.
+        /// How long to wait for the REPL to answer.
+        ///
+        /// Under systemd Type=notify (NOTIFY_SOCKET) no answer in time stops the VM and fails
+        /// the service.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
         start_timeout: Duration,
+        #[command(flatten)]
+        stop: StopArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
         #[command(flatten)]
         watchdog: WatchdogArgs,
     },
@@ -204,12 +267,19 @@ Examples:
         /// Print one JSON object: pid, taken_at, file, report.
         #[arg(long)]
         json: bool,
+        /// How long the VM may take to write the report.
+        #[arg(short = 't', long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
+        timeout: Duration,
+        #[command(flatten)]
+        instance: InstanceArgs,
     },
     /// Print the pid of the running image.
     #[command(after_help = "Examples:\n  pharo-ctl pid zinc\n  kill -USR1 $(pharo-ctl pid zinc)")]
     Pid {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
+        #[command(flatten)]
+        instance: InstanceArgs,
     },
     /// List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image,
     /// and whether the image's pid file (NAME.pid next to it) names the process.
@@ -223,6 +293,9 @@ Examples:
         /// With --json: indent the JSON over several lines.
         #[arg(long, requires = "json")]
         pretty: bool,
+        /// The VM given also counts as one, whatever its name.
+        #[command(flatten)]
+        vm: VmArgs,
     },
     /// Print a shell completion script: subcommands, options, and instance NAMEs from the
     /// *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one).
@@ -240,15 +313,21 @@ Examples:
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
-        /// Print the template unit pharo@.service, with the instance name (%i) as NAME.
+        /// Print pharo@.service, the template unit whose instance name (%i) is the NAME.
         #[arg(long, conflicts_with = "name")]
         template: bool,
         /// The user the service runs as (User=).
         #[arg(long)]
         user: Option<String>,
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true, hide_short_help = true)]
         start_timeout: Duration,
+        #[command(flatten)]
+        stop: StopArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
         #[command(flatten)]
         watchdog: WatchdogArgs,
     },
@@ -307,16 +386,31 @@ pub struct StartArgs {
     pub start_timeout: Duration,
 }
 
+/// Where the instances are, and the VM pharo-ctl runs.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Instance")]
+pub struct VmArgs {
+    /// The directory of the instances' files [default: the current directory].
+    #[arg(short = 'C', long, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
+    /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
+    #[arg(long, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
+    pub vm: Option<PathBuf>,
+}
+
 /// The REPL watchdog of run (and of the unit that runs it).
 #[derive(Debug, Args, Clone, Copy, Default)]
+#[command(next_help_heading = "REPL")]
 pub struct WatchdogArgs {
-    /// Probe the REPL (GET /repl) every INTERVAL; N probes in a row without an answer mean the
-    /// image is hung: a stack dump, the stop, exit 8 [default: off; under systemd's watchdog,
-    /// WatchdogSec/(N+2)].
+    /// Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off].
+    ///
+    /// Each probe is GET /repl; N probes in a row without an answer (--watchdog-misses) mean
+    /// the image is hung: a stack dump, the stop, exit 8. Under systemd's watchdog
+    /// (WATCHDOG_USEC) the interval is WatchdogSec/(N+2).
     #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, allow_hyphen_values = true)]
     pub watchdog: Option<Duration>,
     /// How many probes in a row without an answer mean the image is hung.
-    #[arg(long, value_name = "N", default_value_t = crate::watchdog::DEFAULT_MISSES, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", default_value_t = crate::watchdog::DEFAULT_MISSES, value_parser = clap::value_parser!(u32).range(1..=1000), hide_short_help = true)]
     pub watchdog_misses: u32,
 }
 
@@ -324,32 +418,32 @@ pub struct WatchdogArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Instance")]
 pub struct InstanceArgs {
-    /// The directory of the instances' files [default: the current directory].
-    #[arg(short = 'C', long, global = true, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
-    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: VmArgs,
     /// The image [default: DIR/NAME.image].
-    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub image: Option<PathBuf>,
-    /// The startup script [default: DIR/NAME.st when it exists].
-    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    /// The startup script [default: NAME.st beside the image, when it exists].
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub script: Option<PathBuf>,
-    /// The pid file [default: DIR/NAME.pid].
-    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    /// The pid file [default: NAME.pid beside the image].
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath, hide_short_help = true)]
     pub pid_file: Option<PathBuf>,
-    /// The log file the VM's output is appended to [default: DIR/NAME.log].
-    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    /// The log file the VM's output is appended to [default: NAME.log beside the image].
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath, hide_short_help = true)]
     pub log_file: Option<PathBuf>,
-    /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
-    #[arg(long, global = true, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
-    pub vm: Option<PathBuf>,
     /// An argument for the VM, before the image; repeatable [default: --headless].
     #[arg(
         long = "vm-arg",
-        global = true,
         value_name = "ARG",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        hide_short_help = true
     )]
     pub vm_args: Vec<String>,
+    /// The files above were named by pharo-ctl.sh's order `SCRIPT COMMAND IMAGE` (set by its
+    /// rewrite, so that hints name what was typed).
+    #[arg(long, hide = true)]
+    pub legacy_order: bool,
 }
 
 /// How to reach the image's REPL.
@@ -357,42 +451,50 @@ pub struct InstanceArgs {
 #[command(next_help_heading = "REPL")]
 pub struct ReplArgs {
     /// The REPL's URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl].
-    #[arg(long = "repl", global = true, env = "PHARO_REPL", value_name = "URL")]
+    #[arg(long = "repl", env = "PHARO_REPL", value_name = "URL")]
     pub url: Option<String>,
     /// Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent).
-    #[arg(long, global = true)]
+    #[arg(long, hide_short_help = true)]
     pub allow_remote: bool,
+}
+
+/// How an image is stopped. Durations take hyphens as values, so that a negative one is
+/// refused by what it is rather than taken for an option.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Stop")]
+pub struct StopArgs {
+    /// How long the image may take to exit after the shutdown request, before SIGTERM.
+    #[arg(short = 't', long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
+    pub timeout: Duration,
+    /// Wait between SIGTERM and SIGKILL.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
+    pub kill_after: Duration,
     /// The Smalltalk that asks the image to shut down.
     #[arg(
         long,
-        global = true,
         env = "PHARO_CTL_SHUTDOWN",
         value_name = "EXPR",
-        default_value = "ShutdownSequence fork . true"
+        default_value = DEFAULT_SHUTDOWN,
+        hide_short_help = true
     )]
     pub shutdown: String,
 }
 
-/// How long to wait. Durations take hyphens as values, so that a negative one is refused by
-/// what it is rather than taken for an option.
-#[derive(Debug, Args, Clone, Default)]
-#[command(next_help_heading = "Timing")]
-pub struct TimingArgs {
-    /// Cooperative grace before SIGTERM; for eval, console and status, the request timeout;
-    /// for dump, the wait for the report [default: 5s; eval, console: 30s; status: 2s].
-    #[arg(short = 't', long, global = true, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
-    pub timeout: Option<Duration>,
-    /// Wait between SIGTERM and SIGKILL.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = duration::parse, allow_hyphen_values = true)]
-    pub kill_after: Duration,
-}
+/// The shutdown expression when none is given.
+pub const DEFAULT_SHUTDOWN: &str = "ShutdownSequence fork . true";
 
 /// What is printed, and how.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// When to use colour; --json output is never coloured.
-    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        hide_short_help = true
+    )]
     pub color: ColorChoice,
     /// Print no step lines, only results and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -447,147 +549,15 @@ pub enum ColorChoice {
 pub unsafe fn unset_empty_env() {
     use clap::CommandFactory;
     let command = Cli::command();
-    for name in command.get_arguments().filter_map(|arg| arg.get_env()) {
+    let arguments = command
+        .get_arguments()
+        .chain(command.get_subcommands().flat_map(|c| c.get_arguments()));
+    for name in arguments.filter_map(|arg| arg.get_env()) {
         if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
             // SAFETY: the caller guarantees that this process has no other thread.
             unsafe { std::env::remove_var(name) };
         }
     }
-}
-
-/// The commands that pharo-ctl.sh's argument order `SCRIPT COMMAND IMAGE` accepts.
-const LEGACY_COMMANDS: [&str; 5] = ["start", "stop", "restart", "run", "pid"];
-
-/// Rewrites pharo-ctl.sh's `SCRIPT COMMAND IMAGE` into pharo-ctl's own form, with its file
-/// names: `COMMAND --script SCRIPT.st --pid-file SCRIPT.pid --log-file SCRIPT.log
-/// --image IMAGE.image SCRIPT`. Any other command line is returned as it is.
-pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
-    let Some(&[s, c, m]) = legacy_positions(&args).as_deref() else {
-        return args;
-    };
-    if !LEGACY_COMMANDS.contains(&args[c].as_str()) {
-        return args;
-    }
-    let script = args[s].trim_end_matches(".st").to_string();
-    let image = args[m].trim_end_matches(".image").to_string();
-    let mut rewritten: Vec<String> = Vec::with_capacity(args.len() + 8);
-    // The options go after COMMAND, where both the global ones and COMMAND's own are taken.
-    rewritten.extend([args[0].clone(), args[c].clone()]);
-    for (j, arg) in args.iter().enumerate().skip(1) {
-        if j != s && j != c && j != m {
-            rewritten.push(arg.clone());
-        }
-    }
-    rewritten.extend([
-        format!("--script={script}.st"),
-        format!("--pid-file={script}.pid"),
-        format!("--log-file={script}.log"),
-        format!("--image={image}.image"),
-        "--".to_string(),
-        script,
-    ]);
-    rewritten
-}
-
-/// A command line in pharo-ctl.sh's order that it cannot run.
-#[derive(Debug, PartialEq, Eq)]
-pub struct LegacyError {
-    pub message: String,
-    /// Whether the words are surely meant in pharo-ctl.sh's order (their COMMAND is a command
-    /// of pharo-ctl), rather than perhaps a misspelt command of pharo-ctl's own order.
-    pub certain: bool,
-}
-
-/// The usage error for pharo-ctl.sh's order with a COMMAND it does not have (`pharo-ctl
-/// run-zn status zinc`, `pharo-ctl zinc bogus zinc`) or without its IMAGE (`pharo-ctl run-zn
-/// start`), naming what was typed; `None` for any other command line.
-pub fn legacy_error(args: &[String]) -> Option<LegacyError> {
-    let positions = legacy_positions(args)?;
-    let script = &args[positions[0]];
-    let command = args.get(*positions.get(1)?)?;
-    let legacy = LEGACY_COMMANDS.contains(&command.as_str());
-    let order = format!(
-        "in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, COMMAND is one of {}",
-        LEGACY_COMMANDS.join(", ")
-    );
-    match (positions.len(), legacy) {
-        (3, false) => {
-            let own = is_subcommand(command);
-            let hint = if own {
-                format!(" (in pharo-ctl's own order: `pharo-ctl {command} NAME`)")
-            } else {
-                String::new()
-            };
-            Some(LegacyError {
-                message: format!("'{command}' is not a command: {order}{hint}"),
-                certain: own,
-            })
-        }
-        (2, true) => Some(LegacyError {
-            message: format!(
-                "'{script} {command}' lacks the IMAGE: in pharo-ctl.sh's order SCRIPT COMMAND IMAGE, e.g. `pharo-ctl {script} {command} IMAGE`"
-            ),
-            certain: true,
-        }),
-        _ => None,
-    }
-}
-
-/// Whether a word is one of pharo-ctl's subcommands (or `help`).
-fn is_subcommand(word: &str) -> bool {
-    use clap::CommandFactory;
-    word == "help" || Cli::command().find_subcommand(word).is_some()
-}
-
-/// The positions of SCRIPT, COMMAND and IMAGE, as far as there are any, when the command line
-/// has pharo-ctl.sh's shape: up to three positional words (options and their values skipped),
-/// the first of which is not a subcommand.
-fn legacy_positions(args: &[String]) -> Option<Vec<usize>> {
-    use clap::CommandFactory;
-    let command = Cli::command();
-    let mut positions = Vec::new();
-    let mut i = 1;
-    while i < args.len() && positions.len() < 3 {
-        let arg = &args[i];
-        if arg == "--" {
-            break;
-        }
-        if arg.starts_with('-') && arg.len() > 1 {
-            if value_in_next_word(&command, arg) {
-                i += 1;
-            }
-        } else {
-            positions.push(i);
-        }
-        i += 1;
-    }
-    let first = args[*positions.first()?].as_str();
-    (!is_subcommand(first)).then_some(positions)
-}
-
-/// Whether an option word takes its value from the next word: `--dir` (not `--dir=D`), `-C`,
-/// or a cluster of short flags that ends in one that takes a value (`-qC`, but not `-qCdir`).
-/// The options of every subcommand count too, since they may come before IMAGE.
-fn value_in_next_word(command: &clap::Command, arg: &str) -> bool {
-    let arguments = || {
-        command
-            .get_arguments()
-            .chain(command.get_subcommands().flat_map(|c| c.get_arguments()))
-    };
-    if let Some(long) = arg.strip_prefix("--") {
-        return !long.contains('=')
-            && arguments().any(|a| a.get_long() == Some(long) && a.get_action().takes_values());
-    }
-    let cluster = &arg[1..];
-    for (at, flag) in cluster.char_indices() {
-        let takes_value =
-            arguments().any(|a| a.get_short() == Some(flag) && a.get_action().takes_values());
-        if takes_value {
-            // The rest of the word, if any, is the value.
-            return at + flag.len_utf8() == cluster.len();
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -629,77 +599,5 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
-    }
-
-    fn words(line: &str) -> Vec<String> {
-        line.split_whitespace().map(String::from).collect()
-    }
-
-    #[test]
-    fn legacy_order_is_rewritten() {
-        assert_eq!(
-            rewrite_legacy(words("pharo-ctl -C /srv run-zn stop zinc")),
-            words(
-                "pharo-ctl stop -C /srv --script=run-zn.st --pid-file=run-zn.pid --log-file=run-zn.log --image=zinc.image -- run-zn"
-            )
-        );
-    }
-
-    #[test]
-    fn legacy_order_with_clustered_short_flags() {
-        let expected = words(
-            "pharo-ctl pid -qC w --script=zinc.st --pid-file=zinc.pid --log-file=zinc.log --image=zinc.image -- zinc",
-        );
-        assert_eq!(
-            rewrite_legacy(words("pharo-ctl -qC w zinc pid zinc")),
-            expected
-        );
-        let expected = words(
-            "pharo-ctl pid -qCw --script=zinc.st --pid-file=zinc.pid --log-file=zinc.log --image=zinc.image -- zinc",
-        );
-        assert_eq!(
-            rewrite_legacy(words("pharo-ctl -qCw zinc pid zinc")),
-            expected
-        );
-        let expected = words(
-            "pharo-ctl start -vt 2s --settle 3s --script=zn.st --pid-file=zn.pid --log-file=zn.log --image=zinc.image -- zn",
-        );
-        assert_eq!(
-            rewrite_legacy(words("pharo-ctl -vt 2s zn start --settle 3s zinc")),
-            expected
-        );
-    }
-
-    #[test]
-    fn a_bad_legacy_command_is_named() {
-        let error = legacy_error(&words("pharo-ctl zinc bogus zinc")).unwrap();
-        assert!(error.message.contains("'bogus'"), "{error:?}");
-        assert!(error.message.contains("start, stop, restart, run, pid"));
-        assert!(!error.certain);
-        let error = legacy_error(&words("pharo-ctl run-zn status zinc")).unwrap();
-        assert!(error.message.starts_with("'status' is not a command"));
-        assert!(error.message.contains("`pharo-ctl status NAME`"));
-        assert!(error.certain);
-        let error = legacy_error(&words("pharo-ctl -C /srv run-zn start")).unwrap();
-        assert!(error.message.contains("'run-zn start' lacks the IMAGE"));
-        assert_eq!(legacy_error(&words("pharo-ctl zinc stop zinc")), None);
-        assert_eq!(legacy_error(&words("pharo-ctl stop zinc x")), None);
-        assert_eq!(legacy_error(&words("pharo-ctl run-zn zinc")), None);
-        assert_eq!(legacy_error(&words("pharo-ctl run-zn")), None);
-    }
-
-    #[test]
-    fn modern_order_is_kept() {
-        for line in [
-            "pharo-ctl stop zinc",
-            "pharo-ctl -t 5s stop zinc",
-            "pharo-ctl eval 42",
-            "pharo-ctl status",
-            "pharo-ctl stop start stop",
-            "pharo-ctl help stop zinc",
-            "pharo-ctl -qC w stop zinc",
-        ] {
-            assert_eq!(rewrite_legacy(words(line)), words(line));
-        }
     }
 }

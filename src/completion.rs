@@ -526,7 +526,7 @@ mod tests {
     #[test]
     fn knows_the_name_commands_and_value_options() {
         let spec = Spec::from_cli();
-        for command in ["run", "dump", "pid", "unit"] {
+        for command in ["eval", "run", "dump", "pid", "unit"] {
             assert!(spec.name_commands.iter().any(|c| c == command), "{command}");
         }
         for command in ["start", "stop", "restart", "status"] {
@@ -535,7 +535,7 @@ mod tests {
                 "{command}"
             );
         }
-        assert!(!spec.name_commands.iter().any(|c| c == "eval" || c == "ps"));
+        assert!(!spec.name_commands.iter().any(|c| c == "ps"));
         for option in [
             "-C",
             "--dir",

@@ -1,40 +1,315 @@
-//! What every command shares: the global options, and the instance, REPL and stop plan they
-//! describe.
+//! The command line resolved once, at the edge, as ripgrep turns its parsed flags into
+//! high-level ones: the directory and the files given, the VM, the REPL and the stop plan. The
+//! commands and the machinery below see only these values (an [`Instance`] with its files and
+//! VM, a checked [`Repl`], a [`Plan`]), never the parsed arguments.
 
-use crate::cli::{InstanceArgs, ReplArgs, TimingArgs};
-use crate::instance::Instance;
+use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs, VmArgs};
+use crate::error::{Fail, fail};
+use crate::exit_code::Code;
+use crate::instance::{self, Instance, Source};
 use crate::repl::{self, Repl};
 use crate::stopper::Plan;
 use anyhow::Result;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-/// The default cooperative grace of a stop.
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// The stop sequence of a command that has no stop options (a failed start): the defaults.
+const DEFAULT_STOP: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(5));
 
-/// The global options of the command line.
+/// The overrides of an instance's files, as given (absolute, normalised).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub image: Option<PathBuf>,
+    pub script: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub log_file: Option<PathBuf>,
+}
+
+/// The command line, resolved.
 #[derive(Debug, Clone)]
 pub struct Context {
     /// The subcommand, for hints (`pharo-ctl stop NAME`).
     pub command: &'static str,
-    pub instance: InstanceArgs,
-    pub repl: ReplArgs,
-    pub timing: TimingArgs,
+    /// The directory of the instances (`-C`, else the current one), absolute and normalised.
+    pub dir: PathBuf,
+    /// Whether `-C`/`PHARO_CTL_DIR` named the directory.
+    dir_given: bool,
+    pub overrides: Overrides,
+    /// Whether the files came from pharo-ctl.sh's order `SCRIPT COMMAND IMAGE`.
+    legacy: bool,
+    /// The VM as given (`--vm`, `PHARO_VM`).
+    pub vm: Option<PathBuf>,
+    /// The VM arguments as given (`--vm-arg`).
+    pub vm_args: Vec<String>,
+    /// The REPL URL as given (`--repl`, `PHARO_REPL`).
+    pub repl_url: Option<String>,
+    pub allow_remote: bool,
+    /// The Smalltalk that asks the image to shut down.
+    pub shutdown: String,
+    /// How long the image may take to exit after the shutdown request.
+    pub grace: Duration,
+    /// SIGTERM to SIGKILL.
+    pub kill_after: Duration,
 }
 
 impl Context {
-    /// Resolves an instance by NAME, or the only image of the directory.
+    /// Resolves the options of an instance command: its instance options, and its REPL and
+    /// stop options when it has them.
+    pub fn new(
+        command: &'static str,
+        files: &InstanceArgs,
+        repl: Option<&ReplArgs>,
+        stop: Option<&StopArgs>,
+    ) -> Result<Context> {
+        let dir = directory(&files.at)?;
+        // A path given relative is relative to DIR, as if pharo-ctl ran there.
+        let at = |path: &Option<PathBuf>| path.as_ref().map(|p| normalise(&dir.join(p)));
+        Ok(Context {
+            command,
+            dir_given: files.at.dir.is_some(),
+            overrides: Overrides {
+                image: at(&files.image),
+                script: at(&files.script),
+                pid_file: at(&files.pid_file),
+                log_file: at(&files.log_file),
+            },
+            dir,
+            legacy: files.legacy_order,
+            vm: files.at.vm.clone(),
+            vm_args: files.vm_args.clone(),
+            repl_url: repl.and_then(|r| r.url.clone()),
+            allow_remote: repl.is_some_and(|r| r.allow_remote),
+            shutdown: stop.map_or(DEFAULT_SHUTDOWN.to_string(), |s| s.shutdown.clone()),
+            grace: stop.map_or(DEFAULT_STOP.0, |s| s.timeout),
+            kill_after: stop.map_or(DEFAULT_STOP.1, |s| s.kill_after),
+        })
+    }
+
+    /// Resolves an instance by NAME, or the only image of the directory. A NAME that is no
+    /// instance (no image, and neither a pid file nor a running VM names it) is exit 6.
     pub fn instance(&self, name: Option<&str>) -> Result<Instance> {
-        Instance::resolve(name, &self.instance, self.command)
+        let instance = self.files_of(name)?;
+        if instance.image_source == Source::Name
+            && !instance.image.exists()
+            && !instance.pid_file.exists()
+            && matches!(
+                crate::finder::find(&instance)?,
+                crate::finder::Found::NotRunning
+            )
+        {
+            return fail(Code::NotConfigured, self.unknown(&instance.name));
+        }
+        Ok(instance)
     }
 
-    /// The REPL of an instance (checked: loopback unless `--allow-remote`).
+    /// An instance's files and VM, without asking whether it exists.
+    fn files_of(&self, name: Option<&str>) -> Result<Instance> {
+        let given = &self.overrides;
+        // DIR must exist when it is used: named, or where the image is looked for. The
+        // directory of a given image may not: then its image is reported missing.
+        let in_dir = self.dir_given || given.image.is_none();
+        if in_dir {
+            check_dir(&self.dir)?;
+        }
+        let name = match name {
+            Some(name) => validate_name(name)?,
+            None => match &given.image {
+                Some(image) => stem(image)?,
+                None => self.only_image()?,
+            },
+        };
+        let image = given
+            .image
+            .clone()
+            .unwrap_or_else(|| self.dir.join(format!("{name}.image")));
+        // The instance's files live beside its image; without -C, so does its VM.
+        let beside = image.parent().unwrap_or(&self.dir).to_path_buf();
+        let dir = if in_dir {
+            self.dir.clone()
+        } else {
+            beside.clone()
+        };
+        let source = |given: bool| match (given, self.legacy) {
+            (false, _) => Source::Name,
+            (true, false) => Source::Option,
+            (true, true) => Source::Legacy,
+        };
+        let script = match &given.script {
+            Some(script) => Some(script.clone()),
+            None => Some(beside.join(format!("{name}.st"))).filter(|p| p.is_file()),
+        };
+        let vm_args = if self.vm_args.is_empty() {
+            vec!["--headless".to_string()]
+        } else {
+            self.vm_args.clone()
+        };
+        Ok(Instance {
+            image_source: source(given.image.is_some()),
+            script_source: source(given.script.is_some()),
+            pid_file: given
+                .pid_file
+                .clone()
+                .unwrap_or_else(|| beside.join(format!("{name}.pid"))),
+            log_file: given
+                .log_file
+                .clone()
+                .unwrap_or_else(|| beside.join(format!("{name}.log"))),
+            vm: instance::find_vm(self.vm.as_deref(), &dir).map_err(|e| e.to_string()),
+            vm_args,
+            name,
+            dir,
+            image,
+            script,
+        })
+    }
+
+    /// `no instance zinx in DIR (instances: zinc)`.
+    fn unknown(&self, name: &str) -> String {
+        let dir = self.dir.display();
+        match instance::list_images(&self.dir) {
+            Ok(names) if names.is_empty() => {
+                format!(
+                    "no instance {name} in {dir} (it holds no *.image): check the name, or use -C DIR"
+                )
+            }
+            Ok(names) => format!(
+                "no instance {name} in {dir} (instances: {}): check the name, or use -C DIR",
+                names.join(", ")
+            ),
+            Err(e) => format!(
+                "no instance {name} in {dir} (its images cannot be listed: {}): check the name, or use -C DIR",
+                crate::error::reason(&e)
+            ),
+        }
+    }
+
+    /// The only `*.image` of the directory, as an instance name.
+    fn only_image(&self) -> Result<String> {
+        let (dir, command) = (&self.dir, self.command);
+        let mut names = self.images()?;
+        match names.len() {
+            1 => Ok(names.remove(0)),
+            0 => self.no_images(),
+            _ => fail(
+                Code::Usage,
+                format!(
+                    "{} holds several images ({}): name the instance, e.g. `pharo-ctl {command} {}`{}",
+                    dir.display(),
+                    names.join(", "),
+                    names[0],
+                    if matches!(command, "start" | "stop" | "restart") {
+                        ", or pass --all"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+        }
+    }
+
+    /// Every instance of the directory (`--all`), by name; none is an error (exit 6).
+    pub fn all_names(&self) -> Result<Vec<String>> {
+        check_dir(&self.dir)?;
+        let names = self.images()?;
+        if names.is_empty() {
+            return self.no_images();
+        }
+        Ok(names)
+    }
+
+    /// The names of the directory's images when NAME is left out and there are several of
+    /// them (and no `--image` names one); `None` otherwise: the one-instance rules apply.
+    pub fn several_unnamed(&self) -> Option<Vec<String>> {
+        if self.overrides.image.is_some() {
+            return None;
+        }
+        let names = instance::list_images(&self.dir).ok()?;
+        (names.len() > 1).then_some(names)
+    }
+
+    fn no_images<T>(&self) -> Result<T> {
+        fail(
+            Code::NotConfigured,
+            format!(
+                "no *.image in {}: name an instance, pass --image, or use -C DIR",
+                self.dir.display()
+            ),
+        )
+    }
+
+    /// The instance names of the directory, or why they cannot be listed (exit 4 when we may
+    /// not read it).
+    fn images(&self) -> Result<Vec<String>> {
+        let (dir, command) = (&self.dir, self.command);
+        Ok(instance::list_images(dir).map_err(|e| {
+            let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
+            Fail::new(
+                if denied { Code::Unknown } else { Code::Failure },
+                format!(
+                    "cannot list the images in {}: {}; name the instance (e.g. `pharo-ctl {command} NAME`){}",
+                    dir.display(),
+                    crate::error::reason(&e),
+                    if denied {
+                        ", or run as a user who may read the directory"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        })?)
+    }
+
+    /// The REPL of an instance (checked: loopback unless `--allow-remote`): `--repl`, else
+    /// the port of its startup script's `startInServerOn:`, else the default.
     pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
-        Repl::new(&repl::url_for(&self.repl, instance), self.repl.allow_remote)
+        Repl::new(&self.repl_url(instance), self.allow_remote)
     }
 
-    /// The cooperative grace (`--timeout`, default 5s).
-    pub fn grace(&self) -> Duration {
-        self.timing.timeout.unwrap_or(DEFAULT_GRACE)
+    /// The URL of [`Context::repl`], unchecked.
+    pub fn repl_url(&self, instance: Option<&Instance>) -> String {
+        match (
+            &self.repl_url,
+            instance.and_then(Instance::script_repl_port),
+        ) {
+            (Some(url), _) => url.clone(),
+            (None, Some(port)) => format!("http://127.0.0.1:{port}/repl"),
+            (None, None) => repl::DEFAULT_URL.to_string(),
+        }
+    }
+
+    /// The REPL that `eval [NAME]` talks to: `--repl`; else that of NAME, or of the instance
+    /// `--image`/`--script` describe, or of the only image of the directory. Several images
+    /// and none of these is a usage error: the code would run in a guessed image.
+    pub fn eval_repl(&self, name: Option<&str>) -> Result<Repl> {
+        if self.repl_url.is_some() {
+            return self.repl(None);
+        }
+        let given = &self.overrides;
+        if name.is_some() || given.image.is_some() {
+            return self.repl(Some(&self.instance(name)?));
+        }
+        if let Some(script) = &given.script {
+            let port = std::fs::read_to_string(script)
+                .ok()
+                .and_then(|text| instance::repl_port_in(&text));
+            let url = port.map_or(repl::DEFAULT_URL.to_string(), |port| {
+                format!("http://127.0.0.1:{port}/repl")
+            });
+            return Repl::new(&url, self.allow_remote);
+        }
+        match instance::list_images(&self.dir) {
+            Ok(names) if names.len() > 1 => fail(
+                Code::Usage,
+                format!(
+                    "{} holds several images ({}): say which REPL to use, e.g. `pharo-ctl eval {} EXPR`, or pass --repl",
+                    self.dir.display(),
+                    names.join(", "),
+                    names[0]
+                ),
+            ),
+            Ok(names) if names.len() == 1 => self.repl(Some(&self.instance(None)?)),
+            _ => self.repl(None),
+        }
     }
 
     /// The stop sequence for an instance.
@@ -42,9 +317,108 @@ impl Context {
         Plan {
             name: &instance.name,
             repl,
-            shutdown: &self.repl.shutdown,
-            grace: self.grace(),
-            kill_after: self.timing.kill_after,
+            shutdown: &self.shutdown,
+            grace: self.grace,
+            kill_after: self.kill_after,
+        }
+    }
+}
+
+/// The instances' directory: `-C/--dir` (against the current one), else the current one;
+/// absolute and normalised.
+fn directory(args: &VmArgs) -> Result<PathBuf> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
+    Ok(normalise(
+        &cwd.join(args.dir.as_deref().unwrap_or(Path::new(""))),
+    ))
+}
+
+/// The VM `--vm`/`PHARO_VM` names (against DIR), if any: for `ps`, one more program that
+/// counts as a VM whatever its name.
+pub fn given_vm(args: &VmArgs) -> Result<Option<PathBuf>> {
+    match &args.vm {
+        Some(vm) => Ok(Some(instance::find_vm(Some(vm), &directory(args)?)?)),
+        None => Ok(None),
+    }
+}
+
+/// A path without `.` and with `..` taken back lexically, as a shell's `cd` does:
+/// `/srv/b/../a/zinc.image` is `/srv/a/zinc.image`.
+pub fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(component),
+            },
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn check_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fail(
+        Code::NotConfigured,
+        format!(
+            "{} is not a directory: pass the instances' directory with -C/--dir or PHARO_CTL_DIR",
+            dir.display()
+        ),
+    )
+}
+
+fn validate_name(name: &str) -> Result<String> {
+    let name = name.strip_suffix(".image").unwrap_or(name);
+    if name.is_empty() || name.contains('/') || name.starts_with('.') || name.contains('\0') {
+        return fail(
+            Code::Usage,
+            format!(
+                "'{name}' is not an instance name: give the image's name without directory or .image (use -C DIR for the directory)"
+            ),
+        );
+    }
+    Ok(name.to_string())
+}
+
+fn stem(image: &Path) -> Result<String> {
+    match image.file_stem().and_then(|s| s.to_str()) {
+        Some(stem) => Ok(stem.to_string()),
+        None => fail(
+            Code::Usage,
+            format!("cannot name an instance after {}", image.display()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_plain() {
+        assert_eq!(validate_name("zinc.image").unwrap(), "zinc");
+        assert!(validate_name("../zinc").is_err());
+        assert!(validate_name("").is_err());
+    }
+
+    #[test]
+    fn paths_are_normalised() {
+        for (path, normal) in [
+            ("/srv/b/../a/zinc.image", "/srv/a/zinc.image"),
+            ("/srv/./zinc.pid", "/srv/zinc.pid"),
+            ("/../srv", "/srv"),
+            ("/srv/a/", "/srv/a"),
+        ] {
+            assert_eq!(normalise(Path::new(path)), Path::new(normal), "{path}");
         }
     }
 }

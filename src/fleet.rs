@@ -25,11 +25,11 @@ impl Targets {
     /// means all of them (status), instead of an error.
     pub fn select(ctx: &Context, names: &Names, unnamed_means_all: bool) -> Result<Targets> {
         let list = if names.all {
-            instance::all_names(&ctx.instance, ctx.command)?
+            ctx.all_names()?
         } else if names.names.len() > 1 {
             names.names.clone()
         } else if let Some(list) = (names.names.is_empty() && unnamed_means_all)
-            .then(|| instance::several_unnamed(&ctx.instance))
+            .then(|| ctx.several_unnamed())
             .flatten()
         {
             list
@@ -54,11 +54,11 @@ impl Targets {
 /// instances (or none in particular, as a template unit): each instance has its own.
 pub fn refuse_one_instance_options(ctx: &Context) -> Result<()> {
     let given = [
-        ("--image", ctx.instance.image.is_some()),
-        ("--script", ctx.instance.script.is_some()),
-        ("--pid-file", ctx.instance.pid_file.is_some()),
-        ("--log-file", ctx.instance.log_file.is_some()),
-        ("--repl (or PHARO_REPL)", ctx.repl.url.is_some()),
+        ("--image", ctx.overrides.image.is_some()),
+        ("--script", ctx.overrides.script.is_some()),
+        ("--pid-file", ctx.overrides.pid_file.is_some()),
+        ("--log-file", ctx.overrides.log_file.is_some()),
+        ("--repl (or PHARO_REPL)", ctx.repl_url.is_some()),
     ];
     match given.iter().find(|(_, given)| *given) {
         Some((option, _)) => fail(
@@ -166,6 +166,12 @@ pub fn check_ports(instances: &[&Instance]) -> Result<()> {
 /// directory, each as `zinc1 and zinc2 both start their REPL on port 42033 (zinc1.st,
 /// zinc2.st)`.
 pub fn port_conflicts(instances: &[&Instance]) -> Vec<String> {
+    // An instance without its image fails to start on its own, with a clearer error.
+    let instances: Vec<&Instance> = instances
+        .iter()
+        .copied()
+        .filter(|i| i.image.is_file())
+        .collect();
     let Some(first) = instances.first() else {
         return Vec::new();
     };
@@ -179,7 +185,7 @@ pub fn port_conflicts(instances: &[&Instance]) -> Vec<String> {
             Some((i.name.clone(), file_name(script), i.script_repl_port()?))
         })
         .collect();
-    for name in instance::image_names(dir) {
+    for name in instance::list_images(dir).unwrap_or_default() {
         // An instance named otherwise than its image (pharo-ctl.sh's order) is still that
         // image.
         let image = dir.join(format!("{name}.image"));

@@ -1,8 +1,10 @@
 //! pharo-ctl: the control plane for headless Pharo Smalltalk servers on Linux.
 //!
-//! `main` parses the command line and hands it to [`run`], which dispatches to one module per
-//! command under [`commands`]. The shared machinery lives in modules named for what they own:
-//! the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
+//! `main` reads the command line's words ([`words`]: pharo-ctl.sh's order, options before the
+//! command), parses them ([`cli`]) and hands them to [`run`], which resolves them once into
+//! the values the commands work with ([`context`]: the instance, its REPL, the stop plan) and
+//! dispatches to one module per command under [`commands`]. The shared machinery lives in
+//! modules named for what they own: the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
 //! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
 //! handles ([`handle`]), stack dumps ([`dump`]) and unanswered REPLs ([`hung`]), finding a VM
 //! ([`finder`]) and its process tree ([`tree`]), the REPL client ([`repl`]) with the console's
@@ -50,6 +52,7 @@ pub mod table;
 pub mod tree;
 pub mod usage;
 pub mod watchdog;
+pub mod words;
 
 use cli::Cli;
 use exit_code::Code;
@@ -66,11 +69,11 @@ pub fn main() -> ExitCode {
             return Code::Usage.into();
         }
     };
-    let cli = match cli::parse(cli::rewrite_legacy(args.clone())) {
+    let cli = match cli::parse(words::hoist_options(words::rewrite_legacy(args.clone()))) {
         Ok(cli) => cli,
         Err(e) => {
             if e.kind() == clap::error::ErrorKind::InvalidSubcommand
-                && let Some(legacy) = cli::legacy_error(&args)
+                && let Some(legacy) = words::legacy_error(&args)
             {
                 // A first word that resembles a command may be a misspelt one: say both.
                 let message = match usage_error_line(&e.render().to_string(), None) {

@@ -119,23 +119,65 @@ fn parse_stat(raw: &[u8]) -> Option<Stat> {
     })
 }
 
+/// The process table as the scan of an image's VMs reads it: `/proc` itself ([`Proc`]), or
+/// the unit tests' fake table.
+pub trait Table {
+    /// The fields of a process's stat, `None` when it is gone.
+    fn stat(&self, pid: i32) -> Option<Stat>;
+    /// Its arguments, `None` when it is gone or is a zombie.
+    fn cmdline(&self, pid: i32) -> Option<Vec<OsString>>;
+
+    /// Whether the process exists and is not a zombie.
+    fn alive(&self, pid: i32) -> bool {
+        self.stat(pid).is_some_and(|stat| !stat.ended())
+    }
+
+    /// The parent of a process, `None` when it is gone (or has none).
+    fn ppid(&self, pid: i32) -> Option<i32> {
+        self.stat(pid)
+            .map(|stat| stat.ppid)
+            .filter(|&ppid| ppid > 0)
+    }
+
+    /// Whether a process is a fork of its parent that runs no program of its own (yet): a
+    /// subshell of a wrapper script, a VM's forked child. Its command line is its parent's.
+    fn is_a_fork_of_its_parent(&self, pid: i32) -> bool {
+        match self.ppid(pid) {
+            Some(parent) => self
+                .cmdline(pid)
+                .is_some_and(|args| self.cmdline(parent) == Some(args)),
+            None => false,
+        }
+    }
+}
+
+/// The live process table, read from `/proc`.
+#[derive(Debug, Clone, Copy)]
+pub struct Proc;
+
+impl Table for Proc {
+    fn stat(&self, pid: i32) -> Option<Stat> {
+        stat(pid)
+    }
+
+    fn cmdline(&self, pid: i32) -> Option<Vec<OsString>> {
+        read_cmdline(pid)
+    }
+}
+
 /// Whether the process exists and is not a zombie.
 pub fn alive(pid: i32) -> bool {
-    stat(pid).is_some_and(|stat| !stat.ended())
+    Proc.alive(pid)
 }
 
 /// The parent of a process, `None` when it is gone (or has none).
 pub fn ppid(pid: i32) -> Option<i32> {
-    stat(pid).map(|stat| stat.ppid).filter(|&ppid| ppid > 0)
+    Proc.ppid(pid)
 }
 
-/// Whether a process is a fork of its parent that runs no program of its own (yet): a
-/// subshell of a wrapper script, a VM's forked child. Its command line is its parent's.
+/// Whether a process is a fork of its parent that runs no program of its own (yet).
 pub fn is_a_fork_of_its_parent(pid: i32) -> bool {
-    match ppid(pid) {
-        Some(parent) => read_cmdline(pid).is_some_and(|args| read_cmdline(parent) == Some(args)),
-        None => false,
-    }
+    Proc.is_a_fork_of_its_parent(pid)
 }
 
 /// Every live process and its stat (zombies aside).

@@ -6,10 +6,8 @@
 //! anything connects, unless the operator allows it. Proxies from the environment are never
 //! used: a proxy would carry the code off this machine.
 
-use crate::cli::ReplArgs;
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::instance::Instance;
 use anyhow::Result;
 use reqwest::Url;
 use reqwest::blocking::Client;
@@ -18,18 +16,6 @@ use std::time::{Duration, Instant};
 
 /// The REPL's address when neither `--repl` nor the startup script says otherwise.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:42033/repl";
-
-/// The REPL URL in effect: `--repl`/`PHARO_REPL`, else the port of the instance's startup
-/// script's `startInServerOn:`, else the default.
-pub fn url_for(args: &ReplArgs, instance: Option<&Instance>) -> String {
-    if let Some(url) = &args.url {
-        return url.clone();
-    }
-    match instance.and_then(Instance::script_repl_port) {
-        Some(port) => format!("http://127.0.0.1:{port}/repl"),
-        None => DEFAULT_URL.to_string(),
-    }
-}
 
 /// Why a request got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use crate::exit_code::Code;
 use crate::files::{check_writable, lock, open_log};
 use crate::finder::{self, Found};
 use crate::handle::{ProcessHandle, Wait};
-use crate::instance::{self, Instance};
+use crate::instance::Instance;
 use crate::launch::{self, Launched};
 use crate::output::{self, Spinner};
 use crate::pidfile;
@@ -33,7 +33,7 @@ const LOG_TAIL: usize = 10;
 /// Starts the instance unless it already runs.
 pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
     instance.check_files()?;
-    let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
+    let vm = instance.vm()?;
     let repl = if args.wait {
         Some(ctx.repl(Some(instance))?)
     } else {
@@ -64,7 +64,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
 
     let log = open_log(&instance.log_file)?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut command = instance.command(&vm, &ctx.instance.vm_args);
+    let mut command = instance.command(vm);
     command
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

@@ -15,7 +15,7 @@
 use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
 use crate::identity::{self, Identity, ImageMatcher};
 use crate::output::Spinner;
-use crate::process::{self, Stat};
+use crate::process::{self, Stat, Table};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
@@ -335,16 +335,16 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
 /// subshell) is none, a candidate above another is that one's wrapper, and a session made for
 /// a VM (its leader is a candidate, or gone) holds one instance, whose VM proper is the
 /// earliest started (others are forks of it).
-pub fn one_per_tree(candidates: &[i32]) -> Vec<i32> {
+pub fn one_per_tree(table: &impl Table, candidates: &[i32]) -> Vec<i32> {
     let candidates: Vec<i32> = candidates
         .iter()
         .copied()
-        .filter(|&pid| !process::is_a_fork_of_its_parent(pid))
+        .filter(|&pid| !table.is_a_fork_of_its_parent(pid))
         .collect();
     let all: HashSet<i32> = candidates.iter().copied().collect();
     let mut wrappers = HashSet::new();
     for &pid in &candidates {
-        let mut at = process::ppid(pid);
+        let mut at = table.ppid(pid);
         for _ in 0..MAX_DEPTH {
             let Some(parent) = at else {
                 break;
@@ -352,19 +352,19 @@ pub fn one_per_tree(candidates: &[i32]) -> Vec<i32> {
             if all.contains(&parent) {
                 wrappers.insert(parent);
             }
-            at = process::ppid(parent);
+            at = table.ppid(parent);
         }
     }
     let mut kept: Vec<(i32, Stat)> = candidates
         .iter()
         .filter(|pid| !wrappers.contains(pid))
-        .filter_map(|&pid| Some((pid, process::stat(pid)?)))
+        .filter_map(|&pid| Some((pid, table.stat(pid)?)))
         .collect();
     kept.sort_by_key(|&(pid, stat)| (stat.start, pid));
     let mut sessions = HashSet::new();
     kept.retain(|(_, stat)| {
         let made_for_a_vm =
-            stat.sid > 0 && (all.contains(&stat.sid) || process::stat(stat.sid).is_none());
+            stat.sid > 0 && (all.contains(&stat.sid) || table.stat(stat.sid).is_none());
         !made_for_a_vm || sessions.insert(stat.sid)
     });
     let mut pids: Vec<i32> = kept.into_iter().map(|(pid, _)| pid).collect();

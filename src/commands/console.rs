@@ -6,7 +6,6 @@
 //! Off a terminal (`pharo-ctl console < script.st`) it reads whole expressions from standard
 //! input, prints each answer, and exits 1 when any answer was an error.
 
-use crate::commands::eval::DEFAULT_TIMEOUT;
 use crate::context::Context;
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
@@ -81,7 +80,8 @@ struct Session {
     interactive: bool,
 }
 
-pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
+/// The session; `timeout` is how long each answer may take.
+pub fn run(ctx: &Context, name: Option<&str>, timeout: Duration) -> Result<Code> {
     // Without NAME, the instance (when the directory names one) tells the REPL's port.
     let instance = match name {
         Some(_) => Some(ctx.instance(name)?),
@@ -95,7 +95,7 @@ pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
     let mut session = Session {
         repl,
         label,
-        timeout: ctx.timing.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        timeout,
         health: Health::Ok,
         color: output::colored(),
         interactive: std::io::stdin().is_terminal(),

@@ -1,12 +1,12 @@
 //! `pharo-ctl dump`: ask the running VM for its stack report (SIGUSR1) and print it, from
 //! `crash.dmp` in the VM's working directory, else from the new part of the log.
 
-use crate::context::Context;
 use crate::dump::{self, NoReport};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
+use crate::instance::Instance;
 use anyhow::Result;
 use nix::sys::signal::Signal;
 use serde_json::json;
@@ -14,9 +14,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub fn run(ctx: &Context, name: Option<&str>, json: bool) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    let tree = match finder::find(&instance)? {
+/// Takes the instance's stack report, waiting at most `timeout` for it.
+pub fn run(instance: &Instance, json: bool, timeout: Duration) -> Result<Code> {
+    let tree = match finder::find(instance)? {
         Found::Running { tree, .. } => tree,
         Found::Stale(_) | Found::NotRunning => {
             return fail(
@@ -32,7 +32,6 @@ pub fn run(ctx: &Context, name: Option<&str>, json: bool) -> Result<Code> {
     let handle = tree.vm();
     refuse_unless_caught(handle, Signal::SIGUSR1)?;
     let places = dump::places(handle.pid(), Some(&instance.log_file));
-    let timeout = ctx.timing.timeout.unwrap_or(dump::DEFAULT_WAIT);
     let report = match dump::take(handle, &places, timeout, None) {
         Ok(report) => report,
         Err(why) => return Err(no_report(handle.pid(), why, timeout).into()),

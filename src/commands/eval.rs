@@ -1,18 +1,16 @@
 //! `pharo-ctl eval`: evaluate Smalltalk in the running image and print its answer exactly as
 //! the image sent it.
 
-use crate::context::Context;
 use crate::error::fail;
 use crate::exit_code::Code;
-use crate::repl;
+use crate::repl::{self, Repl};
 use anyhow::{Context as _, Result};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-/// The request timeout of eval (and of the console) when `--timeout` is not given.
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
+/// Evaluates the expression (`-` or none: standard input) in the REPL, waiting at most
+/// `timeout` for the answer.
+pub fn run(repl: &Repl, timeout: Duration, expr: Option<&str>, raw: bool) -> Result<Code> {
     let expr = match expr {
         Some("-") | None => {
             let mut bytes = Vec::new();
@@ -40,10 +38,6 @@ pub fn run(ctx: &Context, expr: Option<&str>, raw: bool) -> Result<Code> {
             "nothing to evaluate: give an expression, e.g. pharo-ctl eval '42 factorial', or pipe one in",
         );
     }
-    // The instance, when the directory names one, tells the REPL's port.
-    let instance = ctx.instance(None).ok();
-    let repl = ctx.repl(instance.as_ref())?;
-    let timeout = ctx.timing.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let url = repl.url().to_string();
     match repl.eval(&expr, timeout) {
         Ok(answer) => {

@@ -3,10 +3,10 @@
 //! until the VM exits. An instance whose VM writes elsewhere (run by `pharo-ctl run`, its
 //! output in the journal or the container's log) is told apart and the place named.
 
-use crate::context::Context;
 use crate::error::{Fail, fail, reason};
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
+use crate::instance::Instance;
 use crate::logfile::{self, Follower, Woke};
 use crate::output;
 use crate::process::FileId;
@@ -30,9 +30,8 @@ pub struct Selection {
     pub since: Option<SystemTime>,
 }
 
-pub fn run(ctx: &Context, name: Option<&str>, selection: Selection) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    let tree = match finder::find(&instance)? {
+pub fn run(instance: &Instance, selection: Selection) -> Result<Code> {
+    let tree = match finder::find(instance)? {
         Found::Running { tree, .. } => Some(tree),
         Found::Stale(_) | Found::NotRunning => None,
     };

@@ -3,7 +3,7 @@
 mod completions;
 mod console;
 mod dump;
-pub(crate) mod eval;
+mod eval;
 mod generate_docs;
 mod logs;
 mod overview;
@@ -13,43 +13,63 @@ mod restart;
 mod rolling;
 mod run;
 mod start;
-pub(crate) mod status;
+mod status;
 mod stop;
 mod unit;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::fleet::Targets;
 use anyhow::Result;
 
-/// Runs the command of a parsed command line.
+/// Runs the command of a parsed command line, which is resolved here, once: the commands get
+/// the instance, the REPL and the stop plan it resolves to.
 pub fn dispatch(cli: Cli) -> Result<Code> {
-    let ctx = Context {
-        command: cli.command.name(),
-        instance: cli.instance,
-        repl: cli.repl,
-        timing: cli.timing,
-    };
+    let command = cli.command.name();
+    let resolve = |instance, repl, stop| Context::new(command, instance, repl, stop);
     match cli.command {
         Command::Start {
             names,
             parallel,
             start,
-        } => start::run(&ctx, &names, parallel, &start),
-        Command::Stop { names } => stop::run(&ctx, &names),
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            start::run(
+                &ctx,
+                Targets::select(&ctx, &names, false)?,
+                parallel,
+                &start,
+            )
+        }
+        Command::Stop {
+            names,
+            stop,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            stop::run(&ctx, Targets::select(&ctx, &names, false)?)
+        }
         Command::Restart {
             names,
             rolling,
             pause,
             parallel,
             start,
+            stop,
+            instance,
+            repl,
         } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
             let mode = restart::Mode {
                 rolling,
                 pause: pause.unwrap_or_default(),
                 parallel,
             };
-            restart::run(&ctx, &names, &mode, &start)
+            restart::run(&ctx, Targets::select(&ctx, &names, false)?, &mode, &start)
         }
         Command::Status {
             names,
@@ -57,54 +77,119 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             pretty,
             probe,
             lines,
+            timeout,
+            instance,
+            repl,
         } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
             let view = match (probe, json) {
                 (true, _) => status::View::Probe,
                 (_, true) => status::View::Json { pretty },
                 _ => status::View::Human { lines },
             };
-            status::run(&ctx, &names, view)
+            match Targets::select(&ctx, &names, true)? {
+                Targets::One(instance) => {
+                    status::run(&instance, &ctx.repl(Some(&instance))?, timeout, view)
+                }
+                Targets::Several(instances) => overview::run(&ctx, &instances, timeout, view),
+            }
         }
-        Command::Console { name } => console::run(&ctx, name.as_deref()),
-        Command::Eval { expr, raw } => eval::run(&ctx, expr.as_deref(), raw),
-        Command::Dump { name, json } => dump::run(&ctx, name.as_deref(), json),
+        Command::Console {
+            name,
+            timeout,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            console::run(&ctx, name.as_deref(), timeout)
+        }
+        Command::Eval {
+            name,
+            expr,
+            raw,
+            timeout,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            // One argument is the expression.
+            let (name, expr) = match expr {
+                Some(expr) => (name, Some(expr)),
+                None => (None, name),
+            };
+            let repl = ctx.eval_repl(name.as_deref())?;
+            eval::run(&repl, timeout, expr.as_deref(), raw)
+        }
+        Command::Dump {
+            name,
+            json,
+            timeout,
+            instance,
+        } => {
+            let ctx = resolve(&instance, None, None)?;
+            dump::run(&ctx.instance(name.as_deref())?, json, timeout)
+        }
         Command::Logs {
             name,
             lines,
             follow,
             until_exit,
             since,
-        } => logs::run(
-            &ctx,
-            name.as_deref(),
-            logs::Selection {
+            instance,
+        } => {
+            let ctx = resolve(&instance, None, None)?;
+            let selection = logs::Selection {
                 lines,
                 follow,
                 until_exit,
                 since,
-            },
-        ),
-        Command::Pid { name } => pid::run(&ctx, name.as_deref()),
+            };
+            logs::run(&ctx.instance(name.as_deref())?, selection)
+        }
+        Command::Pid { name, instance } => {
+            let ctx = resolve(&instance, None, None)?;
+            pid::run(&ctx.instance(name.as_deref())?)
+        }
         Command::Run {
             name,
             start_timeout,
+            stop,
+            instance,
+            repl,
             watchdog,
-        } => run::run(&ctx, name.as_deref(), start_timeout, watchdog),
+        } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            run::run(
+                &ctx,
+                &ctx.instance(name.as_deref())?,
+                start_timeout,
+                watchdog,
+            )
+        }
         Command::Unit {
             name,
             template,
             user,
             start_timeout,
+            stop,
+            instance,
+            repl,
             watchdog,
         } => {
+            let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            let instance;
             let target = if template {
                 unit::For::Template
             } else {
-                unit::For::Name(name.as_deref())
+                instance = ctx.instance(name.as_deref())?;
+                unit::For::Instance(&instance)
             };
             unit::run(&ctx, target, user.as_deref(), start_timeout, watchdog)
         }
-        Command::Ps { json, pretty } => ps::run(&ctx, json.then_some(pretty)),
+        Command::Ps { json, pretty, vm } => ps::run(
+            crate::context::given_vm(&vm)?.as_deref(),
+            json.then_some(pretty),
+        ),
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

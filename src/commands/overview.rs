@@ -20,13 +20,15 @@ use anyhow::Result;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
+use std::time::Duration;
 
 /// One instance, as seen; an error when its state cannot be told (an untrusted pid file,
 /// several VMs, no permission): why.
 type Seen = Result<(Repl, Report), String>;
 
 /// Reports on several instances.
-pub fn run(ctx: &Context, instances: &[Instance], view: View) -> Result<Code> {
+/// Probes each REPL for at most `timeout`.
+pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View) -> Result<Code> {
     // One HTTP client for every probe, and one pass over the process table for what the VMs
     // use.
     let client = ctx.repl(None)?;
@@ -34,7 +36,7 @@ pub fn run(ctx: &Context, instances: &[Instance], view: View) -> Result<Code> {
         let client = &client;
         let threads: Vec<_> = instances
             .iter()
-            .map(|instance| scope.spawn(move || look(ctx, client, instance)))
+            .map(|instance| scope.spawn(move || look(ctx, client, instance, timeout)))
             .collect();
         threads
             .into_iter()
@@ -84,14 +86,13 @@ pub fn run(ctx: &Context, instances: &[Instance], view: View) -> Result<Code> {
     Ok(exit_code(&seen))
 }
 
-fn look(ctx: &Context, client: &Repl, instance: &Instance) -> Seen {
-    let url = crate::repl::url_for(&ctx.repl, Some(instance));
+fn look(ctx: &Context, client: &Repl, instance: &Instance, timeout: Duration) -> Seen {
     let found = client
-        .sibling(&url, ctx.repl.allow_remote)
+        .sibling(&ctx.repl_url(Some(instance)), ctx.allow_remote)
         .and_then(|repl| Ok((repl, finder::find(instance)?)));
     match found {
         Ok((repl, found)) => {
-            let report = status::probe(ctx, instance, &found, &repl);
+            let report = status::probe(instance, &found, &repl, timeout);
             Ok((repl, report))
         }
         Err(e) => Err(format!("{e:#}")),
@@ -129,7 +130,7 @@ fn write_table(out: &mut impl Write, instances: &[Instance], seen: &[Seen]) -> R
                     if r.hung() { "hung" } else { r.state }.to_string(),
                     r.pid.map_or_else(dash, |pid| pid.to_string()),
                     r.uptime.map_or_else(dash, |u| table::uptime(u.as_secs())),
-                    r.rss_bytes.map_or_else(dash, status::bytes),
+                    r.rss_bytes.map_or_else(dash, output::bytes),
                     r.cpu
                         .map_or_else(dash, |c| format!("{:.2}s", c.as_secs_f64())),
                     repl_cell(r),

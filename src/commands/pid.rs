@@ -1,15 +1,14 @@
 //! `pharo-ctl pid`: print the pid of the running image.
 
-use crate::context::Context;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
+use crate::instance::Instance;
 use crate::output;
 use anyhow::Result;
 use std::io::Write;
 
-pub fn run(ctx: &Context, name: Option<&str>) -> Result<Code> {
-    let instance = ctx.instance(name)?;
-    match finder::find(&instance)? {
+pub fn run(instance: &Instance) -> Result<Code> {
+    match finder::find(instance)? {
         Found::Running { tree, .. } => {
             writeln!(std::io::stdout(), "{}", tree.pid())?;
             Ok(Code::Success)

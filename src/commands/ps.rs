@@ -6,7 +6,6 @@
 //! the process's working directory. A wrapper and the VM it started are one row: the VM
 //! proper's, with the wrapper's pid beside it.
 
-use crate::context::Context;
 use crate::exit_code::Code;
 use crate::identity;
 use crate::instance;
@@ -44,17 +43,10 @@ struct Vm {
     command: String,
 }
 
-/// Lists the VMs; `json` is `Some(pretty)` for JSON.
-pub fn run(ctx: &Context, json: Option<bool>) -> Result<Code> {
-    // `--vm`/`PHARO_VM` names one more program that counts as a VM.
-    let given = match &ctx.instance.vm {
-        Some(vm) => FileId::of(&instance::find_vm(
-            Some(vm),
-            &instance::directory(&ctx.instance)?,
-        )?),
-        None => None,
-    };
-    let vms = scan(given);
+/// Lists the VMs; `vm` is one more program that counts as a VM (`--vm`), `json` is
+/// `Some(pretty)` for JSON.
+pub fn run(vm: Option<&Path>, json: Option<bool>) -> Result<Code> {
+    let vms = scan(vm.and_then(FileId::of));
     if let Some(pretty) = json {
         output::json(&vms, pretty)?;
     } else if vms.is_empty() {
@@ -144,7 +136,7 @@ fn one_row_per_tree(
             .filter(|(_, i, _)| i == image)
             .map(|(pid, ..)| *pid)
             .collect();
-        for pid in tree::one_per_tree(&same) {
+        for pid in tree::one_per_tree(&crate::process::Proc, &same) {
             let mut wrapper = None;
             let mut at = pid;
             while let Some(parent) = process::ppid(at).filter(|p| same.contains(p)) {
@@ -198,9 +190,9 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
                 vm.pid.to_string(),
                 vm.user.clone(),
                 vm.uptime_s.map_or_else(dash, uptime),
-                vm.rss_bytes
-                    .map_or_else(dash, crate::commands::status::bytes),
-                vm.cpu_s.map_or_else(dash, |s| format!("{s:.2}s")),
+                vm.rss_bytes.map_or_else(dash, output::bytes),
+                vm.cpu_s
+                    .map_or_else(dash, |s| crate::duration::human(Duration::from_secs_f64(s))),
                 match (&vm.pid_file, vm.pid_file_names_it) {
                     (_, true) => "yes".to_string(),
                     (Some(_), false) => "other".to_string(),

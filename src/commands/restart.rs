@@ -2,7 +2,7 @@
 //! once, then start one after another (or all at once with `--parallel`); `--rolling` is
 //! [`rolling`](super::rolling).
 
-use crate::cli::{Names, StartArgs};
+use crate::cli::StartArgs;
 use crate::commands::stop::stop_instance;
 use crate::context::Context;
 use crate::exit_code::Code;
@@ -19,11 +19,11 @@ pub struct Mode {
     pub parallel: bool,
 }
 
-pub fn run(ctx: &Context, names: &Names, mode: &Mode, args: &StartArgs) -> Result<Code> {
-    let instances = match Targets::select(ctx, names, false)? {
+pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &StartArgs) -> Result<Code> {
+    let instances = match targets {
         Targets::One(instance) if !mode.rolling => {
             fleet::check_ports(&[&instance])?;
-            check_startable(ctx, &instance)?;
+            check_startable(&instance)?;
             stop_instance(ctx, &instance)?;
             return starter::start(ctx, &instance, args);
         }
@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, names: &Names, mode: &Mode, args: &StartArgs) -> Resul
         return super::rolling::run(ctx, &instances, args, mode.pause);
     }
     let stopped = fleet::each(&instances, true, |i| {
-        check_startable(ctx, i)?;
+        check_startable(i)?;
         stop_instance(ctx, i).map(|()| Code::Success)
     });
     let to_start: Vec<Instance> = instances
@@ -58,8 +58,8 @@ pub fn run(ctx: &Context, names: &Names, mode: &Mode, args: &StartArgs) -> Resul
 
 /// Refuses, before anything is stopped, what could not be started again: a missing image or
 /// VM, a pid file or log that may not be written.
-pub fn check_startable(ctx: &Context, instance: &Instance) -> Result<()> {
+pub fn check_startable(instance: &Instance) -> Result<()> {
     instance.check_files()?;
-    crate::instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
+    instance.vm()?;
     files::check_writable(instance)
 }

@@ -3,6 +3,7 @@
 use crate::cli::WatchdogArgs;
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::instance::Instance;
 use crate::launcher;
 use crate::watchdog::Config;
 use anyhow::Result;
@@ -10,11 +11,10 @@ use std::time::Duration;
 
 pub fn run(
     ctx: &Context,
-    name: Option<&str>,
+    instance: &Instance,
     start_timeout: Duration,
     watchdog: WatchdogArgs,
 ) -> Result<Code> {
-    let instance = ctx.instance(name)?;
     let watchdog = Config::resolve(watchdog.watchdog, watchdog.watchdog_misses);
-    launcher::run(ctx, &instance, start_timeout, watchdog)
+    launcher::run(ctx, instance, start_timeout, watchdog)
 }

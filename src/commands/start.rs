@@ -1,15 +1,15 @@
 //! `pharo-ctl start`: start the image in the background and record its pid; several
 //! instances one after another, or all at once with `--parallel`.
 
-use crate::cli::{Names, StartArgs};
+use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::fleet::{self, Targets};
 use crate::starter;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, names: &Names, parallel: bool, args: &StartArgs) -> Result<Code> {
-    match Targets::select(ctx, names, false)? {
+pub fn run(ctx: &Context, targets: Targets, parallel: bool, args: &StartArgs) -> Result<Code> {
+    match targets {
         Targets::One(instance) => {
             fleet::check_ports(&[&instance])?;
             starter::start(ctx, &instance, args)

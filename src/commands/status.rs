@@ -5,12 +5,9 @@
 //! orchestrator's health or liveness probe tells it apart. Several instances are one row
 //! each ([`overview`](super::overview)).
 
-use crate::cli::Names;
-use crate::context::Context;
 use crate::duration::human;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
-use crate::fleet::Targets;
 use crate::hung;
 use crate::instance::Instance;
 use crate::output;
@@ -22,9 +19,6 @@ use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, SystemTime};
-
-/// How long the health probe may take when `--timeout` is not given.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How the report is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,15 +67,10 @@ impl Report {
     }
 }
 
-/// Reports on the instance, or on several.
-pub fn run(ctx: &Context, names: &Names, view: View) -> Result<Code> {
-    let instance = match Targets::select(ctx, names, true)? {
-        Targets::One(instance) => instance,
-        Targets::Several(instances) => return super::overview::run(ctx, &instances, view),
-    };
-    let repl = ctx.repl(Some(&instance))?;
-    let found = finder::find(&instance)?;
-    let report = gather(ctx, &instance, &found, &repl);
+/// Reports on the instance as `view` says, probing its REPL for at most `timeout`.
+pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> Result<Code> {
+    let found = finder::find(instance)?;
+    let report = gather(instance, &found, repl, timeout);
     let code = match found {
         Found::Running { .. } if view == View::Probe && report.hung() => Code::Failure,
         Found::Running { .. } => Code::Success,
@@ -91,11 +80,11 @@ pub fn run(ctx: &Context, names: &Names, view: View) -> Result<Code> {
     };
     match view {
         View::Probe => {}
-        View::Json { pretty } => output::json(&to_json(&instance, &repl, &report), pretty)?,
+        View::Json { pretty } => output::json(&to_json(instance, repl, &report), pretty)?,
         View::Human { lines } => write_human(
             &mut std::io::stdout().lock(),
-            &instance,
-            &repl,
+            instance,
+            repl,
             &report,
             lines,
         )?,
@@ -104,17 +93,17 @@ pub fn run(ctx: &Context, names: &Names, view: View) -> Result<Code> {
 }
 
 /// What status reports about a VM found (or not), its REPL probed when it runs.
-fn gather(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Report {
-    let mut report = probe(ctx, instance, found, repl);
+fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
+    let mut report = probe(instance, found, repl, timeout);
     if let Some(pid) = report.pid {
         report.add_usage(usage::of(&[pid]).remove(0));
     }
     report
 }
 
-/// What status reports about a VM found (or not), its REPL probed when it runs, but what it
-/// uses ([`Report::add_usage`]).
-pub(crate) fn probe(ctx: &Context, instance: &Instance, found: &Found, repl: &Repl) -> Report {
+/// What status reports about a VM found (or not), its REPL probed for at most `timeout` when
+/// it runs, but what it uses ([`Report::add_usage`]).
+pub(crate) fn probe(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -143,7 +132,7 @@ pub(crate) fn probe(ctx: &Context, instance: &Instance, found: &Found, repl: &Re
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
             let asked_at = SystemTime::now();
-            match repl.probe(ctx.timing.timeout.unwrap_or(PROBE_TIMEOUT)) {
+            match repl.probe(timeout) {
                 Ok(latency) => {
                     report.repl_ok = true;
                     report.latency = Some(latency);
@@ -258,10 +247,10 @@ fn write_human(
         )?;
     }
     if let Some(rss) = r.rss_bytes {
-        writeln!(out, "{:>10}: {}", "Memory", bytes(rss))?;
+        writeln!(out, "{:>10}: {}", "Memory", output::bytes(rss))?;
     }
     if let Some(cpu) = r.cpu {
-        writeln!(out, "{:>10}: {:.3}s", "CPU", cpu.as_secs_f64())?;
+        writeln!(out, "{:>10}: {}", "CPU", crate::duration::human(cpu))?;
     }
     if let Some(command) = &r.command {
         writeln!(out, "{:>10}: {command}", "Command")?;
@@ -293,20 +282,4 @@ fn write_human(
         }
     }
     Ok(())
-}
-
-/// `120.3M`, as systemctl prints memory.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n}B")
-    } else {
-        format!("{value:.1}{}", UNITS[unit])
-    }
 }

@@ -1,7 +1,6 @@
 //! `pharo-ctl stop`: the cooperative stop sequence, then the pid file's clean-up; several
 //! instances at once, each with its own escalation.
 
-use crate::cli::Names;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
@@ -12,8 +11,8 @@ use crate::pidfile;
 use crate::stopper;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, names: &Names) -> Result<Code> {
-    match Targets::select(ctx, names, false)? {
+pub fn run(ctx: &Context, targets: Targets) -> Result<Code> {
+    match targets {
         Targets::One(instance) => {
             stop_instance(ctx, &instance)?;
             Ok(Code::Success)

@@ -5,7 +5,7 @@
 //! pre-empts the cooperative shutdown. `--template` prints `pharo@.service` instead, whose
 //! instance name (`%i`) is the NAME, so that one unit file runs every image of a directory.
 
-use crate::cli::{Cli, WatchdogArgs};
+use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::instance::{self, Instance};
@@ -20,27 +20,14 @@ const MARGIN: Duration = Duration::from_secs(5);
 
 /// What the unit is for.
 pub enum For<'a> {
-    /// One instance, by NAME (none: the only image of the directory).
-    Name(Option<&'a str>),
+    /// One instance.
+    Instance(&'a Instance),
     /// Every instance of the directory: the template `pharo@.service`.
     Template,
 }
 
 /// systemd's specifier for the instance name of a template unit.
 const INSTANCE: &str = "%i";
-
-/// What a unit holds besides the options in effect.
-struct Spec<'a> {
-    /// The comment lines at its top.
-    comments: Vec<String>,
-    /// The NAME as the unit names it: escaped, or `%i`.
-    name: &'a str,
-    dir: &'a Path,
-    exec_start: String,
-    user: Option<&'a str>,
-    start_timeout: Duration,
-    watchdog: Option<Config>,
-}
 
 pub fn run(
     ctx: &Context,
@@ -49,158 +36,121 @@ pub fn run(
     start_timeout: Duration,
     watchdog: WatchdogArgs,
 ) -> Result<Code> {
+    // The directory and the VM; the NAME as ExecStart= and Description= write it; the
+    // comments at the top.
+    let (dir, vm, exec_name, name, comments) = match target {
+        For::Instance(instance) => {
+            instance.check_files()?;
+            let vm = instance.vm()?.to_path_buf();
+            ctx.repl(Some(instance))?;
+            let name = &instance.name;
+            let comments = [
+                format!("The Pharo image {name}, run by pharo-ctl."),
+                format!(
+                    "Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
+                ),
+                format!("         systemctl daemon-reload && systemctl enable --now pharo-{name}"),
+            ];
+            (
+                instance.dir.clone(),
+                vm,
+                quote(name),
+                escape(name),
+                comments,
+            )
+        }
+        For::Template => {
+            // Each instance's files are found when it starts; the directory and the VM are
+            // the template's.
+            crate::fleet::refuse_one_instance_options(ctx)?;
+            ctx.all_names()?;
+            let vm = instance::find_vm(ctx.vm.as_deref(), &ctx.dir)?;
+            ctx.repl(None)?;
+            let comments = [
+                format!(
+                    "The Pharo images of {}, run by pharo-ctl: pharo@NAME runs NAME.image.",
+                    ctx.dir.display()
+                ),
+                "Install: pharo-ctl unit --template > /etc/systemd/system/pharo@.service".into(),
+                "         systemctl daemon-reload && systemctl enable --now pharo@NAME1 pharo@NAME2"
+                    .into(),
+            ];
+            let name = INSTANCE.to_string();
+            (ctx.dir.clone(), vm, name.clone(), name, comments)
+        }
+    };
+    let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+
+    // The options come first, as the units of earlier versions have them; `run` takes them.
+    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&dir)];
+    let given = &ctx.overrides;
+    for (flag, value) in [
+        ("--image", &given.image),
+        ("--script", &given.script),
+        ("--pid-file", &given.pid_file),
+    ] {
+        if let Some(value) = value {
+            args.extend([flag.into(), path(value)]);
+        }
+    }
+    args.extend(["--vm".into(), path(&vm)]);
+    for arg in &ctx.vm_args {
+        args.push(format!("--vm-arg={arg}"));
+    }
+    if let Some(url) = &ctx.repl_url {
+        args.extend(["--repl".into(), url.clone()]);
+    }
+    if ctx.allow_remote {
+        args.push("--allow-remote".into());
+    }
+    if ctx.shutdown != DEFAULT_SHUTDOWN {
+        args.extend(["--shutdown".into(), ctx.shutdown.clone()]);
+    }
+    let (grace, kill_after) = (ctx.grace, ctx.kill_after);
+    args.extend([
+        "--timeout".into(),
+        crate::duration::exact(grace),
+        "--kill-after".into(),
+        crate::duration::exact(kill_after),
+        "run".into(),
+    ]);
+    // The NAME goes in as it is (`%i` must stay a specifier).
+    let mut exec_start: Vec<String> = args.iter().map(|a| quote(a)).collect();
+    exec_start.push(exec_name);
+    let mut args: Vec<String> = vec![
+        "--start-timeout".into(),
+        crate::duration::exact(start_timeout),
+    ];
     let watchdog = watchdog.watchdog.map(|interval| Config {
         interval,
         misses: watchdog.watchdog_misses,
     });
-    let unit = match target {
-        For::Name(name) => {
-            let instance = ctx.instance(name)?;
-            instance.check_files()?;
-            let vm = instance::find_vm(ctx.instance.vm.as_deref(), &instance.dir)?;
-            ctx.repl(Some(&instance))?;
-            let name = &instance.name;
-            render(
-                ctx,
-                &Spec {
-                    comments: vec![
-                        format!("The Pharo image {name}, run by pharo-ctl."),
-                        format!(
-                            "Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
-                        ),
-                        format!(
-                            "         systemctl daemon-reload && systemctl enable --now pharo-{name}"
-                        ),
-                    ],
-                    name: &escape(name),
-                    dir: &instance.dir,
-                    exec_start: exec_start(ctx, &instance.dir, Some(&instance), &vm, quote(name))?,
-                    user,
-                    start_timeout,
-                    watchdog,
-                },
-            )?
-        }
-        For::Template => {
-            crate::fleet::refuse_one_instance_options(ctx)?;
-            // Every instance's own files are found when it starts; the directory and the VM
-            // are the template's.
-            let dir = instance::directory(&ctx.instance)?;
-            let vm = instance::find_vm(ctx.instance.vm.as_deref(), &dir)?;
-            ctx.repl(None)?;
-            render(
-                ctx,
-                &Spec {
-                    comments: vec![
-                        format!(
-                            "The Pharo images of {}, run by pharo-ctl: pharo@NAME runs NAME.image.",
-                            dir.display()
-                        ),
-                        "Install: pharo-ctl unit --template > /etc/systemd/system/pharo@.service"
-                            .to_string(),
-                        "         systemctl daemon-reload && systemctl enable --now pharo@NAME1 pharo@NAME2"
-                            .to_string(),
-                    ],
-                    name: INSTANCE,
-                    dir: &dir,
-                    exec_start: exec_start(ctx, &dir, None, &vm, INSTANCE.to_string())?,
-                    user,
-                    start_timeout,
-                    watchdog,
-                },
-            )?
-        }
-    };
-    std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
-    Ok(Code::Success)
-}
-
-/// The `ExecStart=` line up to `run NAME`: pharo-ctl with the options in effect; `name` is
-/// the NAME word as it goes into the unit (quoted, or `%i`). The files given on the command
-/// line are those of `instance` (none for a template).
-fn exec_start(
-    ctx: &Context,
-    dir: &Path,
-    instance: Option<&Instance>,
-    vm: &Path,
-    name: String,
-) -> Result<String> {
-    let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
-    let exe = exe.canonicalize().unwrap_or(exe);
-
-    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(dir)];
-    let given = &ctx.instance;
-    if let Some(instance) = instance {
-        for (flag, value, resolved) in [
-            ("--image", &given.image, &instance.image),
-            ("--pid-file", &given.pid_file, &instance.pid_file),
-        ] {
-            if value.is_some() {
-                args.extend([flag.into(), path(resolved)]);
-            }
-        }
-        if given.script.is_some()
-            && let Some(script) = &instance.script
-        {
-            args.extend(["--script".into(), path(script)]);
-        }
-    }
-    args.extend(["--vm".into(), path(vm)]);
-    for arg in &given.vm_args {
-        args.push(format!("--vm-arg={arg}"));
-    }
-    if let Some(url) = &ctx.repl.url {
-        args.extend(["--repl".into(), url.clone()]);
-    }
-    if ctx.repl.allow_remote {
-        args.push("--allow-remote".into());
-    }
-    if Some(ctx.repl.shutdown.as_str()) != default_shutdown().as_deref() {
-        args.extend(["--shutdown".into(), ctx.repl.shutdown.clone()]);
-    }
-    args.extend([
-        "--timeout".into(),
-        crate::duration::exact(ctx.grace()),
-        "--kill-after".into(),
-        crate::duration::exact(ctx.timing.kill_after),
-        "run".into(),
-    ]);
-    let mut words: Vec<String> = args.iter().map(|a| quote(a)).collect();
-    words.push(name);
-    Ok(words.join(" "))
-}
-
-/// The unit's text.
-fn render(ctx: &Context, spec: &Spec<'_>) -> Result<String> {
-    let grace = ctx.grace();
-    let kill_after = ctx.timing.kill_after;
-    let mut exec_start = format!(
-        "{} --start-timeout {}",
-        spec.exec_start,
-        crate::duration::exact(spec.start_timeout)
-    );
-    if let Some(watchdog) = spec.watchdog {
-        exec_start.push_str(&format!(
-            " --watchdog {} --watchdog-misses {}",
+    if let Some(watchdog) = watchdog {
+        args.extend([
+            "--watchdog".into(),
             crate::duration::exact(watchdog.interval),
-            watchdog.misses
-        ));
+            "--watchdog-misses".into(),
+            watchdog.misses.to_string(),
+        ]);
     }
+    exec_start.extend(args.iter().map(|a| quote(a)));
+
     let mut unit = String::new();
     let w = &mut unit;
-    for line in &spec.comments {
+    for line in comments {
         writeln!(w, "# {line}")?;
     }
     writeln!(w, "[Unit]")?;
-    writeln!(w, "Description=Pharo image {}", spec.name)?;
+    writeln!(w, "Description=Pharo image {name}")?;
     writeln!(w, "After=network.target")?;
     writeln!(w)?;
     writeln!(w, "[Service]")?;
     writeln!(w, "Type=notify")?;
     writeln!(w, "NotifyAccess=main")?;
-    writeln!(w, "ExecStart={exec_start}")?;
-    writeln!(w, "WorkingDirectory={}", escape(&path(spec.dir)))?;
-    if let Some(user) = spec.user {
+    writeln!(w, "ExecStart={}", exec_start.join(" "))?;
+    writeln!(w, "WorkingDirectory={}", escape(&path(&dir)))?;
+    if let Some(user) = user {
         writeln!(w, "User={}", escape(user))?;
     }
     writeln!(
@@ -211,10 +161,10 @@ fn render(ctx: &Context, spec: &Spec<'_>) -> Result<String> {
     writeln!(
         w,
         "TimeoutStartSec={}",
-        seconds(spec.start_timeout + kill_after + MARGIN)
+        seconds(start_timeout + kill_after + MARGIN)
     )?;
     writeln!(w, "TimeoutStopSec={}", seconds(grace + kill_after + MARGIN))?;
-    if let Some(watchdog) = spec.watchdog {
+    if let Some(watchdog) = watchdog {
         writeln!(
             w,
             "# pharo-ctl probes the REPL every {}; {} probes in a row without an answer, at most {}",
@@ -240,17 +190,8 @@ fn render(ctx: &Context, spec: &Spec<'_>) -> Result<String> {
     writeln!(w)?;
     writeln!(w, "[Install]")?;
     writeln!(w, "WantedBy=multi-user.target")?;
-    Ok(unit)
-}
-
-/// The default shutdown expression, as the command line defines it.
-fn default_shutdown() -> Option<String> {
-    use clap::CommandFactory;
-    Cli::command()
-        .get_arguments()
-        .find(|a| a.get_id() == "shutdown")
-        .and_then(|a| a.get_default_values().first().cloned())
-        .map(|v| v.to_string_lossy().into_owned())
+    std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
+    Ok(Code::Success)
 }
 
 fn path(path: &Path) -> String {

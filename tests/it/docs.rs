@@ -96,6 +96,11 @@ fn there_is_a_completion_script_per_shell_and_a_page_per_command() {
 
 #[test]
 fn the_man_pages_render_without_warnings() {
+    for program in ["groff", "man"] {
+        if !require_program(program, "the_man_pages_render_without_warnings") {
+            return;
+        }
+    }
     let fresh = generate();
     for (name, _) in files(&fresh.path().join("man")) {
         let page = fresh.path().join("man").join(&name);
@@ -104,7 +109,7 @@ fn the_man_pages_render_without_warnings() {
             .args(["-man", "-Tutf8", "-ww", "-z"])
             .arg(&page)
             .output()
-            .expect("groff runs (Debian package groff-base)");
+            .expect("groff runs");
         assert!(groff.status.success(), "groff {name}: {groff:?}");
         assert_eq!(
             String::from_utf8_lossy(&groff.stderr),
@@ -262,4 +267,64 @@ fn an_error_is_one_line_with_a_hint() {
         assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
         assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     }
+}
+
+#[test]
+fn each_command_has_only_its_options_and_a_short_h() {
+    let env = Env::new();
+    let help = |args: &[&str]| {
+        let out = env.cmd().args(args).run();
+        out.success();
+        out.stdout.clone()
+    };
+    for command in [
+        "start",
+        "stop",
+        "restart",
+        "status",
+        "eval",
+        "run",
+        "pid",
+        "ps",
+        "completions",
+        "unit",
+    ] {
+        let short = help(&[command, "-h"]);
+        assert!(
+            short.lines().count() <= 40,
+            "{command} -h is more than a screen:\n{short}"
+        );
+        let long = help(&[command, "--help"]);
+        assert!(long.lines().count() > short.lines().count(), "{command}");
+        assert!(
+            long.contains("Exit codes:\n  0  success"),
+            "{command}: {long}"
+        );
+    }
+    for (command, foreign) in [
+        (
+            "ps",
+            &["--image", "--repl", "--timeout", "--script", "--shutdown"][..],
+        ),
+        ("completions", &["--image", "--repl", "--timeout", "--vm"]),
+        (
+            "pid",
+            &["--repl", "--timeout", "--shutdown", "--kill-after"],
+        ),
+        ("start", &["--timeout", "--shutdown", "--kill-after"]),
+        ("eval", &["--shutdown", "--kill-after", "--settle"]),
+    ] {
+        let long = help(&[command, "--help"]);
+        for option in foreign {
+            assert!(!long.contains(option), "{command} --help offers {option}");
+        }
+    }
+    let out = env.cmd().args(["ps", "--image", "zinc.image"]).run();
+    out.code(2)
+        .stderr_has("unexpected argument '--image' found")
+        .stderr_has("`pharo-ctl ps --help`");
+    one_error_line(&out);
+    // Each command's own --timeout, with its own default.
+    assert!(help(&["eval", "--help"]).contains("[default: 30s]"));
+    assert!(help(&["status", "--help"]).contains("[default: 2s]"));
 }

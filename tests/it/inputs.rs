@@ -8,7 +8,10 @@ fn a_missing_image_exits_6_and_leaves_nothing() {
     let env = Env::new();
     env.instance("zinc");
     let out = env.cmd().args(["start", "other"]).run();
-    out.code(6).stderr_has("no image at");
+    out.code(6).stderr_has(&format!(
+        "error: no instance other in {} (instances: zinc)",
+        env.path().display()
+    ));
     one_error_line(&out);
     assert!(!env.exists("other.pid"));
     assert!(!env.exists("other.log"));

@@ -245,12 +245,11 @@ fn parallel_starts_report_the_failures_and_the_worst_status() {
     }
     assert!(!env.exists("b.pid"));
 
-    // A missing image is exit 6; the status is the highest of all.
-    let out = env.cmd().args(["start", "a", "nothing"]).run();
-    out.code(6)
-        .stderr_has("a is already running")
-        .stderr_has("error: nothing: ")
-        .stderr_has("1 of 2 failed to start: nothing (exit 6)");
+    // A NAME that is no instance is refused before anything starts.
+    let out = env.cmd().args(["start", "nothing", "b"]).run();
+    out.code(6).stderr_has("no instance nothing");
+    one_error_line(&out);
+    assert!(!env.exists("b.pid"));
 }
 
 #[test]

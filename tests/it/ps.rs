@@ -40,11 +40,24 @@ fn lists_a_started_vm_with_its_pid_file() {
     assert!(row["uptime_s"].as_u64().unwrap() < 600);
     assert!(row["started_at"].as_str().unwrap().ends_with('Z'));
     assert!(row["command"].as_str().unwrap().contains("--headless"));
-    // pharo-ctl itself is never listed, even with an image on its command line.
-    let out = env
+    // pharo-ctl itself is never listed, even with an image on its command line: an eval that
+    // waits on a REPL that never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let repl = format!("http://{}/repl", silent.local_addr().unwrap());
+    let _waiting = env
         .cmd()
-        .args(["--image", "zinc.image", "ps", "--json"])
-        .run();
+        .args([
+            "eval",
+            "--image",
+            "zinc.image",
+            "--repl",
+            &repl,
+            "-t",
+            "30s",
+            "3",
+        ])
+        .spawn();
+    let out = env.cmd().args(["ps", "--json"]).run();
     out.success();
     let listed: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
     assert!(listed.iter().all(|row| {
