@@ -12,8 +12,10 @@
 //! instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a VM ([`starter`],
 //! with what it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with
 //! its signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]), REPL watchdog
-//! ([`watchdog`]) and systemd notifications ([`notify`]); the generated documentation has its
-//! own: the completion scripts ([`completion`]) and the man pages ([`manual`]).
+//! ([`watchdog`]) and systemd notifications ([`notify`]); several instances at once
+//! ([`fleet`]), tables ([`table`]) and what processes use ([`usage`]); the generated
+//! documentation has its own: the completion scripts ([`completion`]) and the man pages
+//! ([`manual`]).
 
 pub mod cli;
 pub(crate) mod commands;
@@ -26,6 +28,7 @@ pub mod exit_code;
 pub(crate) mod expression;
 pub(crate) mod files;
 pub(crate) mod finder;
+pub(crate) mod fleet;
 pub(crate) mod handle;
 pub(crate) mod hung;
 pub(crate) mod identity;
@@ -45,7 +48,9 @@ pub(crate) mod repl;
 pub(crate) mod signals;
 pub(crate) mod starter;
 pub(crate) mod stopper;
+pub(crate) mod table;
 pub(crate) mod tree;
+pub(crate) mod usage;
 pub(crate) mod watchdog;
 pub(crate) mod words;
 

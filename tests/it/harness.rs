@@ -1025,3 +1025,40 @@ pub fn http(port: u16, request: &str) -> String {
 pub fn listening(port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
+
+/// Whether a REPL on a loopback port answers `GET /repl` with 200 within a second.
+pub fn repl_answers(port: u16) -> bool {
+    let limit = Duration::from_secs(1);
+    let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), limit) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(limit));
+    let _ = stream.set_write_timeout(Some(limit));
+    if stream
+        .write_all(b"GET /repl HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    answer.starts_with(b"HTTP/1.1 200")
+}
+
+impl Env {
+    /// Makes the next start of an instance fail as a real one does when its application port
+    /// is taken: its script's `ZnServer startDefaultOn:` names a port that the listener
+    /// answered holds (the REPL port stays), so the double dies during its start.
+    pub fn occupy_app_port(&self, inst: &Inst) -> TcpListener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let busy = listener.local_addr().unwrap().port();
+        let script = self.read(&format!("{}.st", inst.name));
+        let from = format!("ZnServer startDefaultOn: {}.", inst.app_port);
+        assert!(script.contains(&from), "{script}");
+        self.script(
+            &inst.name,
+            &script.replace(&from, &format!("ZnServer startDefaultOn: {busy}.")),
+        );
+        listener
+    }
+}
