@@ -13,6 +13,8 @@
    against `pharo-ctl eval '3 + 4'`.
 4. scan: the process-table scan (`pharo-ctl pid` without a pid file) among several thousand
    processes against `pgrep -f`.
+5. many: `pharo-ctl status --all` over 50 running instances of one directory against 50
+   `pharo-ctl status NAME` run one after another (goal: 0.1x, and under 50 ms).
 
 It builds nothing: it runs target/release/pharo-ctl and target/release/examples/pharo-vm-double
 (`cargo build --release --bins --examples`). Everything runs on loopback in a temporary
@@ -251,6 +253,39 @@ class Bench:
         ]
 
 
+def fleet_figures(ctl, double, rounds, count):
+    """status --all over `count` running doubles against `count` sequential status NAME."""
+    fleet = tempfile.mkdtemp(prefix="pharo-ctl-bench-many.")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHARO")}
+    env.update(PHARO_VM=double, NO_COLOR="1", PHARO_CTL_DIR=fleet)
+    names = [f"app{n:02d}" for n in range(1, count + 1)]
+    quiet = dict(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for name in names:
+            with open(os.path.join(fleet, f"{name}.image"), "w") as f:
+                f.write("image")
+            with open(os.path.join(fleet, f"{name}.st"), "w") as f:
+                f.write(f"ZnReadEvalPrintDelegate startInServerOn: {free_port()}.\n"
+                        "Smalltalk at: #ShutdownSequence put: [ Smalltalk snapshot: false andQuit: true ].\n")
+        subprocess.run([ctl, "start", "--all", "--parallel", "--wait"], check=True, **quiet)
+        one_by_one, at_once = [], []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for name in names:
+                subprocess.run([ctl, "status", name], check=True, **quiet)
+            one_by_one.append(time.perf_counter() - start)
+            at_once.append(timed([ctl, "status", "--all"], env=env))
+    finally:
+        subprocess.run([ctl, "stop", "--all", "--timeout", "1s", "--kill-after", "1s"], **quiet)
+        shutil.rmtree(fleet, ignore_errors=True)
+    seq, all_ = median_ms(one_by_one), median_ms(at_once)
+    return [
+        (f"{count} x pharo-ctl status NAME, one after another", seq, "reference"),
+        (f"pharo-ctl status --all ({count} instances)", all_,
+         f"{all_ / seq:.3f}x; goal <= 0.1x and < 50 ms"),
+    ]
+
+
 def table(title, rows):
     print(f"\n{title}")
     width = max(len(r[0]) for r in rows)
@@ -265,6 +300,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=30, help="samples per figure (median)")
     parser.add_argument("--crowd", type=int, default=3000, help="extra processes for the scan")
     parser.add_argument("--quick", action="store_true", help="few rounds, small crowd (CI)")
+    parser.add_argument("--only", choices=["stop", "eval", "console", "scan", "many"], action="append",
+                        help="run only these parts (repeatable)")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.crowd = 3, 200
@@ -276,11 +313,20 @@ def main():
         bench.instance()
         zeroconf.instance()
         print(f"pharo-ctl benchmark: medians of {args.rounds} rounds, {os.cpu_count()} CPUs")
-        table("1. stop", bench.stop_figures(args.rounds)
-              + zeroconf.stop_figures(args.rounds, ", zeroconf wrapper"))
-        table("2. eval and status", bench.eval_figures(args.rounds))
-        table("3. console", bench.console_figures(args.rounds))
-        table("4. scan", bench.scan_figures(args.rounds, args.crowd))
+        parts = args.only or ["stop", "eval", "console", "scan", "many"]
+        if "stop" in parts:
+            table("1. stop", bench.stop_figures(args.rounds)
+                  + zeroconf.stop_figures(args.rounds, ", zeroconf wrapper"))
+        if "eval" in parts:
+            table("2. eval and status", bench.eval_figures(args.rounds))
+        if "console" in parts:
+            table("3. console", bench.console_figures(args.rounds))
+        if "scan" in parts:
+            if not {"eval", "console"} & set(parts):
+                bench.start()  # the VM the scan looks for
+            table("4. scan", bench.scan_figures(args.rounds, args.crowd))
+        if "many" in parts:
+            table("5. many instances", fleet_figures(bench.ctl, bench.double, args.rounds, 50))
     finally:
         bench.close()
         zeroconf.close()

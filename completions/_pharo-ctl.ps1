@@ -59,6 +59,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'With several instances: start them all at once instead of one after another')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the REPL answers before reporting success')
             [CompletionResult]::new('--legacy-order', '--legacy-order', [CompletionResultType]::ParameterName, 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -85,6 +87,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
             [CompletionResult]::new('--legacy-order', '--legacy-order', [CompletionResultType]::ParameterName, 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
@@ -96,6 +99,7 @@ $pharoCtlClapCompleter = {
             break
         }
         'pharo-ctl;restart' {
+            [CompletionResult]::new('--pause', '--pause', [CompletionResultType]::ParameterName, 'With --rolling: how long to wait after an instance answers before the next one')
             [CompletionResult]::new('--settle', '--settle', [CompletionResultType]::ParameterName, 'How long the VM must stay up before a start counts (without --wait)')
             [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'With --wait: how long to wait for the REPL')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'How long the image may take to exit after the shutdown request, before SIGTERM')
@@ -112,6 +116,9 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
+            [CompletionResult]::new('--rolling', '--rolling', [CompletionResultType]::ParameterName, 'One instance at a time, each answering before the next one stops')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'With several instances: start them all at once after the stop')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the REPL answers before reporting success')
             [CompletionResult]::new('--legacy-order', '--legacy-order', [CompletionResultType]::ParameterName, 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -138,7 +145,8 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object, on one line, instead of the human report')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on one line: one object, or an array for several instances')
             [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'With --json: indent the JSON over several lines')
             [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)')
             [CompletionResult]::new('--legacy-order', '--legacy-order', [CompletionResultType]::ParameterName, 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)')
@@ -336,6 +344,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--watchdog', '--watchdog', [CompletionResultType]::ParameterName, 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]')
             [CompletionResult]::new('--watchdog-misses', '--watchdog-misses', [CompletionResultType]::ParameterName, 'How many probes in a row without an answer mean the image is hung')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Print pharo@.service, the template unit whose instance name (%i) is the NAME')
             [CompletionResult]::new('--legacy-order', '--legacy-order', [CompletionResultType]::ParameterName, 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
@@ -434,13 +443,14 @@ Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {
         if ($word -ceq '-C' -or $word -ceq '--dir') { $skip = $true; $dirNext = $true }
         elseif ($word.StartsWith('--dir=')) { $dir = $word.Substring(6) }
         elseif ($word.StartsWith('-C') -and $word.Length -gt 2) { $dir = $word.Substring(2) }
-        elseif (@('--color', '--settle', '--start-timeout', '-C', '--dir', '--vm', '--image', '--script', '--pid-file', '--log-file', '--vm-arg', '--repl', '-t', '--timeout', '--kill-after', '--shutdown', '-n', '--lines', '--since', '--watchdog', '--watchdog-misses', '--user') -ccontains $word) { $skip = $true }
+        elseif (@('--color', '--settle', '--start-timeout', '-C', '--dir', '--vm', '--image', '--script', '--pid-file', '--log-file', '--vm-arg', '--repl', '-t', '--timeout', '--kill-after', '--shutdown', '--pause', '-n', '--lines', '--since', '--watchdog', '--watchdog-misses', '--user') -ccontains $word) { $skip = $true }
         elseif ($word.StartsWith('-')) { }
         elseif ($sub -eq '') { $sub = $word }
         else { $positionals++ }
     }
-    if (-not $skip -and $positionals -eq 0 -and -not $wordToComplete.StartsWith('-') -and
-        @('start', 'stop', 'restart', 'status', 'console', 'eval', 'logs', 'run', 'dump', 'pid', 'unit') -ccontains $sub) {
+    # Every positional of a command that takes several NAMEs is a NAME.
+    if (-not $skip -and -not $wordToComplete.StartsWith('-') -and
+        ((@('start', 'stop', 'restart', 'status') -ccontains $sub) -or ($positionals -eq 0 -and @('console', 'eval', 'logs', 'run', 'dump', 'pid', 'unit') -ccontains $sub))) {
         Get-ChildItem -LiteralPath $dir -Filter '*.image' -File -ErrorAction SilentlyContinue |
             ForEach-Object { $_.BaseName } |
             Where-Object { $_ -like "$wordToComplete*" } |

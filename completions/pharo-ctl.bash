@@ -933,12 +933,16 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__restart)
-            opts="-t -C -q -v -h --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --pause)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --settle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1193,7 +1197,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__start)
-            opts="-C -q -v -h --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1305,7 +1309,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -t -C -q -v -h --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1425,7 +1429,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__stop)
-            opts="-t -C -q -v -h --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1545,7 +1549,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__unit)
-            opts="-t -C -q -v -h --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1718,7 +1722,7 @@ _pharo_ctl_with_names() {
             -C?*)
                 dir="${word#-C}"
                 ;;
-            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|-t|--timeout|--kill-after|--shutdown|-n|--lines|--since|--watchdog|--watchdog-misses|--user)
+            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|-t|--timeout|--kill-after|--shutdown|--pause|-n|--lines|--since|--watchdog|--watchdog-misses|--user)
                 skip=1
                 ;;
             -*)
@@ -1733,6 +1737,12 @@ _pharo_ctl_with_names() {
         esac
     done
     local cur="${COMP_WORDS[COMP_CWORD]}"
+    # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
+    case "$sub" in
+        start|stop|restart|status)
+            positionals=0
+            ;;
+    esac
     if (( ! skip && positionals == 0 )) && [[ "$cur" != -* ]]; then
         case "$sub" in
             start|stop|restart|status|console|eval|logs|run|dump|pid|unit)

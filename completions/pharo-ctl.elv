@@ -55,6 +55,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --all 'Every instance of the directory: each of its *.image files'
+            cand --parallel 'With several instances: start them all at once instead of one after another'
             cand --wait 'Wait until the REPL answers before reporting success'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -80,6 +82,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --all 'Every instance of the directory: each of its *.image files'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
@@ -90,6 +93,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'pharo-ctl;restart'= {
+            cand --pause 'With --rolling: how long to wait after an instance answers before the next one'
             cand --settle 'How long the VM must stay up before a start counts (without --wait)'
             cand --start-timeout 'With --wait: how long to wait for the REPL'
             cand -t 'How long the image may take to exit after the shutdown request, before SIGTERM'
@@ -106,6 +110,9 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --all 'Every instance of the directory: each of its *.image files'
+            cand --rolling 'One instance at a time, each answering before the next one stops'
+            cand --parallel 'With several instances: start them all at once after the stop'
             cand --wait 'Wait until the REPL answers before reporting success'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -131,7 +138,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
             cand --color 'When to use colour; --json output is never coloured'
-            cand --json 'Print one JSON object, on one line, instead of the human report'
+            cand --all 'Every instance of the directory: each of its *.image files'
+            cand --json 'Print JSON on one line: one object, or an array for several instances'
             cand --pretty 'With --json: indent the JSON over several lines'
             cand --probe 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
@@ -320,6 +328,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --watchdog 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]'
             cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand --color 'When to use colour; --json output is never coloured'
+            cand --template 'Print pharo@.service, the template unit whose instance name (%i) is the NAME'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
@@ -409,7 +418,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '-t' '--timeout' '--kill-after' '--shutdown' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user'] $word) {
+        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '-t' '--timeout' '--kill-after' '--shutdown' '--pause' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -423,7 +432,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
     if (and $skip (has-value ['-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value ['start' 'stop' 'restart' 'status' 'console' 'eval' 'logs' 'run' 'dump' 'pid' 'unit'] $sub)) {
+    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['console' 'eval' 'logs' 'run' 'dump' 'pid' 'unit'] $sub)))) {
+        # Every positional of a command that takes several NAMEs is a NAME.
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]
         }

@@ -58,6 +58,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l all -d 'Every instance of the directory: each of its *.image files'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l parallel -d 'With several instances: start them all at once instead of one after another'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l wait -d 'Wait until the REPL answers before reporting success'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -78,11 +80,13 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l all -d 'Every instance of the directory: each of its *.image files'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pause -d 'With --rolling: how long to wait after an instance answers before the next one' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s t -l timeout -d 'How long the image may take to exit after the shutdown request, before SIGTERM' -r
@@ -99,6 +103,9 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l all -d 'Every instance of the directory: each of its *.image files'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l rolling -d 'One instance at a time, each answering before the next one stops'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l parallel -d 'With several instances: start them all at once after the stop'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l wait -d 'Wait until the REPL answers before reporting success'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -118,7 +125,8 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d '
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print one JSON object, on one line, instead of the human report'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l all -d 'Every instance of the directory: each of its *.image files'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON on one line: one object, or an array for several instances'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pretty -d 'With --json: indent the JSON over several lines'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l probe -d 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
@@ -265,6 +273,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog-mi
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l template -d 'Print pharo@.service, the template unit whose instance name (%i) is the NAME'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
@@ -316,7 +325,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case --color --settle --start-timeout -C --dir --vm --image --script --pid-file --log-file --vm-arg --repl -t --timeout --kill-after --shutdown -n --lines --since --watchdog --watchdog-misses --user
+            case --color --settle --start-timeout -C --dir --vm --image --script --pid-file --log-file --vm-arg --repl -t --timeout --kill-after --shutdown --pause -n --lines --since --watchdog --watchdog-misses --user
                 set skip 1
             case '-*'
             case '*'
@@ -327,8 +336,11 @@ function __pharo_ctl_name_dir
                 end
         end
     end
-    test $skip = 0; and test $positionals = 0; or return 1
-    contains -- "$sub" start stop restart status console eval logs run dump pid unit; or return 1
+    test $skip = 0; or return 1
+    # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
+    if not contains -- "$sub" start stop restart status
+        test $positionals = 0; and contains -- "$sub" console eval logs run dump pid unit; or return 1
+    end
     string match -q -- '-*' (commandline -ct); and return 1
     string replace -r '^~' $HOME -- $dir
     return 0

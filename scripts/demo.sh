@@ -3,7 +3,9 @@
 # instance, shows its status, evaluates Smalltalk in it (one expression, then a scripted
 # console session), stops it cooperatively and prints its log's last lines, and shows
 # the escalation when an image ignores the shutdown request, then runs it under the launcher
-# (`pharo-ctl run`), lets its watchdog stop a hung image, and prints its systemd unit. Build first:
+# (`pharo-ctl run`), lets its watchdog stop a hung image, and prints its systemd unit; then
+# several images of one directory at once: status of all, a rolling restart, a template unit.
+# Build first:
 #   cargo build --release --bins --examples
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +22,11 @@ for f in "$ctl" "$double"; do
 done
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pharo-ctl-demo.XXXXXX")
-cleanup() { "$ctl" -C "$dir" stop -q -t 1s --kill-after 1s zinc >/dev/null 2>&1 || true; rm -rf "$dir"; }
+cleanup() {
+  "$ctl" -C "$dir" stop -q -t 1s --kill-after 1s zinc >/dev/null 2>&1 || true
+  "$ctl" -C "$dir/shop" stop -q -t 1s --kill-after 1s --all >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -77,3 +83,17 @@ printf '\n# A hung image: its REPL stops answering while the VM lives; the watch
 PHARO_DOUBLE_WEDGE_AFTER_MS=1000 run "$ctl" run zinc --watchdog 300ms --kill-after 1s 2>&1 |
   grep -v "^0x\|^Process\|^primitive" || echo "(exit $?: the image was hung)"
 run "$ctl" unit zinc --watchdog 10s
+
+printf '\n# Several images of one directory, as behind a load balancer:\n'
+mkdir "$dir/shop"
+for n in 1 2 3; do
+  printf 'a Pharo image' > "$dir/shop/shop$n.image"
+  printf 'ZnReadEvalPrintDelegate startInServerOn: %s.\nSmalltalk at: #ShutdownSequence put: [ Smalltalk snapshot: false andQuit: true ].\n' \
+    "$(free_port)" > "$dir/shop/shop$n.st"
+done
+export PHARO_CTL_DIR="$dir/shop"
+run "$ctl" start --all --parallel --wait -q
+run "$ctl" status --all
+run "$ctl" restart --rolling --all --pause 100ms
+run "$ctl" stop --all
+run "$ctl" unit --template

@@ -29,7 +29,7 @@ const WIDTH: usize = 100;
 /// What `pharo-ctl --help` shows after the options: the exit codes and examples.
 fn after_help() -> String {
     format!(
-        "{}\n\nExamples:\n  pharo-ctl start --wait -C /srv/zinc zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl ps",
+        "{}\n\nExamples:\n  pharo-ctl start --wait -C /srv/zinc zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl status --all\n  pharo-ctl restart --rolling --all\n  pharo-ctl ps",
         exit_code::help_section("pharo-ctl", WIDTH)
     )
 }
@@ -77,11 +77,14 @@ pub fn parse(args: Vec<String>) -> Result<Cli, clap::Error> {
 pub enum Command {
     /// Start the image in the background and record its pid.
     #[command(
-        after_help = "Examples:\n  pharo-ctl start zinc\n  pharo-ctl -C /srv/zinc start --wait"
+        after_help = "Several instances start one after another (all at once with --parallel); each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nExamples:\n  pharo-ctl start zinc\n  pharo-ctl -C /srv/zinc start --wait\n  pharo-ctl start --all --parallel --wait"
     )]
     Start {
-        /// The instance: NAME.image in the directory (default: the only *.image there).
-        name: Option<String>,
+        #[command(flatten)]
+        names: Names,
+        /// With several instances: start them all at once instead of one after another.
+        #[arg(long)]
+        parallel: bool,
         #[command(flatten)]
         start: StartArgs,
         #[command(flatten)]
@@ -92,11 +95,11 @@ pub enum Command {
     /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL, to
     /// the VM's whole process tree (a wrapper script, the VM proper, what they started).
     #[command(
-        after_help = "Examples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s"
+        after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --all"
     )]
     Stop {
-        /// The instance: NAME.image in the directory (default: the only *.image there).
-        name: Option<String>,
+        #[command(flatten)]
+        names: Names,
         #[command(flatten)]
         stop: StopArgs,
         #[command(flatten)]
@@ -105,10 +108,24 @@ pub enum Command {
         repl: ReplArgs,
     },
     /// Stop the image if it runs, then start it.
-    #[command(after_help = "Examples:\n  pharo-ctl restart zinc --wait")]
+    #[command(
+        after_help = "Several instances stop at once, then start one after another (all at once with --parallel). With --rolling, one instance at a time: a cooperative stop, a start that waits for the REPL to answer (--wait), --pause, then the next; a failure ends the roll at once and leaves the instances after it untouched (exit 1), so that behind a load balancer the service never loses all its images.\n\nExamples:\n  pharo-ctl restart zinc --wait\n  pharo-ctl restart --rolling --all --pause 10s"
+    )]
     Restart {
-        /// The instance: NAME.image in the directory (default: the only *.image there).
-        name: Option<String>,
+        #[command(flatten)]
+        names: Names,
+        /// One instance at a time, each answering before the next one stops.
+        ///
+        /// A cooperative stop, a start that waits for the REPL to answer (as --wait), --pause,
+        /// then the next instance; a failure ends the roll and leaves the rest untouched.
+        #[arg(long, conflicts_with = "parallel")]
+        rolling: bool,
+        /// With --rolling: how long to wait after an instance answers before the next one.
+        #[arg(long, value_name = "DURATION", requires = "rolling", value_parser = duration::parse, allow_hyphen_values = true, hide_short_help = true)]
+        pause: Option<Duration>,
+        /// With several instances: start them all at once after the stop.
+        #[arg(long, hide_short_help = true)]
+        parallel: bool,
         #[command(flatten)]
         start: StartArgs,
         #[command(flatten)]
@@ -125,15 +142,18 @@ pub enum Command {
     #[command(
         after_help = "A hung image (the VM runs, its REPL does not answer) is running (exit 0): the report says since when its REPL has not answered, and --probe tells it apart. With --probe: 0 the VM runs and its REPL answered within --timeout [default: 2s], 1 it runs but its REPL did not answer (hung), 3 not running, 4 unknown.
 
+Several instances (several NAMEs, --all, or no NAME in a directory of several images): one row each, with the REPL probes made at once, and a hung one's state is hung; --json prints an array of the objects that one instance's --json prints. Exit 0 when every one is running and its REPL answers, 3 when none is running, else 1 (--probe too).
+
 Examples:
   pharo-ctl status zinc
   pharo-ctl status --json | jq .repl.ok
+  pharo-ctl status --all
   HEALTHCHECK CMD pharo-ctl -C /srv/zinc status --probe zinc || exit 1"
     )]
     Status {
-        /// The instance: NAME.image in the directory (default: the only *.image there).
-        name: Option<String>,
-        /// Print one JSON object, on one line, instead of the human report.
+        #[command(flatten)]
+        names: Names,
+        /// Print JSON on one line: one object, or an array for several instances.
         #[arg(long)]
         json: bool,
         /// With --json: indent the JSON over several lines.
@@ -290,16 +310,19 @@ Examples:
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
     #[command(
-        after_help = "With --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s"
+        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nWith --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s"
     )]
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
         name: Option<String>,
+        /// Print pharo@.service, the template unit whose instance name (%i) is the NAME.
+        #[arg(long, conflicts_with = "name")]
+        template: bool,
         /// The user the service runs as (User=).
         #[arg(long)]
         user: Option<String>,
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true, hide_short_help = true)]
         start_timeout: Duration,
         #[command(flatten)]
         stop: StopArgs,
@@ -338,6 +361,17 @@ impl Command {
             Command::GenerateDocs { .. } => "generate-docs",
         }
     }
+}
+
+/// The instances a command acts on: NAMEs, or every one of the directory.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Names {
+    /// The instances: NAME.image in the directory (default: the only *.image there).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Every instance of the directory: each of its *.image files.
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
 }
 
 /// Options of start and restart.

@@ -59,8 +59,10 @@ fn visible_command() -> clap::Command {
 /// What the NAME layer needs to know about the command line.
 #[derive(Debug)]
 struct Spec {
-    /// The subcommands whose first positional argument is an instance NAME.
+    /// The subcommands whose first positional argument is one instance NAME.
     name_commands: Vec<String>,
+    /// The subcommands whose positional arguments are all instance NAMEs (`stop a b c`).
+    names_commands: Vec<String>,
     /// Every option that takes a separate value (`-C`, `--dir`, …), global or not.
     value_options: Vec<String>,
     /// Those of them whose value is a path (`--vm`, `--image`, `-C`…).
@@ -103,18 +105,20 @@ impl Spec {
         for sub in root.get_subcommands() {
             add_options(sub);
         }
-        let name_commands = root
-            .get_subcommands()
-            .filter(|sub| !sub.is_hide_set())
-            .filter(|sub| {
-                sub.get_positionals()
-                    .next()
-                    .is_some_and(|a| a.get_id() == "name")
-            })
-            .map(|sub| sub.get_name().to_string())
-            .collect();
+        let taking = |id: &str| -> Vec<String> {
+            root.get_subcommands()
+                .filter(|sub| !sub.is_hide_set())
+                .filter(|sub| {
+                    sub.get_positionals()
+                        .next()
+                        .is_some_and(|a| a.get_id() == id)
+                })
+                .map(|sub| sub.get_name().to_string())
+                .collect()
+        };
         Spec {
-            name_commands,
+            name_commands: taking("name"),
+            names_commands: taking("names"),
             value_options,
             path_options,
         }
@@ -143,6 +147,7 @@ fn bash(clap: &str, spec: &Spec) -> String {
     // Spell the arms as the loop does.
     let clap = clap.replace("pharo__subcmd__ctl", "pharo__ctl");
     let commands = spec.name_commands.join("|");
+    let several = spec.names_commands.join("|");
     let options = spec.value_options_joined("|");
     format!(
         r#"{clap}
@@ -190,9 +195,15 @@ _pharo_ctl_with_names() {{
         esac
     done
     local cur="${{COMP_WORDS[COMP_CWORD]}}"
+    # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
+    case "$sub" in
+        {several})
+            positionals=0
+            ;;
+    esac
     if (( ! skip && positionals == 0 )) && [[ "$cur" != -* ]]; then
         case "$sub" in
-            {commands})
+            {several}|{commands})
                 dir="${{dir/#\~/$HOME}}"
                 COMPREPLY=()
                 local image name
@@ -229,6 +240,7 @@ fn zsh(clap: &str, spec: &Spec) -> String {
         .expect("clap_complete's zsh script ends with its funcstack test");
     let (body, tail) = clap.split_at(at);
     let commands = spec.name_commands.join("|");
+    let several = spec.names_commands.join("|");
     let options = spec.value_options_joined("|");
     format!(
         r#"{body}# pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
@@ -271,9 +283,15 @@ _pharo-ctl() {{
                 ;;
         esac
     done
+    # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
+    case "$sub" in
+        ({several})
+            positionals=0
+            ;;
+    esac
     if (( ! skip && positionals == 0 )) && [[ "$PREFIX" != -* ]]; then
         case "$sub" in
-            ({commands})
+            ({several}|{commands})
                 dir="${{dir/#\~/$HOME}}"
                 local -a names
                 names=( "$dir"/*.image(N-.:t:r) )
@@ -291,6 +309,7 @@ _pharo-ctl() {{
 
 fn fish(clap: &str, spec: &Spec) -> String {
     let commands = spec.name_commands.join(" ");
+    let several = spec.names_commands.join(" ");
     let options = spec.value_options_joined(" ");
     format!(
         r#"{clap}
@@ -336,8 +355,11 @@ function __pharo_ctl_name_dir
                 end
         end
     end
-    test $skip = 0; and test $positionals = 0; or return 1
-    contains -- "$sub" {commands}; or return 1
+    test $skip = 0; or return 1
+    # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
+    if not contains -- "$sub" {several}
+        test $positionals = 0; and contains -- "$sub" {commands}; or return 1
+    end
     string match -q -- '-*' (commandline -ct); and return 1
     string replace -r '^~' $HOME -- $dir
     return 0
@@ -366,6 +388,7 @@ fn single_quoted(words: &[String], separator: &str) -> String {
 
 fn elvish(clap: &str, spec: &Spec) -> String {
     let commands = single_quoted(&spec.name_commands, " ");
+    let several = single_quoted(&spec.names_commands, " ");
     let options = single_quoted(&spec.value_options, " ");
     let paths = single_quoted(&spec.path_options, " ");
     format!(
@@ -416,7 +439,8 @@ set edit:completion:arg-completer[pharo-ctl] = {{|@words|
     if (and $skip (has-value [{paths}] $option)) {{
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    }} elif (and (not $skip) (== $positionals 0) (not (str:has-prefix $current -)) (has-value [{commands}] $sub)) {{
+    }} elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value [{several}] $sub) (and (== $positionals 0) (has-value [{commands}] $sub)))) {{
+        # Every positional of a command that takes several NAMEs is a NAME.
         if (str:has-prefix $dir '~') {{
             set dir = $E:HOME$dir[1..]
         }}
@@ -440,6 +464,7 @@ set edit:completion:arg-completer[pharo-ctl] = {{|@words|
 
 fn powershell(clap: &str, spec: &Spec) -> String {
     let commands = single_quoted(&spec.name_commands, ", ");
+    let several = single_quoted(&spec.names_commands, ", ");
     let options = single_quoted(&spec.value_options, ", ");
     let clap = replace_once(
         clap,
@@ -476,8 +501,9 @@ Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {{
         elseif ($sub -eq '') {{ $sub = $word }}
         else {{ $positionals++ }}
     }}
-    if (-not $skip -and $positionals -eq 0 -and -not $wordToComplete.StartsWith('-') -and
-        @({commands}) -ccontains $sub) {{
+    # Every positional of a command that takes several NAMEs is a NAME.
+    if (-not $skip -and -not $wordToComplete.StartsWith('-') -and
+        ((@({several}) -ccontains $sub) -or ($positionals -eq 0 -and @({commands}) -ccontains $sub))) {{
         Get-ChildItem -LiteralPath $dir -Filter '*.image' -File -ErrorAction SilentlyContinue |
             ForEach-Object {{ $_.BaseName }} |
             Where-Object {{ $_ -like "$wordToComplete*" }} |
@@ -500,10 +526,14 @@ mod tests {
     #[test]
     fn knows_the_name_commands_and_value_options() {
         let spec = Spec::from_cli();
-        for command in [
-            "start", "stop", "restart", "status", "eval", "run", "dump", "pid", "unit",
-        ] {
+        for command in ["eval", "run", "dump", "pid", "unit"] {
             assert!(spec.name_commands.iter().any(|c| c == command), "{command}");
+        }
+        for command in ["start", "stop", "restart", "status"] {
+            assert!(
+                spec.names_commands.iter().any(|c| c == command),
+                "{command}"
+            );
         }
         assert!(!spec.name_commands.iter().any(|c| c == "ps"));
         for option in [

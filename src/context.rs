@@ -186,7 +186,62 @@ impl Context {
     /// The only `*.image` of the directory, as an instance name.
     fn only_image(&self) -> Result<String> {
         let (dir, command) = (&self.dir, self.command);
-        let mut names = instance::list_images(dir).map_err(|e| {
+        let mut names = self.images()?;
+        match names.len() {
+            1 => Ok(names.remove(0)),
+            0 => self.no_images(),
+            _ => fail(
+                Code::Usage,
+                format!(
+                    "{} holds several images ({}): name the instance, e.g. `pharo-ctl {command} {}`{}",
+                    dir.display(),
+                    names.join(", "),
+                    names[0],
+                    if matches!(command, "start" | "stop" | "restart") {
+                        ", or pass --all"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+        }
+    }
+
+    /// Every instance of the directory (`--all`), by name; none is an error (exit 6).
+    pub fn all_names(&self) -> Result<Vec<String>> {
+        check_dir(&self.dir)?;
+        let names = self.images()?;
+        if names.is_empty() {
+            return self.no_images();
+        }
+        Ok(names)
+    }
+
+    /// The names of the directory's images when NAME is left out and there are several of
+    /// them (and no `--image` names one); `None` otherwise: the one-instance rules apply.
+    pub fn several_unnamed(&self) -> Option<Vec<String>> {
+        if self.overrides.image.is_some() {
+            return None;
+        }
+        let names = instance::list_images(&self.dir).ok()?;
+        (names.len() > 1).then_some(names)
+    }
+
+    fn no_images<T>(&self) -> Result<T> {
+        fail(
+            Code::NotConfigured,
+            format!(
+                "no *.image in {}: name an instance, pass --image, or use -C DIR",
+                self.dir.display()
+            ),
+        )
+    }
+
+    /// The instance names of the directory, or why they cannot be listed (exit 4 when we may
+    /// not read it).
+    fn images(&self) -> Result<Vec<String>> {
+        let (dir, command) = (&self.dir, self.command);
+        Ok(instance::list_images(dir).map_err(|e| {
             let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
             Fail::new(
                 if denied { Code::Unknown } else { Code::Failure },
@@ -201,40 +256,25 @@ impl Context {
                     }
                 ),
             )
-        })?;
-        match names.len() {
-            1 => Ok(names.remove(0)),
-            0 => fail(
-                Code::NotConfigured,
-                format!(
-                    "no *.image in {}: name an instance, pass --image, or use -C DIR",
-                    dir.display()
-                ),
-            ),
-            _ => fail(
-                Code::Usage,
-                format!(
-                    "{} holds several images ({}): name the instance, e.g. `pharo-ctl {command} {}`",
-                    dir.display(),
-                    names.join(", "),
-                    names[0]
-                ),
-            ),
-        }
+        })?)
     }
 
     /// The REPL of an instance (checked: loopback unless `--allow-remote`): `--repl`, else
     /// the port of its startup script's `startInServerOn:`, else the default.
     pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
-        let url = match (
+        Repl::new(&self.repl_url(instance), self.allow_remote)
+    }
+
+    /// The URL of [`Context::repl`], unchecked.
+    pub fn repl_url(&self, instance: Option<&Instance>) -> String {
+        match (
             &self.repl_url,
             instance.and_then(Instance::script_repl_port),
         ) {
             (Some(url), _) => url.clone(),
             (None, Some(port)) => format!("http://127.0.0.1:{port}/repl"),
             (None, None) => repl::DEFAULT_URL.to_string(),
-        };
-        Repl::new(&url, self.allow_remote)
+        }
     }
 
     /// The REPL that `eval [NAME]` talks to: `--repl`; else that of NAME, or of the instance

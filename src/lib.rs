@@ -12,42 +12,47 @@
 //! instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a VM ([`starter`],
 //! with what it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with
 //! its signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]), REPL watchdog
-//! ([`watchdog`]) and systemd notifications ([`notify`]); the generated documentation has its
-//! own: the completion scripts ([`completion`]) and the man pages ([`manual`]).
+//! ([`watchdog`]) and systemd notifications ([`notify`]); several instances at once
+//! ([`fleet`]), tables ([`table`]) and what processes use ([`usage`]); the generated
+//! documentation has its own: the completion scripts ([`completion`]) and the man pages
+//! ([`manual`]).
 
 pub mod cli;
-pub mod commands;
-pub mod completion;
-pub mod context;
-pub mod dump;
-pub mod duration;
-pub mod error;
+pub(crate) mod commands;
+pub(crate) mod completion;
+pub(crate) mod context;
+pub(crate) mod dump;
+pub(crate) mod duration;
+pub(crate) mod error;
 pub mod exit_code;
-pub mod expression;
-pub mod files;
-pub mod finder;
-pub mod handle;
-pub mod hung;
-pub mod identity;
-pub mod inflight;
-pub mod instance;
-pub mod launch;
-pub mod launcher;
-pub mod logfile;
-pub mod manual;
-pub mod notify;
-pub mod output;
-pub mod pidfile;
-pub mod probe;
-pub mod process;
-pub mod reaper;
-pub mod repl;
-pub mod signals;
-pub mod starter;
-pub mod stopper;
-pub mod tree;
-pub mod watchdog;
-pub mod words;
+pub(crate) mod expression;
+pub(crate) mod files;
+pub(crate) mod finder;
+pub(crate) mod fleet;
+pub(crate) mod handle;
+pub(crate) mod hung;
+pub(crate) mod identity;
+pub(crate) mod inflight;
+pub(crate) mod instance;
+pub(crate) mod launch;
+pub(crate) mod launcher;
+pub(crate) mod logfile;
+pub(crate) mod manual;
+pub(crate) mod notify;
+pub(crate) mod output;
+pub(crate) mod pidfile;
+pub(crate) mod probe;
+pub(crate) mod process;
+pub(crate) mod reaper;
+pub(crate) mod repl;
+pub(crate) mod signals;
+pub(crate) mod starter;
+pub(crate) mod stopper;
+pub(crate) mod table;
+pub(crate) mod tree;
+pub(crate) mod usage;
+pub(crate) mod watchdog;
+pub(crate) mod words;
 
 use cli::Cli;
 use exit_code::Code;

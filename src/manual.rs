@@ -51,7 +51,10 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
     write(&mut out, &|w| man.render_synopsis_section(w));
     write(&mut out, &|w| man.render_description_section(w));
     let name = page_name(command);
-    let mut out = String::from_utf8(out).expect("clap_mangen writes UTF-8");
+    let mut out = repeatable_positionals(
+        command,
+        String::from_utf8(out).expect("clap_mangen writes UTF-8"),
+    );
     // The paragraphs of `--help` after the options (signals, exit codes…), examples aside.
     for note in notes(command) {
         out.push_str(&paragraph(&note));
@@ -82,6 +85,22 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
         file_name: format!("{name}.1"),
         text,
     }
+}
+
+/// clap_mangen's synopsis writes a positional that takes several values (`stop NAME...`) as
+/// if it took one: the `...` of `--help` is added.
+fn repeatable_positionals(command: &clap::Command, synopsis: String) -> String {
+    command
+        .get_positionals()
+        .filter(|arg| matches!(arg.get_action(), clap::ArgAction::Append))
+        .fold(synopsis, |text, arg| {
+            let name = arg
+                .get_value_names()
+                .and_then(|names| names.first())
+                .map_or_else(|| arg.get_id().to_string(), |n| n.to_string());
+            let one = format!("[\\fI{name}\\fR]");
+            text.replacen(&one, &format!("{one}..."), 1)
+        })
 }
 
 /// Escapes text for roff: backslashes and hyphens, and a leading control character.
@@ -130,6 +149,14 @@ fn exit_status(command: &str) -> String {
     if command == "status" {
         out.push_str(&paragraph(
             "A hung image (the VM runs, its REPL does not answer) is running: exit 0. With --probe, status prints nothing and exits 0 when the VM runs and its REPL answered within --timeout (2s), 1 when the VM runs but its REPL did not answer (hung), 3 when it is not running (a stale pid file included), and 4 when that cannot be told (an error, then on one line on stderr).",
+        ));
+        out.push_str(&paragraph(
+            "Of several instances (several NAMEs, --all, or no NAME in a directory of several images): 0 when every one is running and its REPL answers, 3 when none is running, 1 otherwise, with --probe too.",
+        ));
+    }
+    if matches!(command, "start" | "stop" | "restart") {
+        out.push_str(&paragraph(
+            "Of several instances, the highest exit status of theirs; a rolling restart that stops at a failure exits 1.",
         ));
     }
     if command == "run" {
@@ -368,6 +395,14 @@ mod tests {
         }
         assert!(main.contains("ShutdownSequence"));
         assert!(main.contains("ExecStart=/usr/local/bin/pharo\\-ctl"));
+    }
+
+    #[test]
+    fn a_synopsis_shows_several_names() {
+        let pages = pages();
+        let page = |name: &str| &pages.iter().find(|p| p.file_name == name).unwrap().text;
+        assert!(page("pharo-ctl-stop.1").contains("[\\fINAME\\fR]... "));
+        assert!(!page("pharo-ctl-pid.1").contains("[\\fINAME\\fR]..."));
     }
 
     #[test]

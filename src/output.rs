@@ -7,7 +7,7 @@
 use crate::cli::{ColorChoice, OutputArgs};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,8 @@ static SETTINGS: OnceLock<Settings> = OnceLock::new();
 /// instead of through its line.
 static ACTIVE: Mutex<Option<(u64, ProgressBar)>> = Mutex::new(None);
 static SPINNERS: AtomicU64 = AtomicU64::new(0);
+/// Set while several instances are worked on at once: no spinner then.
+static NO_SPINNERS: AtomicBool = AtomicBool::new(false);
 
 /// Prints a line on stderr, above the spinner when one is shown. A stderr nobody reads any
 /// more (a closed terminal, a restarted journal) loses the line but never stops the work.
@@ -164,6 +166,12 @@ pub fn detail(line: impl AsRef<str>) {
     }
 }
 
+/// Turns spinners off from now on: several waits at once would fight over one line (their
+/// step lines say what each awaits).
+pub fn without_spinners() {
+    NO_SPINNERS.store(true, Ordering::Relaxed);
+}
+
 /// Something the operator should notice; shown even with `-q`.
 pub fn warn(line: impl AsRef<str>) {
     print_line(&format!("{} {}", paint("warning:", "1;33"), line.as_ref()));
@@ -190,7 +198,7 @@ pub struct Spinner {
 impl Spinner {
     pub fn new(what: impl Into<String>, deadline: Option<Instant>) -> Spinner {
         let s = settings();
-        let bar = (s.interactive && !s.quiet).then(|| {
+        let bar = (s.interactive && !s.quiet && !NO_SPINNERS.load(Ordering::Relaxed)).then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {msg}")

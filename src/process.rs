@@ -163,11 +163,6 @@ impl Table for Proc {
     }
 }
 
-/// Whether the process exists and is not a zombie.
-pub fn alive(pid: i32) -> bool {
-    Proc.alive(pid)
-}
-
 /// The parent of a process, `None` when it is gone (or has none).
 pub fn ppid(pid: i32) -> Option<i32> {
     Proc.ppid(pid)

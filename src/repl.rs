@@ -89,6 +89,38 @@ impl Repl {
     /// Checks the URL (http, loopback unless `allow_remote`) and prepares a client. Nothing
     /// connects yet.
     pub fn new(url: &str, allow_remote: bool) -> Result<Repl> {
+        let (parsed, builder, pinned) = Repl::checked(url, allow_remote)?;
+        let client = builder
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))?;
+        Ok(Repl {
+            url: parsed,
+            client,
+            pinned,
+        })
+    }
+
+    /// Another REPL, checked as by [`Repl::new`], reached through this one's client unless it
+    /// needs one of its own (a pinned `localhost`): many REPLs then share one client and its
+    /// I/O thread (`status` of several instances).
+    pub fn sibling(&self, url: &str, allow_remote: bool) -> Result<Repl> {
+        let (parsed, _, pinned) = Repl::checked(url, allow_remote)?;
+        if pinned.is_some() {
+            return Repl::new(url, allow_remote);
+        }
+        Ok(Repl {
+            url: parsed,
+            client: self.client.clone(),
+            pinned,
+        })
+    }
+
+    /// Checks a REPL URL and answers it with the client it needs (no proxy, `localhost`
+    /// pinned to 127.0.0.1) and the address it is pinned to, if any.
+    fn checked(
+        url: &str,
+        allow_remote: bool,
+    ) -> Result<(Url, reqwest::blocking::ClientBuilder, Option<SocketAddr>)> {
         let parsed = Url::parse(url).map_err(|e| {
             Fail::new(
                 Code::Usage,
@@ -134,14 +166,7 @@ impl Repl {
                 .into());
             }
         }
-        let client = builder
-            .build()
-            .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))?;
-        Ok(Repl {
-            url: parsed,
-            client,
-            pinned,
-        })
+        Ok((parsed, builder, pinned))
     }
 
     pub fn url(&self) -> &str {

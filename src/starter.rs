@@ -119,7 +119,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
         Err(Failure::Exited) => {
             let ended = ended(instance, &mut launched, &mut child)?;
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
-            report_log_tail(&instance.log_file, log_start);
+            report_log_tail(instance, log_start);
             Err(Fail::new(
                 Code::Failure,
                 format!(
@@ -142,7 +142,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
             output::step(stopped.describe(&instance.name));
             reap(&mut child);
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
-            report_log_tail(&instance.log_file, log_start);
+            report_log_tail(instance, log_start);
             Err(Fail::new(
                 Code::Failure,
                 format!(
@@ -330,14 +330,19 @@ fn reap(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Prints the lines the VM wrote to the log since `offset` (at most the last few).
-fn report_log_tail(path: &Path, offset: u64) {
+/// Prints the lines the VM wrote to the log since `offset` (at most the last few), each
+/// with the instance's name, as every step line (several instances may start at once).
+fn report_log_tail(instance: &Instance, offset: u64) {
+    let (name, path) = (&instance.name, &instance.log_file);
     let lines = read_tail(path, offset, LOG_TAIL);
     if lines.is_empty() {
-        output::step(format!("(the VM wrote nothing to {})", path.display()));
+        output::step(format!(
+            "{name}: the VM wrote nothing to {}",
+            path.display()
+        ));
     }
     for line in lines {
-        output::step(format!("  | {line}"));
+        output::step(format!("{name}: | {line}"));
     }
 }
 

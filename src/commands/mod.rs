@@ -6,9 +6,11 @@ mod dump;
 mod eval;
 mod generate_docs;
 mod logs;
+mod overview;
 mod pid;
 mod ps;
 mod restart;
+mod rolling;
 mod run;
 mod start;
 mod status;
@@ -18,6 +20,7 @@ mod unit;
 use crate::cli::{Cli, Command};
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::fleet::Targets;
 use anyhow::Result;
 
 /// Runs the command of a parsed command line, which is resolved here, once: the commands get
@@ -27,35 +30,49 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
     let resolve = |instance, repl, stop| Context::new(command, instance, repl, stop);
     match cli.command {
         Command::Start {
-            name,
+            names,
+            parallel,
             start,
             instance,
             repl,
         } => {
             let ctx = resolve(&instance, Some(&repl), None)?;
-            start::run(&ctx, &ctx.instance(name.as_deref())?, &start)
+            start::run(
+                &ctx,
+                Targets::select(&ctx, &names, false)?,
+                parallel,
+                &start,
+            )
         }
         Command::Stop {
-            name,
+            names,
             stop,
             instance,
             repl,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
-            stop::run(&ctx, &ctx.instance(name.as_deref())?)
+            stop::run(&ctx, Targets::select(&ctx, &names, false)?)
         }
         Command::Restart {
-            name,
+            names,
+            rolling,
+            pause,
+            parallel,
             start,
             stop,
             instance,
             repl,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
-            restart::run(&ctx, &ctx.instance(name.as_deref())?, &start)
+            let mode = restart::Mode {
+                rolling,
+                pause: pause.unwrap_or_default(),
+                parallel,
+            };
+            restart::run(&ctx, Targets::select(&ctx, &names, false)?, &mode, &start)
         }
         Command::Status {
-            name,
+            names,
             json,
             pretty,
             probe,
@@ -65,13 +82,17 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             repl,
         } => {
             let ctx = resolve(&instance, Some(&repl), None)?;
-            let instance = ctx.instance(name.as_deref())?;
             let view = match (probe, json) {
                 (true, _) => status::View::Probe,
                 (_, true) => status::View::Json { pretty },
                 _ => status::View::Human { lines },
             };
-            status::run(&instance, &ctx.repl(Some(&instance))?, timeout, view)
+            match Targets::select(&ctx, &names, true)? {
+                Targets::One(instance) => {
+                    status::run(&instance, &ctx.repl(Some(&instance))?, timeout, view)
+                }
+                Targets::Several(instances) => overview::run(&ctx, &instances, timeout, view),
+            }
         }
         Command::Console {
             name,
@@ -147,6 +168,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         }
         Command::Unit {
             name,
+            template,
             user,
             start_timeout,
             stop,
@@ -155,8 +177,14 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             watchdog,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
-            let instance = ctx.instance(name.as_deref())?;
-            unit::run(&ctx, &instance, user.as_deref(), start_timeout, watchdog)
+            let instance;
+            let target = if template {
+                unit::For::Template
+            } else {
+                instance = ctx.instance(name.as_deref())?;
+                unit::For::Instance(&instance)
+            };
+            unit::run(&ctx, target, user.as_deref(), start_timeout, watchdog)
         }
         Command::Ps { json, pretty, vm } => ps::run(
             crate::context::given_vm(&vm)?.as_deref(),

@@ -12,13 +12,15 @@ use crate::instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
 use crate::process::{self, FileId};
+use crate::table::{GAP, uptime};
+use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde::Serialize;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// One running VM.
 #[derive(Debug, Serialize)]
@@ -82,12 +84,13 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
         .collect();
     found.sort_by_key(|(pid, ..)| *pid);
     let found = one_row_per_tree(found);
-    let metrics = metrics(&found.iter().map(|(pid, ..)| *pid).collect::<Vec<_>>());
+    let usage = usage::of(&found.iter().map(|(pid, ..)| *pid).collect::<Vec<_>>());
     found
         .into_iter()
-        .map(|(pid, wrapper_pid, image, command)| {
-            let (started, rss, cpu) = match metrics.iter().find(|(p, ..)| *p == pid) {
-                Some((_, started, rss, cpu)) => (Some(*started), Some(*rss), Some(*cpu)),
+        .zip(usage)
+        .map(|((pid, wrapper_pid, image, command), usage)| {
+            let (started, rss, cpu) = match usage {
+                Some((started, rss, cpu)) => (Some(started), Some(rss), Some(cpu)),
                 None => (None, None, None),
             };
             let pid_file = image.with_extension("pid");
@@ -161,32 +164,6 @@ fn is_vm(pid: i32, args: &[OsString], image: &Path, given: Option<FileId>) -> bo
     })
 }
 
-/// Start time, resident memory and CPU time of some processes.
-fn metrics(pids: &[i32]) -> Vec<(i32, SystemTime, u64, Duration)> {
-    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-    let Ok(mut system) = System::new() else {
-        return Vec::new();
-    };
-    let wanted: Vec<Pid> = pids.iter().map(|p| Pid::from_u32(*p as u32)).collect();
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&wanted),
-        false,
-        ProcessRefreshKind::nothing().with_memory().with_cpu(),
-    );
-    pids.iter()
-        .zip(&wanted)
-        .filter_map(|(pid, key)| {
-            let p = system.process(*key)?;
-            Some((
-                *pid,
-                UNIX_EPOCH + Duration::from_secs(p.start_time()),
-                p.memory(),
-                Duration::from_millis(p.accumulated_cpu_time()),
-            ))
-        })
-        .collect()
-}
-
 /// The name of the user a process runs as, or its uid when it has no name.
 fn user_of(pid: i32) -> String {
     use std::os::unix::fs::MetadataExt;
@@ -203,10 +180,10 @@ fn user_of(pid: i32) -> String {
 fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
     const HEADER: [&str; 7] = ["PID", "USER", "UPTIME", "RSS", "CPU", "PIDFILE", "IMAGE"];
     let dash = || "-".to_string();
-    let rows: Vec<[String; 7]> = vms
+    let rows: Vec<Vec<String>> = vms
         .iter()
         .map(|vm| {
-            [
+            vec![
                 vm.pid.to_string(),
                 vm.user.clone(),
                 vm.uptime_s.map_or_else(dash, uptime),
@@ -222,34 +199,10 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..HEADER.len())
-        .map(|i| {
-            rows.iter()
-                .map(|row| row[i].chars().count())
-                .chain([HEADER[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| -> String {
-        let last = cells.len() - 1;
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| {
-                if i == last {
-                    cell.clone()
-                } else {
-                    format!("{cell:<width$}", width = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let header = line(&HEADER.map(String::from));
-    writeln!(out, "{}", header.bold())?;
-    for (row, vm) in rows.iter().zip(vms) {
-        let text = line(row);
+    let table = crate::table::layout(&HEADER, &rows);
+    writeln!(out, "{}", table[0].join(GAP).bold())?;
+    for (row, vm) in table[1..].iter().zip(vms) {
+        let text = row.join(GAP);
         if vm.pid_file_names_it {
             writeln!(out, "{text}")?;
         } else {
@@ -261,36 +214,9 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
     Ok(())
 }
 
-/// A compact uptime for a table column: `42s`, `3m12s`, `2h05m`, `3d04h`.
-fn uptime(seconds: u64) -> String {
-    let (d, h, m, s) = (
-        seconds / 86_400,
-        seconds / 3600 % 24,
-        seconds / 60 % 60,
-        seconds % 60,
-    );
-    if d > 0 {
-        format!("{d}d{h:02}h")
-    } else if h > 0 {
-        format!("{h}h{m:02}m")
-    } else if m > 0 {
-        format!("{m}m{s:02}s")
-    } else {
-        format!("{s}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uptimes_are_compact() {
-        assert_eq!(uptime(42), "42s");
-        assert_eq!(uptime(192), "3m12s");
-        assert_eq!(uptime(2 * 3600 + 5 * 60 + 7), "2h05m");
-        assert_eq!(uptime(3 * 86_400 + 4 * 3600), "3d04h");
-    }
 
     #[test]
     fn finds_no_vm_in_a_test_process() {

@@ -1,19 +1,65 @@
-//! `pharo-ctl restart`: stop the image if it runs, then start it.
+//! `pharo-ctl restart`: stop the image if it runs, then start it. Several instances stop at
+//! once, then start one after another (or all at once with `--parallel`); `--rolling` is
+//! [`rolling`](super::rolling).
 
 use crate::cli::StartArgs;
 use crate::commands::stop::stop_instance;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::files;
+use crate::fleet::{self, Targets};
 use crate::instance::Instance;
 use crate::starter;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
-    // Refuse before stopping what could not be started again.
+/// How `restart` goes about several instances.
+pub struct Mode {
+    pub rolling: bool,
+    pub pause: std::time::Duration,
+    pub parallel: bool,
+}
+
+pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &StartArgs) -> Result<Code> {
+    let instances = match targets {
+        Targets::One(instance) if !mode.rolling => {
+            fleet::check_ports(&[&instance])?;
+            check_startable(&instance)?;
+            stop_instance(ctx, &instance)?;
+            return starter::start(ctx, &instance, args);
+        }
+        Targets::One(instance) => vec![instance],
+        Targets::Several(instances) => instances,
+    };
+    fleet::check_ports(&instances.iter().collect::<Vec<_>>())?;
+    if mode.rolling {
+        return super::rolling::run(ctx, &instances, args, mode.pause);
+    }
+    let stopped = fleet::each(&instances, true, |i| {
+        check_startable(i)?;
+        stop_instance(ctx, i).map(|()| Code::Success)
+    });
+    let to_start: Vec<Instance> = instances
+        .iter()
+        .zip(&stopped)
+        .filter(|(_, code)| **code == Code::Success)
+        .map(|(i, _)| i.clone())
+        .collect();
+    let mut started =
+        fleet::each(&to_start, mode.parallel, |i| starter::start(ctx, i, args)).into_iter();
+    let codes: Vec<Code> = stopped
+        .iter()
+        .map(|code| match code {
+            Code::Success => started.next().unwrap_or(Code::Failure),
+            failed => *failed,
+        })
+        .collect();
+    Ok(fleet::summarize(&instances, &codes, "restarted", "restart"))
+}
+
+/// Refuses, before anything is stopped, what could not be started again: a missing image or
+/// VM, a pid file or log that may not be written.
+pub fn check_startable(instance: &Instance) -> Result<()> {
     instance.check_files()?;
     instance.vm()?;
-    files::check_writable(instance)?;
-    stop_instance(ctx, instance)?;
-    starter::start(ctx, instance, args)
+    files::check_writable(instance)
 }

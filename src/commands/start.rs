@@ -1,12 +1,23 @@
-//! `pharo-ctl start`: start the image in the background and record its pid.
+//! `pharo-ctl start`: start the image in the background and record its pid; several
+//! instances one after another, or all at once with `--parallel`.
 
 use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::instance::Instance;
+use crate::fleet::{self, Targets};
 use crate::starter;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
-    starter::start(ctx, instance, args)
+pub fn run(ctx: &Context, targets: Targets, parallel: bool, args: &StartArgs) -> Result<Code> {
+    match targets {
+        Targets::One(instance) => {
+            fleet::check_ports(&[&instance])?;
+            starter::start(ctx, &instance, args)
+        }
+        Targets::Several(instances) => {
+            fleet::check_ports(&instances.iter().collect::<Vec<_>>())?;
+            let codes = fleet::each(&instances, parallel, |i| starter::start(ctx, i, args));
+            Ok(fleet::summarize(&instances, &codes, "started", "start"))
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
 //! 4 unknown. A running VM whose REPL does not answer is hung: the report says since when
 //! (see [`crate::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
-//! orchestrator's health or liveness probe tells it apart.
+//! orchestrator's health or liveness probe tells it apart. Several instances are one row
+//! each ([`overview`](super::overview)).
 
 use crate::duration::human;
 use crate::exit_code::Code;
@@ -12,11 +13,12 @@ use crate::instance::Instance;
 use crate::output;
 use crate::repl::Repl;
 use crate::starter::read_tail;
+use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// How the report is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,28 +32,38 @@ pub enum View {
 }
 
 /// What status reports.
-struct Report {
-    state: &'static str,
-    pid: Option<i32>,
+pub(crate) struct Report {
+    pub(crate) state: &'static str,
+    pub(crate) pid: Option<i32>,
     /// The wrapper that stands above the VM proper, if any.
-    wrapper: Option<i32>,
-    via_pid_file: bool,
-    started_at: Option<SystemTime>,
-    uptime: Option<Duration>,
-    rss_bytes: Option<u64>,
-    cpu: Option<Duration>,
-    command: Option<String>,
-    repl_ok: bool,
-    latency: Option<Duration>,
-    repl_error: Option<String>,
+    pub(crate) wrapper: Option<i32>,
+    pub(crate) via_pid_file: bool,
+    pub(crate) started_at: Option<SystemTime>,
+    pub(crate) uptime: Option<Duration>,
+    pub(crate) rss_bytes: Option<u64>,
+    pub(crate) cpu: Option<Duration>,
+    pub(crate) command: Option<String>,
+    pub(crate) repl_ok: bool,
+    pub(crate) latency: Option<Duration>,
+    pub(crate) repl_error: Option<String>,
     /// Since when the REPL of the running VM has not answered.
-    hung_since: Option<SystemTime>,
+    pub(crate) hung_since: Option<SystemTime>,
 }
 
 impl Report {
     /// The VM runs and its REPL does not answer.
-    fn hung(&self) -> bool {
+    pub(crate) fn hung(&self) -> bool {
         self.state == "running" && !self.repl_ok
+    }
+
+    /// Adds what the VM uses: start time and uptime, memory, CPU time.
+    pub(crate) fn add_usage(&mut self, usage: Option<(SystemTime, u64, Duration)>) {
+        if let Some((started, rss, cpu)) = usage {
+            self.started_at = Some(started);
+            self.uptime = SystemTime::now().duration_since(started).ok();
+            self.rss_bytes = Some(rss);
+            self.cpu = Some(cpu);
+        }
     }
 }
 
@@ -80,7 +92,18 @@ pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> R
     Ok(code)
 }
 
+/// What status reports about a VM found (or not), its REPL probed when it runs.
 fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
+    let mut report = probe(instance, found, repl, timeout);
+    if let Some(pid) = report.pid {
+        report.add_usage(usage::of(&[pid]).remove(0));
+    }
+    report
+}
+
+/// What status reports about a VM found (or not), its REPL probed for at most `timeout` when
+/// it runs, but what it uses ([`Report::add_usage`]).
+pub(crate) fn probe(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -108,12 +131,6 @@ fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) ->
             report.wrapper = tree.wrapper();
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
-            if let Some((started, rss, cpu)) = metrics(pid) {
-                report.started_at = Some(started);
-                report.uptime = SystemTime::now().duration_since(started).ok();
-                report.rss_bytes = Some(rss);
-                report.cpu = Some(cpu);
-            }
             let asked_at = SystemTime::now();
             match repl.probe(timeout) {
                 Ok(latency) => {
@@ -132,25 +149,7 @@ fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) ->
     report
 }
 
-/// Start time, resident memory and CPU time of a process.
-fn metrics(pid: i32) -> Option<(SystemTime, u64, Duration)> {
-    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-    let mut system = System::new().ok()?;
-    let pids = [Pid::from_u32(pid as u32)];
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&pids),
-        false,
-        ProcessRefreshKind::nothing().with_memory().with_cpu(),
-    );
-    let process = system.process(pids[0])?;
-    Some((
-        UNIX_EPOCH + Duration::from_secs(process.start_time()),
-        process.memory(),
-        Duration::from_millis(process.accumulated_cpu_time()),
-    ))
-}
-
-fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
+pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
     json!({
         "name": instance.name,
         "state": r.state,

@@ -1,17 +1,29 @@
-//! `pharo-ctl stop`: the cooperative stop sequence, then the pid file's clean-up.
+//! `pharo-ctl stop`: the cooperative stop sequence, then the pid file's clean-up; several
+//! instances at once, each with its own escalation.
 
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
+use crate::fleet::{self, Targets};
 use crate::instance::Instance;
 use crate::output;
 use crate::pidfile;
 use crate::stopper;
 use anyhow::Result;
 
-pub fn run(ctx: &Context, instance: &Instance) -> Result<Code> {
-    stop_instance(ctx, instance)?;
-    Ok(Code::Success)
+pub fn run(ctx: &Context, targets: Targets) -> Result<Code> {
+    match targets {
+        Targets::One(instance) => {
+            stop_instance(ctx, &instance)?;
+            Ok(Code::Success)
+        }
+        Targets::Several(instances) => {
+            let codes = fleet::each(&instances, true, |i| {
+                stop_instance(ctx, i).map(|()| Code::Success)
+            });
+            Ok(fleet::summarize(&instances, &codes, "stopped", "stop"))
+        }
+    }
 }
 
 /// Stops the instance if it runs; shared with `restart`.

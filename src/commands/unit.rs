@@ -2,12 +2,13 @@
 //! `systemctl enable`: `Type=notify`, `KillMode=mixed`, absolute paths, the options in effect
 //! written out on `ExecStart=` (so the service does not depend on the caller's environment),
 //! and stop and start timeouts above pharo-ctl's own, so that systemd's SIGKILL never
-//! pre-empts the cooperative shutdown.
+//! pre-empts the cooperative shutdown. `--template` prints `pharo@.service` instead, whose
+//! instance name (`%i`) is the NAME, so that one unit file runs every image of a directory.
 
 use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::instance::Instance;
+use crate::instance::{self, Instance};
 use crate::watchdog::Config;
 use anyhow::{Context as _, Result};
 use std::fmt::Write as _;
@@ -17,21 +18,72 @@ use std::time::Duration;
 /// How much longer than pharo-ctl's own escalation systemd waits before it kills.
 const MARGIN: Duration = Duration::from_secs(5);
 
+/// What the unit is for.
+pub enum For<'a> {
+    /// One instance.
+    Instance(&'a Instance),
+    /// Every instance of the directory: the template `pharo@.service`.
+    Template,
+}
+
+/// systemd's specifier for the instance name of a template unit.
+const INSTANCE: &str = "%i";
+
 pub fn run(
     ctx: &Context,
-    instance: &Instance,
+    target: For<'_>,
     user: Option<&str>,
     start_timeout: Duration,
     watchdog: WatchdogArgs,
 ) -> Result<Code> {
-    instance.check_files()?;
-    let vm = instance.vm()?;
-    ctx.repl(Some(instance))?;
+    // The directory and the VM; the NAME as ExecStart= and Description= write it; the
+    // comments at the top.
+    let (dir, vm, exec_name, name, comments) = match target {
+        For::Instance(instance) => {
+            instance.check_files()?;
+            let vm = instance.vm()?.to_path_buf();
+            ctx.repl(Some(instance))?;
+            let name = &instance.name;
+            let comments = [
+                format!("The Pharo image {name}, run by pharo-ctl."),
+                format!(
+                    "Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
+                ),
+                format!("         systemctl daemon-reload && systemctl enable --now pharo-{name}"),
+            ];
+            (
+                instance.dir.clone(),
+                vm,
+                quote(name),
+                escape(name),
+                comments,
+            )
+        }
+        For::Template => {
+            // Each instance's files are found when it starts; the directory and the VM are
+            // the template's.
+            crate::fleet::refuse_one_instance_options(ctx)?;
+            ctx.all_names()?;
+            let vm = instance::find_vm(ctx.vm.as_deref(), &ctx.dir)?;
+            ctx.repl(None)?;
+            let comments = [
+                format!(
+                    "The Pharo images of {}, run by pharo-ctl: pharo@NAME runs NAME.image.",
+                    ctx.dir.display()
+                ),
+                "Install: pharo-ctl unit --template > /etc/systemd/system/pharo@.service".into(),
+                "         systemctl daemon-reload && systemctl enable --now pharo@NAME1 pharo@NAME2"
+                    .into(),
+            ];
+            let name = INSTANCE.to_string();
+            (ctx.dir.clone(), vm, name.clone(), name, comments)
+        }
+    };
     let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
     let exe = exe.canonicalize().unwrap_or(exe);
 
     // The options come first, as the units of earlier versions have them; `run` takes them.
-    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&instance.dir)];
+    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&dir)];
     let given = &ctx.overrides;
     for (flag, value) in [
         ("--image", &given.image),
@@ -42,7 +94,7 @@ pub fn run(
             args.extend([flag.into(), path(value)]);
         }
     }
-    args.extend(["--vm".into(), path(vm)]);
+    args.extend(["--vm".into(), path(&vm)]);
     for arg in &ctx.vm_args {
         args.push(format!("--vm-arg={arg}"));
     }
@@ -62,10 +114,14 @@ pub fn run(
         "--kill-after".into(),
         crate::duration::exact(kill_after),
         "run".into(),
-        instance.name.clone(),
+    ]);
+    // The NAME goes in as it is (`%i` must stay a specifier).
+    let mut exec_start: Vec<String> = args.iter().map(|a| quote(a)).collect();
+    exec_start.push(exec_name);
+    let mut args: Vec<String> = vec![
         "--start-timeout".into(),
         crate::duration::exact(start_timeout),
-    ]);
+    ];
     let watchdog = watchdog.watchdog.map(|interval| Config {
         interval,
         misses: watchdog.watchdog_misses,
@@ -78,29 +134,22 @@ pub fn run(
             watchdog.misses.to_string(),
         ]);
     }
-    let exec_start: Vec<String> = args.iter().map(|a| quote(a)).collect();
+    exec_start.extend(args.iter().map(|a| quote(a)));
 
-    let name = &instance.name;
     let mut unit = String::new();
     let w = &mut unit;
-    writeln!(w, "# The Pharo image {name}, run by pharo-ctl.")?;
-    writeln!(
-        w,
-        "# Install: pharo-ctl unit {name} > /etc/systemd/system/pharo-{name}.service"
-    )?;
-    writeln!(
-        w,
-        "#          systemctl daemon-reload && systemctl enable --now pharo-{name}"
-    )?;
+    for line in comments {
+        writeln!(w, "# {line}")?;
+    }
     writeln!(w, "[Unit]")?;
-    writeln!(w, "Description=Pharo image {}", escape(name))?;
+    writeln!(w, "Description=Pharo image {name}")?;
     writeln!(w, "After=network.target")?;
     writeln!(w)?;
     writeln!(w, "[Service]")?;
     writeln!(w, "Type=notify")?;
     writeln!(w, "NotifyAccess=main")?;
     writeln!(w, "ExecStart={}", exec_start.join(" "))?;
-    writeln!(w, "WorkingDirectory={}", escape(&path(&instance.dir)))?;
+    writeln!(w, "WorkingDirectory={}", escape(&path(&dir)))?;
     if let Some(user) = user {
         writeln!(w, "User={}", escape(user))?;
     }

@@ -127,12 +127,26 @@ fn bash_completes_subcommands_options_and_instance_names() {
         ),
         ["blog"]
     );
-    // Options that take a value are skipped; only the first positional is a NAME.
+    // Options that take a value are skipped; start, stop, restart and status take several
+    // NAMEs, the others one.
     assert_eq!(
         complete(&["pharo-ctl", "-t", "5s", "start", ""]),
         ["seaside", "zinc"]
     );
-    assert!(complete(&["pharo-ctl", "stop", "zinc", "sea"]).is_empty());
+    assert_eq!(complete(&["pharo-ctl", "stop", "zinc", "sea"]), ["seaside"]);
+    assert_eq!(
+        complete(&[
+            "pharo-ctl",
+            "restart",
+            "--rolling",
+            "--pause",
+            "2s",
+            "zinc",
+            ""
+        ]),
+        ["seaside", "zinc"]
+    );
+    assert!(complete(&["pharo-ctl", "pid", "zinc", "sea"]).is_empty());
     // eval's first argument may be a NAME (then the EXPR).
     assert_eq!(complete(&["pharo-ctl", "eval", "zi"]), ["zinc"]);
     // What clap generates still works: a subcommand's options, values, file paths.
@@ -182,6 +196,7 @@ fn fish_completes_instance_names() {
         complete("pharo-ctl pid ", &[("PHARO_CTL_DIR", other)]),
         ["blog"]
     );
+    assert_eq!(complete("pharo-ctl stop zinc ", &[]), ["seaside", "zinc"]);
     assert_eq!(complete("pharo-ctl stop --ki", &[]), ["--kill-after"]);
     assert!(complete("pharo-ctl --vm no", &[]).contains(&"notes.txt".to_string()));
 }
@@ -230,7 +245,12 @@ _pharo-ctl
     );
     assert_eq!(complete(&["pharo-ctl", "st"]), ["(clap)"]);
     assert_eq!(complete(&["pharo-ctl", "stop", "--k"]), ["(clap)"]);
-    assert_eq!(complete(&["pharo-ctl", "stop", "zinc", ""]), ["(clap)"]);
+    // stop takes several NAMEs, pid one.
+    assert_eq!(
+        complete(&["pharo-ctl", "stop", "zinc", ""]),
+        ["seaside", "zinc"]
+    );
+    assert_eq!(complete(&["pharo-ctl", "pid", "zinc", ""]), ["(clap)"]);
 }
 
 #[test]
@@ -257,10 +277,11 @@ fn the_elvish_layer_finds_names_and_hands_the_rest_to_clap() {
          show stop ''\n\
          show -C {other} status ''\n\
          show stop --ki\n\
-         show stop zinc ''\n\
+         show pid zinc ''\n\
          show --vm ./ph\n\
          show stop --image ''\n\
-         show -C ''\n"
+         show -C ''\n\
+         show stop zinc ''\n"
     );
     let stub = dirs.env.file("test.elv");
     std::fs::write(&stub, program).unwrap();
@@ -279,4 +300,6 @@ fn the_elvish_layer_finds_names_and_hands_the_rest_to_clap() {
     assert_eq!(lines[4], "files:./ph", "{out}");
     assert_eq!(lines[5], "files:", "{out}");
     assert_eq!(lines[6], "files:", "{out}");
+    // stop takes several NAMEs.
+    assert_eq!(lines[7], "seaside zinc", "{out}");
 }

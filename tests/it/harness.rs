@@ -481,10 +481,14 @@ fn become_subreaper() {
 }
 
 /// Waits for the VMs and wrappers re-parented to the test process: those just killed
-/// (`killed`), and any that already exited (zombies). A pharo-ctl, which a test may hold a
-/// `Child` for, is never reaped here.
+/// (`killed`), and any that already exited (zombies) in a session of their own, as pharo-ctl
+/// starts them. A pharo-ctl, and any other program a test started itself (in the test's own
+/// session: a test, or its `Command::output`, waits for it), is never reaped here: another
+/// thread's wait for it would fail.
 fn reap_orphaned_vms(killed: &[i32]) {
     let me = std::process::id() as i32;
+    // SAFETY: getsid(0) only reads this process's session id.
+    let my_session = unsafe { libc::getsid(0) };
     for pid in std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -500,10 +504,11 @@ fn reap_orphaned_vms(killed: &[i32]) {
         let mut fields = stat[close + 2..].split(' ');
         let state = fields.next().unwrap_or("");
         let ppid: i32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let session: i32 = fields.nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
         if ppid != me || comm == "pharo-ctl" {
             continue;
         }
-        let flags = if killed.contains(&pid) || state == "Z" {
+        let flags = if killed.contains(&pid) || (state == "Z" && session != my_session) {
             0
         } else {
             continue;
@@ -1019,4 +1024,41 @@ pub fn http(port: u16, request: &str) -> String {
 /// Whether something accepts connections on a loopback port.
 pub fn listening(port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+/// Whether a REPL on a loopback port answers `GET /repl` with 200 within a second.
+pub fn repl_answers(port: u16) -> bool {
+    let limit = Duration::from_secs(1);
+    let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), limit) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(limit));
+    let _ = stream.set_write_timeout(Some(limit));
+    if stream
+        .write_all(b"GET /repl HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    answer.starts_with(b"HTTP/1.1 200")
+}
+
+impl Env {
+    /// Makes the next start of an instance fail as a real one does when its application port
+    /// is taken: its script's `ZnServer startDefaultOn:` names a port that the listener
+    /// answered holds (the REPL port stays), so the double dies during its start.
+    pub fn occupy_app_port(&self, inst: &Inst) -> TcpListener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let busy = listener.local_addr().unwrap().port();
+        let script = self.read(&format!("{}.st", inst.name));
+        let from = format!("ZnServer startDefaultOn: {}.", inst.app_port);
+        assert!(script.contains(&from), "{script}");
+        self.script(
+            &inst.name,
+            &script.replace(&from, &format!("ZnServer startDefaultOn: {busy}.")),
+        );
+        listener
+    }
 }

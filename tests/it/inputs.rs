@@ -59,9 +59,14 @@ fn several_images_and_no_name_lists_the_candidates() {
     let env = Env::new();
     env.instance("zinc");
     env.instance("seaside");
-    let out = env.cmd().args(["status"]).run();
-    out.code(2).stderr_has("seaside, zinc");
+    let out = env.cmd().args(["stop"]).run();
+    out.code(2)
+        .stderr_has("seaside, zinc")
+        .stderr_has("or pass --all");
     one_error_line(&out);
+    let out = env.cmd().args(["pid"]).run();
+    out.code(2).stderr_has("seaside, zinc");
+    assert!(!out.stderr.contains("--all"), "{}", out.stderr);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The units of `pharo-ctl unit` under a real systemd: Debian's systemd as PID 1 of a
 //! container (`tests/docker/systemd.Dockerfile`), booted as the README says, with the units
 //! `pharo-ctl -C /srv/NAME unit NAME` wrote for the instances zinc, plain (no
-//! ShutdownSequence) and zeroconf (a wrapper that does not exec) installed.
+//! ShutdownSequence) and zeroconf (a wrapper that does not exec) installed; and the template
+//! unit of `pharo-ctl unit --template`, for the two instances of /srv/pair.
 
 use crate::container::*;
 use crate::harness::*;
@@ -220,4 +221,99 @@ fn a_zeroconf_wrapper_leaves_nothing_in_the_cgroup_after_stop() {
         "{journal}"
     );
     assert!(!journal.contains("Killing process"), "{journal}");
+}
+
+#[test]
+fn a_wedged_image_is_restarted_under_the_watchdog() {
+    let Some(container) = boot("systemd-watchdog") else {
+        return;
+    };
+    let unit = "pharo-zinc.service";
+    sh(
+        &container,
+        "pharo-ctl -C /srv/zinc unit zinc --watchdog 1s --watchdog-misses 2 > /etc/systemd/system/pharo-zinc.service",
+    )
+    .success();
+    // The REPL wedges after 10s, past WatchdogSec: pharo-ctl's WATCHDOG=1 keeps systemd's own
+    // watchdog from firing until then.
+    environment(&container, unit, &["PHARO_DOUBLE_WEDGE_AFTER_MS=10000"]);
+    systemctl(&container, "start", unit);
+    // systemd shows the watchdog in effect only while the unit runs.
+    assert_eq!(show(&container, unit, "WatchdogUSec"), "8s");
+    let first = show(&container, unit, "MainPID");
+    let ping = show(&container, unit, "WatchdogTimestampMonotonic");
+    wait_until("a WATCHDOG=1 from pharo-ctl", LIMIT, || {
+        show(&container, unit, "WatchdogTimestampMonotonic") != ping
+    });
+    wait_until("systemd to restart the wedged image", LIMIT, || {
+        show(&container, unit, "NRestarts") != "0"
+    });
+    let journal = wait_journal(&container, unit, "Scheduled restart job");
+    for line in [
+        "zinc is hung: its REPL did not answer 2 probes in a row",
+        "All Smalltalk process stacks (active first):",
+        "Main process exited, code=exited, status=8/n/a",
+    ] {
+        assert!(
+            journal.contains(line),
+            "the journal lacks {line:?}:\n{journal}"
+        );
+    }
+    assert!(!journal.contains("Watchdog timeout"), "{journal}");
+    assert_ne!(show(&container, unit, "MainPID"), first);
+    systemctl(&container, "stop", unit);
+}
+
+#[test]
+fn the_template_unit_runs_several_instances_from_one_file() {
+    let Some(container) = boot("systemd-template") else {
+        return;
+    };
+    // Installed as the README says: one file, then an instance per image.
+    sh(
+        &container,
+        "pharo-ctl -C /srv/pair unit --template > /etc/systemd/system/pharo@.service \
+         && systemctl daemon-reload",
+    )
+    .success();
+    let out = container.exec(&["systemctl", "start", "pharo@one", "pharo@two"]);
+    out.success();
+    for unit in ["pharo@one.service", "pharo@two.service"] {
+        assert_eq!(show(&container, unit, "ActiveState"), "active", "{unit}");
+    }
+    assert_eq!(
+        show(&container, "pharo@two.service", "Description"),
+        "Pharo image two"
+    );
+    let status = container.exec(&["pharo-ctl", "-C", "/srv/pair", "status", "--all"]);
+    status.success();
+    for (name, port) in [("one", 42041), ("two", 42042)] {
+        // Each instance's own VM, pid file and REPL.
+        let row = status
+            .stdout
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in {}", status.stdout));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[1], "running", "{}", status.stdout);
+        let pid_file = container.exec(&["cat", &format!("/srv/pair/{name}.pid")]);
+        pid_file.success().stdout_is(&format!("{}\n", cells[2]));
+        let repl = format!("http://127.0.0.1:{port}/repl");
+        container
+            .exec(&["pharo-ctl", "--repl", &repl, "eval", "3 + 4"])
+            .success()
+            .stdout_is("7\n");
+    }
+    container
+        .exec(&["systemctl", "stop", "pharo@one", "pharo@two"])
+        .success();
+    for name in ["one", "two"] {
+        let unit = format!("pharo@{name}.service");
+        assert_eq!(show(&container, &unit, "Result"), "success");
+        wait_journal(
+            &container,
+            &unit,
+            &format!("{name} stopped cooperatively in"),
+        );
+    }
 }

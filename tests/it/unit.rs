@@ -164,3 +164,58 @@ fn the_unit_refuses_an_instance_that_cannot_run() {
         .code(6)
         .stderr_has("no image at");
 }
+
+#[test]
+fn the_template_unit_takes_the_name_from_the_unit_instance() {
+    let env = Env::new();
+    env.instance("zinc1");
+    env.instance("zinc2");
+    let out = env
+        .cmd()
+        .args(["unit", "--template", "--user", &current_user()])
+        .run();
+    out.success();
+    let unit = &out.stdout;
+    assert_eq!(field(unit, "Description"), Some("Pharo image %i"));
+    assert_eq!(field(unit, "Type"), Some("notify"));
+    assert_eq!(field(unit, "KillMode"), Some("mixed"));
+    let exec = field(unit, "ExecStart").unwrap();
+    let dir = env.path().canonicalize().unwrap();
+    assert!(
+        exec.contains(&format!("--dir {} ", dir.display())),
+        "{unit}"
+    );
+    assert!(exec.ends_with(" run %i --start-timeout 1m"), "{unit}");
+    assert!(unit.contains("pharo@.service"), "{unit}");
+    // One instance's files have no place in a template.
+    let refused = env
+        .cmd()
+        .args(["unit", "--template", "--pid-file", "x.pid"])
+        .run();
+    refused.code(2).stderr_has("--pid-file");
+    env.cmd()
+        .args(["unit", "--template", "zinc1"])
+        .run()
+        .code(2);
+
+    if !require_program(
+        "systemd-analyze",
+        "systemd-analyze verify of the template unit",
+    ) {
+        return;
+    }
+    let units = tempfile::tempdir().unwrap();
+    std::fs::write(units.path().join("pharo@.service"), unit).unwrap();
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(units.path().join("pharo@zinc1.service"))
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(verify.status.success(), "{report}\n{unit}");
+    assert!(!report.contains("pharo@"), "findings:\n{report}\n{unit}");
+}

@@ -1,0 +1,167 @@
+//! `pharo-ctl status` of several instances (`--all`, several NAMEs, or no NAME in a directory
+//! of several images): one row each, as `pm2 ls` shows them — name, state, pid, uptime,
+//! memory, CPU time, REPL health and latency; `hung` when the VM runs but its REPL does not
+//! answer — or a JSON array of the objects that one instance's `status --json` prints, or
+//! (`--probe`) nothing. Each instance is looked at in a thread of its own, so
+//! that the REPL probes run at once: fifty instances take about as long as the slowest probe.
+//! Exit 0 when every instance runs and its REPL answers, 3 when none runs, else 1.
+
+use super::status::{self, Report, View};
+use crate::context::Context;
+use crate::exit_code::Code;
+use crate::finder;
+use crate::fleet;
+use crate::instance::Instance;
+use crate::output;
+use crate::repl::Repl;
+use crate::table::{self, GAP};
+use crate::usage;
+use anyhow::Result;
+use colored::Colorize;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::time::Duration;
+
+/// One instance, as seen; an error when its state cannot be told (an untrusted pid file,
+/// several VMs, no permission): why.
+type Seen = Result<(Repl, Report), String>;
+
+/// Reports on several instances.
+/// Probes each REPL for at most `timeout`.
+pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View) -> Result<Code> {
+    // One HTTP client for every probe, and one pass over the process table for what the VMs
+    // use.
+    let client = ctx.repl(None)?;
+    let mut seen: Vec<Seen> = std::thread::scope(|scope| {
+        let client = &client;
+        let threads: Vec<_> = instances
+            .iter()
+            .map(|instance| scope.spawn(move || look(ctx, client, instance, timeout)))
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err("could not be looked at".into()))
+            })
+            .collect()
+    });
+    let pids: Vec<i32> = seen.iter().filter_map(|s| s.as_ref().ok()?.1.pid).collect();
+    let mut usage = usage::of(&pids).into_iter();
+    for (_, report) in seen.iter_mut().flatten() {
+        if report.pid.is_some() {
+            report.add_usage(usage.next().flatten());
+        }
+    }
+    let refs: Vec<&Instance> = instances.iter().collect();
+    for conflict in fleet::port_conflicts(&refs) {
+        output::warn(format!(
+            "{conflict}: only one of them can run; give each its own port in its startup script"
+        ));
+    }
+    for (instance, seen) in instances.iter().zip(&seen) {
+        if let Err(why) = seen {
+            output::warn(fleet::named(&instance.name, why));
+        }
+    }
+    if let View::Json { pretty } = view {
+        let array: Vec<Value> = instances
+            .iter()
+            .zip(&seen)
+            .map(|(instance, seen)| match seen {
+                Ok((repl, report)) => status::to_json(instance, repl, report),
+                Err(why) => json!({
+                    "name": instance.name,
+                    "state": "unknown",
+                    "image": instance.image,
+                    "pid_file": instance.pid_file,
+                    "error": why,
+                }),
+            })
+            .collect();
+        output::json(&array, pretty)?;
+    } else if let View::Human { .. } = view {
+        write_table(&mut std::io::stdout().lock(), instances, &seen)?;
+    }
+    Ok(exit_code(&seen))
+}
+
+fn look(ctx: &Context, client: &Repl, instance: &Instance, timeout: Duration) -> Seen {
+    let found = client
+        .sibling(&ctx.repl_url(Some(instance)), ctx.allow_remote)
+        .and_then(|repl| Ok((repl, finder::find(instance)?)));
+    match found {
+        Ok((repl, found)) => {
+            let report = status::probe(instance, &found, &repl, timeout);
+            Ok((repl, report))
+        }
+        Err(e) => Err(format!("{e:#}")),
+    }
+}
+
+/// 0 when every instance runs and answers, 3 when none runs, else 1.
+fn exit_code(seen: &[Seen]) -> Code {
+    let state = |s: &Seen| match s {
+        Ok((_, report)) => report.state,
+        Err(_) => "unknown",
+    };
+    if seen
+        .iter()
+        .all(|s| matches!(s, Ok((_, r)) if r.state == "running" && !r.hung()))
+    {
+        Code::Success
+    } else if seen.iter().all(|s| matches!(state(s), "stopped" | "stale")) {
+        Code::NotRunning
+    } else {
+        Code::Failure
+    }
+}
+
+fn write_table(out: &mut impl Write, instances: &[Instance], seen: &[Seen]) -> Result<()> {
+    const HEADER: [&str; 7] = ["NAME", "STATE", "PID", "UPTIME", "RSS", "CPU", "REPL"];
+    let dash = || "-".to_string();
+    let rows: Vec<Vec<String>> = instances
+        .iter()
+        .zip(seen)
+        .map(|(instance, seen)| {
+            let mut row = vec![instance.name.clone()];
+            match seen {
+                Ok((_, r)) => row.extend([
+                    if r.hung() { "hung" } else { r.state }.to_string(),
+                    r.pid.map_or_else(dash, |pid| pid.to_string()),
+                    r.uptime.map_or_else(dash, |u| table::uptime(u.as_secs())),
+                    r.rss_bytes.map_or_else(dash, output::bytes),
+                    r.cpu
+                        .map_or_else(dash, |c| format!("{:.2}s", c.as_secs_f64())),
+                    repl_cell(r),
+                ]),
+                Err(_) => {
+                    row.push("unknown".into());
+                    row.extend(std::iter::repeat_with(dash).take(5));
+                }
+            }
+            row
+        })
+        .collect();
+    let table = table::layout(&HEADER, &rows);
+    writeln!(out, "{}", table[0].join(GAP).bold())?;
+    for row in &table[1..] {
+        let mut cells = row.clone();
+        cells[1] = match cells[1].trim_end() {
+            "running" => cells[1].green().to_string(),
+            "hung" | "stale" | "unknown" => cells[1].red().to_string(),
+            _ => cells[1].clone(),
+        };
+        writeln!(out, "{}", cells.join(GAP))?;
+    }
+    Ok(())
+}
+
+/// `ok 2ms`, why the REPL did not answer, or `-` when the VM does not run.
+fn repl_cell(r: &Report) -> String {
+    match (r.repl_ok, r.latency, &r.repl_error) {
+        (true, Some(latency), _) => format!("ok {}ms", latency.as_millis()),
+        (false, _, Some(error)) if r.pid.is_some() => error.clone(),
+        _ => "-".to_string(),
+    }
+}
