@@ -381,7 +381,9 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
                     && !process::is_a_fork(child, &args))
                 .then_some(handle)
             });
-        let Some(child) = child else {
+        // A script that has meanwhile exec'd a program is the VM proper: a child judged before
+        // that exec may be a subshell of it, which keeps the script's command line.
+        let Some(child) = child.filter(|_| is_script(at)) else {
             break;
         };
         at = child.pid();
