@@ -481,10 +481,13 @@ fn become_subreaper() {
 }
 
 /// Waits for the VMs and wrappers re-parented to the test process: those just killed
-/// (`killed`), and any that already exited (zombies). A pharo-ctl, which a test may hold a
-/// `Child` for, is never reaped here.
+/// (`killed`), and any that already exited (zombies). They run in a session of their own (pharo-ctl
+/// starts them so); a child a test spawned itself and holds a `Child` for (a pharo-ctl, docker)
+/// is in the test's session and is never reaped here, or its own wait would fail.
 fn reap_orphaned_vms(killed: &[i32]) {
     let me = std::process::id() as i32;
+    // SAFETY: getsid(0) only reads this process's session id.
+    let our_session = unsafe { libc::getsid(0) };
     for pid in std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -500,7 +503,8 @@ fn reap_orphaned_vms(killed: &[i32]) {
         let mut fields = stat[close + 2..].split(' ');
         let state = fields.next().unwrap_or("");
         let ppid: i32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if ppid != me || comm == "pharo-ctl" {
+        let session: i32 = fields.nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+        if ppid != me || comm == "pharo-ctl" || session == our_session {
             continue;
         }
         let flags = if killed.contains(&pid) || state == "Z" {
