@@ -92,7 +92,8 @@ pub enum Command {
         #[command(flatten)]
         repl: ReplArgs,
     },
-    /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL.
+    /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL, to
+    /// the VM's whole process tree (a wrapper script, the VM proper, what they started).
     #[command(
         after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --all"
     )]
@@ -282,7 +283,8 @@ Examples:
         instance: InstanceArgs,
     },
     /// List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image,
-    /// and whether the image's pid file (NAME.pid next to it) names the process.
+    /// and whether the image's pid file (NAME.pid next to it) names the process. A wrapper
+    /// script and the VM it started are one row, the VM proper's; --vm names one more VM.
     #[command(
         after_help = "Examples:\n  pharo-ctl ps\n  pharo-ctl ps --json | jq '.[] | select(.pid_file_names_it | not) | .pid'"
     )]

@@ -62,8 +62,9 @@ pub trait Processes: Table {
     fn open(&self, pid: i32) -> io::Result<Option<Self::Handle>>;
     /// Whether `pid` is the image's VM.
     fn identify(&self, pid: i32) -> Identity;
-    /// The live VMs whose command line names the image, in pid order.
-    fn scan(&self) -> Vec<i32>;
+    /// The live VMs whose command line names the image, in pid order, each with the command
+    /// line it was judged by.
+    fn scan(&self) -> Vec<(i32, Vec<OsString>)>;
 }
 
 /// The live process table, asked about one image.
@@ -92,7 +93,7 @@ impl Processes for Live<'_> {
         self.matcher.identify(pid)
     }
 
-    fn scan(&self) -> Vec<i32> {
+    fn scan(&self) -> Vec<(i32, Vec<OsString>)> {
         identity::scan(self.matcher, |pid, why| {
             output::detail(format!("passing over pid {pid}: {why}"));
         })
@@ -281,11 +282,11 @@ mod tests {
                 .map_or(Identity::Other, |p| p.identity.clone())
         }
 
-        fn scan(&self) -> Vec<i32> {
+        fn scan(&self) -> Vec<(i32, Vec<OsString>)> {
             self.processes
                 .iter()
                 .filter(|(_, p)| p.identity == Identity::Runs && !p.stat.ended())
-                .map(|(&pid, _)| pid)
+                .filter_map(|(&pid, _)| Some((pid, self.cmdline(pid)?)))
                 .collect()
         }
     }

@@ -52,10 +52,19 @@ impl ImageMatcher {
     /// working directory. The one rule of the pid file, the scan and the process tree.
     pub fn identify(&self, pid: i32) -> Identity {
         match read_cmdline(pid) {
-            Some(args) if is_vm(pid, &args, || self.vm.into_iter().collect()) => {
-                self.identify_cmdline(pid, &args)
-            }
-            _ => Identity::Other,
+            Some(args) => self.identify_args(pid, &args),
+            None => Identity::Other,
+        }
+    }
+
+    /// [`ImageMatcher::identify`] on a command line already read (`args`): tests that must
+    /// agree on one process judge one reading of its command line, which may change at any
+    /// moment (an exec).
+    pub fn identify_args(&self, pid: i32, args: &[OsString]) -> Identity {
+        if is_vm(pid, args, || self.vm.into_iter().collect()) {
+            self.identify_cmdline(pid, args)
+        } else {
+            Identity::Other
         }
     }
 
@@ -204,35 +213,34 @@ fn self_and_ancestors() -> HashSet<i32> {
     set
 }
 
-/// All live VMs whose command line names the image, pharo-ctl and its ancestors aside. A VM
-/// whose working directory cannot be read is passed over when it names the image by a
-/// relative path (it may be another user's image of the same name); `unknown` hears of it.
-pub fn scan(matcher: &ImageMatcher, mut unknown: impl FnMut(i32, &str)) -> Vec<i32> {
+/// All live VMs whose command line names the image, pharo-ctl and its ancestors aside, with
+/// the command line each was judged by. A VM whose working directory cannot be read is passed
+/// over when it names the image by a relative path (it may be another user's image of the
+/// same name); `unknown` hears of it.
+pub fn scan(
+    matcher: &ImageMatcher,
+    mut unknown: impl FnMut(i32, &str),
+) -> Vec<(i32, Vec<OsString>)> {
     let excluded = self_and_ancestors();
-    let mut found: Vec<i32> = all_pids()
+    let mut found: Vec<(i32, Vec<OsString>)> = all_pids()
         .filter(|pid| !excluded.contains(pid))
-        .filter(|&pid| {
-            let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-                return false;
-            };
+        .filter_map(|pid| {
+            let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
             if !matcher.mentioned_in(&raw) {
-                return false;
+                return None;
             }
             let args = split_cmdline(&raw);
-            if !is_vm(pid, &args, || matcher.vm.into_iter().collect()) {
-                return false;
-            }
-            match matcher.identify_cmdline(pid, &args) {
-                Identity::Runs => true,
-                Identity::Other => false,
+            match matcher.identify_args(pid, &args) {
+                Identity::Runs => Some((pid, args)),
+                Identity::Other => None,
                 Identity::Unknown(why) => {
                     unknown(pid, &why);
-                    false
+                    None
                 }
             }
         })
         .collect();
-    found.sort_unstable();
+    found.sort_unstable_by_key(|(pid, _)| *pid);
     found
 }
 

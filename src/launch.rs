@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 const FIRST_LOOK: Duration = Duration::from_millis(2);
 const LONGEST_LOOK: Duration = Duration::from_millis(100);
 
-/// How long `start` without `--wait` gives a wrapper to start a VM program before it takes
-/// the script itself for the VM (a VM that is a script).
+/// How long `start` without `--wait` gives a wrapper to start a VM program, at most, before
+/// it takes the script itself for the VM (a VM that is a script).
 pub const VM_PROPER_WAIT: Duration = Duration::from_secs(5);
 
 /// A tree pharo-ctl launched.
@@ -30,6 +30,8 @@ pub struct Launched {
     pub tree: Tree,
     /// The pid pharo-ctl spawned: the wrapper, or the VM itself.
     pub spawned: i32,
+    /// A handle on it, to look again from.
+    top: ProcessHandle,
     name: String,
     matcher: ImageMatcher,
     pid_file: PathBuf,
@@ -41,19 +43,35 @@ pub struct Launched {
 impl Launched {
     /// The tree of the process just spawned (`handle`), in the session or process group
     /// `scope` made for it. Its pid file is written by the caller.
-    pub fn new(handle: ProcessHandle, scope: Scope, instance: &Instance) -> Launched {
+    pub fn new(handle: ProcessHandle, scope: Scope, instance: &Instance) -> Result<Launched> {
         let spawned = handle.pid();
+        let top = handle.try_clone();
         let tree = Tree::launched(handle, scope);
         let next_look = (!tree.settled()).then(Instant::now);
-        Launched {
+        Ok(Launched {
             tree,
             spawned,
+            top: top?,
             name: instance.name.clone(),
             matcher: instance.matcher(),
             pid_file: instance.pid_file.clone(),
             next_look,
             interval: FIRST_LOOK,
+        })
+    }
+
+    /// When what was taken for the VM proper has ended while the process spawned lives on,
+    /// it was not the VM (a wrapper's short-lived child): looks again from the spawned
+    /// process, which the pid file names meanwhile. Answers whether so.
+    pub fn lost_vm(&mut self) -> Result<bool> {
+        if self.tree.pid() == self.spawned || !self.tree.vm().exited() || self.top.exited() {
+            return Ok(false);
         }
+        self.tree.restart_from(self.top.try_clone()?);
+        pidfile::write(&self.pid_file, self.spawned)?;
+        self.next_look = Some(Instant::now());
+        self.interval = FIRST_LOOK;
+        Ok(true)
     }
 
     /// Looks for the VM proper when it is time to, and answers when to look next (`None`: it
@@ -79,6 +97,11 @@ impl Launched {
             Some(Instant::now() + self.interval)
         };
         Ok(self.next_look)
+    }
+
+    /// Whether the VM proper is known for sure (no more looking).
+    pub fn known(&self) -> bool {
+        self.next_look.is_none()
     }
 
     /// The last look, once the VM is up: what runs the image now is the VM proper.

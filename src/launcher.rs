@@ -94,7 +94,7 @@ pub fn run(
         ctx,
         instance,
         handle,
-        launched: Launched::new(tree, Scope::Group(pid), instance),
+        launched: Launched::new(tree, Scope::Group(pid), instance)?,
         signals,
         notifier,
         reaper: Reaper::new(pid),

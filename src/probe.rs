@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 /// Asks the REPL `GET` from a thread of its own until it answers or the time is up, so that
 /// the launcher keeps sleeping in `poll` meanwhile. `done` hangs up when the answer is in.
 pub struct Probe {
-    pub url: String,
     /// Hangs up when the answer is in.
     pub done: OwnedFd,
     answer: mpsc::Receiver<Result<Duration, ReplError>>,
@@ -24,7 +23,6 @@ impl Probe {
         let (tx, answer) = mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let cancelled = Arc::clone(&cancel);
-        let url = repl.url().to_string();
         std::thread::Builder::new()
             .name("readiness-probe".into())
             .spawn(move || {
@@ -51,7 +49,6 @@ impl Probe {
                 drop(notify);
             })?;
         Ok(Probe {
-            url,
             done,
             answer,
             cancel,

@@ -139,15 +139,13 @@ pub trait Table {
             .filter(|&ppid| ppid > 0)
     }
 
-    /// Whether a process is a fork of its parent that runs no program of its own (yet): a
-    /// subshell of a wrapper script, a VM's forked child. Its command line is its parent's.
-    fn is_a_fork_of_its_parent(&self, pid: i32) -> bool {
-        match self.ppid(pid) {
-            Some(parent) => self
-                .cmdline(pid)
-                .is_some_and(|args| self.cmdline(parent) == Some(args)),
-            None => false,
-        }
+    /// Whether process `pid`, whose command line read `args`, is a fork of its parent that
+    /// ran no program of its own (then): a subshell of a wrapper script, a VM's forked child.
+    /// That command line is its parent's. One reading is judged: the fork may exec at any
+    /// moment, and a second reading could pass a test the first would have failed.
+    fn is_a_fork(&self, pid: i32, args: &[OsString]) -> bool {
+        self.ppid(pid)
+            .is_some_and(|parent| self.cmdline(parent).is_some_and(|theirs| theirs == args))
     }
 }
 
@@ -165,19 +163,15 @@ impl Table for Proc {
     }
 }
 
-/// Whether the process exists and is not a zombie.
-pub fn alive(pid: i32) -> bool {
-    Proc.alive(pid)
-}
-
 /// The parent of a process, `None` when it is gone (or has none).
 pub fn ppid(pid: i32) -> Option<i32> {
     Proc.ppid(pid)
 }
 
-/// Whether a process is a fork of its parent that runs no program of its own (yet).
-pub fn is_a_fork_of_its_parent(pid: i32) -> bool {
-    Proc.is_a_fork_of_its_parent(pid)
+/// Whether process `pid`, whose command line read `args`, is a fork of its parent that ran
+/// no program of its own (then); see [`Table::is_a_fork`].
+pub fn is_a_fork(pid: i32, args: &[OsString]) -> bool {
+    Proc.is_a_fork(pid, args)
 }
 
 /// Every live process and its stat (zombies aside).
@@ -186,6 +180,32 @@ pub fn table() -> Vec<(i32, Stat)> {
         .filter_map(|pid| Some((pid, stat(pid)?)))
         .filter(|(_, stat)| !stat.ended())
         .collect()
+}
+
+/// The live processes (zombies aside) whose pids were handed out after `after`, up to `last`
+/// (pids are handed out in increasing order, wrapping around at the top).
+pub fn table_since(after: i32, last: i32) -> Vec<(i32, Stat)> {
+    let since = |pid: i32| {
+        if after <= last {
+            pid > after && pid <= last
+        } else {
+            pid > after || pid <= last
+        }
+    };
+    all_pids()
+        .filter(|&pid| since(pid))
+        .filter_map(|pid| Some((pid, stat(pid)?)))
+        .filter(|(_, stat)| !stat.ended())
+        .collect()
+}
+
+/// The last pid handed out in this PID namespace.
+pub fn last_pid() -> Option<i32> {
+    std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Every pid in `/proc`.

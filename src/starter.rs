@@ -84,7 +84,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     // The child is ours until we exit, so its pid cannot be reused meanwhile; setsid made its
     // pid the id of the tree's session.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
-    let mut launched = Launched::new(handle, Scope::Session(pid), instance);
+    let mut launched = Launched::new(handle, Scope::Session(pid), instance)?;
     if let Err(e) = pidfile::write(&instance.pid_file, pid) {
         let _ = stopper::kill(&mut launched.tree, &instance.name);
         reap(&mut child);
@@ -204,33 +204,54 @@ fn wait_vm(
         match launched.tree.vm().wait(Some(next), &[], Some(spinner)) {
             Ok(Wait::TimedOut) if next < until => {}
             Ok(Wait::TimedOut) => return Ok(false),
+            _ if launched.lost_vm().map_err(Failure::Other)? => {}
             _ => return Ok(true),
         }
     }
 }
 
 /// A start counts once the VM has stayed up this long (supervisord's `startsecs`), counted
-/// from the moment the VM proper is known: a wrapper may take a while to start it.
+/// from the moment the VM proper is known: a wrapper may take a while to start it. A script
+/// that has stayed up that long with no process beside it (at two looks in a row) is itself
+/// the VM; a wrapper gets [`launch::VM_PROPER_WAIT`] at most.
 fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Result<(), Failure> {
-    let found_by = duration::from_now(launch::VM_PROPER_WAIT);
-    let spinner = Spinner::new(
-        format!("{}: waiting for the wrapper to start the VM", instance.name),
-        Some(found_by),
-    );
-    if wait_vm(launched, found_by, true, &spinner)? {
-        return Err(Failure::Exited);
-    }
-    drop(spinner);
-    let deadline = duration::from_now(settle);
+    let started = Instant::now();
+    let settled_by = duration::deadline(started, settle);
+    let given_up_by = duration::deadline(started, launch::VM_PROPER_WAIT.max(settle));
     let spinner = Spinner::new(
         format!("{}: making sure the VM stays up", instance.name),
-        Some(deadline),
+        Some(settled_by),
     );
+    let mut known_at = started;
+    let mut alone = 0;
+    while !launched.known() {
+        let until = settled_by.max(Instant::now() + ALONE_LOOK).min(given_up_by);
+        if wait_vm(launched, until, true, &spinner)? {
+            return Err(Failure::Exited);
+        }
+        known_at = Instant::now();
+        if launched.known() {
+            break;
+        }
+        if known_at >= given_up_by {
+            return Ok(());
+        }
+        if known_at >= settled_by {
+            alone = if launched.tree.alone() { alone + 1 } else { 0 };
+            if alone == 2 {
+                return Ok(());
+            }
+        }
+    }
+    let deadline = duration::deadline(known_at, settle);
     if wait_vm(launched, deadline, false, &spinner)? {
         return Err(Failure::Exited);
     }
     Ok(())
 }
+
+/// How often a script that may be the VM itself is looked at once the settle time is over.
+const ALONE_LOOK: Duration = Duration::from_millis(20);
 
 /// Waits until the REPL answers `GET`, noticing at once if the VM dies meanwhile.
 fn wait_ready(
@@ -256,7 +277,7 @@ fn wait_ready(
         if left.is_zero() {
             return Err(Failure::NotReady);
         }
-        if launched.tree.vm().exited() {
+        if launched.tree.vm().exited() && !launched.lost_vm().map_err(Failure::Other)? {
             return Err(Failure::Exited);
         }
         if repl.probe(left.min(Repl::PROBE_TIMEOUT)).is_ok() {

@@ -163,6 +163,11 @@ pub fn stop<R: Shutdown + ?Sized>(
             elapsed: started.elapsed(),
         })
     };
+    // The tree's members are listed (and watched) before anything is asked of the image, so
+    // that its exit is noticed the moment it happens.
+    if tree.gone() {
+        return done(Ending::Cooperative);
+    }
 
     if let Some(repl) = plan.repl {
         output::step(format!(

@@ -20,6 +20,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
@@ -48,6 +49,12 @@ pub struct Tree {
     scope: Scope,
     /// The members last seen alive, watched through their pidfds.
     held: Vec<ProcessHandle>,
+    /// The process groups of the members at the last listing (`None` before the first):
+    /// when none has a process left, neither has the session, and it is not listed again.
+    groups: Option<HashSet<i32>>,
+    /// The last pid handed out when the process table was last listed in full: a member
+    /// that appeared since has a later pid, so only those are looked at again.
+    listed_after: Option<i32>,
     /// The last signal sent to the tree: members that appear later get it too.
     sent: Option<Signal>,
 }
@@ -62,6 +69,8 @@ impl Tree {
             wrapper: None,
             scope,
             held: Vec::new(),
+            groups: None,
+            listed_after: None,
             sent: None,
         }
     }
@@ -97,6 +106,8 @@ impl Tree {
             wrapper,
             scope,
             held: Vec::new(),
+            groups: None,
+            listed_after: None,
             sent: None,
         }
     }
@@ -131,6 +142,13 @@ impl Tree {
         true
     }
 
+    /// Takes `handle` (the process launched) for the VM proper again: what was found below it
+    /// was not the VM.
+    pub fn restart_from(&mut self, handle: ProcessHandle) {
+        self.vm = handle;
+        self.wrapper = None;
+    }
+
     /// Whether the VM proper is known for sure: it is a program, not a script that may yet
     /// start the VM as its child (or exec it). A command line that cannot be read (the
     /// process is in the middle of an exec) tells nothing yet.
@@ -139,12 +157,16 @@ impl Tree {
             .is_some_and(|args| !identity::runs_a_script(self.vm.pid(), &args))
     }
 
-    /// The live members of the tree, each with a handle opened before its identity was read.
-    fn members(&self) -> Vec<ProcessHandle> {
-        let table = process::table();
+    /// The live members of the tree among the processes of `table`, each with a handle
+    /// opened before its identity was read, and their process groups.
+    fn members(&self, table: &[(i32, Stat)]) -> (Vec<ProcessHandle>, HashSet<i32>) {
+        let groups = std::cell::RefCell::new(HashSet::new());
         let confirmed =
             |pid: i32, belongs: &dyn Fn(&Stat) -> bool| match ProcessHandle::open_live(pid) {
-                Ok(Some((handle, stat))) if belongs(&stat) => Some(handle),
+                Ok(Some((handle, stat))) if belongs(&stat) => {
+                    groups.borrow_mut().insert(stat.pgid);
+                    Some(handle)
+                }
                 _ => None,
             };
         match self.scope {
@@ -153,11 +175,12 @@ impl Tree {
                     Scope::Session(_) => stat.sid == id,
                     _ => stat.pgid == id,
                 };
-                table
+                let members = table
                     .iter()
                     .filter(|(_, stat)| carries(stat))
                     .filter_map(|&(pid, _)| confirmed(pid, &carries))
-                    .collect()
+                    .collect();
+                (members, groups.into_inner())
             }
             Scope::Below => {
                 let mut members: Vec<ProcessHandle> = [Some(&self.vm), self.wrapper.as_ref()]
@@ -170,7 +193,7 @@ impl Tree {
                 let mut grew = true;
                 while grew {
                     grew = false;
-                    for &(pid, stat) in &table {
+                    for &(pid, stat) in table {
                         if known.contains(&stat.ppid)
                             && !known.contains(&pid)
                             && let Some(handle) = confirmed(pid, &|s| known.contains(&s.ppid))
@@ -181,14 +204,42 @@ impl Tree {
                         }
                     }
                 }
-                members
+                // Descendants are found by their parents: the process table is always listed.
+                (members, HashSet::new())
             }
         }
     }
 
-    /// Lists the members again; those that appeared since a signal was sent get it too.
+    /// Whether the VM proper is the only process of the tree.
+    pub fn alone(&self) -> bool {
+        self.members(&process::table()).0.len() <= 1
+    }
+
+    /// Lists every member, reading the whole process table.
+    fn list(&mut self) {
+        self.listed_after = process::last_pid();
+        let (held, groups) = self.members(&process::table());
+        self.held = held;
+        self.groups = (self.scope != Scope::Below).then_some(groups);
+    }
+
+    /// Lists the members again once those last seen are gone: only processes created since
+    /// the last full listing can be new members of a session or group (its id cannot be
+    /// joined from outside), so only they are read; descendants need the whole table. Those
+    /// that appeared since a signal was sent get it too.
     fn relist(&mut self) {
-        self.held = self.members();
+        match (self.scope, self.listed_after) {
+            (Scope::Session(_) | Scope::Group(_), Some(after)) => {
+                let Some(last) = process::last_pid() else {
+                    return self.list();
+                };
+                let (held, groups) = self.members(&process::table_since(after, last));
+                self.held = held;
+                self.groups = Some(groups);
+                self.listed_after = Some(last);
+            }
+            _ => self.list(),
+        }
         if let Some(signal) = self.sent {
             for member in &self.held {
                 let _ = member.signal(signal);
@@ -201,7 +252,7 @@ impl Tree {
     /// answered.
     pub fn signal(&mut self, signal: Signal) -> io::Result<Vec<i32>> {
         self.sent = Some(signal);
-        self.held = self.members();
+        self.list();
         let mut error = None;
         for member in &self.held {
             if let Err(e) = member.signal(signal) {
@@ -216,10 +267,24 @@ impl Tree {
         Ok(pids)
     }
 
-    /// Whether no process of the tree is left.
+    /// Whether no process of the tree is left. Once the members last seen have all exited,
+    /// the process table is listed again only if one of their process groups still has a
+    /// process (one forked meanwhile, or a zombie not yet reaped): a group id is not handed
+    /// out again while it has a process, so an empty one stays empty.
     pub fn gone(&mut self) -> bool {
         self.held.retain(|member| !member.exited());
         if self.held.is_empty() {
+            let empty = |group: &i32| {
+                nix::sys::signal::killpg(nix::unistd::Pid::from_raw(*group), None)
+                    == Err(Errno::ESRCH)
+            };
+            if self
+                .groups
+                .as_ref()
+                .is_some_and(|groups| groups.iter().all(empty))
+            {
+                return true;
+            }
             self.relist();
         }
         self.held.is_empty()
@@ -309,15 +374,13 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
         let child = table
             .iter()
             .filter(|(_, stat)| stat.ppid == at)
-            .find_map(|&(child, _)| match ProcessHandle::open_live(child) {
-                Ok(Some((handle, stat)))
-                    if stat.ppid == at
-                        && matcher.identify(child) == Identity::Runs
-                        && !process::is_a_fork_of_its_parent(child) =>
-                {
-                    Some(handle)
-                }
-                _ => None,
+            .find_map(|&(child, _)| {
+                let (handle, stat) = ProcessHandle::open_live(child).ok()??;
+                let args = process::read_cmdline(child)?;
+                (stat.ppid == at
+                    && matcher.identify_args(child, &args) == Identity::Runs
+                    && !process::is_a_fork(child, &args))
+                .then_some(handle)
             });
         let Some(child) = child else {
             break;
@@ -335,11 +398,11 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
 /// subshell) is none, a candidate above another is that one's wrapper, and a session made for
 /// a VM (its leader is a candidate, or gone) holds one instance, whose VM proper is the
 /// earliest started (others are forks of it).
-pub fn one_per_tree(table: &impl Table, candidates: &[i32]) -> Vec<i32> {
+pub fn one_per_tree(table: &impl Table, candidates: &[(i32, Vec<OsString>)]) -> Vec<i32> {
     let candidates: Vec<i32> = candidates
         .iter()
-        .copied()
-        .filter(|&pid| !table.is_a_fork_of_its_parent(pid))
+        .filter(|(pid, args)| !table.is_a_fork(*pid, args))
+        .map(|(pid, _)| *pid)
         .collect();
     let all: HashSet<i32> = candidates.iter().copied().collect();
     let mut wrappers = HashSet::new();

@@ -70,8 +70,7 @@ PYVM = r'''
 serves GET and POST /repl on the port of the script's `startInServerOn:` and honours the test
 double's PHARO_DOUBLE_ IGNORE_SHUTDOWN, IGNORE_SIGTERM, HANG, SLOW_MS, START_DELAY_MS,
 DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE and EVENTS."""
-import os, re, signal, socket, sys, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import os, sys, time
 
 
 def switch(name):
@@ -95,11 +94,14 @@ def event(line):
 positional = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
 if not positional or not os.path.isfile(positional[0]):
     sys.exit("vm.py: no image")
-source = open(positional[1]).read() if len(positional) > 1 else ""
-signal.signal(signal.SIGTERM, signal.SIG_IGN if on("IGNORE_SIGTERM") else signal.SIG_DFL)
-if switch("DIE_ON_START"):
+if switch("DIE_ON_START"):  # before the slower imports: a crash at start is quick
     time.sleep(seconds("DIE_DELAY_MS"))
     sys.exit(int(switch("DIE_ON_START")))
+import re, signal, socket, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+source = open(positional[1]).read() if len(positional) > 1 else ""
+signal.signal(signal.SIGTERM, signal.SIG_IGN if on("IGNORE_SIGTERM") else signal.SIG_DFL)
 time.sleep(seconds("START_DELAY_MS"))
 if switch("EXIT_AFTER_MS"):
     exit_code = int(switch("EXIT_CODE") or 0)
@@ -164,11 +166,15 @@ threading.Event().wait()
 '''
 
 # A VM launcher written in Python that runs the VM (the double) as its child, without exec,
-# and passes its status on.
+# and passes its status on. It starts the VM as soon as it can: a wrapper that has not started
+# its VM within the settle time counts as the VM itself.
 LAUNCHER = r'''
-import subprocess, sys
-status = subprocess.call([{double!r}] + sys.argv[1:])
-sys.exit(status if status >= 0 else 128 - status)
+import os, sys
+child = os.fork()
+if child == 0:
+    os.execv({double!r}, [{double!r}] + sys.argv[1:])
+status = os.waitpid(child, 0)[1]
+sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 '''
 
 # A foreign process that records every catchable signal it gets (one number a line in the
@@ -435,7 +441,15 @@ class Instance:
         self.env["PHARO_DOUBLE_EVENTS"] = self.events
         if self.kind == "dies-on-start":
             self.env["PHARO_DOUBLE_DIE_DELAY_MS"] = str(rng.randrange(0, 30))
-        self.settle = "500ms" if self.kind == "dies-on-start" else rng.choice(["100ms", "150ms", "250ms"])
+        # A VM that dies at start dies within the settle, however loaded the machine (a start
+        # that fails ends at once, so this costs nothing); a launcher that is a script must have
+        # started its VM by the end of the settle.
+        if self.kind == "dies-on-start":
+            self.settle = "2s"
+        elif layout == "launcher":
+            self.settle = rng.choice(["400ms", "600ms"])
+        else:
+            self.settle = rng.choice(["100ms", "150ms", "250ms"])
         # How pharo-ctl is told about the VM: an option, the environment, or (zeroconf) the
         # default DIR/pharo.
         self.vm_args = []
@@ -666,7 +680,7 @@ class Cycle:
                 self.write_executable(os.path.join(d, "vm.py"), self.run.pyvm_shebang + PYVM)
             if "launcher" in layouts_here:
                 self.write_executable(os.path.join(d, "smalltalk-vm"),
-                                      self.run.pyvm_shebang + LAUNCHER.format(double=self.double))
+                                      f"#!{os.path.realpath(sys.executable)} -S\n" + LAUNCHER.format(double=self.double))
         kinds = ["recorder", "tail", "shell", "argv0"]
         for inst in self.instances:
             for _ in range(rng.choice([0, 1, 1, 2])):

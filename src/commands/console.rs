@@ -82,10 +82,17 @@ struct Session {
 
 /// The session; `timeout` is how long each answer may take.
 pub fn run(ctx: &Context, name: Option<&str>, timeout: Duration) -> Result<Code> {
-    // Without NAME, the instance (when the directory names one) tells the REPL's port.
+    // Without NAME, the instance (when the directory names one) tells the REPL's port; with
+    // several images and no --repl, which one is meant is not guessed.
     let instance = match name {
         Some(_) => Some(ctx.instance(name)?),
-        None => ctx.instance(None).ok(),
+        None => match ctx.instance(None) {
+            Ok(instance) => Some(instance),
+            Err(e) if ctx.repl_url.is_none() && crate::error::code_of(&e) == Code::Usage => {
+                return Err(e);
+            }
+            Err(_) => None,
+        },
     };
     let repl = ctx.repl(instance.as_ref())?;
     let label = match &instance {

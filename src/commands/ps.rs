@@ -59,7 +59,7 @@ pub fn run(vm: Option<&Path>, json: Option<bool>) -> Result<Code> {
 
 /// Every process that looks like a Pharo VM, by pid; `given` is the VM `--vm` names.
 fn scan(given: Option<FileId>) -> Vec<Vm> {
-    let mut found: Vec<(i32, PathBuf, String)> = process::all_pids()
+    let mut found: Vec<(i32, PathBuf, Vec<OsString>)> = process::all_pids()
         .filter_map(|pid| {
             let args = process::read_cmdline(pid)?;
             if process::is_pharo_ctl(pid, &args[0]) {
@@ -80,12 +80,7 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
             if !is_vm(pid, &args, &image, given) {
                 return None;
             }
-            let command = args
-                .iter()
-                .map(|a| a.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" ");
-            Some((pid, image, command))
+            Some((pid, image, args))
         })
         .collect();
     found.sort_by_key(|(pid, ..)| *pid);
@@ -124,29 +119,32 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
 /// The VMs of each image, one per process tree (the VM proper), with the outermost wrapper
 /// above each, if any.
 fn one_row_per_tree(
-    found: Vec<(i32, PathBuf, String)>,
+    found: Vec<(i32, PathBuf, Vec<OsString>)>,
 ) -> Vec<(i32, Option<i32>, PathBuf, String)> {
     let mut images: Vec<&PathBuf> = found.iter().map(|(_, image, _)| image).collect();
     images.sort();
     images.dedup();
     let mut rows = Vec::with_capacity(found.len());
     for image in images {
-        let same: Vec<i32> = found
+        let same: Vec<(i32, Vec<OsString>)> = found
             .iter()
             .filter(|(_, i, _)| i == image)
-            .map(|(pid, ..)| *pid)
+            .map(|(pid, _, args)| (*pid, args.clone()))
             .collect();
+        let pids: Vec<i32> = same.iter().map(|(pid, _)| *pid).collect();
         for pid in tree::one_per_tree(&crate::process::Proc, &same) {
             let mut wrapper = None;
             let mut at = pid;
-            while let Some(parent) = process::ppid(at).filter(|p| same.contains(p)) {
+            while let Some(parent) = process::ppid(at).filter(|p| pids.contains(p)) {
                 wrapper = Some(parent);
                 at = parent;
             }
-            let command = found
-                .iter()
-                .find(|(p, ..)| *p == pid)
-                .map(|(.., c)| c.clone());
+            let command = found.iter().find(|(p, ..)| *p == pid).map(|(.., args)| {
+                args.iter()
+                    .map(|a| a.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
             rows.push((pid, wrapper, image.clone(), command.unwrap_or_default()));
         }
     }

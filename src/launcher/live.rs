@@ -86,7 +86,9 @@ impl Ports for Launcher<'_> {
     }
 
     fn settled(&mut self) -> Result<()> {
-        self.launched.stop_looking()
+        self.launched.stop_looking()?;
+        self.reaper.set_proper(self.launched.tree.pid());
+        Ok(())
     }
 
     fn next(&mut self) -> Result<Event> {
@@ -138,7 +140,13 @@ impl Ports for Launcher<'_> {
     }
 
     fn reap(&mut self) -> ExitStatus {
-        self.reaper.wait_vm()
+        let spawned = self.reaper.wait_vm();
+        self.passed_on(spawned)
+    }
+
+    fn passed_on(&mut self, spawned: ExitStatus) -> ExitStatus {
+        self.reaper.reap();
+        self.reaper.passed_on(spawned)
     }
 
     fn tree_gone(&mut self) -> bool {
@@ -166,10 +174,12 @@ impl Launcher<'_> {
             if until.is_some_and(|until| now >= until) {
                 return Ok(Event::Ready(()));
             }
+            self.launched.lost_vm()?;
             let look = self
                 .launched
                 .look()?
                 .map(|at| at.saturating_duration_since(now));
+            self.reaper.set_proper(self.launched.tree.pid());
             // Rounded up to whole milliseconds, poll's unit, so that a wait never ends a hair
             // before its time and wakes up once more.
             let nap = [

@@ -72,8 +72,13 @@ pub(super) trait Ports {
     fn dump(&mut self);
     /// The stop sequence on the VM's tree: through the REPL first when `cooperative`.
     fn stop_tree(&mut self, cooperative: bool) -> Result<Stopped>;
-    /// Waits for the spawned process and answers its status.
+    /// Waits for the spawned process and answers the status to pass on (see
+    /// [`Ports::passed_on`]).
     fn reap(&mut self) -> ExitStatus;
+    /// The status to pass on, given the spawned process's: the VM proper's when a wrapper
+    /// ended before it (it was reaped here), else the spawned process's (a wrapper passes
+    /// its VM's on).
+    fn passed_on(&mut self, spawned: ExitStatus) -> ExitStatus;
     /// Whether no process of the VM's tree is left.
     fn tree_gone(&mut self) -> bool;
 }
@@ -183,14 +188,18 @@ fn not_ready(ports: &mut impl Ports, timeout: Duration, why: &ReplError) -> Resu
 fn exited(ports: &mut impl Ports, status: ExitStatus) -> Result<Code> {
     let name = ports.name().to_string();
     ports.notify("STOPPING=1");
+    if !ports.tree_gone() {
+        output::step(format!(
+            "{name}: the process it spawned {} without being asked to stop; stopping what is left of its process tree",
+            describe_status(status)
+        ));
+        ports.stop_tree(false)?;
+    }
+    let status = ports.passed_on(status);
     output::step(format!(
         "{name}: the VM {} without being asked to stop",
         describe_status(status)
     ));
-    if !ports.tree_gone() {
-        output::step(format!("{name}: stopping what is left of its process tree"));
-        ports.stop_tree(false)?;
-    }
     Ok(exit_code_of(status))
 }
 
@@ -425,6 +434,10 @@ mod tests {
         fn reap(&mut self) -> ExitStatus {
             self.log.borrow_mut().push(Reap);
             self.status
+        }
+
+        fn passed_on(&mut self, spawned: ExitStatus) -> ExitStatus {
+            spawned
         }
 
         fn tree_gone(&mut self) -> bool {

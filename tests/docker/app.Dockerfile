@@ -8,3 +8,7 @@ LABEL pharo-ctl-test=image
 WORKDIR /srv/zinc
 ENTRYPOINT ["/usr/local/bin/pharo-ctl", "--dir", "/srv/zinc", "run", "zinc"]
 STOPSIGNAL SIGTERM
+# Healthy while the REPL answers within 2s (status --probe's default timeout); checked every
+# second, so that the tests need not wait long.
+HEALTHCHECK --interval=1s --timeout=5s --retries=2 \
+  CMD ["/usr/local/bin/pharo-ctl", "--dir", "/srv/zinc", "status", "--probe", "zinc"]

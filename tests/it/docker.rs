@@ -77,14 +77,16 @@ fn an_image_that_ignores_the_shutdown_request_is_escalated_inside_the_stop_timeo
     }
 }
 
+/// The first line of the stacks part of a Pharo VM's report on SIGUSR1.
+const STACKS: &str = "All Smalltalk process stacks (active first):";
+
 #[test]
 fn docker_kill_usr1_reaches_the_vm_and_the_container_runs_on() {
     let Some(container) = running("docker-usr1", &[], &[], "zinc") else {
         return;
     };
     docker(&["kill", "--signal", "USR1", &container.name]).success();
-    // The VM's stack report, which it prints to stderr (the container's log).
-    container.wait_logs("All Smalltalk process stacks (active first):", READY);
+    container.wait_logs(STACKS, READY);
     assert!(
         container
             .logs()
@@ -95,6 +97,40 @@ fn docker_kill_usr1_reaches_the_vm_and_the_container_runs_on() {
         .exec(&["pharo-ctl", "eval", "3 + 4"])
         .success()
         .stdout_is("7\n");
+}
+
+#[test]
+fn pharo_ctl_dump_in_the_container_prints_the_vms_report() {
+    let Some(container) = running("docker-dump", &[], &[], "zinc") else {
+        return;
+    };
+    let dump = container.exec(&["pharo-ctl", "dump", "zinc"]);
+    dump.success().stdout_has(STACKS);
+    assert!(container.running());
+}
+
+#[test]
+fn the_healthcheck_is_healthy_while_the_repl_answers_and_unhealthy_once_it_wedges() {
+    // The image's HEALTHCHECK runs `pharo-ctl status --probe` every second.
+    let Some(container) = running(
+        "docker-health",
+        &["-e", "PHARO_DOUBLE_WEDGE_AFTER_MS=4000"],
+        &[],
+        "zinc",
+    ) else {
+        return;
+    };
+    let health = || container.inspect("{{.State.Health.Status}}");
+    wait_until("the container to be healthy", READY, || {
+        health() == "healthy"
+    });
+    wait_until("the container to be unhealthy", READY, || {
+        health() == "unhealthy"
+    });
+    // The probe said hung (1), not "not running" (3): the VM lives on, its REPL is silent.
+    let log = container.inspect("{{json .State.Health.Log}}");
+    assert!(log.contains("\"ExitCode\":1"), "{log}");
+    assert!(container.running());
 }
 
 #[test]
@@ -131,7 +167,11 @@ fn orphans_are_reaped_by_pharo_ctl_as_pid_1() {
 fn a_zeroconf_wrapper_as_the_vm_stops_cooperatively() {
     let Some(container) = running(
         "docker-zeroconf",
-        &["--entrypoint", "/usr/local/bin/pharo-ctl"],
+        &[
+            "--entrypoint",
+            "/usr/local/bin/pharo-ctl",
+            "--no-healthcheck",
+        ],
         &["--dir", "/srv/zeroconf", "run", "zeroconf"],
         "zeroconf",
     ) else {

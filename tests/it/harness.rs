@@ -481,13 +481,14 @@ fn become_subreaper() {
 }
 
 /// Waits for the VMs and wrappers re-parented to the test process: those just killed
-/// (`killed`), and any that already exited (zombies). They run in a session of their own (pharo-ctl
-/// starts them so); a child a test spawned itself and holds a `Child` for (a pharo-ctl, docker)
-/// is in the test's session and is never reaped here, or its own wait would fail.
+/// (`killed`), and any that already exited (zombies) in a session of their own, as pharo-ctl
+/// starts them. A pharo-ctl, and any other program a test started itself (in the test's own
+/// session: a test, or its `Command::output`, waits for it), is never reaped here: another
+/// thread's wait for it would fail.
 fn reap_orphaned_vms(killed: &[i32]) {
     let me = std::process::id() as i32;
     // SAFETY: getsid(0) only reads this process's session id.
-    let our_session = unsafe { libc::getsid(0) };
+    let my_session = unsafe { libc::getsid(0) };
     for pid in std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -504,10 +505,10 @@ fn reap_orphaned_vms(killed: &[i32]) {
         let state = fields.next().unwrap_or("");
         let ppid: i32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
         let session: i32 = fields.nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-        if ppid != me || comm == "pharo-ctl" || session == our_session {
+        if ppid != me || comm == "pharo-ctl" {
             continue;
         }
-        let flags = if killed.contains(&pid) || state == "Z" {
+        let flags = if killed.contains(&pid) || (state == "Z" && session != my_session) {
             0
         } else {
             continue;

@@ -247,3 +247,38 @@ fn an_interpreted_vm_started_by_pharo_ctl_is_stopped_with_its_child() {
     assert!(!listening(inst.repl_port), "the engine was left running");
     nothing_left(&env, "zinc");
 }
+
+#[test]
+fn a_script_that_is_the_vm_itself_counts_once_it_stayed_up_for_the_settle() {
+    let env = Env::new();
+    env.instance("zinc");
+    // A VM that is a script and starts nothing: no wrapper, whatever the wait for one.
+    env.executable(
+        "vm.py",
+        "#!/usr/bin/env python3\nimport time\ntime.sleep(600)\n",
+    );
+    let out = env
+        .cmd()
+        .env("PHARO_VM", env.file("vm.py"))
+        .args(["start", "--settle", "300ms", "zinc"])
+        .run();
+    out.success();
+    assert!(
+        out.elapsed < Duration::from_secs(4),
+        "the start waited {:?} for a wrapper to start a VM",
+        out.elapsed
+    );
+    let pid = env.pid_of("zinc");
+    let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(
+        command.windows(5).any(|w| w == b"vm.py"),
+        "the pid file names the script"
+    );
+    env.cmd()
+        .env("PHARO_VM", env.file("vm.py"))
+        .args(["stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has("terminated by SIGTERM");
+    nothing_left(&env, "zinc");
+}

@@ -81,6 +81,12 @@ fn eval_takes_the_repl_of_the_instance_named() {
     ));
     one_error_line(&out);
     assert_eq!((posts(&env, "zinc"), posts(&env, "seaside")), (0, 0));
+    // So does the console.
+    let out = env.cmd().args(["console"]).stdin("3 + 4").run();
+    out.code(2)
+        .stderr_has("holds several images (seaside, zinc)");
+    one_error_line(&out);
+    assert_eq!((posts(&env, "zinc"), posts(&env, "seaside")), (0, 0));
 
     env.cmd()
         .args(["eval", "seaside", "3 + 4"])

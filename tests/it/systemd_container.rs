@@ -224,6 +224,47 @@ fn a_zeroconf_wrapper_leaves_nothing_in_the_cgroup_after_stop() {
 }
 
 #[test]
+fn a_wedged_image_is_restarted_under_the_watchdog() {
+    let Some(container) = boot("systemd-watchdog") else {
+        return;
+    };
+    let unit = "pharo-zinc.service";
+    sh(
+        &container,
+        "pharo-ctl -C /srv/zinc unit zinc --watchdog 1s --watchdog-misses 2 > /etc/systemd/system/pharo-zinc.service",
+    )
+    .success();
+    // The REPL wedges after 10s, past WatchdogSec: pharo-ctl's WATCHDOG=1 keeps systemd's own
+    // watchdog from firing until then.
+    environment(&container, unit, &["PHARO_DOUBLE_WEDGE_AFTER_MS=10000"]);
+    systemctl(&container, "start", unit);
+    // systemd shows the watchdog in effect only while the unit runs.
+    assert_eq!(show(&container, unit, "WatchdogUSec"), "8s");
+    let first = show(&container, unit, "MainPID");
+    let ping = show(&container, unit, "WatchdogTimestampMonotonic");
+    wait_until("a WATCHDOG=1 from pharo-ctl", LIMIT, || {
+        show(&container, unit, "WatchdogTimestampMonotonic") != ping
+    });
+    wait_until("systemd to restart the wedged image", LIMIT, || {
+        show(&container, unit, "NRestarts") != "0"
+    });
+    let journal = wait_journal(&container, unit, "Scheduled restart job");
+    for line in [
+        "zinc is hung: its REPL did not answer 2 probes in a row",
+        "All Smalltalk process stacks (active first):",
+        "Main process exited, code=exited, status=8/n/a",
+    ] {
+        assert!(
+            journal.contains(line),
+            "the journal lacks {line:?}:\n{journal}"
+        );
+    }
+    assert!(!journal.contains("Watchdog timeout"), "{journal}");
+    assert_ne!(show(&container, unit, "MainPID"), first);
+    systemctl(&container, "stop", unit);
+}
+
+#[test]
 fn the_template_unit_runs_several_instances_from_one_file() {
     let Some(container) = boot("systemd-template") else {
         return;

@@ -33,6 +33,7 @@ on_each_layout!(
     run_stops_cooperatively_on_sigterm,
     run_falls_back_to_signals_on_the_whole_tree,
     run_passes_the_vm_exit_status_through,
+    run_passes_on_how_the_vm_proper_ended_after_a_stop_beside_it,
     status_and_ps_report_the_vm_proper,
     the_scan_counts_a_wrapper_and_its_vm_once,
     a_vm_started_by_hand_is_found_and_stopped,
@@ -224,6 +225,26 @@ fn run_passes_the_vm_exit_status_through(layout: Layout) {
         .run()
         .code(3)
         .stderr_has("the VM exited with status 3 without being asked to stop");
+    nothing_left(&env, "zinc");
+}
+
+fn run_passes_on_how_the_vm_proper_ended_after_a_stop_beside_it(layout: Layout) {
+    let env = Env::with_layout(layout);
+    let inst = env.instance("zinc");
+    let cmd = env
+        .cmd()
+        .env("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1")
+        .env("PHARO_DOUBLE_IGNORE_SIGTERM", "1");
+    let (run, vm) = running(&env, &inst, cmd, &[]);
+    env.cmd()
+        .args(["stop", "-t", "200ms", "--kill-after", "300ms", "zinc"])
+        .run()
+        .success()
+        .stderr_has(&format!("sending SIGKILL to pid {vm}"));
+    // A wrapper died of the SIGTERM, the VM proper of the SIGKILL: 128 + 9.
+    run.finish()
+        .code(137)
+        .stderr_has("the VM was killed by SIGKILL without being asked to stop");
     nothing_left(&env, "zinc");
 }
 
