@@ -14,17 +14,16 @@ use crate::finder::{self, Found};
 use crate::handle::{ProcessHandle, Wait};
 use crate::instance::Instance;
 use crate::launch::{self, Launched};
+use crate::logfile;
 use crate::output::{self, Spinner};
 use crate::pidfile;
+use crate::process::describe_status;
 use crate::repl::Repl;
 use crate::stopper;
 use crate::tree::Scope;
 use anyhow::{Context as _, Result};
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// How many lines of the log a failed start shows.
@@ -290,21 +289,6 @@ fn wait_ready(
     }
 }
 
-/// `exited with status 3`, `was killed by SIGSEGV`.
-pub fn describe_status(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exited with status {code}"),
-        (None, Some(signal)) => format!("was killed by {}", signal_name(signal)),
-        _ => "ended".to_string(),
-    }
-}
-
-pub fn signal_name(signal: i32) -> String {
-    nix::sys::signal::Signal::try_from(signal)
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_else(|_| format!("signal {signal}"))
-}
-
 fn reap(child: &mut Child) {
     let _ = child.wait();
 }
@@ -313,7 +297,7 @@ fn reap(child: &mut Child) {
 /// with the instance's name, as every step line (several instances may start at once).
 fn report_log_tail(instance: &Instance, offset: u64) {
     let (name, path) = (&instance.name, &instance.log_file);
-    let lines = read_tail(path, offset, LOG_TAIL);
+    let lines = logfile::last_lines(path, offset, LOG_TAIL);
     if lines.is_empty() {
         output::step(format!(
             "{name}: the VM wrote nothing to {}",
@@ -323,21 +307,4 @@ fn report_log_tail(instance: &Instance, offset: u64) {
     for line in lines {
         output::step(format!("{name}: | {line}"));
     }
-}
-
-/// The last `count` lines of a file, read from `offset` on (at most the last 64 KiB).
-pub fn read_tail(path: &Path, offset: u64, count: usize) -> Vec<String> {
-    const WINDOW: u64 = 64 * 1024;
-    let Ok(mut file) = File::open(path) else {
-        return Vec::new();
-    };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let from = offset.max(len.saturating_sub(WINDOW));
-    let mut bytes = Vec::new();
-    if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut bytes).is_err() {
-        return Vec::new();
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[lines.len().saturating_sub(count)..].to_vec()
 }

@@ -1,16 +1,18 @@
 //! `pharo-ctl restart`: stop the image if it runs, then start it. Several instances stop at
 //! once, then start one after another (or all at once with `--parallel`); `--rolling` is
-//! [`rolling`](super::rolling).
+//! [`rolling`].
 
 use crate::cli::StartArgs;
-use crate::commands::stop::stop_instance;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::files;
 use crate::fleet::{self, Targets};
 use crate::instance::Instance;
 use crate::starter;
+use crate::stopping::stop_instance;
 use anyhow::Result;
+
+mod rolling;
 
 /// How `restart` goes about several instances.
 pub struct Mode {
@@ -32,7 +34,7 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &StartArgs) -> Re
     };
     fleet::check_ports(&instances.iter().collect::<Vec<_>>())?;
     if mode.rolling {
-        return super::rolling::run(ctx, &instances, args, mode.pause);
+        return rolling::run(ctx, &instances, args, mode.pause);
     }
     let stopped = fleet::each(&instances, true, |i| {
         check_startable(i)?;
