@@ -10,7 +10,6 @@ use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::files::{check_writable, lock, open_log};
-use crate::finder::{self, Found};
 use crate::handle::{ProcessHandle, Wait};
 use crate::instance::Instance;
 use crate::launch::{self, Launched};
@@ -31,8 +30,7 @@ const LOG_TAIL: usize = 10;
 
 /// Starts the instance unless it already runs.
 pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
-    instance.check_files()?;
-    let vm = instance.vm()?;
+    let vm = launch::find_vm(instance)?;
     let repl = if args.wait {
         Some(ctx.repl(Some(instance))?)
     } else {
@@ -40,25 +38,13 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     };
     check_writable(instance)?;
     let _lock = lock(&instance.pid_file)?;
-    pidfile::clean_temp_files(&instance.pid_file);
-    match finder::find(instance)? {
-        Found::Running { tree, .. } => {
-            output::step(format!(
-                "{} is already running (pid {})",
-                instance.name,
-                tree.pid()
-            ));
-            return Ok(Code::Success);
-        }
-        Found::Stale(_) => {
-            pidfile::remove(&instance.pid_file)?;
-            output::step(format!(
-                "{}: removed the stale pid file {}",
-                instance.name,
-                instance.pid_file.display()
-            ));
-        }
-        Found::NotRunning => {}
+    if let Some(tree) = launch::running(instance)? {
+        output::step(format!(
+            "{} is already running (pid {})",
+            instance.name,
+            tree.pid()
+        ));
+        return Ok(Code::Success);
     }
 
     let log = open_log(&instance.log_file)?;
@@ -73,27 +59,16 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     unsafe {
         command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(Into::into));
     }
-    let mut child = command.spawn().map_err(|e| {
-        Fail::new(
-            Code::VmNotFound,
-            format!("cannot run the VM {}: {e}; check --vm", vm.display()),
-        )
-    })?;
+    let mut child = launch::spawn(&mut command, vm)?;
     let pid = child.id() as i32;
     // The child is ours until we exit, so its pid cannot be reused meanwhile; setsid made its
     // pid the id of the tree's session.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
     let mut launched = Launched::new(handle, Scope::Session(pid), instance)?;
-    if let Err(e) = pidfile::write(&instance.pid_file, pid) {
+    launch::record(instance, pid, &command, || {
         let _ = stopper::kill(&mut launched.tree, &instance.name);
         reap(&mut child);
-        return Err(e);
-    }
-    output::step(format!(
-        "{}: started pid {pid}: {}",
-        instance.name,
-        crate::process::command_line(&command)
-    ));
+    })?;
 
     let started = Instant::now();
     let outcome = match &repl {
@@ -145,10 +120,9 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
             Err(Fail::new(
                 Code::Failure,
                 format!(
-                    "{} failed to start: its REPL at {} did not answer within {}; check the startup script's `startInServerOn:` and --repl, or raise --start-timeout",
+                    "{} failed to start: {}",
                     instance.name,
-                    repl.as_ref().map_or("", |r| r.url()),
-                    human(args.start_timeout)
+                    launch::unanswered(repl.as_ref().map_or("", |r| r.url()), args.start_timeout)
                 ),
             )
             .into())

@@ -8,6 +8,7 @@ use crate::exit_code::Code;
 use crate::files;
 use crate::fleet::{self, Targets};
 use crate::instance::Instance;
+use crate::launch;
 use crate::starter;
 use crate::stopping::stop_instance;
 use anyhow::Result;
@@ -61,7 +62,6 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &StartArgs) -> Re
 /// Refuses, before anything is stopped, what could not be started again: a missing image or
 /// VM, a pid file or log that may not be written.
 pub fn check_startable(instance: &Instance) -> Result<()> {
-    instance.check_files()?;
-    instance.vm()?;
+    launch::find_vm(instance)?;
     files::check_writable(instance)
 }

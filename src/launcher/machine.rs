@@ -7,6 +7,7 @@
 use crate::duration::human;
 use crate::error::Fail;
 use crate::exit_code::Code;
+use crate::launch;
 use crate::output;
 use crate::process::describe_status;
 use crate::repl::ReplError;
@@ -175,9 +176,8 @@ fn not_ready(ports: &mut impl Ports, timeout: Duration, why: &ReplError) -> Resu
     Err(Fail::new(
         Code::Failure,
         format!(
-            "{name} did not become ready: its REPL at {} did not answer within {}; check the startup script's `startInServerOn:` and --repl, or raise --start-timeout",
-            ports.url(),
-            human(timeout)
+            "{name} did not become ready: {}",
+            launch::unanswered(ports.url(), timeout)
         ),
     )
     .into())
