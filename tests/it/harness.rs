@@ -37,13 +37,26 @@ pub fn double() -> PathBuf {
     path
 }
 
-/// A free TCP port on loopback.
+/// A free TCP port on loopback, never the same twice in one test run. A port the kernel picks
+/// (`bind` to port 0) is free only until it is closed: a test that hands it to a VM that binds
+/// it later, or never, would race with every other test doing the same, and with the kernel's
+/// own choice of ports for outgoing connections. So the ports come from a range below the
+/// kernel's ephemeral ones (32768 and up), one after another from an offset of this run's own,
+/// each checked free when handed out.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 12_000;
+    const SPAN: u32 = 20_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let offset = std::process::id().wrapping_mul(7_919) % SPAN;
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = u16::try_from(LOW + (offset + n) % SPAN).unwrap();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on loopback between {LOW} and {}", LOW + SPAN);
 }
 
 /// Whether `program` can be run here. When it cannot, prints one line saying the test

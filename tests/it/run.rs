@@ -495,7 +495,7 @@ fn orphans_are_reaped_by_the_launcher_as_pid_1() {
     let running = launch(
         env.cmd_via(&wrapper)
             .env("PHARO_DOUBLE_EVENTS", env.file("events"))
-            .env("PHARO_DOUBLE_ORPHAN_MS", "2000"),
+            .env("PHARO_DOUBLE_ORPHAN_MS", "5000"),
         &inst,
         &["-v"],
     );
