@@ -169,6 +169,13 @@ impl Launched {
         Ok(self.next_look)
     }
 
+    /// Brings the next look forward to now, when there is one to come.
+    pub fn look_now(&mut self) {
+        if self.next_look.is_some() {
+            self.next_look = Some(Instant::now());
+        }
+    }
+
     /// Whether the VM proper is known for sure (no more looking).
     pub fn known(&self) -> bool {
         self.next_look.is_none()
@@ -177,7 +184,7 @@ impl Launched {
     /// The last look, once the VM is up: what runs the image now is the VM proper.
     pub fn stop_looking(&mut self) -> Result<()> {
         if self.next_look.is_some() {
-            self.next_look = Some(Instant::now());
+            self.look_now();
             self.look()?;
             self.next_look = None;
         }

@@ -219,6 +219,7 @@ fn vm_proper(
 ) -> Result<Option<Instant>, Failure> {
     let settled_by = duration::deadline(started, settle);
     let given_up_by = duration::deadline(started, launch::VM_PROPER_WAIT.max(settle));
+    launched.look_now();
     let mut known_at = started;
     let mut alone = 0;
     while !launched.known() {

@@ -252,10 +252,12 @@ fn an_interpreted_vm_started_by_pharo_ctl_is_stopped_with_its_child() {
 fn a_script_that_is_the_vm_itself_counts_once_it_stayed_up_for_the_settle() {
     let env = Env::new();
     env.instance("zinc");
-    // A VM that is a script and starts nothing: no wrapper, whatever the wait for one.
+    // A VM that is a script and starts nothing: no wrapper, whatever the wait for one. Its
+    // interpreter is named directly: a version manager's shim (`env python3`) would start
+    // processes of its own beside it first.
     env.executable(
         "vm.py",
-        "#!/usr/bin/env python3\nimport time\ntime.sleep(600)\n",
+        "#!/usr/bin/python3 -S\nimport time\ntime.sleep(600)\n",
     );
     let out = env
         .cmd()
