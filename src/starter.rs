@@ -189,17 +189,41 @@ fn wait_vm(
 /// the VM; a wrapper gets [`launch::VM_PROPER_WAIT`] at most.
 fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Result<(), Failure> {
     let started = Instant::now();
-    let settled_by = duration::deadline(started, settle);
-    let given_up_by = duration::deadline(started, launch::VM_PROPER_WAIT.max(settle));
     let spinner = Spinner::new(
         format!("{}: making sure the VM stays up", instance.name),
-        Some(settled_by),
+        Some(duration::deadline(started, settle)),
     );
+    let Some(known_at) = vm_proper(launched, started, settle, &spinner)? else {
+        return Ok(());
+    };
+    if wait_vm(
+        launched,
+        duration::deadline(known_at, settle),
+        false,
+        &spinner,
+    )? {
+        return Err(Failure::Exited);
+    }
+    Ok(())
+}
+
+/// Waits until the VM proper is known for sure, and answers when it was; `None` when the
+/// process spawned is taken for it instead: a script that has stayed up `settle` (from
+/// `started`) with no process beside it, at two looks in a row, is itself the VM, and a
+/// wrapper gets [`launch::VM_PROPER_WAIT`] at most.
+fn vm_proper(
+    launched: &mut Launched,
+    started: Instant,
+    settle: Duration,
+    spinner: &Spinner,
+) -> Result<Option<Instant>, Failure> {
+    let settled_by = duration::deadline(started, settle);
+    let given_up_by = duration::deadline(started, launch::VM_PROPER_WAIT.max(settle));
     let mut known_at = started;
     let mut alone = 0;
     while !launched.known() {
         let until = settled_by.max(Instant::now() + ALONE_LOOK).min(given_up_by);
-        if wait_vm(launched, until, true, &spinner)? {
+        if wait_vm(launched, until, true, spinner)? {
             return Err(Failure::Exited);
         }
         known_at = Instant::now();
@@ -207,20 +231,16 @@ fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Res
             break;
         }
         if known_at >= given_up_by {
-            return Ok(());
+            return Ok(None);
         }
         if known_at >= settled_by {
             alone = if launched.tree.alone() { alone + 1 } else { 0 };
             if alone == 2 {
-                return Ok(());
+                return Ok(None);
             }
         }
     }
-    let deadline = duration::deadline(known_at, settle);
-    if wait_vm(launched, deadline, false, &spinner)? {
-        return Err(Failure::Exited);
-    }
-    Ok(())
+    Ok(Some(known_at))
 }
 
 /// How often a script that may be the VM itself is looked at once the settle time is over.
@@ -254,7 +274,8 @@ fn wait_ready(
             return Err(Failure::Exited);
         }
         if repl.probe(left.min(Repl::PROBE_TIMEOUT)).is_ok() {
-            return Ok(());
+            // The REPL answers: a wrapper has started the VM proper, or is about to.
+            return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);
         }
         let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
         if wait_vm(launched, next, false, &spinner)? {

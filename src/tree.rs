@@ -10,8 +10,7 @@
 //! pid reused meanwhile is never taken for a member. A session or group id is not handed out
 //! again while a member lives, so the tree is gone when no live process carries the id: the
 //! members are watched through their pidfds, and the process table is listed again only when
-//! the last of them is gone (to see whether one forked meanwhile). How the processes that
-//! run an image are related to each other is [`family`]'s.
+//! the last of them is gone (to see whether one forked meanwhile).
 
 use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
 use crate::identity::{self, Identity, ImageMatcher};
@@ -25,13 +24,8 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
-mod family;
-
-pub use family::one_per_tree;
-use family::{deeper_vm, launcher_of};
-
 /// How far up a chain of wrappers, or down to the VM proper, a tree is followed.
-const MAX_DEPTH: usize = 16;
+pub(crate) const MAX_DEPTH: usize = 16;
 
 /// Which processes belong to a tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,4 +346,51 @@ impl Tree {
             }
         }
     }
+}
+
+/// The parent of `pid` when it is a pharo-ctl (the launcher of `run`).
+fn launcher_of(pid: i32) -> Option<i32> {
+    process::ppid(pid)
+        .and_then(|parent| Some((parent, process::read_cmdline(parent)?)))
+        .filter(|(parent, args)| process::is_pharo_ctl(*parent, &args[0]))
+        .map(|(parent, _)| parent)
+}
+
+/// The deepest VM of the image below `pid`, while `pid` and the VMs on the way are scripts
+/// (wrappers that run the VM as a child); `None` when there is none.
+fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
+    let is_script = |pid: i32| {
+        process::read_cmdline(pid).is_some_and(|args| identity::runs_a_script(pid, &args))
+    };
+    if !is_script(pid) {
+        return None;
+    }
+    let mut table = process::table();
+    table.sort_by_key(|&(pid, stat)| (stat.start, pid));
+    let mut found = None;
+    let mut at = pid;
+    for _ in 0..MAX_DEPTH {
+        let child = table
+            .iter()
+            .filter(|(_, stat)| stat.ppid == at)
+            .find_map(|&(child, _)| {
+                let (handle, stat) = ProcessHandle::open_live(child).ok()??;
+                let args = process::read_cmdline(child)?;
+                (stat.ppid == at
+                    && matcher.identify_args(child, &args) == Identity::Runs
+                    && !process::is_a_fork(child, &args))
+                .then_some(handle)
+            });
+        // A script that has meanwhile exec'd a program is the VM proper: a child judged before
+        // that exec may be a subshell of it, which keeps the script's command line.
+        let Some(child) = child.filter(|_| is_script(at)) else {
+            break;
+        };
+        at = child.pid();
+        found = Some(child);
+        if !is_script(at) {
+            break;
+        }
+    }
+    found
 }

@@ -317,3 +317,42 @@ fn the_template_unit_runs_several_instances_from_one_file() {
         );
     }
 }
+
+#[test]
+fn the_template_unit_runs_two_instances_side_by_side() {
+    let Some(container) = boot("systemd-template") else {
+        return;
+    };
+    sh(
+        &container,
+        "pharo-ctl -C /srv/pair unit --template > /etc/systemd/system/pharo@.service && systemctl daemon-reload",
+    )
+    .success();
+    container
+        .exec(&["systemctl", "start", "pharo@one", "pharo@two"])
+        .success();
+    let mut main_pids = Vec::new();
+    for name in ["one", "two"] {
+        let unit = format!("pharo@{name}.service");
+        assert_eq!(show(&container, &unit, "ActiveState"), "active");
+        main_pids.push(show(&container, &unit, "MainPID"));
+        container
+            .exec(&["pharo-ctl", "-C", "/srv/pair", "status", name])
+            .success()
+            .stdout_has(&format!("/srv/pair/{name}.image"));
+        wait_journal(&container, &unit, &format!("{name} is ready"));
+    }
+    assert_ne!(main_pids[0], main_pids[1]);
+    container
+        .exec(&["systemctl", "stop", "pharo@one", "pharo@two"])
+        .success();
+    for name in ["one", "two"] {
+        let unit = format!("pharo@{name}.service");
+        assert_eq!(show(&container, &unit, "Result"), "success");
+        wait_journal(
+            &container,
+            &unit,
+            &format!("{name} stopped cooperatively in"),
+        );
+    }
+}
