@@ -10,7 +10,7 @@ use crate::instance::Instance;
 use crate::output;
 use crate::pidfile::{self, PidFile};
 use crate::process::{Proc, Stat, Table};
-use crate::tree::{self, Tree};
+use crate::tree::Tree;
 
 use anyhow::Result;
 use std::ffi::OsString;
@@ -127,7 +127,7 @@ fn decide<P: Processes>(
         });
     }
     let stale = (recorded != PidFile::Missing).then_some(recorded);
-    let candidates = tree::one_per_tree(processes, &processes.scan());
+    let candidates = identity::one_per_tree(processes, &processes.scan());
     match candidates[..] {
         [] => Ok(stale.map_or(Found::NotRunning, Found::Stale)),
         [pid] => match open_if_vm(processes, pid, pid_file)? {

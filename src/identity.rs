@@ -4,9 +4,12 @@
 //! through its interpreter) and its command line names the image.
 //!
 //! The scan reads only `/proc/PID/cmdline`, and only looks further at processes whose command
-//! line mentions the image's file name, so it costs about what `pgrep -f` costs.
+//! line mentions the image's file name, so it costs about what `pgrep -f` costs. Of what it
+//! finds, a wrapper and the VM it started count once ([`one_per_tree`]).
 
-use crate::process::{FileId, all_pids, is_pharo_ctl, ppid, read_cmdline, split_cmdline};
+use crate::process::{
+    FileId, Stat, Table, all_pids, is_pharo_ctl, ppid, read_cmdline, split_cmdline,
+};
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -242,6 +245,47 @@ pub fn scan(
         .collect();
     found.sort_unstable_by_key(|(pid, _)| *pid);
     found
+}
+
+/// Of the VMs a scan found, one per process tree: a fork of a candidate (a wrapper's
+/// subshell) is none, a candidate above another is that one's wrapper, and a session made for
+/// a VM (its leader is a candidate, or gone) holds one instance, whose VM proper is the
+/// earliest started (others are forks of it).
+pub fn one_per_tree(table: &impl Table, candidates: &[(i32, Vec<OsString>)]) -> Vec<i32> {
+    let candidates: Vec<i32> = candidates
+        .iter()
+        .filter(|(pid, args)| !table.is_a_fork(*pid, args))
+        .map(|(pid, _)| *pid)
+        .collect();
+    let all: HashSet<i32> = candidates.iter().copied().collect();
+    let mut wrappers = HashSet::new();
+    for &pid in &candidates {
+        let mut at = table.ppid(pid);
+        for _ in 0..crate::tree::MAX_DEPTH {
+            let Some(parent) = at else {
+                break;
+            };
+            if all.contains(&parent) {
+                wrappers.insert(parent);
+            }
+            at = table.ppid(parent);
+        }
+    }
+    let mut kept: Vec<(i32, Stat)> = candidates
+        .iter()
+        .filter(|pid| !wrappers.contains(pid))
+        .filter_map(|&pid| Some((pid, table.stat(pid)?)))
+        .collect();
+    kept.sort_by_key(|&(pid, stat)| (stat.start, pid));
+    let mut sessions = HashSet::new();
+    kept.retain(|(_, stat)| {
+        let made_for_a_vm =
+            stat.sid > 0 && (all.contains(&stat.sid) || table.stat(stat.sid).is_none());
+        !made_for_a_vm || sessions.insert(stat.sid)
+    });
+    let mut pids: Vec<i32> = kept.into_iter().map(|(pid, _)| pid).collect();
+    pids.sort_unstable();
+    pids
 }
 
 #[cfg(test)]

@@ -1,19 +1,28 @@
-//! What `start` and `run` share once the VM is spawned: the process tree it heads, and a pid
-//! file kept naming the VM proper. What pharo-ctl spawns may be a wrapper that does not exec
+//! What `start` and `run` share. Before the VM is spawned: its image and program checked,
+//! what runs already found under the instance's lock and a stale pid file cleared; then the
+//! spawn, the pid file written (or nothing left behind), and the start line. Once it is
+//! spawned: the process tree it heads, and a pid file kept naming the VM proper; and the
+//! message of a REPL that never answered. What pharo-ctl spawns may be a wrapper that does not exec
 //! (Pharo's zeroconf `pharo` script); until the VM proper is known for sure — a program, not a
 //! script that may yet start it — the tree is looked at again at growing intervals, and the
 //! pid file rewritten once the wrapper has started the VM proper. The looking is bounded: it
 //! ends once the VM is up (its REPL answered, or the settle time passed, which `start` counts
 //! from the moment the VM proper is known, or [`VM_PROPER_WAIT`] has passed).
 
+use crate::duration::human;
+use crate::error::Fail;
+use crate::exit_code::Code;
+use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
 use crate::identity::ImageMatcher;
 use crate::instance::Instance;
 use crate::output;
 use crate::pidfile;
+use crate::process;
 use crate::tree::{Scope, Tree};
 use anyhow::Result;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// The first look for the VM proper below a wrapper, and the longest interval between looks.
@@ -23,6 +32,67 @@ const LONGEST_LOOK: Duration = Duration::from_millis(100);
 /// How long `start` without `--wait` gives a wrapper to start a VM program, at most, before
 /// it takes the script itself for the VM (a VM that is a script).
 pub const VM_PROPER_WAIT: Duration = Duration::from_secs(5);
+
+/// The VM program that starts `instance`, once its image and startup script are known to be
+/// there.
+pub fn find_vm(instance: &Instance) -> Result<&Path> {
+    instance.check_files()?;
+    instance.vm()
+}
+
+/// The tree of the VM that runs the instance already, if one does; a stale pid file is
+/// removed on the way. To be asked under the instance's lock.
+pub fn running(instance: &Instance) -> Result<Option<Tree>> {
+    pidfile::clean_temp_files(&instance.pid_file);
+    match finder::find(instance)? {
+        Found::Running { tree, .. } => Ok(Some(tree)),
+        Found::Stale(_) => {
+            pidfile::remove(&instance.pid_file)?;
+            output::step(format!(
+                "{}: removed the stale pid file {}",
+                instance.name,
+                instance.pid_file.display()
+            ));
+            Ok(None)
+        }
+        Found::NotRunning => Ok(None),
+    }
+}
+
+/// Spawns the VM program `vm` with `command`; one that cannot be run is exit 5.
+pub fn spawn(command: &mut Command, vm: &Path) -> Result<Child> {
+    command.spawn().map_err(|e| {
+        Fail::new(
+            Code::VmNotFound,
+            format!("cannot run the VM {}: {e}; check --vm", vm.display()),
+        )
+        .into()
+    })
+}
+
+/// Writes the pid file naming the process just spawned, and says so with the command it
+/// runs. A pid file that cannot be written fails the start, and `kill` then ends what was
+/// spawned, so that nothing is left running unrecorded.
+pub fn record(instance: &Instance, pid: i32, command: &Command, kill: impl FnOnce()) -> Result<()> {
+    if let Err(e) = pidfile::write(&instance.pid_file, pid) {
+        kill();
+        return Err(e);
+    }
+    output::step(format!(
+        "{}: started pid {pid}: {}",
+        instance.name,
+        process::command_line(command)
+    ));
+    Ok(())
+}
+
+/// Why a start failed when the REPL did not answer in time, and what to check.
+pub fn unanswered(url: &str, timeout: Duration) -> String {
+    format!(
+        "its REPL at {url} did not answer within {}; check the startup script's `startInServerOn:` and --repl, or raise --start-timeout",
+        human(timeout)
+    )
+}
 
 /// A tree pharo-ctl launched.
 #[derive(Debug)]

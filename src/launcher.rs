@@ -24,10 +24,9 @@ use crate::context::Context;
 use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::files;
-use crate::finder::{self, Found};
 use crate::handle::ProcessHandle;
 use crate::instance::Instance;
-use crate::launch::Launched;
+use crate::launch::{self, Launched};
 use crate::notify::{NOTIFY_SOCKET, Notifier};
 use crate::output;
 use crate::pidfile;
@@ -67,8 +66,7 @@ pub fn run(
     start_timeout: Duration,
     watchdog: Option<Config>,
 ) -> Result<Code> {
-    instance.check_files()?;
-    let vm = instance.vm()?;
+    let vm = launch::find_vm(instance)?;
     // The REPL URL is checked before anything starts.
     let repl = ctx.repl(Some(instance))?;
     let watchdog = watchdog
@@ -133,25 +131,15 @@ fn spawn(instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32
     let name = &instance.name;
     files::check_pid_file_writable(instance)?;
     let _lock = files::lock(&instance.pid_file)?;
-    match finder::find(instance)? {
-        Found::Running { tree, .. } => {
-            return Err(Fail::new(
-                Code::Failure,
-                format!(
-                    "{name} is already running (pid {}): stop it first (`pharo-ctl stop {name}`); a second VM would share its image and ports",
-                    tree.pid()
-                ),
-            )
-            .into());
-        }
-        Found::Stale(_) => {
-            pidfile::remove(&instance.pid_file)?;
-            output::step(format!(
-                "{name}: removed the stale pid file {}",
-                instance.pid_file.display()
-            ));
-        }
-        Found::NotRunning => {}
+    if let Some(tree) = launch::running(instance)? {
+        return Err(Fail::new(
+            Code::Failure,
+            format!(
+                "{name} is already running (pid {}): stop it first (`pharo-ctl stop {name}`); a second VM would share its image and ports",
+                tree.pid()
+            ),
+        )
+        .into());
     }
     while let Some(signal) = signals.next() {
         if matches!(signal, Signal::SIGTERM | Signal::SIGINT | Signal::SIGHUP) {
@@ -171,23 +159,13 @@ fn spawn(instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32
         .env_remove("WATCHDOG_USEC")
         .env_remove("WATCHDOG_PID")
         .process_group(0);
-    let child = command.spawn().map_err(|e| {
-        Fail::new(
-            Code::VmNotFound,
-            format!("cannot run the VM {}: {e}; check --vm", vm.display()),
-        )
-    })?;
+    let child = launch::spawn(&mut command, vm)?;
     let pid = child.id() as i32;
     // The child is reaped by the [`Reaper`], never through `std::process::Child`.
     drop(child);
-    if let Err(e) = pidfile::write(&instance.pid_file, pid) {
+    launch::record(instance, pid, &command, || {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
         Reaper::new(pid).wait_vm();
-        return Err(e);
-    }
-    output::step(format!(
-        "{name}: started pid {pid}: {}",
-        crate::process::command_line(&command)
-    ));
+    })?;
     Ok(Some(pid))
 }

@@ -48,6 +48,7 @@ pub(crate) mod repl;
 pub(crate) mod signals;
 pub(crate) mod starter;
 pub(crate) mod stopper;
+pub(crate) mod stopping;
 pub(crate) mod table;
 pub(crate) mod tree;
 pub(crate) mod usage;

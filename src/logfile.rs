@@ -58,6 +58,28 @@ pub fn tail_start(file: &mut File, count: usize) -> io::Result<u64> {
     Ok(0)
 }
 
+/// The last `count` lines of the file at `path` from `offset` on, within its last 64 KiB;
+/// none when it cannot be read.
+pub fn last_lines(path: &Path, offset: u64, count: usize) -> Vec<String> {
+    const WINDOW: u64 = 64 * 1024;
+    let Ok(mut file) = File::open(path) else {
+        return Vec::new();
+    };
+    let Ok(start) = tail_start(&mut file, count) else {
+        return Vec::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let from = start.max(offset).max(len.saturating_sub(WINDOW));
+    let mut bytes = Vec::new();
+    if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut bytes).is_err() {
+        return Vec::new();
+    }
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// The offset of the first line stamped at or after `since` (lines without a timestamp belong
 /// to the stamped line before them); `None` when no line of the file begins with a timestamp.
 pub fn since_start(file: &mut File, since: SystemTime) -> io::Result<Option<u64>> {
@@ -222,6 +244,16 @@ mod tests {
         let (_dir, mut file) = file_with(text);
         let start = tail_start(&mut file, count).unwrap();
         text[start as usize..].to_string()
+    }
+
+    #[test]
+    fn reads_the_last_lines_since_an_offset() {
+        let (dir, _) = file_with("old\nstart 1\nstart 2\nstart 3\n");
+        let path = dir.path().join("zinc.log");
+        assert_eq!(last_lines(&path, 0, 2), ["start 2", "start 3"]);
+        assert_eq!(last_lines(&path, 4, 10), ["start 1", "start 2", "start 3"]);
+        assert_eq!(last_lines(&path, 36, 10), Vec::<String>::new());
+        assert!(last_lines(&dir.path().join("none.log"), 0, 3).is_empty());
     }
 
     #[test]

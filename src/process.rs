@@ -1,10 +1,12 @@
 //! Facts about processes from `/proc`: command lines, `stat` fields (parent, process group,
-//! session, start time), the process table, and the identity of files.
+//! session, start time), the process table, the identity of files, and how a process ended.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
+use std::process::ExitStatus;
 
 /// The identity of a file: device and inode, so that two paths naming one file compare equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +72,21 @@ pub fn command_line(command: &std::process::Command) -> String {
         .map(|word| word.to_string_lossy())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `exited with status 3`, `was killed by SIGSEGV`.
+pub fn describe_status(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by {}", signal_name(signal)),
+        _ => "ended".to_string(),
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    nix::sys::signal::Signal::try_from(signal)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {signal}"))
 }
 
 /// What `/proc/PID/stat` tells of a process.

@@ -4,7 +4,7 @@
 //! pass on.
 
 use crate::output;
-use crate::starter::describe_status;
+use crate::process::describe_status;
 use nix::errno::Errno;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;

@@ -10,21 +10,19 @@ use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::files::{check_writable, lock, open_log};
-use crate::finder::{self, Found};
 use crate::handle::{ProcessHandle, Wait};
 use crate::instance::Instance;
 use crate::launch::{self, Launched};
+use crate::logfile;
 use crate::output::{self, Spinner};
 use crate::pidfile;
+use crate::process::describe_status;
 use crate::repl::Repl;
 use crate::stopper;
 use crate::tree::Scope;
 use anyhow::{Context as _, Result};
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// How many lines of the log a failed start shows.
@@ -32,8 +30,7 @@ const LOG_TAIL: usize = 10;
 
 /// Starts the instance unless it already runs.
 pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
-    instance.check_files()?;
-    let vm = instance.vm()?;
+    let vm = launch::find_vm(instance)?;
     let repl = if args.wait {
         Some(ctx.repl(Some(instance))?)
     } else {
@@ -41,25 +38,13 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     };
     check_writable(instance)?;
     let _lock = lock(&instance.pid_file)?;
-    pidfile::clean_temp_files(&instance.pid_file);
-    match finder::find(instance)? {
-        Found::Running { tree, .. } => {
-            output::step(format!(
-                "{} is already running (pid {})",
-                instance.name,
-                tree.pid()
-            ));
-            return Ok(Code::Success);
-        }
-        Found::Stale(_) => {
-            pidfile::remove(&instance.pid_file)?;
-            output::step(format!(
-                "{}: removed the stale pid file {}",
-                instance.name,
-                instance.pid_file.display()
-            ));
-        }
-        Found::NotRunning => {}
+    if let Some(tree) = launch::running(instance)? {
+        output::step(format!(
+            "{} is already running (pid {})",
+            instance.name,
+            tree.pid()
+        ));
+        return Ok(Code::Success);
     }
 
     let log = open_log(&instance.log_file)?;
@@ -74,27 +59,16 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
     unsafe {
         command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(Into::into));
     }
-    let mut child = command.spawn().map_err(|e| {
-        Fail::new(
-            Code::VmNotFound,
-            format!("cannot run the VM {}: {e}; check --vm", vm.display()),
-        )
-    })?;
+    let mut child = launch::spawn(&mut command, vm)?;
     let pid = child.id() as i32;
     // The child is ours until we exit, so its pid cannot be reused meanwhile; setsid made its
     // pid the id of the tree's session.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
     let mut launched = Launched::new(handle, Scope::Session(pid), instance)?;
-    if let Err(e) = pidfile::write(&instance.pid_file, pid) {
+    launch::record(instance, pid, &command, || {
         let _ = stopper::kill(&mut launched.tree, &instance.name);
         reap(&mut child);
-        return Err(e);
-    }
-    output::step(format!(
-        "{}: started pid {pid}: {}",
-        instance.name,
-        crate::process::command_line(&command)
-    ));
+    })?;
 
     let started = Instant::now();
     let outcome = match &repl {
@@ -146,10 +120,9 @@ pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Cod
             Err(Fail::new(
                 Code::Failure,
                 format!(
-                    "{} failed to start: its REPL at {} did not answer within {}; check the startup script's `startInServerOn:` and --repl, or raise --start-timeout",
+                    "{} failed to start: {}",
                     instance.name,
-                    repl.as_ref().map_or("", |r| r.url()),
-                    human(args.start_timeout)
+                    launch::unanswered(repl.as_ref().map_or("", |r| r.url()), args.start_timeout)
                 ),
             )
             .into())
@@ -216,17 +189,41 @@ fn wait_vm(
 /// the VM; a wrapper gets [`launch::VM_PROPER_WAIT`] at most.
 fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Result<(), Failure> {
     let started = Instant::now();
-    let settled_by = duration::deadline(started, settle);
-    let given_up_by = duration::deadline(started, launch::VM_PROPER_WAIT.max(settle));
     let spinner = Spinner::new(
         format!("{}: making sure the VM stays up", instance.name),
-        Some(settled_by),
+        Some(duration::deadline(started, settle)),
     );
+    let Some(known_at) = vm_proper(launched, started, settle, &spinner)? else {
+        return Ok(());
+    };
+    if wait_vm(
+        launched,
+        duration::deadline(known_at, settle),
+        false,
+        &spinner,
+    )? {
+        return Err(Failure::Exited);
+    }
+    Ok(())
+}
+
+/// Waits until the VM proper is known for sure, and answers when it was; `None` when the
+/// process spawned is taken for it instead: a script that has stayed up `settle` (from
+/// `started`) with no process beside it, at two looks in a row, is itself the VM, and a
+/// wrapper gets [`launch::VM_PROPER_WAIT`] at most.
+fn vm_proper(
+    launched: &mut Launched,
+    started: Instant,
+    settle: Duration,
+    spinner: &Spinner,
+) -> Result<Option<Instant>, Failure> {
+    let settled_by = duration::deadline(started, settle);
+    let given_up_by = duration::deadline(started, launch::VM_PROPER_WAIT.max(settle));
     let mut known_at = started;
     let mut alone = 0;
     while !launched.known() {
         let until = settled_by.max(Instant::now() + ALONE_LOOK).min(given_up_by);
-        if wait_vm(launched, until, true, &spinner)? {
+        if wait_vm(launched, until, true, spinner)? {
             return Err(Failure::Exited);
         }
         known_at = Instant::now();
@@ -234,20 +231,16 @@ fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Res
             break;
         }
         if known_at >= given_up_by {
-            return Ok(());
+            return Ok(None);
         }
         if known_at >= settled_by {
             alone = if launched.tree.alone() { alone + 1 } else { 0 };
             if alone == 2 {
-                return Ok(());
+                return Ok(None);
             }
         }
     }
-    let deadline = duration::deadline(known_at, settle);
-    if wait_vm(launched, deadline, false, &spinner)? {
-        return Err(Failure::Exited);
-    }
-    Ok(())
+    Ok(Some(known_at))
 }
 
 /// How often a script that may be the VM itself is looked at once the settle time is over.
@@ -281,28 +274,14 @@ fn wait_ready(
             return Err(Failure::Exited);
         }
         if repl.probe(left.min(Repl::PROBE_TIMEOUT)).is_ok() {
-            return Ok(());
+            // The REPL answers: a wrapper has started the VM proper, or is about to.
+            return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);
         }
         let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
         if wait_vm(launched, next, false, &spinner)? {
             return Err(Failure::Exited);
         }
     }
-}
-
-/// `exited with status 3`, `was killed by SIGSEGV`.
-pub fn describe_status(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exited with status {code}"),
-        (None, Some(signal)) => format!("was killed by {}", signal_name(signal)),
-        _ => "ended".to_string(),
-    }
-}
-
-pub fn signal_name(signal: i32) -> String {
-    nix::sys::signal::Signal::try_from(signal)
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_else(|_| format!("signal {signal}"))
 }
 
 fn reap(child: &mut Child) {
@@ -313,7 +292,7 @@ fn reap(child: &mut Child) {
 /// with the instance's name, as every step line (several instances may start at once).
 fn report_log_tail(instance: &Instance, offset: u64) {
     let (name, path) = (&instance.name, &instance.log_file);
-    let lines = read_tail(path, offset, LOG_TAIL);
+    let lines = logfile::last_lines(path, offset, LOG_TAIL);
     if lines.is_empty() {
         output::step(format!(
             "{name}: the VM wrote nothing to {}",
@@ -323,21 +302,4 @@ fn report_log_tail(instance: &Instance, offset: u64) {
     for line in lines {
         output::step(format!("{name}: | {line}"));
     }
-}
-
-/// The last `count` lines of a file, read from `offset` on (at most the last 64 KiB).
-pub fn read_tail(path: &Path, offset: u64, count: usize) -> Vec<String> {
-    const WINDOW: u64 = 64 * 1024;
-    let Ok(mut file) = File::open(path) else {
-        return Vec::new();
-    };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let from = offset.max(len.saturating_sub(WINDOW));
-    let mut bytes = Vec::new();
-    if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut bytes).is_err() {
-        return Vec::new();
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[lines.len().saturating_sub(count)..].to_vec()
 }

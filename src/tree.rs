@@ -15,18 +15,17 @@
 use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
 use crate::identity::{self, Identity, ImageMatcher};
 use crate::output::Spinner;
-use crate::process::{self, Stat, Table};
+use crate::process::{self, Stat};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use std::collections::HashSet;
-use std::ffi::OsString;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 /// How far up a chain of wrappers, or down to the VM proper, a tree is followed.
-const MAX_DEPTH: usize = 16;
+pub(crate) const MAX_DEPTH: usize = 16;
 
 /// Which processes belong to a tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,7 +381,9 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
                     && !process::is_a_fork(child, &args))
                 .then_some(handle)
             });
-        let Some(child) = child else {
+        // A script that has meanwhile exec'd a program is the VM proper: a child judged before
+        // that exec may be a subshell of it, which keeps the script's command line.
+        let Some(child) = child.filter(|_| is_script(at)) else {
             break;
         };
         at = child.pid();
@@ -392,45 +393,4 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
         }
     }
     found
-}
-
-/// Of the VMs a scan found, one per process tree: a fork of a candidate (a wrapper's
-/// subshell) is none, a candidate above another is that one's wrapper, and a session made for
-/// a VM (its leader is a candidate, or gone) holds one instance, whose VM proper is the
-/// earliest started (others are forks of it).
-pub fn one_per_tree(table: &impl Table, candidates: &[(i32, Vec<OsString>)]) -> Vec<i32> {
-    let candidates: Vec<i32> = candidates
-        .iter()
-        .filter(|(pid, args)| !table.is_a_fork(*pid, args))
-        .map(|(pid, _)| *pid)
-        .collect();
-    let all: HashSet<i32> = candidates.iter().copied().collect();
-    let mut wrappers = HashSet::new();
-    for &pid in &candidates {
-        let mut at = table.ppid(pid);
-        for _ in 0..MAX_DEPTH {
-            let Some(parent) = at else {
-                break;
-            };
-            if all.contains(&parent) {
-                wrappers.insert(parent);
-            }
-            at = table.ppid(parent);
-        }
-    }
-    let mut kept: Vec<(i32, Stat)> = candidates
-        .iter()
-        .filter(|pid| !wrappers.contains(pid))
-        .filter_map(|&pid| Some((pid, table.stat(pid)?)))
-        .collect();
-    kept.sort_by_key(|&(pid, stat)| (stat.start, pid));
-    let mut sessions = HashSet::new();
-    kept.retain(|(_, stat)| {
-        let made_for_a_vm =
-            stat.sid > 0 && (all.contains(&stat.sid) || table.stat(stat.sid).is_none());
-        !made_for_a_vm || sessions.insert(stat.sid)
-    });
-    let mut pids: Vec<i32> = kept.into_iter().map(|(pid, _)| pid).collect();
-    pids.sort_unstable();
-    pids
 }

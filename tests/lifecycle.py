@@ -411,7 +411,7 @@ class Image:
 # The world of one cycle: instances and decoys
 # ---------------------------------------------------------------------------------------------
 
-# Misbehaviours: (name, weight, the double's switches). "exits-later" ends by itself 1.5s after
+# Misbehaviours: (name, weight, the double's switches). "exits-later" ends by itself 3s after
 # it started, so whether it runs is not known afterwards.
 MISBEHAVIOURS = [
     ("cooperative", 30, {}),
@@ -422,7 +422,7 @@ MISBEHAVIOURS = [
     ("slow-start", 10, {"PHARO_DOUBLE_START_DELAY_MS": "400"}),
     ("dies-on-start", 8, {"PHARO_DOUBLE_DIE_ON_START": "3"}),
     ("hung-repl", 8, {"PHARO_DOUBLE_HANG": "1"}),
-    ("exits-later", 5, {"PHARO_DOUBLE_EXIT_AFTER_MS": "1500", "PHARO_DOUBLE_EXIT_CODE": "0"}),
+    ("exits-later", 5, {"PHARO_DOUBLE_EXIT_AFTER_MS": "3000", "PHARO_DOUBLE_EXIT_CODE": "0"}),
 ]
 
 

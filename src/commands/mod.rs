@@ -6,11 +6,9 @@ mod dump;
 mod eval;
 mod generate_docs;
 mod logs;
-mod overview;
 mod pid;
 mod ps;
 mod restart;
-mod rolling;
 mod run;
 mod start;
 mod status;
@@ -91,7 +89,9 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
                 Targets::One(instance) => {
                     status::run(&instance, &ctx.repl(Some(&instance))?, timeout, view)
                 }
-                Targets::Several(instances) => overview::run(&ctx, &instances, timeout, view),
+                Targets::Several(instances) => {
+                    status::overview::run(&ctx, &instances, timeout, view)
+                }
             }
         }
         Command::Console {

@@ -13,7 +13,6 @@ use crate::output;
 use crate::pidfile::{self, PidFile};
 use crate::process::{self, FileId};
 use crate::table::{GAP, uptime};
-use crate::tree;
 use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
@@ -132,7 +131,7 @@ fn one_row_per_tree(
             .map(|(pid, _, args)| (*pid, args.clone()))
             .collect();
         let pids: Vec<i32> = same.iter().map(|(pid, _)| *pid).collect();
-        for pid in tree::one_per_tree(&crate::process::Proc, &same) {
+        for pid in identity::one_per_tree(&crate::process::Proc, &same) {
             let mut wrapper = None;
             let mut at = pid;
             while let Some(parent) = process::ppid(at).filter(|p| pids.contains(p)) {

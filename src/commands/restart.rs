@@ -1,16 +1,19 @@
 //! `pharo-ctl restart`: stop the image if it runs, then start it. Several instances stop at
 //! once, then start one after another (or all at once with `--parallel`); `--rolling` is
-//! [`rolling`](super::rolling).
+//! [`rolling`].
 
 use crate::cli::StartArgs;
-use crate::commands::stop::stop_instance;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::files;
 use crate::fleet::{self, Targets};
 use crate::instance::Instance;
+use crate::launch;
 use crate::starter;
+use crate::stopping::stop_instance;
 use anyhow::Result;
+
+mod rolling;
 
 /// How `restart` goes about several instances.
 pub struct Mode {
@@ -32,7 +35,7 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &StartArgs) -> Re
     };
     fleet::check_ports(&instances.iter().collect::<Vec<_>>())?;
     if mode.rolling {
-        return super::rolling::run(ctx, &instances, args, mode.pause);
+        return rolling::run(ctx, &instances, args, mode.pause);
     }
     let stopped = fleet::each(&instances, true, |i| {
         check_startable(i)?;
@@ -59,7 +62,6 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &StartArgs) -> Re
 /// Refuses, before anything is stopped, what could not be started again: a missing image or
 /// VM, a pid file or log that may not be written.
 pub fn check_startable(instance: &Instance) -> Result<()> {
-    instance.check_files()?;
-    instance.vm()?;
+    launch::find_vm(instance)?;
     files::check_writable(instance)
 }

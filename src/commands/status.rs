@@ -3,18 +3,20 @@
 //! 4 unknown. A running VM whose REPL does not answer is hung: the report says since when
 //! (see [`crate::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
 //! orchestrator's health or liveness probe tells it apart. Several instances are one row
-//! each ([`overview`](super::overview)).
+//! each ([`overview`]).
 
 use crate::duration::human;
 use crate::exit_code::Code;
 use crate::finder::{self, Found};
 use crate::hung;
 use crate::instance::Instance;
+use crate::logfile;
 use crate::output;
 use crate::repl::Repl;
-use crate::starter::read_tail;
 use crate::usage;
 use anyhow::Result;
+
+pub(super) mod overview;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -266,7 +268,7 @@ fn write_human(
     writeln!(out, "{:>10}: {} {health}", "REPL", repl.url())?;
     writeln!(out, "{:>10}: {}", "PID file", instance.pid_file.display())?;
     writeln!(out, "{:>10}: {}", "Log", instance.log_file.display())?;
-    let tail = read_tail(&instance.log_file, 0, lines);
+    let tail = logfile::last_lines(&instance.log_file, 0, lines);
     if !tail.is_empty() {
         writeln!(out)?;
         for line in tail {

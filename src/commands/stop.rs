@@ -3,12 +3,8 @@
 
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::finder::{self, Found};
 use crate::fleet::{self, Targets};
-use crate::instance::Instance;
-use crate::output;
-use crate::pidfile;
-use crate::stopper;
+use crate::stopping::stop_instance;
 use anyhow::Result;
 
 pub fn run(ctx: &Context, targets: Targets) -> Result<Code> {
@@ -24,51 +20,4 @@ pub fn run(ctx: &Context, targets: Targets) -> Result<Code> {
             Ok(fleet::summarize(&instances, &codes, "stopped", "stop"))
         }
     }
-}
-
-/// Stops the instance if it runs; shared with `restart`.
-pub fn stop_instance(ctx: &Context, instance: &Instance) -> Result<()> {
-    // The REPL URL is checked before anything is found or signalled.
-    let repl = ctx.repl(Some(instance))?;
-    let name = &instance.name;
-    pidfile::clean_temp_files(&instance.pid_file);
-    match finder::find(instance)? {
-        Found::NotRunning => output::step(format!("{name} is not running")),
-        Found::Stale(_) => {
-            pidfile::remove(&instance.pid_file)?;
-            output::step(format!(
-                "{name} is not running; removed the stale pid file {}",
-                instance.pid_file.display()
-            ));
-        }
-        Found::Running {
-            mut tree,
-            stale_pid_file,
-            ..
-        } => {
-            let pid = tree.pid();
-            let wrapper = tree.wrapper();
-            if stale_pid_file.is_some() {
-                output::warn(format!(
-                    "{name}: the pid file {} does not name the running VM; found pid {pid} in the process table",
-                    instance.pid_file.display()
-                ));
-            }
-            let stopped = stopper::stop(&mut tree, &ctx.plan(instance, Some(&repl)), None)?;
-            output::step(stopped.describe(name));
-            // The VM is stopped: a pid file left behind is worth a warning, not a failure. It
-            // names the VM proper, or (written before the wrapper had started it) the wrapper.
-            let removed = if stale_pid_file.is_some() {
-                pidfile::remove(&instance.pid_file)
-            } else {
-                let pids: Vec<i32> = [Some(pid), wrapper].into_iter().flatten().collect();
-                pidfile::remove_if_names(&instance.pid_file, &pids).map(drop)
-            };
-            if let Err(e) = removed {
-                output::warn(format!("{name}: {e:#}"));
-            }
-            stopped.warn_if_not_cooperative(name);
-        }
-    }
-    Ok(())
 }

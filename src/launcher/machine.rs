@@ -7,9 +7,10 @@
 use crate::duration::human;
 use crate::error::Fail;
 use crate::exit_code::Code;
+use crate::launch;
 use crate::output;
+use crate::process::describe_status;
 use crate::repl::ReplError;
-use crate::starter::describe_status;
 use crate::stopper::Stopped;
 use crate::watchdog::{Config, Outcome};
 use anyhow::Result;
@@ -175,9 +176,8 @@ fn not_ready(ports: &mut impl Ports, timeout: Duration, why: &ReplError) -> Resu
     Err(Fail::new(
         Code::Failure,
         format!(
-            "{name} did not become ready: its REPL at {} did not answer within {}; check the startup script's `startInServerOn:` and --repl, or raise --start-timeout",
-            ports.url(),
-            human(timeout)
+            "{name} did not become ready: {}",
+            launch::unanswered(ports.url(), timeout)
         ),
     )
     .into())

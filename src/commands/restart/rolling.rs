@@ -3,9 +3,8 @@
 //! load balancer the service never loses all its images at once. A failure ends the roll at
 //! once: the instances after it stay as they were, running and untouched (exit 1).
 
-use super::restart::check_startable;
+use super::check_startable;
 use crate::cli::StartArgs;
-use crate::commands::stop::stop_instance;
 use crate::context::Context;
 use crate::duration::human;
 use crate::exit_code::Code;
@@ -13,6 +12,7 @@ use crate::fleet;
 use crate::instance::Instance;
 use crate::output;
 use crate::starter;
+use crate::stopping::stop_instance;
 use anyhow::Result;
 use std::time::Duration;
 

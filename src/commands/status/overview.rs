@@ -6,7 +6,7 @@
 //! that the REPL probes run at once: fifty instances take about as long as the slowest probe.
 //! Exit 0 when every instance runs and its REPL answers, 3 when none runs, else 1.
 
-use super::status::{self, Report, View};
+use super::{Report, View};
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::finder;
@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
             .iter()
             .zip(&seen)
             .map(|(instance, seen)| match seen {
-                Ok((repl, report)) => status::to_json(instance, repl, report),
+                Ok((repl, report)) => super::to_json(instance, repl, report),
                 Err(why) => json!({
                     "name": instance.name,
                     "state": "unknown",
@@ -92,7 +92,7 @@ fn look(ctx: &Context, client: &Repl, instance: &Instance, timeout: Duration) ->
         .and_then(|repl| Ok((repl, finder::find(instance)?)));
     match found {
         Ok((repl, found)) => {
-            let report = status::probe(instance, &found, &repl, timeout);
+            let report = super::probe(instance, &found, &repl, timeout);
             Ok((repl, report))
         }
         Err(e) => Err(format!("{e:#}")),
