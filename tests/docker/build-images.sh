@@ -19,8 +19,8 @@
 #
 # PHARO_CTL and DOUBLE default to the debug build (target/debug). An image is named by a hash
 # of everything that goes into it, so an unchanged one is reused, not rebuilt; the Debian root
-# file system is kept as a tarball under target/docker/. Images of this script older than a
-# day that no container uses are removed.
+# file system is kept as a tarball under target/docker/. Images of this script older than an
+# hour that no container uses are removed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tests/docker"
@@ -120,7 +120,8 @@ build() {
     fi
     log "built $image in $((SECONDS - started))s"
   fi
-  docker image prune -af --filter "label=pharo-ctl-test=image" --filter until=24h >/dev/null 2>&1 || true
+  # The tests build an image again when it is gone, so an hour's are kept.
+  docker image prune -af --filter "label=pharo-ctl-test=image" --filter until=1h >/dev/null 2>&1 || true
 }
 
 context="$cache/$kind-context"

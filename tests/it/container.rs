@@ -142,11 +142,20 @@ impl Container {
         };
         let label = format!("pharo-ctl-test.run={}", run_id());
         let mut command = vec!["run", "-d", "--name", &container.name, "--label", &label];
-        command.extend(["--network", "none"]);
+        command.extend(["--network", "none", "--pull", "never"]);
         command.extend(options);
         command.push(image.name());
         command.extend(args);
-        docker(&command).success();
+        let out = docker(&command);
+        if out.code != Some(0) && out.stderr.contains("No such image") {
+            // Another run's build removed it as old and unused: building it again gives
+            // the same image, under the same name.
+            let (again, said) = image.build_again();
+            assert_eq!(again, image.name(), "{said}");
+            docker(&command).success();
+        } else {
+            out.success();
+        }
         container
     }
 
