@@ -23,16 +23,12 @@ pub enum PidFile {
 /// Reads a pid file, refusing one that is not to be trusted: a symlink, one that is
 /// world-writable, or (when we are root) one owned by another non-root user.
 pub fn read(path: &Path) -> Result<PidFile> {
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PidFile::Missing),
-        Err(e) => {
-            return Err(Fail::new(
-                Code::Unknown,
-                format!("cannot read the pid file {}: {e}", path.display()),
-            )
-            .into());
-        }
+    let cannot_read = |e: std::io::Error| -> anyhow::Error {
+        Fail::new(
+            Code::Unknown,
+            format!("cannot read the pid file {}: {e}", path.display()),
+        )
+        .into()
     };
     let untrusted = |why: &str| -> Result<PidFile> {
         Err(Fail::new(
@@ -44,9 +40,20 @@ pub fn read(path: &Path) -> Result<PidFile> {
         )
         .into())
     };
-    if meta.file_type().is_symlink() {
-        return untrusted("is a symlink");
-    }
+    // Opened once, and judged by what was opened: a file renamed over it or removed meanwhile
+    // (a start or a stop beside this one) cannot be judged by one and read from another.
+    // O_NOFOLLOW refuses a symlink, O_NONBLOCK keeps a FIFO from blocking the open.
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PidFile::Missing),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return untrusted("is a symlink"),
+        Err(e) => return Err(cannot_read(e)),
+    };
+    let meta = file.metadata().map_err(cannot_read)?;
     if !meta.is_file() {
         return untrusted("is not a regular file");
     }
@@ -71,14 +78,9 @@ pub fn read(path: &Path) -> Result<PidFile> {
     }
     // A pid and a newline are a few bytes; more is garbage, read no further.
     let mut head = Vec::with_capacity(MAX_LEN);
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_LEN as u64).read_to_end(&mut head))
-        .map_err(|e| {
-            Fail::new(
-                Code::Unknown,
-                format!("cannot read the pid file {}: {e}", path.display()),
-            )
-        })?;
+    file.take(MAX_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(cannot_read)?;
     Ok(parse(&head))
 }
 
