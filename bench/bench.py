@@ -24,6 +24,7 @@ directory, and every process it starts is killed before it ends.
 import argparse
 import os
 import pty
+import random
 import select
 import shutil
 import signal
@@ -38,9 +39,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port, below the kernel's ephemeral ports (32768 and up), which outgoing
+    connections may take at any moment, and never one handed out before in this run."""
+    while True:
+        port = random.randrange(20000, 32000)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+
+
+_handed_out = set()
 
 
 def median_ms(samples):

@@ -64,11 +64,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A loopback port nothing listens on.
+# A loopback port nothing listens on, below the kernel's ephemeral ports (32768 and up), which
+# outgoing connections may take at any moment.
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
