@@ -137,8 +137,9 @@ impl Launched {
         if self.tree.pid() == self.spawned || !self.tree.vm().exited() || self.top.exited() {
             return Ok(false);
         }
+        let lost = self.tree.pid();
         self.tree.restart_from(self.top.try_clone()?);
-        pidfile::write(&self.pid_file, self.spawned)?;
+        pidfile::replace(&self.pid_file, lost, self.spawned)?;
         self.next_look = Some(Instant::now());
         self.interval = FIRST_LOOK;
         Ok(true)
@@ -151,8 +152,10 @@ impl Launched {
             Some(at) if at <= Instant::now() => {}
             next => return Ok(next),
         }
-        if self.tree.find_vm_proper(&self.matcher) {
-            pidfile::write(&self.pid_file, self.tree.pid())?;
+        let above = self.tree.pid();
+        if self.tree.find_vm_proper(&self.matcher)
+            && pidfile::replace(&self.pid_file, above, self.tree.pid())?
+        {
             output::step(format!(
                 "{}: the wrapper pid {} started the VM, pid {}; the pid file names the VM",
                 self.name,

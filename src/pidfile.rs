@@ -104,6 +104,16 @@ pub fn write(path: &Path, pid: i32) -> Result<()> {
         .with_context(|| format!("cannot write the pid file {}", path.display()))
 }
 
+/// Makes the pid file name `pid` instead of `was`, and answers whether it did: a pid file
+/// that no longer names `was` (a stop beside the start removed it, or another start replaced
+/// it) is left as it is, never written again.
+pub fn replace(path: &Path, was: i32, pid: i32) -> Result<bool> {
+    match read(path) {
+        Ok(PidFile::Pid(p)) if p == was => write(path, pid).map(|()| true),
+        _ => Ok(false),
+    }
+}
+
 /// Writes `text` to `path` atomically: a temporary file in the same directory, flushed to
 /// disk, then renamed over `path` (rename replaces a symlink, never follows it).
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
@@ -241,6 +251,22 @@ mod tests {
         assert_eq!(read(&pid_file).unwrap(), PidFile::Garbage);
         std::fs::write(&pid_file, "4242".repeat(100_000)).unwrap();
         assert_eq!(read(&pid_file).unwrap(), PidFile::Garbage);
+    }
+
+    #[test]
+    fn a_pid_file_is_replaced_only_while_it_names_what_it_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("zinc.pid");
+        write(&pid_file, 100).unwrap();
+        assert!(replace(&pid_file, 100, 104).unwrap());
+        assert_eq!(read(&pid_file).unwrap(), PidFile::Pid(104));
+        // Another start replaced it meanwhile: left as it is.
+        assert!(!replace(&pid_file, 100, 108).unwrap());
+        assert_eq!(read(&pid_file).unwrap(), PidFile::Pid(104));
+        // A stop beside the start removed it: not written again.
+        remove(&pid_file).unwrap();
+        assert!(!replace(&pid_file, 104, 108).unwrap());
+        assert!(!pid_file.exists());
     }
 
     #[test]
