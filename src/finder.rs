@@ -228,6 +228,7 @@ mod tests {
                         pgid: sid,
                         sid,
                         start,
+                        threads: 1,
                     },
                     cmdline: cmdline.split(' ').map(OsString::from).collect(),
                     identity,

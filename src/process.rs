@@ -100,12 +100,16 @@ pub struct Stat {
     pub sid: i32,
     /// Its start time in clock ticks since boot.
     pub start: u64,
+    /// How many threads it has (a zombie counts as one until it is waited for).
+    pub threads: u32,
 }
 
 impl Stat {
-    /// Whether it has ended (a zombie, or dead).
+    /// Whether it has ended (a zombie, or dead). The state is its first thread's: a process
+    /// whose first thread ended before the others (they may run on, or still be dying of a
+    /// SIGKILL) shows as a zombie, yet lives and cannot be waited for until the last is gone.
     pub fn ended(&self) -> bool {
-        self.state == 'Z' || self.state == 'X'
+        self.state == 'X' || (self.state == 'Z' && self.threads <= 1)
     }
 }
 
@@ -126,13 +130,14 @@ fn parse_stat(raw: &[u8]) -> Option<Stat> {
     let state = fields.next()?.chars().next()?;
     let mut number = |skip: usize| -> Option<i64> { fields.nth(skip)?.parse().ok() };
     let (ppid, pgid, sid) = (number(0)?, number(0)?, number(0)?);
-    let start = number(15)?;
+    let (threads, start) = (number(13)?, number(1)?);
     Some(Stat {
         state,
         ppid: i32::try_from(ppid).ok()?,
         pgid: i32::try_from(pgid).ok()?,
         sid: i32::try_from(sid).ok()?,
         start: u64::try_from(start).ok()?,
+        threads: u32::try_from(threads).ok()?,
     })
 }
 
@@ -264,6 +269,22 @@ mod tests {
             (stat.state, stat.ppid, stat.pgid, stat.sid),
             ('S', 7, 42, 40)
         );
-        assert_eq!(stat.start, 9876);
+        assert_eq!((stat.start, stat.threads), (9876, 1));
+    }
+
+    #[test]
+    fn a_zombie_first_thread_with_others_left_has_not_ended() {
+        let stat = |state: &str, threads: u32| {
+            let raw = format!(
+                "42 (pharo) {state} 7 42 40 0 -1 4228108 411 305 0 0 0 0 0 0 20 0 {threads} 0 776966 0 0"
+            );
+            parse_stat(raw.as_bytes()).unwrap()
+        };
+        // Its first thread ended, another is still dying of SIGKILL: not yet to be waited for.
+        assert_eq!(stat("Z", 2).threads, 2);
+        assert!(!stat("Z", 2).ended());
+        assert!(stat("Z", 1).ended());
+        assert!(stat("X", 1).ended());
+        assert!(!stat("S", 3).ended());
     }
 }

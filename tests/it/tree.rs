@@ -248,6 +248,30 @@ fn run_passes_on_how_the_vm_proper_ended_after_a_stop_beside_it(layout: Layout) 
     nothing_left(&env, "zinc");
 }
 
+/// The same, with `run` and the stop beside it sending SIGKILL at the same moment (the
+/// wrapper dies of the first SIGTERM, and both wait as long after it): `run` lists the tree
+/// while the VM proper's first thread is a zombie and its others are still dying, and must
+/// wait for them (and then reap it) rather than take it for gone.
+#[test]
+fn run_waits_for_a_vm_proper_whose_threads_are_dying_after_a_stop_beside_it() {
+    let env = Env::with_layout(Layout::Zeroconf);
+    let inst = env.instance("zinc");
+    let cmd = env
+        .cmd()
+        .env("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1")
+        .env("PHARO_DOUBLE_IGNORE_SIGTERM", "1");
+    let (run, vm) = running(&env, &inst, cmd, &["-t", "300ms", "--kill-after", "300ms"]);
+    env.cmd()
+        .args(["stop", "-t", "100ms", "--kill-after", "300ms", "zinc"])
+        .run()
+        .success()
+        .stderr_has(&format!("sending SIGKILL to pid {vm}"));
+    run.finish()
+        .code(137)
+        .stderr_has("the VM was killed by SIGKILL without being asked to stop");
+    nothing_left(&env, "zinc");
+}
+
 /// A process's resident memory, in bytes.
 fn rss_of(pid: i32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
