@@ -4,7 +4,6 @@
 //! that counts only once the VM stayed up (`--settle`) or its REPL answers (`--wait`). A
 //! failed start leaves neither a pid file nor a process of the tree behind.
 
-use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::duration::{self, human};
 use crate::error::Fail;
@@ -28,8 +27,19 @@ use std::time::{Duration, Instant};
 /// How many lines of the log a failed start shows.
 const LOG_TAIL: usize = 10;
 
+/// When a start counts as done, resolved from the options of `start` and `restart`.
+#[derive(Debug, Clone, Copy)]
+pub struct Readiness {
+    /// Only once the REPL answered (`--wait`), else once the VM stayed up for `settle`.
+    pub wait: bool,
+    /// How long the VM must stay up, without `wait`.
+    pub settle: Duration,
+    /// With `wait`: how long to wait for the REPL.
+    pub start_timeout: Duration,
+}
+
 /// Starts the instance unless it already runs.
-pub fn start(ctx: &Context, instance: &Instance, args: &StartArgs) -> Result<Code> {
+pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Code> {
     let vm = launch::find_vm(instance)?;
     let repl = if args.wait {
         Some(ctx.repl(Some(instance))?)

@@ -18,6 +18,17 @@ pub struct StartArgs {
     pub start_timeout: Duration,
 }
 
+impl StartArgs {
+    /// When a start counts as done: what the machinery below the command line takes.
+    pub fn readiness(&self) -> crate::starter::Readiness {
+        crate::starter::Readiness {
+            wait: self.wait,
+            settle: self.settle,
+            start_timeout: self.start_timeout,
+        }
+    }
+}
+
 /// The REPL watchdog of run (and of the unit that runs it).
 #[derive(Debug, Args, Clone, Copy, Default)]
 #[command(next_help_heading = "REPL")]

@@ -39,7 +39,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
                 &ctx,
                 Targets::select(&ctx, &names, false)?,
                 parallel,
-                &start,
+                &start.readiness(),
             )
         }
         Command::Stop {
@@ -67,7 +67,12 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
                 pause: pause.unwrap_or_default(),
                 parallel,
             };
-            restart::run(&ctx, Targets::select(&ctx, &names, false)?, &mode, &start)
+            restart::run(
+                &ctx,
+                Targets::select(&ctx, &names, false)?,
+                &mode,
+                &start.readiness(),
+            )
         }
         Command::Status {
             names,

@@ -2,14 +2,13 @@
 //! once, then start one after another (or all at once with `--parallel`); `--rolling` is
 //! [`rolling`].
 
-use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::files;
 use crate::fleet::{self, Targets};
 use crate::instance::Instance;
 use crate::launch;
-use crate::starter;
+use crate::starter::{self, Readiness};
 use crate::stopping::stop_instance;
 use anyhow::Result;
 
@@ -22,7 +21,7 @@ pub struct Mode {
     pub parallel: bool,
 }
 
-pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &StartArgs) -> Result<Code> {
+pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &Readiness) -> Result<Code> {
     let instances = match targets {
         Targets::One(instance) if !mode.rolling => {
             fleet::check_ports(&[&instance])?;

@@ -1,14 +1,13 @@
 //! `pharo-ctl start`: start the image in the background and record its pid; several
 //! instances one after another, or all at once with `--parallel`.
 
-use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::fleet::{self, Targets};
-use crate::starter;
+use crate::starter::{self, Readiness};
 use anyhow::Result;
 
-pub fn run(ctx: &Context, targets: Targets, parallel: bool, args: &StartArgs) -> Result<Code> {
+pub fn run(ctx: &Context, targets: Targets, parallel: bool, args: &Readiness) -> Result<Code> {
     match targets {
         Targets::One(instance) => {
             fleet::check_ports(&[&instance])?;

@@ -4,14 +4,13 @@
 //! once: the instances after it stay as they were, running and untouched (exit 1).
 
 use super::check_startable;
-use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::duration::human;
 use crate::exit_code::Code;
 use crate::fleet;
 use crate::instance::Instance;
 use crate::output;
-use crate::starter;
+use crate::starter::{self, Readiness};
 use crate::stopping::stop_instance;
 use anyhow::Result;
 use std::time::Duration;
@@ -19,16 +18,16 @@ use std::time::Duration;
 pub fn run(
     ctx: &Context,
     instances: &[Instance],
-    args: &StartArgs,
+    args: &Readiness,
     pause: Duration,
 ) -> Result<Code> {
     // What would make a start fail is found before the first instance stops.
     for instance in instances {
         check_startable(instance).map_err(|e| e.context("nothing was restarted"))?;
     }
-    let ready = StartArgs {
+    let ready = Readiness {
         wait: true,
-        ..args.clone()
+        ..*args
     };
     let count = instances.len();
     for (n, instance) in instances.iter().enumerate() {
