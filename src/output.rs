@@ -35,6 +35,10 @@ static NO_SPINNERS: AtomicBool = AtomicBool::new(false);
 /// more (a closed terminal, a restarted journal) loses the line but never stops the work.
 fn print_line(line: &str) {
     let write = || {
+        // Unit tests print through the macro, which the test runner captures.
+        #[cfg(test)]
+        eprintln!("{line}");
+        #[cfg(not(test))]
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     };
     let active = ACTIVE
