@@ -178,11 +178,13 @@ pub fn clean_temp_files(path: &Path) {
     }
 }
 
-/// Removes the pid file if it still names one of `pids` (another start may have replaced
-/// it): the VM proper, or the wrapper above it.
+/// Removes the pid file if it still names one of `pids` (the VM proper, or the wrapper above
+/// it), or a process that has ended: a start beside the stop may have rewritten it for a
+/// process of the tree just stopped. One naming a live process another start wrote is kept.
 pub fn remove_if_names(path: &Path, pids: &[i32]) -> Result<bool> {
+    let ended = |pid: i32| crate::process::stat(pid).is_none_or(|stat| stat.ended());
     match read(path) {
-        Ok(PidFile::Pid(p)) if pids.contains(&p) => remove(path).map(|()| true),
+        Ok(PidFile::Pid(p)) if pids.contains(&p) || ended(p) => remove(path).map(|()| true),
         _ => Ok(false),
     }
 }
@@ -268,6 +270,23 @@ mod tests {
         // A stop beside the start removed it: not written again.
         remove(&pid_file).unwrap();
         assert!(!replace(&pid_file, 104, 108).unwrap());
+        assert!(!pid_file.exists());
+    }
+
+    #[test]
+    fn after_a_stop_a_pid_file_naming_an_ended_process_goes_and_a_live_one_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("zinc.pid");
+        // A live process another start wrote: kept.
+        write(&pid_file, std::process::id() as i32).unwrap();
+        assert!(!remove_if_names(&pid_file, &[100, 104]).unwrap());
+        assert!(pid_file.exists());
+        // A process that has ended (a child, reaped): removed.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id() as i32;
+        child.wait().unwrap();
+        write(&pid_file, gone).unwrap();
+        assert!(remove_if_names(&pid_file, &[100, 104]).unwrap());
         assert!(!pid_file.exists());
     }
 
