@@ -142,18 +142,7 @@ fn probes(env: &Env) -> usize {
 fn run_watchdog_dumps_stops_and_exits_8_when_the_repl_stops_answering() {
     let env = Env::new();
     let inst = env.instance("zinc");
-    let out = env
-        .cmd()
-        .env("PHARO_DOUBLE_WEDGE_AFTER_MS", "1500")
-        .args([
-            "run",
-            &inst.name,
-            "--watchdog",
-            "500ms",
-            "--kill-after",
-            "2s",
-        ])
-        .run();
+    let out = run_until_hung(&env, &inst, "1500");
     out.code(8)
         .stderr_has("zinc: watchdog: probing the REPL every 0.5s")
         .stderr_has("(2 of 3 in a row): no answer within 0.5s")
@@ -321,9 +310,18 @@ fn a_zero_watchdog_interval_is_a_usage_error() {
 fn the_watchdog_dumps_the_vm_proper_and_stops_the_whole_tree() {
     let env = Env::with_layout(Layout::Zeroconf);
     let inst = env.instance("zinc");
-    let out = env
-        .cmd()
-        .env("PHARO_DOUBLE_WEDGE_AFTER_MS", "1000")
+    let out = run_until_hung(&env, &inst, "1000");
+    out.code(8)
+        .stderr_has("All Smalltalk process stacks (active first):")
+        .stderr_has("zinc was stopped because it hung");
+    assert!(!out.stderr.contains("no stack dump"), "{}", out.stderr);
+    assert!(env.processes().is_empty(), "nothing is left of the tree");
+}
+
+/// `run --watchdog 500ms` of an instance whose REPL stops answering after `wedge_after_ms`.
+fn run_until_hung(env: &Env, inst: &Inst, wedge_after_ms: &str) -> Outcome {
+    env.cmd()
+        .env("PHARO_DOUBLE_WEDGE_AFTER_MS", wedge_after_ms)
         .args([
             "run",
             &inst.name,
@@ -332,10 +330,5 @@ fn the_watchdog_dumps_the_vm_proper_and_stops_the_whole_tree() {
             "--kill-after",
             "2s",
         ])
-        .run();
-    out.code(8)
-        .stderr_has("All Smalltalk process stacks (active first):")
-        .stderr_has("zinc was stopped because it hung");
-    assert!(!out.stderr.contains("no stack dump"), "{}", out.stderr);
-    assert!(env.processes().is_empty(), "nothing is left of the tree");
+        .run()
 }
