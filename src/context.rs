@@ -160,6 +160,7 @@ impl Context {
             dir,
             image,
             script,
+            script_port: std::sync::OnceLock::new(),
         })
     }
 

@@ -8,7 +8,7 @@
 //! finds, a wrapper and the VM it started count once ([`one_per_tree`]).
 
 use crate::process::{
-    FileId, Stat, Table, all_pids, is_pharo_ctl, ppid, read_cmdline, split_cmdline,
+    FileId, Stat, Table, all_pids, is_pharo_ctl, ppid, read_cmdline, read_proc, split_cmdline,
 };
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -228,7 +228,7 @@ pub fn scan(
     let mut found: Vec<(i32, Vec<OsString>)> = all_pids()
         .filter(|pid| !excluded.contains(pid))
         .filter_map(|pid| {
-            let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let raw = read_proc(&format!("/proc/{pid}/cmdline")).ok()?;
             if !matcher.mentioned_in(&raw) {
                 return None;
             }

@@ -37,6 +37,8 @@ pub struct Instance {
     pub vm: Result<PathBuf, String>,
     /// The VM's arguments before the image (`--vm-arg`, default `--headless`).
     pub vm_args: Vec<String>,
+    /// The script's REPL port, once it has been read.
+    pub script_port: std::sync::OnceLock<Option<u16>>,
 }
 
 impl Instance {
@@ -102,9 +104,12 @@ impl Instance {
     }
 
     /// The REPL port the startup script opens with `ZnReadEvalPrintDelegate startInServerOn:`.
+    /// The script is read once.
     pub fn script_repl_port(&self) -> Option<u16> {
-        let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
-        repl_port_in(&text)
+        *self.script_port.get_or_init(|| {
+            let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
+            repl_port_in(&text)
+        })
     }
 }
 

@@ -41,6 +41,7 @@ pub(crate) mod manual;
 pub(crate) mod notify;
 pub(crate) mod output;
 pub(crate) mod pidfile;
+pub(crate) mod ping;
 pub(crate) mod probe;
 pub(crate) mod process;
 pub(crate) mod reaper;

@@ -27,18 +27,41 @@ impl FileId {
 
 /// Whether a process is pharo-ctl itself (same executable, or a program named pharo-ctl).
 pub fn is_pharo_ctl(pid: i32, argv0: &OsString) -> bool {
+    static OURS: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
     let named = Path::new(argv0)
         .file_name()
         .is_some_and(|n| n == "pharo-ctl");
     named || {
-        let ours = std::fs::read_link("/proc/self/exe").ok();
-        ours.is_some() && std::fs::read_link(format!("/proc/{pid}/exe")).ok() == ours
+        let ours = OURS.get_or_init(|| std::fs::read_link("/proc/self/exe").ok());
+        ours.is_some() && std::fs::read_link(format!("/proc/{pid}/exe")).ok() == *ours
     }
+}
+
+/// The whole of a file of `/proc`, read without asking its size first (`std::fs::read` does):
+/// the kernel makes it up as it is read, and says its size is 0.
+pub fn read_proc(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut raw = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        if len == raw.len() {
+            raw.resize(len * 2, 0);
+        }
+        match file.read(&mut raw[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    raw.truncate(len);
+    Ok(raw)
 }
 
 /// The arguments of a process; `None` when it is gone or is a zombie (empty command line).
 pub fn read_cmdline(pid: i32) -> Option<Vec<OsString>> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let raw = read_proc(&format!("/proc/{pid}/cmdline")).ok()?;
     let args = split_cmdline(&raw);
     (!args.is_empty()).then_some(args)
 }

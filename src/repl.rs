@@ -12,6 +12,7 @@ use anyhow::Result;
 use reqwest::Url;
 use reqwest::blocking::Client;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The REPL's address when neither `--repl` nor the startup script says otherwise.
@@ -76,51 +77,19 @@ impl ReplError {
     }
 }
 
-/// A REPL client bound to one URL.
+/// A REPL client bound to one URL. Its HTTP client (and the I/O thread that comes with it) is
+/// set up on the first request that needs it: `status` asks REPLs without one ([`crate::ping`]).
 #[derive(Debug, Clone)]
 pub struct Repl {
     url: Url,
-    client: Client,
     /// The address a `localhost` URL is pinned to.
     pinned: Option<SocketAddr>,
+    client: Arc<OnceLock<Client>>,
 }
 
 impl Repl {
-    /// Checks the URL (http, loopback unless `allow_remote`) and prepares a client. Nothing
-    /// connects yet.
+    /// Checks the URL (http, loopback unless `allow_remote`). Nothing connects yet.
     pub fn new(url: &str, allow_remote: bool) -> Result<Repl> {
-        let (parsed, builder, pinned) = Repl::checked(url, allow_remote)?;
-        let client = builder
-            .build()
-            .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))?;
-        Ok(Repl {
-            url: parsed,
-            client,
-            pinned,
-        })
-    }
-
-    /// Another REPL, checked as by [`Repl::new`], reached through this one's client unless it
-    /// needs one of its own (a pinned `localhost`): many REPLs then share one client and its
-    /// I/O thread (`status` of several instances).
-    pub fn sibling(&self, url: &str, allow_remote: bool) -> Result<Repl> {
-        let (parsed, _, pinned) = Repl::checked(url, allow_remote)?;
-        if pinned.is_some() {
-            return Repl::new(url, allow_remote);
-        }
-        Ok(Repl {
-            url: parsed,
-            client: self.client.clone(),
-            pinned,
-        })
-    }
-
-    /// Checks a REPL URL and answers it with the client it needs (no proxy, `localhost`
-    /// pinned to 127.0.0.1) and the address it is pinned to, if any.
-    fn checked(
-        url: &str,
-        allow_remote: bool,
-    ) -> Result<(Url, reqwest::blocking::ClientBuilder, Option<SocketAddr>)> {
         let parsed = Url::parse(url).map_err(|e| {
             Fail::new(
                 Code::Usage,
@@ -137,25 +106,17 @@ impl Repl {
             .into());
         }
         let port = parsed.port_or_known_default().unwrap_or(80);
-        let mut builder = Client::builder()
-            .no_proxy()
-            .http1_only()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(0);
-        let mut pinned = None;
-        match parsed.host() {
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => {}
-            Some(url::Host::Ipv6(ip)) if is_loopback_v6(&ip) => {}
+        let pinned = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => None,
+            Some(url::Host::Ipv6(ip)) if is_loopback_v6(&ip) => None,
             // localhost is pinned to 127.0.0.1: no resolver can send it elsewhere.
             Some(url::Host::Domain(host))
                 if host.eq_ignore_ascii_case("localhost")
                     || host.eq_ignore_ascii_case("localhost.") =>
             {
-                let loopback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-                builder = builder.resolve(host, loopback);
-                pinned = Some(loopback);
+                Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
             }
-            Some(_) if allow_remote => {}
+            Some(_) if allow_remote => None,
             _ => {
                 return Err(Fail::new(
                     Code::Usage,
@@ -165,8 +126,31 @@ impl Repl {
                 )
                 .into());
             }
+        };
+        Ok(Repl {
+            url: parsed,
+            pinned,
+            client: Arc::default(),
+        })
+    }
+
+    /// The HTTP client, set up on first use: no proxy, HTTP/1, `localhost` pinned.
+    fn client(&self) -> Result<&Client, ReplError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
         }
-        Ok((parsed, builder, pinned))
+        let mut builder = Client::builder()
+            .no_proxy()
+            .http1_only()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(0);
+        if let (Some(host), Some(address)) = (self.url.host_str(), self.pinned) {
+            builder = builder.resolve(host, address);
+        }
+        let client = builder.build().map_err(|e| {
+            ReplError::Unreachable(format!("cannot set up the HTTP client: {}", root_cause(&e)))
+        })?;
+        Ok(self.client.get_or_init(|| client))
     }
 
     pub fn url(&self) -> &str {
@@ -205,7 +189,7 @@ impl Repl {
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();
         let response = self
-            .client
+            .client()?
             .get(self.url.clone())
             .timeout(timeout)
             .send()
@@ -221,7 +205,7 @@ impl Repl {
     /// `POST /repl`: evaluates `expr` and answers the image's answer exactly as it was sent.
     pub fn eval(&self, expr: &str, timeout: Duration) -> Result<Vec<u8>, ReplError> {
         let response = self
-            .client
+            .client()?
             .post(self.url.clone())
             .header("Content-Type", "text/plain;charset=utf-8")
             .header("Connection", "close")

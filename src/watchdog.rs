@@ -13,14 +13,12 @@
 //! probe under way fit in systemd's own deadline with one INTERVAL to spare.
 
 use crate::duration::human;
+use crate::ping::{self, Ping};
 use crate::repl::{Repl, ReplError};
 use anyhow::{Context as _, Result};
-use nix::errno::Errno;
 use nix::poll::PollFlags;
-use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, SockaddrStorage};
-use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::net::SocketAddr;
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant, SystemTime};
 
 /// The default of `--watchdog-misses`.
@@ -91,7 +89,8 @@ pub struct Watchdog {
     address: SocketAddr,
     request: Vec<u8>,
     next: Instant,
-    probe: Option<Probe>,
+    /// The probe under way, and its deadline.
+    probe: Option<(Ping, Instant)>,
     missed: u32,
     /// When the first of the misses in a row began (for [`crate::hung`]).
     pub first_missed_at: Option<SystemTime>,
@@ -101,38 +100,16 @@ impl Watchdog {
     /// A watchdog on `repl`, whose first probe is due an INTERVAL from now. A host name other
     /// than localhost (a remote REPL, when allowed) is resolved once, here.
     pub fn new(config: Config, repl: &Repl) -> Result<Watchdog> {
-        let url = url::Url::parse(repl.url()).context("the REPL URL")?;
-        let host = url.host_str().unwrap_or("127.0.0.1").to_string();
-        let port = url.port_or_known_default().unwrap_or(80);
-        let address = match url.host() {
-            Some(url::Host::Ipv4(ip)) => SocketAddr::new(IpAddr::V4(ip), port),
-            Some(url::Host::Ipv6(ip)) => SocketAddr::new(IpAddr::V6(ip), port),
-            Some(url::Host::Domain(name))
-                if name.eq_ignore_ascii_case("localhost")
-                    || name.eq_ignore_ascii_case("localhost.") =>
-            {
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)
-            }
-            _ => (host.as_str(), port)
-                .to_socket_addrs()
-                .with_context(|| format!("cannot resolve the REPL's host {host}"))?
-                .next()
-                .with_context(|| format!("the REPL's host {host} has no address"))?,
-        };
-        let target = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_string(),
-        };
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
-        };
-        let request =
-            format!("GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+        let address = repl
+            .socket_addrs()
+            .with_context(|| format!("cannot resolve the host of the REPL at {}", repl.url()))?
+            .into_iter()
+            .next()
+            .with_context(|| format!("the host of the REPL at {} has no address", repl.url()))?;
         Ok(Watchdog {
             config,
             address,
-            request: request.into_bytes(),
+            request: ping::request(repl),
             next: crate::duration::from_now(config.interval),
             probe: None,
             missed: 0,
@@ -148,14 +125,14 @@ impl Watchdog {
     /// When the launcher must wake up at the latest: the next probe, or the deadline of the
     /// one under way.
     pub fn wake_at(&self) -> Instant {
-        self.probe.as_ref().map_or(self.next, |p| p.deadline)
+        self.probe
+            .as_ref()
+            .map_or(self.next, |(_, deadline)| *deadline)
     }
 
     /// The socket of the probe under way and what to wait for on it.
     pub fn fd(&self) -> Option<(BorrowedFd<'_>, PollFlags)> {
-        self.probe
-            .as_ref()
-            .map(|p| (p.stream.as_fd(), p.phase.interest()))
+        self.probe.as_ref().map(|(ping, _)| ping.fd())
     }
 
     /// Moves on after a wake-up (the socket is ready, or a time has come): starts the probe
@@ -168,18 +145,18 @@ impl Watchdog {
             // A full INTERVAL from when it is sent, even if the launcher woke up late.
             let deadline = crate::duration::deadline(now, self.config.interval);
             self.next = deadline;
-            match Probe::start(self.address, &self.request, deadline) {
-                Ok(probe) => self.probe = Some(probe),
+            match Ping::start(self.address, &self.request) {
+                Ok(ping) => self.probe = Some((ping, deadline)),
                 Err(why) => return self.missed(why, SystemTime::now()),
             }
         }
-        let probe = self.probe.as_mut().expect("a probe is under way");
-        let result = match probe.advance() {
+        let (ping, deadline) = self.probe.as_mut().expect("a probe is under way");
+        let result = match ping.advance() {
             Some(result) => result,
-            None if now >= probe.deadline => Err(ReplError::Timeout(self.config.interval)),
+            None if now >= *deadline => Err(ReplError::Timeout(self.config.interval)),
             None => return Outcome::Quiet,
         };
-        let started_at = probe.started_at;
+        let started_at = ping.sent_at;
         self.probe = None;
         match result {
             Ok(()) => {
@@ -205,123 +182,9 @@ impl Watchdog {
     }
 }
 
-/// One `GET` under way on a non-blocking socket.
-struct Probe {
-    stream: TcpStream,
-    phase: Phase,
-    deadline: Instant,
-    started_at: SystemTime,
-}
-
-enum Phase {
-    /// Connecting, then sending the request (what is left of it).
-    Sending(Vec<u8>),
-    /// Reading the status line.
-    Receiving(Vec<u8>),
-}
-
-impl Phase {
-    fn interest(&self) -> PollFlags {
-        match self {
-            Phase::Sending(_) => PollFlags::POLLOUT,
-            Phase::Receiving(_) => PollFlags::POLLIN,
-        }
-    }
-}
-
-impl Probe {
-    fn start(address: SocketAddr, request: &[u8], deadline: Instant) -> Result<Probe, ReplError> {
-        let unreachable = |e: Errno| ReplError::Unreachable(e.desc().to_string());
-        let family = match address {
-            SocketAddr::V4(_) => AddressFamily::Inet,
-            SocketAddr::V6(_) => AddressFamily::Inet6,
-        };
-        let fd = socket::socket(
-            family,
-            SockType::Stream,
-            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-            None,
-        )
-        .map_err(unreachable)?;
-        let target = SockaddrStorage::from(address);
-        match socket::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &target) {
-            Ok(()) | Err(Errno::EINPROGRESS) => {}
-            Err(e) => return Err(unreachable(e)),
-        }
-        let stream = TcpStream::from(fd);
-        let _ = stream.set_nodelay(true);
-        Ok(Probe {
-            stream,
-            phase: Phase::Sending(request.to_vec()),
-            deadline,
-            started_at: SystemTime::now(),
-        })
-    }
-
-    /// Does what the socket allows now; answers the probe's result once there is one.
-    fn advance(&mut self) -> Option<Result<(), ReplError>> {
-        if let Phase::Sending(left) = &mut self.phase {
-            if let Ok(Some(e)) = self.stream.take_error() {
-                return Some(Err(ReplError::Unreachable(crate::error::reason(&e))));
-            }
-            while !left.is_empty() {
-                match self.stream.write(left) {
-                    Ok(n) => drop(left.drain(..n)),
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
-                    // Not connected yet.
-                    Err(e) if e.kind() == ErrorKind::NotConnected => return None,
-                    Err(e) => return Some(Err(ReplError::Unreachable(crate::error::reason(&e)))),
-                }
-            }
-            self.phase = Phase::Receiving(Vec::with_capacity(64));
-        }
-        let Phase::Receiving(seen) = &mut self.phase else {
-            unreachable!("the request is sent")
-        };
-        let mut chunk = [0u8; 256];
-        loop {
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return Some(Err(ReplError::Dropped)),
-                Ok(n) => seen.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return Some(Err(ReplError::Dropped)),
-            }
-            if let Some(end) = seen.windows(2).position(|w| w == b"\r\n") {
-                return Some(status_of(&seen[..end]));
-            }
-        }
-    }
-}
-
-/// The probe's result from an HTTP status line: answered when it is 200.
-fn status_of(line: &[u8]) -> Result<(), ReplError> {
-    let line = String::from_utf8_lossy(line);
-    let mut words = line.split(' ');
-    let code = match (words.next(), words.next()) {
-        (Some(version), Some(code)) if version.starts_with("HTTP/1.") => code.parse().ok(),
-        _ => None,
-    };
-    match code {
-        Some(200) => Ok(()),
-        Some(code) => Err(ReplError::Status(code, String::new())),
-        None => Err(ReplError::Dropped),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_answer_is_a_200_status_line() {
-        assert_eq!(status_of(b"HTTP/1.1 200 OK"), Ok(()));
-        assert_eq!(
-            status_of(b"HTTP/1.1 404 Not Found"),
-            Err(ReplError::Status(404, String::new()))
-        );
-        assert_eq!(status_of(b"SSH-2.0-OpenSSH"), Err(ReplError::Dropped));
-    }
 
     #[test]
     fn a_hung_image_is_noticed_within_n_plus_1_intervals() {

@@ -12,7 +12,8 @@ use crate::hung;
 use crate::instance::Instance;
 use crate::logfile;
 use crate::output;
-use crate::repl::Repl;
+use crate::ping::Pings;
+use crate::repl::{Repl, ReplError};
 use crate::usage;
 use anyhow::Result;
 
@@ -58,6 +59,30 @@ impl Report {
         self.state == "running" && !self.repl_ok
     }
 
+    /// Adds the answer of the running VM's REPL to a probe sent at `asked_at`: the latency,
+    /// or why there was none and since when the VM has been hung (its `NAME.pid.hung` mark,
+    /// which an answer clears).
+    pub(crate) fn add_answer(
+        &mut self,
+        instance: &Instance,
+        answer: Result<Duration, ReplError>,
+        asked_at: SystemTime,
+    ) {
+        let Some(pid) = self.pid else { return };
+        match answer {
+            Ok(latency) => {
+                self.repl_ok = true;
+                self.latency = Some(latency);
+                self.repl_error = None;
+                hung::clear(&instance.pid_file);
+            }
+            Err(e) => {
+                self.repl_error = Some(e.to_string());
+                self.hung_since = Some(hung::record(&instance.pid_file, pid, asked_at));
+            }
+        }
+    }
+
     /// Adds what the VM uses: start time and uptime, memory, CPU time.
     pub(crate) fn add_usage(&mut self, usage: Option<(SystemTime, u64, Duration)>) {
         if let Some((started, rss, cpu)) = usage {
@@ -96,16 +121,23 @@ pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> R
 
 /// What status reports about a VM found (or not), its REPL probed when it runs.
 fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
-    let mut report = probe(instance, found, repl, timeout);
+    let mut report = observe(found);
+    if report.pid.is_some() {
+        let asked_at = SystemTime::now();
+        let mut pings = Pings::new(timeout);
+        pings.send(repl);
+        let answer = pings.finish().remove(0);
+        report.add_answer(instance, answer, asked_at);
+    }
     if let Some(pid) = report.pid {
         report.add_usage(usage::of(&[pid]).remove(0));
     }
     report
 }
 
-/// What status reports about a VM found (or not), its REPL probed for at most `timeout` when
-/// it runs, but what it uses ([`Report::add_usage`]).
-pub(crate) fn probe(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
+/// What status reports about a VM found (or not), but its REPL's answer
+/// ([`Report::add_answer`]) and what it uses ([`Report::add_usage`]).
+pub(crate) fn observe(found: &Found) -> Report {
     let mut report = Report {
         state: "stopped",
         pid: None,
@@ -133,19 +165,6 @@ pub(crate) fn probe(instance: &Instance, found: &Found, repl: &Repl, timeout: Du
             report.wrapper = tree.wrapper();
             report.via_pid_file = *via_pid_file;
             report.command = crate::process::cmdline_string(pid);
-            let asked_at = SystemTime::now();
-            match repl.probe(timeout) {
-                Ok(latency) => {
-                    report.repl_ok = true;
-                    report.latency = Some(latency);
-                    report.repl_error = None;
-                    hung::clear(&instance.pid_file);
-                }
-                Err(e) => {
-                    report.repl_error = Some(e.to_string());
-                    report.hung_since = Some(hung::record(&instance.pid_file, pid, asked_at));
-                }
-            }
         }
     }
     report

@@ -2,8 +2,8 @@
 //! of several images): one row each, as `pm2 ls` shows them — name, state, pid, uptime,
 //! memory, CPU time, REPL health and latency; `hung` when the VM runs but its REPL does not
 //! answer — or a JSON array of the objects that one instance's `status --json` prints, or
-//! (`--probe`) nothing. Each instance is looked at in a thread of its own, so
-//! that the REPL probes run at once: fifty instances take about as long as the slowest probe.
+//! (`--probe`) nothing. The REPL probes run at once ([`Pings`]): fifty instances take about
+//! as long as the slowest probe.
 //! Exit 0 when every instance runs and its REPL answers, 3 when none runs, else 1.
 
 use super::{Report, View};
@@ -13,14 +13,16 @@ use crate::finder;
 use crate::fleet;
 use crate::instance::Instance;
 use crate::output;
-use crate::repl::Repl;
+use crate::ping::Pings;
+use crate::repl::{Repl, ReplError};
 use crate::table::{self, GAP};
 use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
 
 /// One instance, as seen; an error when its state cannot be told (an untrusted pid file,
 /// several VMs, no permission): why.
@@ -29,23 +31,42 @@ type Seen = Result<(Repl, Report), String>;
 /// Reports on several instances.
 /// Probes each REPL for at most `timeout`.
 pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View) -> Result<Code> {
-    // One HTTP client for every probe, and one pass over the process table for what the VMs
-    // use.
-    let client = ctx.repl(None)?;
-    let mut seen: Vec<Seen> = std::thread::scope(|scope| {
-        let client = &client;
-        let threads: Vec<_> = instances
-            .iter()
-            .map(|instance| scope.spawn(move || look(ctx, client, instance, timeout)))
-            .collect();
-        threads
+    let asked_at = SystemTime::now();
+    // A worker a CPU, each taking the next instance not yet taken.
+    let next = AtomicUsize::new(0);
+    let work = || look_at_each(ctx, instances, &next, timeout);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(instances.len());
+    let mut looked: Vec<Option<(Seen, Option<Answer>)>> = std::iter::repeat_with(|| None)
+        .take(instances.len())
+        .collect();
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mine = work();
+        for (i, seen, answer) in helpers
             .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Err("could not be looked at".into()))
-            })
-            .collect()
+            .flat_map(|helper| helper.join().unwrap_or_default())
+            .chain(mine)
+        {
+            looked[i] = Some((seen, answer));
+        }
     });
+    let mut seen: Vec<Seen> = Vec::with_capacity(instances.len());
+    for (instance, looked) in instances.iter().zip(looked) {
+        seen.push(match looked {
+            Some((Ok((repl, mut report)), answer)) => {
+                if let Some(answer) = answer {
+                    report.add_answer(instance, answer, asked_at);
+                }
+                Ok((repl, report))
+            }
+            Some((Err(why), _)) => Err(why),
+            None => Err("could not be looked at".into()),
+        });
+    }
+    // What the VMs use, read in one pass.
     let pids: Vec<i32> = seen.iter().filter_map(|s| s.as_ref().ok()?.1.pid).collect();
     let mut usage = usage::of(&pids).into_iter();
     for (_, report) in seen.iter_mut().flatten() {
@@ -86,15 +107,48 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
     Ok(exit_code(&seen))
 }
 
-fn look(ctx: &Context, client: &Repl, instance: &Instance, timeout: Duration) -> Seen {
-    let found = client
-        .sibling(&ctx.repl_url(Some(instance)), ctx.allow_remote)
+/// A REPL's answer to a probe, or why there was none.
+type Answer = std::result::Result<Duration, ReplError>;
+
+/// One worker's part: the next instance not yet taken (`next`), until none is left, each as
+/// seen, with its REPL's answer when its VM runs. Each REPL is asked the moment its VM is
+/// found, and what has come in is read between one instance and the next: the images answer
+/// while the others are looked at.
+fn look_at_each(
+    ctx: &Context,
+    instances: &[Instance],
+    next: &AtomicUsize,
+    timeout: Duration,
+) -> Vec<(usize, Seen, Option<Answer>)> {
+    let mut pings = Pings::new(timeout);
+    let mut done = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(instance) = instances.get(i) else {
+            break;
+        };
+        let seen = look(ctx, instance);
+        let ping = match &seen {
+            Ok((repl, report)) if report.pid.is_some() => Some(pings.send(repl)),
+            _ => None,
+        };
+        done.push((i, seen, ping));
+        pings.progress(Duration::ZERO);
+    }
+    let mut answers: Vec<Option<Answer>> = pings.finish().into_iter().map(Some).collect();
+    done.into_iter()
+        .map(|(i, seen, ping)| (i, seen, ping.and_then(|p| answers[p].take())))
+        .collect()
+}
+
+/// An instance's REPL and what is found of its VM, or why its state cannot be told.
+/// An instance's REPL and what is found of its VM, or why its state cannot be told.
+fn look(ctx: &Context, instance: &Instance) -> Seen {
+    let found = ctx
+        .repl(Some(instance))
         .and_then(|repl| Ok((repl, finder::find(instance)?)));
     match found {
-        Ok((repl, found)) => {
-            let report = super::probe(instance, &found, &repl, timeout);
-            Ok((repl, report))
-        }
+        Ok((repl, found)) => Ok((repl, super::observe(&found))),
         Err(e) => Err(format!("{e:#}")),
     }
 }
