@@ -130,8 +130,10 @@ pub struct Pings {
 }
 
 impl Pings {
-    pub fn new(timeout: Duration) -> Pings {
-        Pings::with_in_flight(timeout, in_flight())
+    /// Probes for at most `timeout` each, as one of `sets` sets of them under way at once (a
+    /// thread's each), which share the descriptors.
+    pub fn new(timeout: Duration, sets: usize) -> Pings {
+        Pings::with_in_flight(timeout, in_flight() / sets.max(1))
     }
 
     /// Probes of which at most `in_flight` are under way at a time.
@@ -319,7 +321,7 @@ mod tests {
     }
 
     fn probe(repls: &[&Repl], timeout: Duration) -> Vec<Result<Duration, ReplError>> {
-        let mut pings = Pings::new(timeout);
+        let mut pings = Pings::new(timeout, 1);
         for repl in repls {
             pings.send(repl);
         }

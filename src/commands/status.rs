@@ -122,14 +122,12 @@ pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> R
 /// What status reports about a VM found (or not), its REPL probed when it runs.
 fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
     let mut report = observe(found);
-    if report.pid.is_some() {
+    if let Some(pid) = report.pid {
         let asked_at = SystemTime::now();
-        let mut pings = Pings::new(timeout);
+        let mut pings = Pings::new(timeout, 1);
         pings.send(repl);
         let answer = pings.finish().remove(0);
         report.add_answer(instance, answer, asked_at);
-    }
-    if let Some(pid) = report.pid {
         report.add_usage(usage::of(&[pid]).remove(0));
     }
     report

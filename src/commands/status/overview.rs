@@ -34,11 +34,11 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
     let asked_at = SystemTime::now();
     // A worker a CPU, each taking the next instance not yet taken.
     let next = AtomicUsize::new(0);
-    let work = || look_at_each(ctx, instances, &next, timeout);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
         .min(instances.len());
+    let work = || look_at_each(ctx, instances, &next, Pings::new(timeout, workers));
     let mut looked: Vec<Option<(Seen, Option<Answer>)>> = std::iter::repeat_with(|| None)
         .take(instances.len())
         .collect();
@@ -111,16 +111,15 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
 type Answer = std::result::Result<Duration, ReplError>;
 
 /// One worker's part: the next instance not yet taken (`next`), until none is left, each as
-/// seen, with its REPL's answer when its VM runs. Each REPL is asked the moment its VM is
+/// seen, with its REPL's answer when its VM runs (asked through `pings`). Each REPL is asked the moment its VM is
 /// found, and what has come in is read between one instance and the next: the images answer
 /// while the others are looked at.
 fn look_at_each(
     ctx: &Context,
     instances: &[Instance],
     next: &AtomicUsize,
-    timeout: Duration,
+    mut pings: Pings,
 ) -> Vec<(usize, Seen, Option<Answer>)> {
-    let mut pings = Pings::new(timeout);
     let mut done = Vec::new();
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -141,7 +140,6 @@ fn look_at_each(
         .collect()
 }
 
-/// An instance's REPL and what is found of its VM, or why its state cannot be told.
 /// An instance's REPL and what is found of its VM, or why its state cannot be told.
 fn look(ctx: &Context, instance: &Instance) -> Seen {
     let found = ctx
