@@ -43,7 +43,7 @@ codes! {
     NotRunning = 3, "not running (status, pid)";
     Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list), an untrusted pid file, several candidate VMs, or status unknown";
     VmNotFound = 5, "VM not found or not executable";
-    NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port (start, restart)";
+    NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port (start, restart, run)";
     ReplUnreachable = 7, "REPL unreachable (eval, console)";
     Hung = 8, "hung: run --watchdog stopped the VM because its REPL stopped answering";
 }

@@ -3,6 +3,7 @@
 use crate::cli::WatchdogArgs;
 use crate::context::Context;
 use crate::exit_code::Code;
+use crate::fleet;
 use crate::instance::Instance;
 use crate::launcher;
 use crate::watchdog::Config;
@@ -15,6 +16,9 @@ pub fn run(
     start_timeout: Duration,
     watchdog: WatchdogArgs,
 ) -> Result<Code> {
+    // Like start: a REPL port that another instance's script names too is refused before the
+    // VM starts (exit 6).
+    fleet::check_ports(&[instance])?;
     let watchdog = Config::resolve(watchdog.watchdog, watchdog.watchdog_misses);
     launcher::run(ctx, instance, start_timeout, watchdog)
 }

@@ -287,6 +287,7 @@ fn one_instance_options_are_refused_with_several() {
 
 #[test]
 fn two_instances_on_one_repl_port_are_refused_before_anything_starts() {
+    // start, restart and run alike.
     let env = Env::new();
     let a = env.instance("a");
     env.instance("b");
@@ -314,6 +315,7 @@ fn two_instances_on_one_repl_port_are_refused_before_anything_starts() {
         &["start", "--all"][..],
         &["start", "b"],
         &["restart", "a", "c"],
+        &["run", "a"],
     ] {
         let out = env.cmd().args(args).run();
         out.code(6).stderr_has(&conflict);
