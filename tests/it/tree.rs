@@ -229,23 +229,7 @@ fn run_passes_the_vm_exit_status_through(layout: Layout) {
 }
 
 fn run_passes_on_how_the_vm_proper_ended_after_a_stop_beside_it(layout: Layout) {
-    let env = Env::with_layout(layout);
-    let inst = env.instance("zinc");
-    let cmd = env
-        .cmd()
-        .env("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1")
-        .env("PHARO_DOUBLE_IGNORE_SIGTERM", "1");
-    let (run, vm) = running(&env, &inst, cmd, &[]);
-    env.cmd()
-        .args(["stop", "-t", "200ms", "--kill-after", "300ms", "zinc"])
-        .run()
-        .success()
-        .stderr_has(&format!("sending SIGKILL to pid {vm}"));
-    // A wrapper died of the SIGTERM, the VM proper of the SIGKILL: 128 + 9.
-    run.finish()
-        .code(137)
-        .stderr_has("the VM was killed by SIGKILL without being asked to stop");
-    nothing_left(&env, "zinc");
+    stop_beside_run_kills_the_vm_proper(layout, &[], "200ms");
 }
 
 /// The same, with `run` and the stop beside it sending SIGKILL at the same moment (the
@@ -254,15 +238,26 @@ fn run_passes_on_how_the_vm_proper_ended_after_a_stop_beside_it(layout: Layout) 
 /// wait for them (and then reap it) rather than take it for gone.
 #[test]
 fn run_waits_for_a_vm_proper_whose_threads_are_dying_after_a_stop_beside_it() {
-    let env = Env::with_layout(Layout::Zeroconf);
+    stop_beside_run_kills_the_vm_proper(
+        Layout::Zeroconf,
+        &["-t", "300ms", "--kill-after", "300ms"],
+        "100ms",
+    );
+}
+
+/// `run` (with `run_args`) of a VM that ignores the shutdown request and SIGTERM, and a stop
+/// beside it (`-t stop_timeout`) that ends in SIGKILL: `run` exits as the VM proper did, of the
+/// SIGKILL (128 + 9; a wrapper dies of the SIGTERM), and nothing is left.
+fn stop_beside_run_kills_the_vm_proper(layout: Layout, run_args: &[&str], stop_timeout: &str) {
+    let env = Env::with_layout(layout);
     let inst = env.instance("zinc");
     let cmd = env
         .cmd()
         .env("PHARO_DOUBLE_IGNORE_SHUTDOWN", "1")
         .env("PHARO_DOUBLE_IGNORE_SIGTERM", "1");
-    let (run, vm) = running(&env, &inst, cmd, &["-t", "300ms", "--kill-after", "300ms"]);
+    let (run, vm) = running(&env, &inst, cmd, run_args);
     env.cmd()
-        .args(["stop", "-t", "100ms", "--kill-after", "300ms", "zinc"])
+        .args(["stop", "-t", stop_timeout, "--kill-after", "300ms", "zinc"])
         .run()
         .success()
         .stderr_has(&format!("sending SIGKILL to pid {vm}"));
