@@ -145,11 +145,16 @@ pub fn stat(pid: i32) -> Option<Stat> {
     parse_stat(&buffer[..n])
 }
 
-fn parse_stat(raw: &[u8]) -> Option<Stat> {
-    // The command name is in parentheses and may itself hold spaces or parentheses.
+/// The fields of a `/proc/PID/stat` line after the command name, from the state on (field 3
+/// of proc(5) is the first): the name is in parentheses and may itself hold spaces or
+/// parentheses.
+pub fn stat_fields(raw: &[u8]) -> Option<std::str::Split<'_, char>> {
     let close = raw.iter().rposition(|&b| b == b')')?;
-    let rest = std::str::from_utf8(raw.get(close + 2..)?).ok()?;
-    let mut fields = rest.split(' ');
+    Some(std::str::from_utf8(raw.get(close + 2..)?).ok()?.split(' '))
+}
+
+fn parse_stat(raw: &[u8]) -> Option<Stat> {
+    let mut fields = stat_fields(raw)?;
     let state = fields.next()?.chars().next()?;
     let mut number = |skip: usize| -> Option<i64> { fields.nth(skip)?.parse().ok() };
     let (ppid, pgid, sid) = (number(0)?, number(0)?, number(0)?);

@@ -54,11 +54,8 @@ struct Fields {
 
 impl Fields {
     fn parse(raw: &[u8]) -> Option<Fields> {
-        // The command name is in parentheses and may itself hold spaces or parentheses; the
-        // state follows it, then the fields counted from the state as 0.
-        let close = raw.iter().rposition(|&b| b == b')')?;
-        let rest = std::str::from_utf8(raw.get(close + 2..)?).ok()?;
-        let fields: Vec<&str> = rest.split(' ').collect();
+        // Counted from the state as 0.
+        let fields: Vec<&str> = crate::process::stat_fields(raw)?.collect();
         let number = |i: usize| -> Option<u64> { fields.get(i)?.trim().parse().ok() };
         Some(Fields {
             cpu: number(11)?.saturating_add(number(12)?),
