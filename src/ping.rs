@@ -151,20 +151,14 @@ impl Pings {
     pub fn send(&mut self, repl: &Repl) -> usize {
         let i = self.results.len();
         self.results.push(None);
-        let address =
-            repl.socket_addrs()
-                .map_err(|e| ReplError::Unreachable(crate::error::reason(&e)))
-                .and_then(|addrs| {
-                    addrs.into_iter().next().ok_or_else(|| {
-                        ReplError::Unreachable("the REPL's host has no address".into())
-                    })
-                });
-        match address {
+        match repl.socket_addr() {
             Ok(address) => {
                 self.waiting.push_back((i, address, request(repl)));
                 self.start_waiting();
             }
-            Err(why) => self.results[i] = Some(Err(why)),
+            Err(e) => {
+                self.results[i] = Some(Err(ReplError::Unreachable(crate::error::reason(&e))));
+            }
         }
         i
     }

@@ -166,6 +166,16 @@ impl Repl {
         }
     }
 
+    /// The address a probe connects to: the first of [`Repl::socket_addrs`].
+    pub fn socket_addr(&self) -> std::io::Result<SocketAddr> {
+        self.socket_addrs()?.into_iter().next().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the REPL's host has no address",
+            )
+        })
+    }
+
     /// The `Host` header and the request target of the URL.
     pub fn host_and_target(&self) -> (String, String) {
         let host = self.url.host_str().unwrap_or_default();

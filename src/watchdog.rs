@@ -101,11 +101,8 @@ impl Watchdog {
     /// than localhost (a remote REPL, when allowed) is resolved once, here.
     pub fn new(config: Config, repl: &Repl) -> Result<Watchdog> {
         let address = repl
-            .socket_addrs()
-            .with_context(|| format!("cannot resolve the host of the REPL at {}", repl.url()))?
-            .into_iter()
-            .next()
-            .with_context(|| format!("the host of the REPL at {} has no address", repl.url()))?;
+            .socket_addr()
+            .with_context(|| format!("cannot resolve the host of the REPL at {}", repl.url()))?;
         Ok(Watchdog {
             config,
             address,
