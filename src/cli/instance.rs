@@ -19,10 +19,10 @@ pub struct Names {
 #[command(next_help_heading = "Instance")]
 pub struct VmArgs {
     /// The directory of the instances' files [default: the current directory].
-    #[arg(short = 'C', long, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(short = 'C', long, env = "PHARO_CTL_DIR", hide_env_values = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
     /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
-    #[arg(long, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
+    #[arg(long, env = "PHARO_VM", hide_env_values = true, value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
     pub vm: Option<PathBuf>,
 }
 

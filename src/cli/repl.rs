@@ -9,7 +9,12 @@ use std::time::Duration;
 #[command(next_help_heading = "REPL")]
 pub struct ReplArgs {
     /// The REPL's URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl].
-    #[arg(long = "repl", env = "PHARO_REPL", value_name = "URL")]
+    #[arg(
+        long = "repl",
+        env = "PHARO_REPL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub url: Option<String>,
     /// Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent).
     #[arg(long, hide_short_help = true)]
@@ -31,6 +36,7 @@ pub struct StopArgs {
     #[arg(
         long,
         env = "PHARO_CTL_SHUTDOWN",
+        hide_env_values = true,
         value_name = "EXPR",
         default_value = DEFAULT_SHUTDOWN,
         hide_short_help = true

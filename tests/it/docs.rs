@@ -272,8 +272,18 @@ fn an_error_is_one_line_with_a_hint() {
 #[test]
 fn each_command_has_only_its_options_and_a_short_h() {
     let env = Env::new();
+    // What the help shows does not depend on where the project or the instances are: the
+    // environment's values are not shown, however long.
+    let deep = format!("/{}/pharo-vm", "a-much-longer-path-than-usual".repeat(6));
     let help = |args: &[&str]| {
-        let out = env.cmd().args(args).run();
+        let out = env
+            .cmd()
+            .env("PHARO_VM", &deep)
+            .env("PHARO_CTL_DIR", &deep)
+            .env("PHARO_REPL", &deep)
+            .env("PHARO_CTL_SHUTDOWN", &deep)
+            .args(args)
+            .run();
         out.success();
         out.stdout.clone()
     };
@@ -295,6 +305,10 @@ fn each_command_has_only_its_options_and_a_short_h() {
             "{command} -h is more than a screen:\n{short}"
         );
         let long = help(&[command, "--help"]);
+        assert!(
+            !long.contains(&deep),
+            "{command} --help shows a value of the environment"
+        );
         assert!(long.lines().count() > short.lines().count(), "{command}");
         assert!(
             long.contains("Exit codes:\n  0  success"),
