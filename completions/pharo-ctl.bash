@@ -143,7 +143,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__console)
-            opts="-t -C -q -v -h --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,7 +255,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__dump)
-            opts="-t -C -q -v -h --json --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --json --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -363,7 +363,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__eval)
-            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -685,7 +685,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__logs)
-            opts="-n -f -C -q -v -h --lines --follow --until-exit --since --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --color --quiet --verbose --help"
+            opts="-n -f -C -q -v -h --lines --follow --until-exit --since --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,7 +797,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__pid)
-            opts="-C -q -v -h --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --color --quiet --verbose --help"
+            opts="-C -q -v -h --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -933,7 +933,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__restart)
-            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1065,7 +1065,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__run)
-            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1197,7 +1197,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__start)
-            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1309,7 +1309,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1429,7 +1429,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__stop)
-            opts="-t -C -q -v -h --all --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1549,7 +1549,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__unit)
-            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -61,7 +61,6 @@ never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l all -d 'Every instance of the directory: each of its *.image files'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l parallel -d 'With several instances: start them all at once instead of one after another'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l wait -d 'Wait until the REPL answers before reporting success'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s v -l verbose -d 'Print more detail about each step'
@@ -81,7 +80,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'W
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l all -d 'Every instance of the directory: each of its *.image files'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s v -l verbose -d 'Print more detail about each step'
@@ -107,7 +105,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l all -d '
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l rolling -d 'One instance at a time, each answering before the next one stops'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l parallel -d 'With several instances: start them all at once after the stop'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l wait -d 'Wait until the REPL answers before reporting success'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s v -l verbose -d 'Print more detail about each step'
@@ -129,7 +126,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l all -d 'E
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON on one line: one object, or an array for several instances'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pretty -d 'With --json: indent the JSON over several lines'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l probe -d 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
@@ -146,7 +142,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl -d 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s v -l verbose -d 'Print more detail about each step'
@@ -164,7 +159,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'W
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l raw -d 'Print the answer and exit 0 even when it is an evaluation error'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s v -l verbose -d 'Print more detail about each step'
@@ -183,7 +177,6 @@ always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s f -l follow -d 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l until-exit -d 'Follow the log (as --follow) and end when the VM exits'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -204,7 +197,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog-mis
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s v -l verbose -d 'Print more detail about each step'
@@ -221,7 +213,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l color -d 'W
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l json -d 'Print one JSON object: pid, taken_at, file, report'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -235,7 +226,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'A
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -274,7 +264,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'W
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l template -d 'Print pharo@.service, the template unit whose instance name (%i) is the NAME'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'

@@ -342,3 +342,42 @@ fn each_command_has_only_its_options_and_a_short_h() {
     assert!(help(&["eval", "--help"]).contains("[default: 30s]"));
     assert!(help(&["status", "--help"]).contains("[default: 2s]"));
 }
+
+#[test]
+fn every_option_of_every_man_page_is_described_and_its_synopsis_shows_its_value() {
+    let fresh = generate();
+    for (name, text) in files(&fresh.path().join("man")) {
+        let text = String::from_utf8(text).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // An option entry: `.TP`, the option in bold, then its description.
+        for (i, line) in lines.iter().enumerate() {
+            let Some(tag) = lines.get(i + 1).filter(|_| *line == ".TP") else {
+                continue;
+            };
+            if !tag.starts_with("\\fB\\-") {
+                continue;
+            }
+            let next = lines.get(i + 2).copied().unwrap_or("");
+            assert!(
+                !next.is_empty() && !next.starts_with('.'),
+                "{name}: {tag} has no description"
+            );
+        }
+        let synopsis = lines
+            .iter()
+            .skip_while(|l| **l != ".SH SYNOPSIS")
+            .nth(1)
+            .unwrap();
+        for option in ["color", "dir"] {
+            if synopsis.contains(&format!("\\-\\-{option}\\fR]")) {
+                panic!("{name}: the synopsis shows --{option} without its value: {synopsis}");
+            }
+        }
+    }
+    let start =
+        String::from_utf8(files(&fresh.path().join("man"))["pharo-ctl-start.1"].clone()).unwrap();
+    assert!(
+        start.contains("[\\fB\\-\\-color\\fR \\fIWHEN\\fR]"),
+        "{start}"
+    );
+}
