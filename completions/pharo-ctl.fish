@@ -53,7 +53,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l image -d '
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -74,7 +74,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -96,7 +96,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l image -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -117,7 +117,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l image -d 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -137,7 +137,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l image -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -153,7 +153,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
@@ -171,7 +171,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -190,7 +190,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
@@ -208,7 +208,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -222,7 +222,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l image -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -256,7 +256,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r

@@ -44,7 +44,8 @@ pub struct InstanceArgs {
     /// The log file the VM's output is appended to [default: NAME.log beside the image].
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath, hide_short_help = true)]
     pub log_file: Option<PathBuf>,
-    /// An argument for the VM, before the image; repeatable [default: --headless].
+    /// An argument for the VM, before the image; repeatable [default: --headless, unless the VM
+    /// is a script that passes it, as zeroconf's `pharo`].
     #[arg(
         long = "vm-arg",
         value_name = "ARG",
