@@ -29,7 +29,7 @@ pub enum Command {
     /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL, to
     /// the VM's whole process tree (a wrapper script, the VM proper, what they started).
     #[command(
-        after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --all"
+        after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nOnce the VM has stopped, its pid file is removed, and so is every other pid file of the directory that named it (SCRIPT.pid of pharo-ctl.sh's order).\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --all"
     )]
     Stop {
         #[command(flatten)]
