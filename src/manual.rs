@@ -257,7 +257,7 @@ WorkingDirectory=/srv/zinc
 ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc
 KillMode=mixed
 TimeoutStopSec=15
-Restart=on-failure
+Restart=always
 
 [Install]
 WantedBy=multi-user.target";

@@ -253,6 +253,10 @@ Examples:
         #[arg(long, conflicts_with = "name")]
         template: bool,
         /// The user the service runs as (User=).
+        ///
+        /// It must exist and be able to write the instance's files. Without it, a unit printed
+        /// by root runs as the owner of the image (of the directory, for --template), and an
+        /// image that root owns is refused: a REPL runs any code it is sent.
         #[arg(long)]
         user: Option<String>,
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).
