@@ -24,9 +24,22 @@ pub enum PidFile {
 /// world-writable, or (when we are root) one owned by another non-root user.
 pub fn read(path: &Path) -> Result<PidFile> {
     let cannot_read = |e: std::io::Error| -> anyhow::Error {
+        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            let owner = std::fs::symlink_metadata(path).map_or_else(
+                |_| "its owner".to_string(),
+                |m| format!("its owner (uid {})", m.uid()),
+            );
+            format!("; run as {owner}, the user the instance runs as, or as root")
+        } else {
+            String::new()
+        };
         Fail::new(
             Code::Unknown,
-            format!("cannot read the pid file {}: {e}", path.display()),
+            format!(
+                "cannot read the pid file {}: {}{hint}",
+                path.display(),
+                crate::error::reason(&e)
+            ),
         )
         .into()
     };
