@@ -54,6 +54,12 @@ impl Owner {
             }
             *self.found.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
+        if !nominal.ip().is_loopback() {
+            return Err(ReplError::Unverified(format!(
+                "{nominal} is not on this host's loopback, so whether it is {}'s REPL cannot be told",
+                self.name
+            )));
+        }
         let verdict = self.judge(nominal);
         if let Verdict::Own(_) = verdict {
             return Ok(nominal);
@@ -67,9 +73,7 @@ impl Owner {
         }
         Err(match verdict {
             Verdict::Own(_) => unreachable!("admitted above"),
-            Verdict::Nobody => {
-                ReplError::Unreachable(format!("nothing listens on {nominal}"))
-            }
+            Verdict::Nobody => ReplError::Unreachable(format!("nothing listens on {nominal}")),
             Verdict::Stranger(line) => ReplError::NotOwn(line),
             Verdict::Unknown(why) => ReplError::Unverified(why),
         })
@@ -107,9 +111,8 @@ impl Owner {
         candidates.sort();
         candidates.dedup();
         candidates.into_iter().find(|&addr| {
-            let request = format!(
-                "GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-            );
+            let request =
+                format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
             matches!(
                 http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
                 Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
