@@ -191,6 +191,11 @@ impl Repl {
         }
     }
 
+    /// Whether the instance whose REPL it is has ended (its VM proper is gone).
+    pub fn owner_gone(&self) -> bool {
+        self.owner.as_ref().is_some_and(|owner| owner.gone())
+    }
+
     /// The URL the REPL was found at when it is not the configured one (the VM holds another).
     pub fn found_url(&self) -> Option<String> {
         let found = self.owner.as_ref()?.found()?;

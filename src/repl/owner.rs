@@ -79,6 +79,11 @@ impl Owner {
         })
     }
 
+    /// Whether the VM proper has ended.
+    pub fn gone(&self) -> bool {
+        self.members.vm().exited()
+    }
+
     /// The address the REPL was found at among the VM's listeners, when it is not the URL's.
     pub fn found(&self) -> Option<SocketAddr> {
         *self.found.lock().unwrap_or_else(|e| e.into_inner())
