@@ -205,7 +205,9 @@ fn another_users_vm_gets_no_request_on_a_repl_whose_owner_cannot_be_told() {
         .stderr_has("cannot be told")
         .stderr_has("sudo -u root pharo-ctl");
     let out = nobody.cmd().args(["eval", "zinc", "3 + 4"]).run();
-    out.code(4).stderr_has("cannot be told").stderr_has("--repl");
+    out.code(4)
+        .stderr_has("cannot be told")
+        .stderr_has("--repl");
     one_error_line(&out);
     nobody
         .cmd()
