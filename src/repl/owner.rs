@@ -94,36 +94,42 @@ impl Owner {
     }
 
     /// The VM's REPL among its loopback listeners other than `skip`: the one that answers
-    /// `GET /repl` like Zinc.
+    /// `GET /repl` like Zinc, and is still the VM's after its answer.
     fn look(&self, skip: SocketAddr) -> Option<SocketAddr> {
-        let mut inodes = HashSet::new();
-        for member in self.members.first() {
-            if let Ok(held) = holder::sockets_of(member.pid())
-                && !member.exited()
-            {
-                inodes.extend(held);
-            }
-        }
-        if inodes.is_empty() {
-            return None;
-        }
-        let mut candidates: Vec<SocketAddr> = sockets::listeners(None)
-            .ok()?
-            .into_iter()
-            .filter(|l| inodes.contains(&l.inode) && l.addr.ip().is_loopback() && l.addr != skip)
-            .map(|l| l.addr)
-            .collect();
-        candidates.sort();
-        candidates.dedup();
-        candidates.into_iter().find(|&addr| {
-            let request =
-                format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-            matches!(
-                http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
-                Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
-            )
-            // Still the VM's after the answer.
-            && matches!(self.judge(addr), Verdict::Own(_))
-        })
+        let pids: Vec<i32> = self.members.first().map(|m| m.pid()).collect();
+        let found = held_repl(&pids, Some(skip))?;
+        // The descriptors read were those of live members, and still are.
+        (!self.members.first().any(|m| m.exited()) && matches!(self.judge(found), Verdict::Own(_)))
+            .then_some(found)
     }
+}
+
+/// The REPL that one of `pids` holds (a VM and its wrapper), other than `skip`: among their
+/// loopback listeners, the one that answers `GET /repl` with Zinc's help text. Asking the
+/// VM's own sockets `GET /repl` evaluates nothing.
+pub fn held_repl(pids: &[i32], skip: Option<SocketAddr>) -> Option<SocketAddr> {
+    let inodes: HashSet<u64> = pids
+        .iter()
+        .filter_map(|&pid| holder::sockets_of(pid).ok())
+        .flatten()
+        .collect();
+    if inodes.is_empty() {
+        return None;
+    }
+    let mut candidates: Vec<SocketAddr> = sockets::listeners(None)
+        .ok()?
+        .into_iter()
+        .filter(|l| inodes.contains(&l.inode) && l.addr.ip().is_loopback())
+        .map(|l| l.addr)
+        .filter(|&addr| Some(addr) != skip)
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    candidates.into_iter().find(|&addr| {
+        let request = format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        matches!(
+            http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
+            Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
+        )
+    })
 }

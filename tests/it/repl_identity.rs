@@ -231,3 +231,75 @@ fn a_squatter_appearing_during_the_start_fails_it(layout: Layout) {
     assert!(!env.exists("b.pid"));
     assert_eq!(squatter.requests(), Vec::<String>::new());
 }
+
+#[test]
+fn a_repl_the_script_does_not_name_is_found_from_the_vm() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.script(
+        "zinc",
+        "ZnReadEvalPrintDelegate startInServerOn: (OSEnvironment current at: 'ZINC_REPL') asNumber.\n\
+         Smalltalk at: #ShutdownSequence put: [ Smalltalk snapshot: false andQuit: true ].\n",
+    );
+    let port = inst.repl_port.to_string();
+    env.cmd()
+        .env("ZINC_REPL", &port)
+        .args(["start", "--wait", "zinc"])
+        .run()
+        .success();
+    env.cmd()
+        .args(["eval", "zinc", "3 + 4"])
+        .run()
+        .success()
+        .stdout_is("7\n");
+    let own = format!("http://127.0.0.1:{port}/repl");
+    let out = env.cmd().args(["status", "--json", "zinc"]).run();
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["repl"]["url"], own.as_str(), "{json}");
+    assert_eq!(json["repl"]["ok"], true, "{json}");
+    let out = env.cmd().args(["ps", "--json"]).run();
+    let rows: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    let image = env.file("zinc.image");
+    let row = rows
+        .iter()
+        .find(|row| row["image"] == image.to_str().unwrap())
+        .expect("zinc in ps");
+    assert_eq!(row["repl"], own.as_str(), "{row}");
+    env.cmd()
+        .args(["stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has("zinc stopped cooperatively");
+}
+
+#[test]
+fn the_expanded_form_of_the_repl_start_is_read_from_the_script() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.script(
+        "zinc",
+        &format!(
+            "(ZnServer on: {})\n  bindingAddress: NetNameResolver loopBackAddress;\n  delegate: ZnReadEvalPrintDelegate new;\n  start.\n\
+             Smalltalk at: #ShutdownSequence put: [ Smalltalk snapshot: false andQuit: true ].\n",
+            inst.repl_port
+        ),
+    );
+    env.cmd()
+        .args(["start", "--wait", "zinc"])
+        .run()
+        .success()
+        .stderr_has(&format!(
+            "the REPL at http://127.0.0.1:{}/repl",
+            inst.repl_port
+        ));
+    env.cmd()
+        .args(["eval", "zinc", "6 * 7"])
+        .run()
+        .success()
+        .stdout_is("42\n");
+    env.cmd()
+        .args(["stop", "zinc"])
+        .run()
+        .success()
+        .stderr_has("zinc stopped cooperatively");
+}
