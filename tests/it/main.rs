@@ -20,6 +20,7 @@ mod pidfiles;
 mod privilege;
 mod ps;
 mod readiness;
+mod repl_identity;
 mod resolution;
 mod rolling;
 mod run;
