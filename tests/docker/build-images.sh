@@ -4,6 +4,7 @@
 #
 #   tests/docker/build-images.sh app     [PHARO_CTL DOUBLE]
 #   tests/docker/build-images.sh systemd [PHARO_CTL DOUBLE]
+#   tests/docker/build-images.sh debian
 #   tests/docker/build-images.sh clean
 #
 # app:     FROM scratch: pharo-ctl as the entrypoint (tests/docker/app.Dockerfile), the VM test
@@ -12,8 +13,10 @@
 # systemd: a Debian root file system with systemd, made by mmdebstrap and `docker import`ed,
 #          with pharo-ctl, the double and the units `pharo-ctl unit` writes for the instances
 #          (tests/docker/systemd.Dockerfile).
+# debian:  that Debian root file system alone (systemd, man-db, bash-completion): the clean
+#          system the Debian package is installed into (tests/docker/check-package.sh).
 #
-# Both hold these instances: /srv/zinc (a startup script with ShutdownSequence), /srv/plain
+# app and systemd hold these instances: /srv/zinc (a startup script with ShutdownSequence), /srv/plain
 # (a REPL and no ShutdownSequence), /srv/zeroconf (zeroconf's layout: DIR/pharo runs
 # pharo-vm/pharo as a child, which execs pharo-vm/lib/pharo, the double) and /srv/pair (two
 # instances, one and two, with their REPLs on ports 42041 and 42042).
@@ -36,7 +39,7 @@ double=${3:-$root/target/debug/examples/pharo-vm-double}
 cache="${CARGO_TARGET_DIR:-$root/target}/docker"
 log() { echo "build-images: $*" >&2; }
 case $kind in
-  app | systemd) ;;
+  app | systemd | debian) ;;
   clean)
     images=$(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^pharo-ctl-test/' || true)
     for image in $images; do
@@ -50,14 +53,14 @@ case $kind in
     log "removed $cache"
     exit 0
     ;;
-  *) echo "usage: $0 app|systemd [PHARO_CTL DOUBLE] | clean" >&2; exit 2 ;;
+  *) echo "usage: $0 app|systemd|debian [PHARO_CTL DOUBLE] | clean" >&2; exit 2 ;;
 esac
 for f in "$ctl" "$double"; do
   [ -x "$f" ] || { echo "$0: $f is not an executable: run cargo build --bins --examples" >&2; exit 1; }
 done
 mkdir -p "$cache"
-# One build of each kind at a time, across concurrent test runs.
-exec 9>"$cache/$kind.lock"
+# One build of each kind at a time, across concurrent test runs (debian is systemd's base).
+exec 9>"$cache/${kind/debian/systemd}.lock"
 flock 9
 
 # Removes image $1 unless a container uses it (docker refuses then).
@@ -163,6 +166,46 @@ build() {
   echo "$image" > "$cache/$kind.image"
 }
 
+# The Debian root file system (systemd, man-db and bash-completion; no documentation or
+# locales), made by mmdebstrap, cached as a tarball and imported as image $base.
+debian_base() {
+  suite=bookworm
+  mmdebstrap_args=(--variant=minbase --include=systemd,systemd-sysv,procps,man-db,bash-completion
+    --dpkgopt='path-exclude=/usr/share/doc/*'
+    --dpkgopt='path-exclude=/usr/share/locale/*' "$suite")
+  base_sum=$(printf '%s\n' "${mmdebstrap_args[@]}" | sha256sum | cut -c1-16)
+  base=pharo-ctl-test/debian-systemd:$base_sum
+  tarball="$cache/debian-systemd-$base_sum.tar"
+  # The root file systems of other mmdebstrap arguments are superseded.
+  for old in "$cache"/debian-systemd-*.tar; do
+    if [ -e "$old" ] && [ "$old" != "$tarball" ]; then
+      rm -f "$old"
+      log "removed $old, superseded"
+    fi
+  done
+  # As is the base this checkout imported before, if another.
+  local last
+  last=$(cat "$cache/debian.base" 2>/dev/null || true)
+  if [ -n "$last" ] && [ "$last" != "$base" ]; then
+    remove_image "$last"
+  fi
+  echo "$base" > "$cache/debian.base"
+  if ! docker image inspect "$base" >/dev/null 2>&1; then
+    if [ ! -s "$tarball" ]; then
+      command -v mmdebstrap >/dev/null || { echo "$0: mmdebstrap is not installed (apt-get install mmdebstrap)" >&2; exit 1; }
+      log "making a Debian $suite root file system with systemd (mmdebstrap)"
+      started=$SECONDS
+      # The name's .tar tells mmdebstrap to write a tarball.
+      rm -rf "$cache/partial.tar"
+      mmdebstrap --quiet "${mmdebstrap_args[@]}" "$cache/partial.tar" >&2
+      mv "$cache/partial.tar" "$tarball"
+      log "made $tarball in $((SECONDS - started))s"
+    fi
+    docker import "$tarball" "$base" >/dev/null
+    log "imported $base"
+  fi
+}
+
 context="$cache/$kind-context"
 rm -rf "$context"
 mkdir -p "$context/rootfs/usr/local/bin"
@@ -181,41 +224,11 @@ if [ "$kind" = app ]; then
   cp "$here/app.Dockerfile" "$context/Dockerfile"
   image=$(image_name pharo-ctl-test/app "$context")
   build "$image" "$context" "$context/Dockerfile"
+elif [ "$kind" = debian ]; then
+  debian_base
+  image=$base
 else
-  # Debian's systemd in a minimal root file system, cached as a tarball and as an image.
-  suite=bookworm
-  mmdebstrap_args=(--variant=minbase --include=systemd,systemd-sysv,procps
-    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
-    --dpkgopt='path-exclude=/usr/share/locale/*' "$suite")
-  base_sum=$(printf '%s\n' "${mmdebstrap_args[@]}" | sha256sum | cut -c1-16)
-  base=pharo-ctl-test/debian-systemd:$base_sum
-  tarball="$cache/debian-systemd-$base_sum.tar"
-  # The root file systems of other mmdebstrap arguments are superseded.
-  for old in "$cache"/debian-systemd-*.tar; do
-    if [ -e "$old" ] && [ "$old" != "$tarball" ]; then
-      rm -f "$old"
-      log "removed $old, superseded"
-    fi
-  done
-  for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' pharo-ctl-test/debian-systemd); do
-    if [ "$old" != "$base" ]; then
-      remove_image "$old"
-    fi
-  done
-  if ! docker image inspect "$base" >/dev/null 2>&1; then
-    if [ ! -s "$tarball" ]; then
-      command -v mmdebstrap >/dev/null || { echo "$0: mmdebstrap is not installed (apt-get install mmdebstrap)" >&2; exit 1; }
-      log "making a Debian $suite root file system with systemd (mmdebstrap)"
-      started=$SECONDS
-      # The name's .tar tells mmdebstrap to write a tarball.
-      rm -rf "$cache/partial.tar"
-      mmdebstrap --quiet "${mmdebstrap_args[@]}" "$cache/partial.tar" >&2
-      mv "$cache/partial.tar" "$tarball"
-      log "made $tarball in $((SECONDS - started))s"
-    fi
-    docker import "$tarball" "$base" >/dev/null
-    log "imported $base"
-  fi
+  debian_base
   cp "$here/systemd.Dockerfile" "$context/Dockerfile"
   echo "$base" > "$context/base"
   image=$(image_name pharo-ctl-test/systemd "$context")
