@@ -31,6 +31,8 @@ pub struct Owner {
     discover: bool,
     /// The address the REPL was found at, when it is not the URL's.
     found: Mutex<Option<SocketAddr>>,
+    /// Whether the check's detail line (`-v`) was printed.
+    told: std::sync::atomic::AtomicBool,
 }
 
 impl Owner {
@@ -40,6 +42,7 @@ impl Owner {
             members,
             discover,
             found: Mutex::new(None),
+            told: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -60,8 +63,16 @@ impl Owner {
                 self.name
             )));
         }
+        let checked = std::time::Instant::now();
         let verdict = self.judge(nominal);
-        if let Verdict::Own(_) = verdict {
+        if let Verdict::Own(pid) = verdict {
+            if !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                crate::output::detail(format!(
+                    "{}: the socket on {nominal} is held by pid {pid} of its tree (checked in {:.3} ms)",
+                    self.name,
+                    checked.elapsed().as_secs_f64() * 1000.0
+                ));
+            }
             return Ok(nominal);
         }
         if self.discover
