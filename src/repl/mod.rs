@@ -7,11 +7,12 @@
 //! known instance is the instance's only when its tree holds the listening socket
 //! ([`owner`]): nothing is sent to another process's port. Two transports carry the
 //! requests: a blocking one ([`http`]) and a poll-driven probe for many REPLs at once
-//! ([`crate::ping`]).
+//! ([`crate::repl::ping`]).
 
 pub(crate) mod holder;
 pub(crate) mod http;
 pub(crate) mod owner;
+pub(crate) mod ping;
 pub(crate) mod sockets;
 
 use crate::error::Fail;
@@ -186,7 +187,7 @@ impl Repl {
 
     /// The REPL of the instance `name` whose process tree is `tree`: sent to only once the
     /// tree is shown to hold it.
-    pub fn owned(&self, name: &str, tree: &crate::tree::Tree) -> std::io::Result<Repl> {
+    pub fn owned(&self, name: &str, tree: &crate::process::tree::Tree) -> std::io::Result<Repl> {
         let owner = Owner::new(name, tree.members_view()?, !self.given);
         Ok(Repl {
             owner: Some(Arc::new(owner)),

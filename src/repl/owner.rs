@@ -8,7 +8,7 @@
 use super::holder::{self, Verdict};
 use super::http::{self, Reply};
 use super::{ReplError, sockets};
-use crate::tree::Members;
+use crate::process::tree::Members;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Mutex;
