@@ -260,13 +260,17 @@ impl Repl {
     /// How long one request of a readiness wait may take.
     pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+    /// The probe's request: `GET` of the URL.
+    pub fn get_request(&self) -> Vec<u8> {
+        let (host, path) = self.host_and_target();
+        request(&host, &path, None)
+    }
+
     /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();
         let target = self.target()?;
-        let (host, path) = self.host_and_target();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-        http::exchange(target, request.as_bytes(), timeout, None)?;
+        http::exchange(target, &self.get_request(), timeout, None)?;
         Ok(started.elapsed())
     }
 
@@ -288,12 +292,22 @@ impl Repl {
     ) -> Result<Reply, ReplError> {
         let target = self.target()?;
         let (host, path) = self.host_and_target();
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{expr}",
-            expr.len()
-        );
-        http::exchange(target, request.as_bytes(), timeout, cancel)
+        http::exchange(target, &request(&host, &path, Some(expr)), timeout, cancel)
     }
+}
+
+/// A request to Zinc's REPL, the one shape every transport sends: `GET` (no `body`), or `POST`
+/// of the expression as UTF-8 text (Zinc answers 404 to a body it takes for binary), each
+/// closing the connection after the answer.
+pub fn request(host: &str, path: &str, body: Option<&str>) -> Vec<u8> {
+    match body {
+        None => format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        Some(body) => format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    }
+    .into_bytes()
 }
 
 fn is_loopback_v6(ip: &std::net::Ipv6Addr) -> bool {

@@ -13,7 +13,7 @@
 //! probe under way fit in systemd's own deadline with one INTERVAL to spare.
 
 use crate::duration::human;
-use crate::repl::ping::{self, Ping};
+use crate::repl::ping::Ping;
 use crate::repl::{Repl, ReplError};
 use anyhow::{Context as _, Result};
 use nix::poll::PollFlags;
@@ -105,7 +105,7 @@ impl Watchdog {
         Ok(Watchdog {
             config,
             repl: repl.clone(),
-            request: ping::request(repl),
+            request: repl.get_request(),
             next: crate::duration::from_now(config.interval),
             probe: None,
             missed: 0,
