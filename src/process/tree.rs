@@ -12,9 +12,9 @@
 //! members are watched through their pidfds, and the process table is listed again only when
 //! the last of them is gone (to see whether one forked meanwhile).
 
-use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
-use crate::identity::{self, Identity, ImageMatcher};
 use crate::output::Spinner;
+use crate::process::handle::{FALLBACK_POLL, ProcessHandle, Wait};
+use crate::process::identity::{self, Identity, ImageMatcher};
 use crate::process::{self, Stat};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -23,9 +23,6 @@ use std::collections::HashSet;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
-
-/// How far up a chain of wrappers, or down to the VM proper, a tree is followed.
-pub(crate) const MAX_DEPTH: usize = 16;
 
 /// Which processes belong to a tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,10 +79,7 @@ impl Tree {
         let vm = deeper_vm(found.pid(), matcher).unwrap_or(found);
         let mut wrapper = None;
         let mut pid = vm.pid();
-        for _ in 0..MAX_DEPTH {
-            let Some(parent) = process::ppid(pid) else {
-                break;
-            };
+        for parent in process::ancestors(vm.pid(), process::ppid) {
             match ProcessHandle::open_live(parent) {
                 Ok(Some((handle, _))) if matcher.identify(parent) == Identity::Runs => {
                     pid = parent;
@@ -426,7 +420,7 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
     table.sort_by_key(|&(pid, stat)| (stat.start, pid));
     let mut found = None;
     let mut at = pid;
-    for _ in 0..MAX_DEPTH {
+    for _ in 0..process::MAX_DEPTH {
         let child = table
             .iter()
             .filter(|(_, stat)| stat.ppid == at)

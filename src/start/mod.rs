@@ -1,25 +1,29 @@
+//! Starting an instance in the background (here), with what `start` and `run` share before
+//! and just after the launch ([`launch`]).
+//!
 //! Starting a VM in the background: one at a time per instance (a `flock`), in a session of
 //! its own (the VM's process tree), stdin from /dev/null, output appended to the log, the pid
 //! file written atomically (naming the VM proper once a wrapper has started it), and a start
 //! that counts only once the VM stayed up (`--settle`) or its REPL answers (`--wait`). A
 //! failed start leaves neither a pid file nor a process of the tree behind.
 
-use crate::context::Context;
+pub(crate) mod launch;
+
 use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::files::{check_writable, lock, open_log};
-use crate::handle::{ProcessHandle, Wait};
 use crate::instance::Instance;
-use crate::launch::{self, Launched};
-use crate::logfile;
+use crate::instance::files::{check_writable, lock, open_log};
+use crate::instance::logfile;
+use crate::instance::pidfile;
 use crate::output::{self, Spinner};
-use crate::pidfile;
 use crate::process::describe_status;
+use crate::process::handle::{ProcessHandle, Wait};
+use crate::process::tree::Scope;
 use crate::repl::{Repl, ReplError};
-use crate::stopper;
-use crate::tree::Scope;
+use crate::stop::{self, Settings};
 use anyhow::{Context as _, Result};
+use launch::Launched;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -40,15 +44,10 @@ pub struct Readiness {
 }
 
 /// Starts the instance unless it already runs.
-pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Code> {
+/// `repl` is the configured REPL (awaited with `--wait`, only once the VM's tree is shown to
+/// hold it); `stop` stops a start that failed.
+pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness) -> Result<Code> {
     let vm = launch::find_vm(instance)?;
-    // Without --wait, a REPL that the startup script names makes the start count as soon
-    // as it answers.
-    let repl = if args.wait || instance.script_repl_port().is_some() {
-        Some(ctx.repl(Some(instance))?)
-    } else {
-        None
-    };
     check_writable(instance)?;
     let _lock = lock(&instance.pid_file)?;
     if let Some(tree) = launch::running(instance)? {
@@ -59,7 +58,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
         ));
         return Ok(Code::Success);
     }
-    launch::check_repl_port(instance, ctx.named_repl(instance)?.as_ref(), None)?;
+    launch::check_repl_port(instance, repl, None)?;
 
     let log = open_log(&instance.log_file)?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
@@ -80,15 +79,16 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
     let mut launched = Launched::new(handle, Scope::Session(pid), instance)?;
     launch::record(instance, pid, &command, || {
-        let _ = stopper::kill(&mut launched.tree, &instance.name);
+        let _ = stop::kill(&mut launched.tree, &instance.name);
         reap(&mut child);
     })?;
 
     let started = Instant::now();
-    // Only the REPL that the VM's tree holds is waited for.
-    let repl = match repl {
-        Some(repl) => Some(repl.owned(&instance.name, &launched.tree)?),
-        None => None,
+    // Only the REPL that the VM's tree holds is waited for. Without --wait, a REPL that the
+    // startup script names makes the start count as soon as it answers.
+    let repl = match args.wait || instance.script_repl_port().is_some() {
+        true => Some(repl.owned(&instance.name, &launched.tree)?),
+        false => None,
     };
     let outcome = match &repl {
         Some(repl) if args.wait => {
@@ -137,7 +137,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
                 "{}: not its REPL: {why}; stopping the VM",
                 instance.name
             ));
-            let stopped = stopper::stop(&mut launched.tree, &ctx.plan(instance, None), None)?;
+            let stopped = stop::stop(&mut launched.tree, &stop.plan(&instance.name, None), None)?;
             output::step(stopped.describe(&instance.name));
             reap(&mut child);
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
@@ -154,8 +154,8 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
                 instance.name,
                 human(args.start_timeout)
             ));
-            let plan = ctx.plan(instance, None);
-            let stopped = stopper::stop(&mut launched.tree, &plan, None)?;
+            let plan = stop.plan(&instance.name, None);
+            let stopped = stop::stop(&mut launched.tree, &plan, None)?;
             output::step(stopped.describe(&instance.name));
             reap(&mut child);
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
@@ -171,7 +171,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
             .into())
         }
         Err(Failure::Other(e)) => {
-            let _ = stopper::kill(&mut launched.tree, &instance.name);
+            let _ = stop::kill(&mut launched.tree, &instance.name);
             reap(&mut child);
             let _ = pidfile::remove_if_names(&instance.pid_file, &launched.pids());
             Err(e)
@@ -189,7 +189,7 @@ fn ended(instance: &Instance, launched: &mut Launched, child: &mut Child) -> Res
     if launched.tree.wait(Some(deadline), &[], None)? == Wait::Exited {
         return Ok(describe_status(child.wait()?));
     }
-    stopper::kill(&mut launched.tree, &instance.name)?;
+    stop::kill(&mut launched.tree, &instance.name)?;
     reap(child);
     Ok("exited (what was left of its process tree was killed)".to_string())
 }

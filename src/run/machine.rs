@@ -7,12 +7,12 @@
 use crate::duration::human;
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::launch;
 use crate::output;
 use crate::process::describe_status;
 use crate::repl::ReplError;
-use crate::stopper::Stopped;
-use crate::watchdog::{Config, Outcome};
+use crate::run::watchdog::{Config, Outcome};
+use crate::start::launch;
+use crate::stop::Stopped;
 use anyhow::Result;
 use nix::sys::signal::Signal;
 use std::os::unix::process::ExitStatusExt;
@@ -169,18 +169,25 @@ fn stop(ports: &mut impl Ports, signal: Signal) -> Result<Code> {
 fn not_ready(ports: &mut impl Ports, timeout: Duration, why: &ReplError) -> Result<Code> {
     let name = ports.name().to_string();
     ports.notify("STOPPING=1");
-    output::step(format!(
-        "{name}: the REPL did not answer within {} ({why}); stopping the VM",
-        human(timeout)
-    ));
+    let not_its = matches!(why, ReplError::NotOwn(_));
+    if not_its {
+        output::step(format!("{name}: not its REPL: {why}; stopping the VM"));
+    } else {
+        output::step(format!(
+            "{name}: the REPL did not answer within {} ({why}); stopping the VM",
+            human(timeout)
+        ));
+    }
     let stopped = ports.stop_tree(false)?;
     output::step(stopped.describe(&name));
+    let reason = if not_its {
+        why.to_string()
+    } else {
+        launch::unanswered(ports.url(), timeout)
+    };
     Err(Fail::new(
         Code::Failure,
-        format!(
-            "{name} did not become ready: {}",
-            launch::unanswered(ports.url(), timeout)
-        ),
+        format!("{name} did not become ready: {reason}"),
     )
     .into())
 }
@@ -296,7 +303,7 @@ mod tests {
     //! hears, and checks what it did and how it ends.
 
     use super::*;
-    use crate::stopper::Ending;
+    use crate::stop::Ending;
     use std::cell::RefCell;
     use std::collections::VecDeque;
 

@@ -235,10 +235,10 @@ pub fn remove_others_naming(path: &Path, pids: &[i32]) -> Result<Vec<PathBuf>> {
     Ok(removed)
 }
 
-/// Removes the pid file, and with it the record of an unanswered REPL ([`crate::hung`]): the
+/// Removes the pid file, and with it the record of an unanswered REPL ([`crate::instance::hung`]): the
 /// instance has stopped. A missing one is fine.
 pub fn remove(path: &Path) -> Result<()> {
-    crate::hung::clear(path);
+    crate::instance::hung::clear(path);
     match std::fs::remove_file(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => {

@@ -1,3 +1,5 @@
+//! Stopping: the stop sequence (here), and the stop of one instance ([`one`]).
+//!
 //! The stop sequence, shared by `stop`, `restart`, a failed `start --wait` and the launcher:
 //! ask the image to shut down through its REPL, wait up to the grace period for it to exit,
 //! then SIGTERM and wait again, then SIGKILL. An error answer or an unreachable REPL skips the
@@ -5,13 +7,15 @@
 //! reach every process of the VM's tree and nothing else, and each wait lasts until no process
 //! of the tree is left: it sleeps on their pidfds, so the exit is noticed the moment it happens.
 
+pub(crate) mod one;
+
 use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::handle::Wait;
 use crate::output::{self, Spinner};
+use crate::process::handle::Wait;
+use crate::process::tree::Tree;
 use crate::repl::{self, Repl, ReplError};
-use crate::tree::Tree;
 use anyhow::{Result, bail};
 use nix::sys::signal::Signal;
 use std::io;
@@ -35,6 +39,31 @@ pub struct Plan<'a, R: ?Sized = Repl> {
     pub grace: Duration,
     /// How long between SIGTERM and SIGKILL.
     pub kill_after: Duration,
+}
+
+/// How an instance is stopped, resolved once from the command line: the shutdown expression
+/// and the two waits.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The Smalltalk that asks the image to shut down.
+    pub shutdown: String,
+    /// How long the image may take to exit after the shutdown request.
+    pub grace: Duration,
+    /// SIGTERM to SIGKILL.
+    pub kill_after: Duration,
+}
+
+impl Settings {
+    /// The stop sequence of the instance `name`, asking `repl` when one is given.
+    pub fn plan<'a>(&'a self, name: &'a str, repl: Option<&'a Repl>) -> Plan<'a> {
+        Plan {
+            name,
+            repl,
+            shutdown: &self.shutdown,
+            grace: self.grace,
+            kill_after: self.kill_after,
+        }
+    }
 }
 
 /// How the process ended.

@@ -3,20 +3,20 @@
 //! probe), forwards the signals the VM is meant to see and reaps orphans meanwhile.
 
 use super::machine::{Event, Ports};
-use crate::context::Context;
-use crate::dump;
-use crate::handle::ProcessHandle;
-use crate::hung;
 use crate::instance::Instance;
-use crate::launch::Launched;
-use crate::notify::Notifier;
+use crate::instance::hung;
 use crate::output::{self, Spinner};
-use crate::probe::Probe;
-use crate::reaper::Reaper;
+use crate::process::dump;
+use crate::process::handle::ProcessHandle;
+use crate::process::signals::Signals;
 use crate::repl::{Repl, ReplError};
-use crate::signals::Signals;
-use crate::stopper::{self, Interrupts, Stopped};
-use crate::watchdog::{Config, Outcome, Watchdog};
+use crate::run::notify::Notifier;
+use crate::run::probe::Probe;
+use crate::run::reaper::Reaper;
+use crate::run::watchdog::{Config, Outcome, Watchdog};
+use crate::start::launch::Launched;
+use crate::stop::Settings;
+use crate::stop::{self, Interrupts, Stopped};
 use anyhow::{Context as _, Result};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 
 /// What the launcher holds while the VM runs.
 pub(super) struct Launcher<'a> {
-    pub(super) ctx: &'a Context,
+    /// How a stop goes.
+    pub(super) stop: Settings,
     pub(super) instance: &'a Instance,
     /// The process the launcher spawned (the wrapper, or the VM itself): its child.
     pub(super) handle: ProcessHandle,
@@ -128,15 +129,15 @@ impl Ports for Launcher<'_> {
 
     fn stop_tree(&mut self, cooperative: bool) -> Result<Stopped> {
         let repl = self.repl.clone();
-        let (ctx, instance) = (self.ctx, self.instance);
-        let plan = ctx.plan(instance, cooperative.then_some(&repl));
+        let instance = self.instance;
+        let plan = self.stop.plan(&instance.name, cooperative.then_some(&repl));
         let mut interrupts = StopInterrupts {
             signals: &self.signals,
             vm: self.launched.tree.vm().try_clone()?,
             reaper: &mut self.reaper,
             name: &instance.name,
         };
-        stopper::stop(&mut self.launched.tree, &plan, Some(&mut interrupts))
+        stop::stop(&mut self.launched.tree, &plan, Some(&mut interrupts))
     }
 
     fn reap(&mut self) -> ExitStatus {

@@ -1,5 +1,17 @@
+//! Processes: what `/proc` tells of them (here), handles that act on one process only through
+//! a pidfd ([`handle`]), who counts as an image's VM ([`identity`]), an instance's process tree
+//! ([`tree`]), what VMs use ([`usage`]), stack dumps ([`dump`]) and signals received
+//! ([`signals`]). It knows nothing of instances or the REPL.
+//!
 //! Facts about processes from `/proc`: command lines, `stat` fields (parent, process group,
 //! session, start time), the process table, the identity of files, and how a process ended.
+
+pub(crate) mod dump;
+pub(crate) mod handle;
+pub(crate) mod identity;
+pub(crate) mod signals;
+pub(crate) mod tree;
+pub(crate) mod usage;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -214,6 +226,15 @@ impl Table for Proc {
 }
 
 /// The parent of a process, `None` when it is gone (or has none).
+/// How far up a chain of parents, or down to the VM proper, a process tree is followed.
+pub const MAX_DEPTH: usize = 16;
+
+/// The parents of `pid`, nearest first, at most [`MAX_DEPTH`] of them, as `ppid` tells them.
+pub fn ancestors(pid: i32, ppid: impl Fn(i32) -> Option<i32>) -> impl Iterator<Item = i32> {
+    let first = ppid(pid);
+    std::iter::successors(first, move |&parent| ppid(parent)).take(MAX_DEPTH)
+}
+
 pub fn ppid(pid: i32) -> Option<i32> {
     Proc.ppid(pid)
 }

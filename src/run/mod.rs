@@ -1,16 +1,20 @@
+//! `run` as a service's main process: the launcher (here), its state machine ([`machine`])
+//! and live ports ([`live`]), its children ([`reaper`]), readiness probe ([`probe`]), REPL
+//! watchdog ([`watchdog`]) and systemd notifications ([`notify`]).
+//!
 //! The launcher: `pharo-ctl run`, the main process of a systemd service or a container.
 //!
 //! The VM is a child in its own process group (so a Ctrl-C at a terminal, which signals the
 //! whole foreground group, reaches only the launcher), stdin from /dev/null, its output passed
 //! through; that group is the VM's process tree (a wrapper, the VM proper it starts, what they
-//! start). SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`] on the
+//! start). SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stop`] on the
 //! tree; a second SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and
 //! SIGQUIT are forwarded to the VM proper (SIGUSR1 and SIGUSR2 only when it catches them).
 //! Under systemd `Type=notify` the launcher says `READY=1` once the REPL answers, `STOPPING=1`
 //! when it stops, and every step line as `STATUS=`.
 //!
 //! With `--watchdog INTERVAL` (or systemd's `WATCHDOG_USEC`) the launcher probes the REPL
-//! ([`crate::watchdog`]), says `WATCHDOG=1` after each answered probe, and after N in a row
+//! ([`crate::run::watchdog`]), says `WATCHDOG=1` after each answered probe, and after N in a row
 //! without an answer takes a stack dump, stops the VM and exits 8.
 //!
 //! The launcher is a subreaper (as PID 1 it is one anyway), so orphans the VM leaves behind
@@ -20,21 +24,21 @@
 //! What it does on each event is its state machine ([`machine`]), which acts only through
 //! ports: the real VM's ([`live`]), or a recording fake in its unit tests.
 
-use crate::context::Context;
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::files;
-use crate::handle::ProcessHandle;
 use crate::instance::Instance;
-use crate::launch::{self, Launched};
-use crate::notify::{NOTIFY_SOCKET, Notifier};
+use crate::instance::files;
+use crate::instance::pidfile;
 use crate::output;
-use crate::pidfile;
-use crate::reaper::Reaper;
+use crate::process::handle::ProcessHandle;
+use crate::process::signals::Signals;
+use crate::process::tree::Scope;
 use crate::repl::Repl;
-use crate::signals::Signals;
-use crate::tree::Scope;
-use crate::watchdog::{Config, Watchdog};
+use crate::run::notify::{NOTIFY_SOCKET, Notifier};
+use crate::run::reaper::Reaper;
+use crate::run::watchdog::{Config, Watchdog};
+use crate::start::launch::{self, Launched};
+use crate::stop::Settings;
 use anyhow::{Context as _, Result};
 use live::Launcher;
 use nix::errno::Errno;
@@ -47,6 +51,10 @@ use std::time::Duration;
 
 mod live;
 mod machine;
+pub(crate) mod notify;
+pub(crate) mod probe;
+pub(crate) mod reaper;
+pub(crate) mod watchdog;
 
 /// The signals the launcher handles.
 const HANDLED: [Signal; 7] = [
@@ -59,17 +67,17 @@ const HANDLED: [Signal; 7] = [
     Signal::SIGCHLD,
 ];
 
-/// Runs the instance in the foreground until it ends, and answers the exit code; `watchdog`
-/// probes the REPL once the image is ready.
+/// Runs the instance in the foreground until it ends, and answers the exit code: `repl` is
+/// the configured REPL (asked only once the VM's tree is shown to hold it), `stop` how a stop
+/// goes, and `watchdog` probes the REPL once the image is ready.
 pub fn run(
-    ctx: &Context,
     instance: &Instance,
+    repl: Repl,
+    stop: Settings,
     start_timeout: Duration,
     watchdog: Option<Config>,
 ) -> Result<Code> {
     let vm = launch::find_vm(instance)?;
-    // The REPL URL is checked before anything starts.
-    let repl = ctx.repl(Some(instance))?;
     let watchdog = watchdog
         .map(|config| Watchdog::new(config, &repl))
         .transpose()?;
@@ -82,7 +90,7 @@ pub fn run(
     let signals = Signals::install(&HANDLED)?;
     become_subreaper();
 
-    let Some(pid) = spawn(instance, vm, ctx.named_repl(instance)?.as_ref(), &signals)? else {
+    let Some(pid) = spawn(instance, vm, &repl, &signals)? else {
         return Ok(Code::Success);
     };
     // The VM is our child and is not reaped before we say so: its pid cannot be reused. It
@@ -94,7 +102,7 @@ pub fn run(
     let repl = repl.owned(&instance.name, &launched.tree)?;
     let watchdog = watchdog.map(|w| w.owned(&repl));
     let mut launcher = Launcher {
-        ctx,
+        stop,
         instance,
         handle,
         launched,
@@ -132,12 +140,7 @@ fn become_subreaper() {
 
 /// Starts the VM unless the instance already runs; answers its pid, recorded in the pid file,
 /// or `None` when a stop was asked for before the VM started (it is then not started).
-fn spawn(
-    instance: &Instance,
-    vm: &Path,
-    named: Option<&Repl>,
-    signals: &Signals,
-) -> Result<Option<i32>> {
+fn spawn(instance: &Instance, vm: &Path, repl: &Repl, signals: &Signals) -> Result<Option<i32>> {
     let name = &instance.name;
     files::check_pid_file_writable(instance)?;
     let _lock = files::lock(&instance.pid_file)?;
@@ -151,7 +154,7 @@ fn spawn(
         )
         .into());
     }
-    launch::check_repl_port(instance, named, None)?;
+    launch::check_repl_port(instance, repl, None)?;
     while let Some(signal) = signals.next() {
         if matches!(signal, Signal::SIGTERM | Signal::SIGINT | Signal::SIGHUP) {
             output::step(format!(
