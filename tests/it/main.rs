@@ -7,6 +7,7 @@ mod architecture;
 mod completions;
 mod console;
 mod container;
+mod doc_pages;
 mod docker;
 mod docs;
 mod dump;
