@@ -110,8 +110,11 @@ pub fn docker_usable(what: &str) -> bool {
 }
 
 /// Runs `docker ARGS` to its end.
+/// `docker ARGS`; its callers judge its exit status themselves.
 pub fn docker(args: &[&str]) -> Outcome {
-    Cmd::program("docker", Path::new("/")).args(args).run()
+    let out = Cmd::program("docker", Path::new("/")).args(args).run();
+    out.any_code();
+    out
 }
 
 /// This test run's id, in every container's name and label.
@@ -169,7 +172,7 @@ impl Container {
     /// What the container printed so far, stdout and stderr.
     pub fn logs(&self) -> String {
         let out = docker(&["logs", &self.name]);
-        out.stdout + &out.stderr
+        format!("{}{}", out.stdout, out.stderr)
     }
 
     /// Waits until the container's log holds `text`; fails the test after `limit`.
