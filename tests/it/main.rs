@@ -6,7 +6,6 @@ mod harness;
 mod architecture;
 mod completions;
 mod console;
-mod container;
 mod doc_pages;
 mod docker;
 mod docs;
