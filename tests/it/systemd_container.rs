@@ -106,8 +106,19 @@ fn systemctl_start_returns_once_ready_and_stop_is_cooperative() {
         "{:?}",
         start.elapsed
     );
+    // As the service's user, pharo, whose pid file root does not trust.
     container
-        .exec(&["pharo-ctl", "-C", "/srv/zinc", "eval", "3 + 4"])
+        .exec(&[
+            "runuser",
+            "-u",
+            "pharo",
+            "--",
+            "pharo-ctl",
+            "-C",
+            "/srv/zinc",
+            "eval",
+            "3 + 4",
+        ])
         .success()
         .stdout_is("7\n");
     assert_eq!(show(&container, unit, "ActiveState"), "active");
