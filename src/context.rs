@@ -4,6 +4,7 @@
 //! VM, a checked [`Repl`], a [`Plan`]), never the parsed arguments.
 
 use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs, VmArgs};
+use crate::credentials::{self, Credentials};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::{self, Instance, Source};
@@ -44,6 +45,8 @@ pub struct Context {
     /// The REPL URL as given (`--repl`, `PHARO_REPL`).
     pub repl_url: Option<String>,
     pub allow_remote: bool,
+    /// The REPL's secret file as given (`--repl-secret`, `PHARO_REPL_SECRET_FILE`), against DIR.
+    pub repl_secret: Option<PathBuf>,
     /// The Smalltalk that asks the image to shut down.
     pub shutdown: String,
     /// How long the image may take to exit after the shutdown request.
@@ -73,6 +76,7 @@ impl Context {
                 pid_file: at(&files.pid_file),
                 log_file: at(&files.log_file),
             },
+            repl_secret: at(&repl.and_then(|r| r.secret.clone())),
             dir,
             legacy: files.legacy_order,
             vm: files.at.vm.clone(),
@@ -263,7 +267,27 @@ impl Context {
     /// The REPL of an instance (checked: loopback unless `--allow-remote`): `--repl`, else
     /// the port of its startup script's `startInServerOn:`, else the default.
     pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
-        Repl::new(&self.repl_url(instance), self.allow_remote)
+        let repl = Repl::new(&self.repl_url(instance), self.allow_remote)?;
+        Ok(repl.with_credentials(self.credentials(instance)?))
+    }
+
+    /// The credentials of an instance's REPL, resolved once: `--repl-secret`, else its
+    /// `NAME.repl-secret` when there is one; none without either. A secret that cannot be
+    /// used (others may read it, pharo-ctl may not) is an error, never a request without it.
+    pub fn credentials(&self, instance: Option<&Instance>) -> Result<Option<Credentials>> {
+        let user = instance
+            .and_then(Instance::script_repl_user)
+            .unwrap_or_else(|| credentials::DEFAULT_USER.to_string());
+        if let Some(file) = &self.repl_secret {
+            return Credentials::load(file, &user).map(Some);
+        }
+        let Some(file) = instance.map(Instance::secret_file) else {
+            return Ok(None);
+        };
+        match file.symlink_metadata() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            _ => Credentials::load(&file, &user).map(Some),
+        }
     }
 
     /// The URL of [`Context::repl`], unchecked.
@@ -296,7 +320,9 @@ impl Context {
             let url = port.map_or(repl::DEFAULT_URL.to_string(), |port| {
                 format!("http://127.0.0.1:{port}/repl")
             });
-            return Repl::new(&url, self.allow_remote);
+            return Ok(
+                Repl::new(&url, self.allow_remote)?.with_credentials(self.credentials(None)?)
+            );
         }
         match instance::list_images(&self.dir) {
             Ok(names) if names.len() > 1 => fail(

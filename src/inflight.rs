@@ -35,9 +35,11 @@ pub fn eval(
     let mut stream = connect(repl, timeout)?;
     let (host, target) = repl.host_and_target();
     let request = format!(
-        "POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{expr}",
+        "POST {target} HTTP/1.1\r\nHost: {host}\r\n{}Content-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{expr}",
+        repl.authorization_line(),
         expr.len()
     );
+    let sent = repl.credentials().is_some();
     stream
         .write_all(request.as_bytes())
         .map_err(|_| ReplError::Dropped)?;
@@ -68,14 +70,14 @@ pub fn eval(
         }
         match stream.read(&mut chunk) {
             Ok(0) => {
-                return parse(&received, true)
+                return parse(&received, true, sent)
                     .unwrap_or(Err(ReplError::Dropped))
                     .map(Reply::Answer);
             }
             Ok(n) => {
                 received.extend_from_slice(&chunk[..n]);
                 // A whole answer is enough, whether or not the server closes at once.
-                if let Some(answer) = parse(&received, false) {
+                if let Some(answer) = parse(&received, false, sent) {
                     return answer.map(Reply::Answer);
                 }
             }
@@ -106,8 +108,8 @@ fn connect(repl: &Repl, timeout: Duration) -> Result<TcpStream, ReplError> {
 
 /// The body of an HTTP/1.1 response whose status is 200, or the refusal of another status;
 /// `None` while it is not whole yet (at the end of the stream, `at_end`, a body without a
-/// length is whole).
-fn parse(response: &[u8], at_end: bool) -> Option<Result<Vec<u8>, ReplError>> {
+/// length is whole). A 401 answers a request that did (`sent`) or did not carry credentials.
+fn parse(response: &[u8], at_end: bool, sent: bool) -> Option<Result<Vec<u8>, ReplError>> {
     let end = find(response, b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&response[..end]);
     let body = &response[end + 4..];
@@ -138,9 +140,10 @@ fn parse(response: &[u8], at_end: bool) -> Option<Result<Vec<u8>, ReplError>> {
     };
     Some(match status {
         200 => Ok(body),
-        _ => Err(ReplError::Status(
+        _ => Err(ReplError::of_status(
             status,
             String::from_utf8_lossy(&body).into_owned(),
+            sent,
         )),
     })
 }
@@ -172,13 +175,16 @@ mod tests {
     #[test]
     fn reads_zinc_s_answers() {
         let zinc = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: 2\r\n\r\n7\n";
-        assert_eq!(parse(zinc, false), Some(Ok(b"7\n".to_vec())));
+        assert_eq!(parse(zinc, false, false), Some(Ok(b"7\n".to_vec())));
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n42\r\n1\r\n\n\r\n0\r\n\r\n";
-        assert_eq!(parse(chunked, false), Some(Ok(b"42\n".to_vec())));
+        assert_eq!(parse(chunked, false, false), Some(Ok(b"42\n".to_vec())));
         let until_closed = b"HTTP/1.0 200 OK\r\n\r\ntrue\n";
-        assert_eq!(parse(until_closed, false), None);
-        assert_eq!(parse(until_closed, true), Some(Ok(b"true\n".to_vec())));
+        assert_eq!(parse(until_closed, false, false), None);
+        assert_eq!(
+            parse(until_closed, true, false),
+            Some(Ok(b"true\n".to_vec()))
+        );
     }
 
     #[test]
@@ -189,10 +195,15 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n7\n",
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
         ] {
-            assert_eq!(parse(part, true), None, "{}", String::from_utf8_lossy(part));
+            assert_eq!(
+                parse(part, true, false),
+                None,
+                "{}",
+                String::from_utf8_lossy(part)
+            );
         }
         assert_eq!(
-            parse(b"garbage\r\n\r\n", true),
+            parse(b"garbage\r\n\r\n", true, false),
             Some(Err(ReplError::Dropped))
         );
     }
@@ -201,7 +212,7 @@ mod tests {
     fn other_statuses_are_refusals() {
         let refused = b"HTTP/1.1 404 Not Found\r\nContent-Length: 15\r\n\r\nNot Found /repl";
         assert_eq!(
-            parse(refused, false),
+            parse(refused, false, false),
             Some(Err(ReplError::Status(404, "Not Found /repl".to_string())))
         );
     }

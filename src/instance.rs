@@ -103,28 +103,29 @@ impl Instance {
         command
     }
 
-    /// The REPL port the startup script opens with `ZnReadEvalPrintDelegate startInServerOn:`.
-    /// The script is read once.
+    /// The REPL port the startup script opens with `ZnReadEvalPrintDelegate startInServerOn:`
+    /// or its expanded form. The script is read once.
     pub fn script_repl_port(&self) -> Option<u16> {
         *self.script_port.get_or_init(|| {
             let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
             repl_port_in(&text)
         })
     }
+
+    /// The user name the startup script gives the REPL's `ZnBasicAuthenticator`, if any.
+    pub fn script_repl_user(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
+        crate::script::repl_user_in(&text)
+    }
+
+    /// The REPL's secret beside the image: `NAME.repl-secret`.
+    pub fn secret_file(&self) -> PathBuf {
+        let beside = self.image.parent().unwrap_or(&self.dir);
+        beside.join(crate::credentials::file_name(&self.name))
+    }
 }
 
-/// Finds `startInServerOn: N` in a startup script's text.
-pub fn repl_port_in(text: &str) -> Option<u16> {
-    let at = text.find("ZnReadEvalPrintDelegate")?;
-    let rest = &text[at..];
-    let rest = &rest[rest.find("startInServerOn:")? + "startInServerOn:".len()..];
-    let digits: String = rest
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
+pub use crate::script::repl_port_in;
 
 /// The instance names of a directory (its `*.image` files without the extension, sorted), or
 /// why it cannot be read.
@@ -199,17 +200,4 @@ fn on_path(program: &Path) -> Option<PathBuf> {
 fn is_executable(path: &Path) -> bool {
     path.metadata()
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_repl_port_of_a_script() {
-        let script =
-            "ZnServer startDefaultOn: 8080.\nZnReadEvalPrintDelegate startInServerOn: 42044.\n";
-        assert_eq!(repl_port_in(script), Some(42044));
-        assert_eq!(repl_port_in("ZnServer startDefaultOn: 8080."), None);
-    }
 }

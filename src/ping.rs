@@ -14,17 +14,34 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant, SystemTime};
 
-/// The request of a probe of `repl`: `GET` of its URL, closing the connection after the
-/// answer.
-pub fn request(repl: &Repl) -> Vec<u8> {
+/// The request of a probe: its bytes, and whether it carries credentials.
+#[derive(Clone)]
+pub struct Request {
+    bytes: Vec<u8>,
+    authenticated: bool,
+}
+
+/// The request of a probe of `repl`: `GET` of its URL, with the REPL's credentials if it has
+/// any, closing the connection after the answer.
+pub fn request(repl: &Repl) -> Request {
     let (host, target) = repl.host_and_target();
-    format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes()
+    let bytes = format!(
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\n{}Connection: close\r\n\r\n",
+        repl.authorization_line()
+    )
+    .into_bytes();
+    Request {
+        bytes,
+        authenticated: repl.credentials().is_some(),
+    }
 }
 
 /// One `GET` under way.
 pub struct Ping {
     stream: TcpStream,
     phase: Phase,
+    /// Whether the request carries credentials.
+    authenticated: bool,
     /// When it was sent, by the clock that times it.
     pub sent: Instant,
     /// When it was sent, by the wall clock.
@@ -40,7 +57,7 @@ enum Phase {
 
 impl Ping {
     /// Connects to `address` (without waiting) and sends `request` as soon as it can.
-    pub fn start(address: SocketAddr, request: &[u8]) -> Result<Ping, ReplError> {
+    pub fn start(address: SocketAddr, request: &Request) -> Result<Ping, ReplError> {
         let unreachable = |e: Errno| ReplError::Unreachable(e.desc().to_string());
         let family = match address {
             SocketAddr::V4(_) => AddressFamily::Inet,
@@ -63,7 +80,8 @@ impl Ping {
         let _ = stream.set_nodelay(true);
         Ok(Ping {
             stream,
-            phase: Phase::Sending(request.to_vec()),
+            phase: Phase::Sending(request.bytes.clone()),
+            authenticated: request.authenticated,
             sent,
             sent_at,
         })
@@ -108,7 +126,7 @@ impl Ping {
                 Err(_) => return Some(Err(ReplError::Dropped)),
             }
             if let Some(end) = seen.windows(2).position(|w| w == b"\r\n") {
-                return Some(status_of(&seen[..end]));
+                return Some(status_of(&seen[..end], self.authenticated));
             }
         }
     }
@@ -125,7 +143,7 @@ pub struct Pings {
     /// Under way: the index of the probe, its ping and its deadline.
     under_way: Vec<(usize, Ping, Instant)>,
     /// Waiting for a free socket: the index, the address and the request.
-    waiting: std::collections::VecDeque<(usize, SocketAddr, Vec<u8>)>,
+    waiting: std::collections::VecDeque<(usize, SocketAddr, Request)>,
     in_flight: usize,
 }
 
@@ -258,8 +276,9 @@ fn in_flight() -> usize {
         .clamp(16, 4096)
 }
 
-/// The probe's result from an HTTP status line: answered when it is 200.
-fn status_of(line: &[u8]) -> Result<(), ReplError> {
+/// The probe's result from an HTTP status line: answered when it is 200; a 401 answers a
+/// request that did (`authenticated`) or did not carry credentials.
+fn status_of(line: &[u8], authenticated: bool) -> Result<(), ReplError> {
     let line = String::from_utf8_lossy(line);
     let mut words = line.split(' ');
     let code = match (words.next(), words.next()) {
@@ -268,7 +287,7 @@ fn status_of(line: &[u8]) -> Result<(), ReplError> {
     };
     match code {
         Some(200) => Ok(()),
-        Some(code) => Err(ReplError::Status(code, String::new())),
+        Some(code) => Err(ReplError::of_status(code, String::new(), authenticated)),
         None => Err(ReplError::Dropped),
     }
 }
@@ -280,12 +299,19 @@ mod tests {
 
     #[test]
     fn an_answer_is_a_200_status_line() {
-        assert_eq!(status_of(b"HTTP/1.1 200 OK"), Ok(()));
+        assert_eq!(status_of(b"HTTP/1.1 200 OK", false), Ok(()));
         assert_eq!(
-            status_of(b"HTTP/1.1 404 Not Found"),
+            status_of(b"HTTP/1.1 404 Not Found", false),
             Err(ReplError::Status(404, String::new()))
         );
-        assert_eq!(status_of(b"SSH-2.0-OpenSSH"), Err(ReplError::Dropped));
+        assert_eq!(
+            status_of(b"HTTP/1.1 401 Unauthorized", true),
+            Err(ReplError::Unauthorized { sent: true })
+        );
+        assert_eq!(
+            status_of(b"SSH-2.0-OpenSSH", false),
+            Err(ReplError::Dropped)
+        );
     }
 
     /// A loopback server on a port of the kernel's choosing that takes `connections`

@@ -40,6 +40,11 @@ impl Probe {
                             drop(notify);
                             return;
                         }
+                        // Up, but pharo-ctl cannot use it: no waiting will change that.
+                        Err(e @ ReplError::Unauthorized { .. }) => {
+                            last = e;
+                            break;
+                        }
                         Err(e) => last = e,
                     }
                     std::thread::sleep(Repl::PROBE_INTERVAL.min(left));

@@ -6,11 +6,12 @@
 //! anything connects, unless the operator allows it. Proxies from the environment are never
 //! used: a proxy would carry the code off this machine.
 
+use crate::credentials::Credentials;
 use crate::error::Fail;
 use crate::exit_code::Code;
 use anyhow::Result;
 use reqwest::Url;
-use reqwest::blocking::Client;
+use reqwest::blocking::{Client, RequestBuilder};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -27,8 +28,11 @@ pub enum ReplError {
     Timeout(Duration),
     /// The connection was closed or reset before an answer: what a quit expression does.
     Dropped,
-    /// An HTTP status other than 200 (Zinc answers 404 to a non-textual body).
+    /// An HTTP status other than 200 and 401 (Zinc answers 404 to a non-textual body).
     Status(u16, String),
+    /// 401: the REPL asks for credentials (a `ZnBasicAuthenticator`); `sent` says whether
+    /// pharo-ctl sent some, which it then refused.
+    Unauthorized { sent: bool },
 }
 
 impl std::fmt::Display for ReplError {
@@ -41,6 +45,12 @@ impl std::fmt::Display for ReplError {
             ReplError::Dropped => f.write_str("the connection was closed without an answer"),
             ReplError::Status(code, body) => {
                 write!(f, "HTTP {code}: {}", body.lines().next().unwrap_or(""))
+            }
+            ReplError::Unauthorized { sent: false } => {
+                f.write_str("asks for credentials and pharo-ctl has none")
+            }
+            ReplError::Unauthorized { sent: true } => {
+                f.write_str("asks for credentials and refused pharo-ctl's")
             }
         }
     }
@@ -73,18 +83,43 @@ impl ReplError {
                 Code::Failure,
                 format!("the REPL at {url} refused the request: {self}; is it a Zinc REPL URL?"),
             ),
+            ReplError::Unauthorized { sent } => Fail::new(Code::Unknown, unauthorized(url, *sent)),
+        }
+    }
+
+    /// The error of an HTTP status other than 200, for a request that did (`sent`) or did not
+    /// carry credentials.
+    pub fn of_status(status: u16, body: String, sent: bool) -> ReplError {
+        match status {
+            401 => ReplError::Unauthorized { sent },
+            _ => ReplError::Status(status, body),
         }
     }
 }
 
-/// A REPL client bound to one URL. Its HTTP client (and the I/O thread that comes with it) is
-/// set up on the first request that needs it: `status` asks REPLs without one ([`crate::ping`]).
+/// What to say of a REPL that answered 401, and what to do about it.
+pub fn unauthorized(url: &str, sent: bool) -> String {
+    if sent {
+        format!(
+            "the REPL at {url} asks for credentials and refused pharo-ctl's: the secret file does not hold the password its startup script reads (check --repl-secret / PHARO_REPL_SECRET_FILE, or restart the image after changing the secret)"
+        )
+    } else {
+        format!(
+            "the REPL at {url} asks for credentials and pharo-ctl has none: put its secret in NAME.repl-secret beside the image (mode 0600) or pass --repl-secret FILE, and run pharo-ctl as a user who may read it"
+        )
+    }
+}
+
+/// A REPL client bound to one URL, with the credentials every request to it carries, if any.
+/// Its HTTP client (and the I/O thread that comes with it) is set up on the first request that
+/// needs it: `status` asks REPLs without one ([`crate::ping`]).
 #[derive(Debug, Clone)]
 pub struct Repl {
     url: Url,
     /// The address a `localhost` URL is pinned to.
     pinned: Option<SocketAddr>,
     client: Arc<OnceLock<Client>>,
+    credentials: Option<Arc<Credentials>>,
 }
 
 impl Repl {
@@ -131,6 +166,34 @@ impl Repl {
             url: parsed,
             pinned,
             client: Arc::default(),
+            credentials: None,
+        })
+    }
+
+    /// The same REPL, whose requests carry `credentials` (HTTP Basic).
+    pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Repl {
+        self.credentials = credentials.map(Arc::new);
+        self
+    }
+
+    /// The same REPL without credentials: what any local user's request looks like.
+    pub fn without_credentials(&self) -> Repl {
+        Repl {
+            credentials: None,
+            ..self.clone()
+        }
+    }
+
+    /// The credentials its requests carry.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_deref()
+    }
+
+    /// The `Authorization` header line (with its CRLF) of a request written by hand, or
+    /// nothing.
+    pub fn authorization_line(&self) -> String {
+        self.credentials.as_ref().map_or(String::new(), |c| {
+            format!("Authorization: {}\r\n", c.authorization())
         })
     }
 
@@ -199,8 +262,7 @@ impl Repl {
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();
         let response = self
-            .client()?
-            .get(self.url.clone())
+            .authorized(self.client()?.get(self.url.clone()))
             .timeout(timeout)
             .send()
             .map_err(|e| classify(&e, timeout))?;
@@ -208,15 +270,18 @@ impl Repl {
         let _ = response.bytes();
         match status {
             200 => Ok(started.elapsed()),
-            _ => Err(ReplError::Status(status, String::new())),
+            _ => Err(ReplError::of_status(
+                status,
+                String::new(),
+                self.credentials.is_some(),
+            )),
         }
     }
 
     /// `POST /repl`: evaluates `expr` and answers the image's answer exactly as it was sent.
     pub fn eval(&self, expr: &str, timeout: Duration) -> Result<Vec<u8>, ReplError> {
         let response = self
-            .client()?
-            .post(self.url.clone())
+            .authorized(self.client()?.post(self.url.clone()))
             .header("Content-Type", "text/plain;charset=utf-8")
             .header("Connection", "close")
             .body(expr.to_owned())
@@ -230,10 +295,19 @@ impl Repl {
             .to_vec();
         match status {
             200 => Ok(body),
-            _ => Err(ReplError::Status(
+            _ => Err(ReplError::of_status(
                 status,
                 String::from_utf8_lossy(&body).into_owned(),
+                self.credentials.is_some(),
             )),
+        }
+    }
+
+    /// A request with the credentials' `Authorization` header, if there are credentials.
+    fn authorized(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.credentials {
+            Some(credentials) => request.header("Authorization", credentials.authorization()),
+            None => request,
         }
     }
 }

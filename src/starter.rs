@@ -16,7 +16,7 @@ use crate::logfile;
 use crate::output::{self, Spinner};
 use crate::pidfile;
 use crate::process::describe_status;
-use crate::repl::Repl;
+use crate::repl::{self, Repl, ReplError};
 use crate::stopper;
 use crate::tree::Scope;
 use anyhow::{Context as _, Result};
@@ -115,12 +115,27 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
             )
             .into())
         }
-        Err(Failure::NotReady) => {
-            output::step(format!(
-                "{}: the REPL did not answer within {}; stopping the VM",
-                instance.name,
-                human(args.start_timeout)
-            ));
+        Err(why @ (Failure::NotReady | Failure::Unauthorized(_))) => {
+            let url = repl.as_ref().map_or("", |r| r.url());
+            let (step, reason) = match why {
+                Failure::Unauthorized(sent) => (
+                    format!(
+                        "{}: the REPL answers, but it {}; stopping the VM",
+                        instance.name,
+                        ReplError::Unauthorized { sent }
+                    ),
+                    repl::unauthorized(url, sent),
+                ),
+                _ => (
+                    format!(
+                        "{}: the REPL did not answer within {}; stopping the VM",
+                        instance.name,
+                        human(args.start_timeout)
+                    ),
+                    launch::unanswered(url, args.start_timeout),
+                ),
+            };
+            output::step(step);
             let plan = ctx.plan(instance, None);
             let stopped = stopper::stop(&mut launched.tree, &plan, None)?;
             output::step(stopped.describe(&instance.name));
@@ -129,11 +144,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
             report_log_tail(instance, log_start);
             Err(Fail::new(
                 Code::Failure,
-                format!(
-                    "{} failed to start: {}",
-                    instance.name,
-                    launch::unanswered(repl.as_ref().map_or("", |r| r.url()), args.start_timeout)
-                ),
+                format!("{} failed to start: {reason}", instance.name),
             )
             .into())
         }
@@ -166,6 +177,9 @@ enum Failure {
     Exited,
     /// The REPL did not answer in time.
     NotReady,
+    /// The REPL answered 401: it asks for credentials pharo-ctl did not send (`false`) or
+    /// that it refused (`true`).
+    Unauthorized(bool),
     /// The pid file could not be rewritten to name the VM proper.
     Other(anyhow::Error),
 }
@@ -284,9 +298,14 @@ fn wait_ready(
         if launched.tree.vm().exited() && !launched.lost_vm().map_err(Failure::Other)? {
             return Err(Failure::Exited);
         }
-        if repl.probe(left.min(Repl::PROBE_TIMEOUT)).is_ok() {
+        match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
             // The REPL answers: a wrapper has started the VM proper, or is about to.
-            return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);
+            Ok(_) => {
+                return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);
+            }
+            // Up, but pharo-ctl cannot use it: no waiting will change that.
+            Err(ReplError::Unauthorized { sent }) => return Err(Failure::Unauthorized(sent)),
+            Err(_) => {}
         }
         let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
         if wait_vm(launched, next, false, &spinner)? {

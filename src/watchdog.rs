@@ -87,7 +87,7 @@ pub enum Outcome {
 pub struct Watchdog {
     pub config: Config,
     address: SocketAddr,
-    request: Vec<u8>,
+    request: ping::Request,
     next: Instant,
     /// The probe under way, and its deadline.
     probe: Option<(Ping, Instant)>,
@@ -156,7 +156,8 @@ impl Watchdog {
         let started_at = ping.sent_at;
         self.probe = None;
         match result {
-            Ok(()) => {
+            // The image answered: it is not wedged, whatever it thinks of the credentials.
+            Ok(()) | Err(ReplError::Unauthorized { .. }) => {
                 let after = std::mem::take(&mut self.missed);
                 self.first_missed_at = None;
                 Outcome::Answered { after }

@@ -39,6 +39,8 @@ struct Vm {
     pid_file: Option<PathBuf>,
     /// Whether that pid file names this process.
     pid_file_names_it: bool,
+    /// `NAME.repl-secret` next to the image, when it exists: its REPL asks for credentials.
+    repl_secret: Option<PathBuf>,
     command: String,
 }
 
@@ -108,6 +110,8 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
                 cpu_s: cpu.map(|d: Duration| output::rounded(d.as_secs_f64(), 3)),
                 pid_file_names_it: names_it(Some(pid)) || names_it(wrapper_pid),
                 pid_file: pid_file.is_file().then_some(pid_file),
+                repl_secret: Some(image.with_extension("repl-secret"))
+                    .filter(|secret| secret.symlink_metadata().is_ok()),
                 image,
                 command,
             }

@@ -108,6 +108,7 @@ pub(super) fn supervise(ports: &mut impl Ports, start_timeout: Duration) -> Resu
             ports.notify("READY=1");
             output::step(format!("{name} is running (pid {})", ports.pid()));
         }
+        Err(ReplError::Unauthorized { sent }) => return locked_out(ports, sent),
         Err(why) => {
             if ports.notifies() {
                 return not_ready(ports, start_timeout, &why);
@@ -178,6 +179,28 @@ fn not_ready(ports: &mut impl Ports, timeout: Duration, why: &ReplError) -> Resu
         format!(
             "{name} did not become ready: {}",
             launch::unanswered(ports.url(), timeout)
+        ),
+    )
+    .into())
+}
+
+/// The REPL answers 401: the image is up, but pharo-ctl lacks the credentials it asks for
+/// (`sent`: it refused those sent), so it could neither watch nor stop it cooperatively. A
+/// failed start, whether or not systemd waits for readiness: the VM is stopped with signals.
+fn locked_out(ports: &mut impl Ports, sent: bool) -> Result<Code> {
+    let name = ports.name().to_string();
+    ports.notify("STOPPING=1");
+    output::step(format!(
+        "{name}: the REPL answers, but it {}; stopping the VM",
+        ReplError::Unauthorized { sent }
+    ));
+    let stopped = ports.stop_tree(false)?;
+    output::step(stopped.describe(&name));
+    Err(Fail::new(
+        Code::Failure,
+        format!(
+            "{name} did not become ready: {}",
+            crate::repl::unauthorized(ports.url(), sent)
         ),
     )
     .into())

@@ -1,0 +1,337 @@
+//! `pharo-ctl init [NAME]`: makes an instance directory ready. Beside `NAME.image` (or an
+//! image given with `--image`, copied or linked) it writes `NAME.st`, a startup script whose
+//! REPL listens on loopback and asks for credentials, and `NAME.repl-secret`, their random
+//! password (mode 0600, the instance's user's), on a REPL port nothing on this host listens on
+//! and no other script of the directory names. It never overwrites: beside an existing script
+//! it prints the lines to add instead. It ends with the next commands to run.
+
+mod files;
+mod port;
+
+use crate::context::Context;
+use crate::credentials::{self, Credentials};
+use crate::error::{Fail, fail};
+use crate::exit_code::Code;
+use crate::output;
+use crate::script;
+use anyhow::Result;
+use files::{Created, Owner};
+use std::path::{Path, PathBuf};
+
+/// What `init` was asked to do.
+pub struct Request<'a> {
+    pub name: Option<&'a str>,
+    /// The image to start from, against DIR.
+    pub image: Option<PathBuf>,
+    /// Link the image rather than copy it.
+    pub link: bool,
+    pub repl_port: Option<u16>,
+    pub user: Option<&'a str>,
+    /// Write nothing; print what would be written.
+    pub print: bool,
+}
+
+/// What becomes of the startup script.
+enum Script {
+    /// None exists: this one is written.
+    New(String),
+    /// One exists and its REPL already asks for the secret's credentials.
+    Ready,
+    /// One exists: the lines to put in it, and where.
+    Edit(String),
+}
+
+pub fn run(ctx: &Context, request: &Request<'_>) -> Result<Code> {
+    let dir = &ctx.dir;
+    if !dir.is_dir() {
+        return fail(
+            Code::NotConfigured,
+            format!(
+                "{} is not a directory: create it, or pass the instance's directory with -C/--dir",
+                dir.display()
+            ),
+        );
+    }
+    let name = match (request.name, &request.image) {
+        (Some(name), _) => name.strip_suffix(".image").unwrap_or(name).to_string(),
+        (None, Some(image)) => stem(image)?,
+        (None, None) => ctx.instance(None)?.name,
+    };
+    if name.is_empty() || name.contains('/') || name.starts_with('.') {
+        return fail(
+            Code::Usage,
+            format!(
+                "'{name}' is not an instance name: give the image's name without directory or .image"
+            ),
+        );
+    }
+    let image = dir.join(format!("{name}.image"));
+    let source = image_source(&image, request.image.as_deref())?;
+    let owner = Owner::resolve(request.user, &image, source.as_deref())?;
+    let script_file = dir.join(format!("{name}.st"));
+    let secret_file = dir.join(credentials::file_name(&name));
+    let secret_name = credentials::file_name(&name);
+
+    let (script, port) = plan_script(ctx, &name, &script_file, &secret_name, request.repl_port)?;
+    let secret_exists = secret_file.symlink_metadata().is_ok();
+    if secret_exists {
+        // Kept as it is, if it may serve: only its owner may read it.
+        let user = match &script {
+            Script::New(_) | Script::Edit(_) => credentials::DEFAULT_USER.to_string(),
+            Script::Ready => std::fs::read_to_string(&script_file)
+                .ok()
+                .and_then(|t| script::repl_user_in(&t))
+                .unwrap_or_else(|| credentials::DEFAULT_USER.to_string()),
+        };
+        Credentials::load(&secret_file, &user)?;
+    }
+
+    if request.print {
+        return print(
+            &name,
+            &image,
+            source.as_deref(),
+            request.link,
+            &script,
+            &secret_file,
+            secret_exists,
+            &owner,
+            &script_file,
+        );
+    }
+
+    let mut created = Created::default();
+    let result = (|| -> Result<()> {
+        if let Some(source) = &source {
+            created.image(source, &image, request.link)?;
+            output::step(format!(
+                "{name}: {} {} as {}",
+                if request.link { "linked" } else { "copied" },
+                source.display(),
+                image.display()
+            ));
+        }
+        if secret_exists {
+            output::step(format!(
+                "{name}: kept the REPL secret {}",
+                secret_file.display()
+            ));
+        } else {
+            created.secret(&secret_file, &owner)?;
+            output::step(format!(
+                "{name}: wrote the REPL secret {} (256 random bits, mode 0600, owner {})",
+                secret_file.display(),
+                owner.name
+            ));
+        }
+        if let Script::New(text) = &script {
+            created.file(&script_file, text, &owner)?;
+            output::step(format!(
+                "{name}: wrote the startup script {}: REPL on 127.0.0.1:{} with credentials, ShutdownSequence",
+                script_file.display(),
+                port.unwrap_or_default()
+            ));
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        created.undo();
+        return Err(e);
+    }
+    match &script {
+        Script::Ready => output::step(format!(
+            "{name}: {} already starts the REPL with the secret's credentials; left as it is",
+            script_file.display()
+        )),
+        Script::Edit(lines) => {
+            output::step(format!(
+                "{name}: {} exists and is left as it is; put these lines in it (its REPL then asks for the secret's credentials):",
+                script_file.display()
+            ));
+            print!("{lines}");
+        }
+        Script::New(_) => {}
+    }
+    next_steps(ctx, &name, &owner);
+    Ok(Code::Success)
+}
+
+/// The image to copy or link (`--image`), or none when `NAME.image` is there already.
+fn image_source(image: &Path, given: Option<&Path>) -> Result<Option<PathBuf>> {
+    let Some(given) = given else {
+        if image.is_file() {
+            return Ok(None);
+        }
+        return fail(
+            Code::NotConfigured,
+            format!(
+                "no image at {}: put it there, or pass --image PATH to copy one (--link to link it)",
+                image.display()
+            ),
+        );
+    };
+    if !given.is_file() {
+        return fail(
+            Code::NotConfigured,
+            format!("no image at {}: check --image", given.display()),
+        );
+    }
+    let same = crate::process::FileId::of(given) == crate::process::FileId::of(image);
+    if image.symlink_metadata().is_ok() {
+        if same {
+            return Ok(None);
+        }
+        return fail(
+            Code::Usage,
+            format!(
+                "{} exists already and init never overwrites: leave out --image to use it, or choose another NAME",
+                image.display()
+            ),
+        );
+    }
+    Ok(Some(given.to_path_buf()))
+}
+
+/// What becomes of the script, and the REPL port of a script to write or to edit.
+fn plan_script(
+    ctx: &Context,
+    name: &str,
+    file: &Path,
+    secret_name: &str,
+    wanted: Option<u16>,
+) -> Result<(Script, Option<u16>)> {
+    let existing = match std::fs::read_to_string(file) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return fail(
+                Code::Unknown,
+                format!(
+                    "cannot read {}: {}; init leaves an existing script alone and must read it to say what to add",
+                    file.display(),
+                    crate::error::reason(&e)
+                ),
+            );
+        }
+    };
+    let Some(text) = existing else {
+        let port = port::choose(&ctx.dir, name, wanted)?;
+        let user = credentials::DEFAULT_USER;
+        return Ok((
+            Script::New(script::new_script(name, port, user, secret_name)),
+            Some(port),
+        ));
+    };
+    if let Some(user) = script::repl_user_in(&text) {
+        if text.contains(secret_name) {
+            return Ok((Script::Ready, None));
+        }
+        return Err(Fail::new(
+            Code::NotConfigured,
+            format!(
+                "{} already gives its REPL an authenticator (user '{user}') whose password is not read from {secret_name}: make it read (Smalltalk imageDirectory / '{secret_name}') contents trimBoth, or pass its file with --repl-secret to every command",
+                file.display()
+            ),
+        )
+        .into());
+    }
+    let (port, instead) = match script::repl_port_in(&text) {
+        Some(port) => (
+            port,
+            format!("replace its `ZnReadEvalPrintDelegate startInServerOn: {port}.` with"),
+        ),
+        None => (port::choose(&ctx.dir, name, wanted)?, "add".to_string()),
+    };
+    let mut lines = format!(
+        "\"{instead}:\"\n{}",
+        script::repl_statement(port, credentials::DEFAULT_USER, secret_name)
+    );
+    if !text.contains("#ShutdownSequence") {
+        lines.push_str(&format!("\n{}", script::SHUTDOWN_SEQUENCE));
+    }
+    Ok((Script::Edit(lines), Some(port)))
+}
+
+/// `--print`: what would be written, and nothing written.
+#[allow(clippy::too_many_arguments)]
+fn print(
+    name: &str,
+    image: &Path,
+    source: Option<&Path>,
+    link: bool,
+    script: &Script,
+    secret_file: &Path,
+    secret_exists: bool,
+    owner: &Owner,
+    script_file: &Path,
+) -> Result<Code> {
+    if let Some(source) = source {
+        output::step(format!(
+            "{name}: would {} {} as {}",
+            if link { "link" } else { "copy" },
+            source.display(),
+            image.display()
+        ));
+    }
+    if secret_exists {
+        output::step(format!(
+            "{name}: would keep the REPL secret {}",
+            secret_file.display()
+        ));
+    } else {
+        output::step(format!(
+            "{name}: would write the REPL secret {} (256 random bits, mode 0600, owner {})",
+            secret_file.display(),
+            owner.name
+        ));
+    }
+    match script {
+        Script::New(text) => {
+            output::step(format!("{name}: would write {}:", script_file.display()));
+            print!("{text}");
+        }
+        Script::Ready => output::step(format!(
+            "{name}: {} already starts the REPL with the secret's credentials",
+            script_file.display()
+        )),
+        Script::Edit(lines) => {
+            output::step(format!(
+                "{name}: {} exists and would be left as it is; put these lines in it:",
+                script_file.display()
+            ));
+            print!("{lines}");
+        }
+    }
+    output::step(format!("{name}: nothing was written (--print)"));
+    Ok(Code::Success)
+}
+
+/// The commands to run next.
+fn next_steps(ctx: &Context, name: &str, owner: &Owner) {
+    let dir = ctx.dir.display();
+    let as_user = if owner.is_self() {
+        String::new()
+    } else {
+        format!("sudo -u {} ", owner.name)
+    };
+    output::step(format!("{name}: next:"));
+    output::step(format!("  {as_user}pharo-ctl -C {dir} start --wait {name}"));
+    output::step(format!("  {as_user}pharo-ctl -C {dir} eval {name} '3 + 4'"));
+    output::step(format!(
+        "  pharo-ctl -C {dir} unit {name} --user {} > /etc/systemd/system/pharo-{name}.service",
+        owner.name
+    ));
+}
+
+fn stem(image: &Path) -> Result<String> {
+    match image.file_stem().and_then(|s| s.to_str()) {
+        Some(stem) => Ok(stem.to_string()),
+        None => fail(
+            Code::Usage,
+            format!(
+                "cannot name an instance after {}: give NAME",
+                image.display()
+            ),
+        ),
+    }
+}
