@@ -22,7 +22,8 @@ pub struct Request {
 }
 
 /// The request of a probe of `repl`: `GET` of its URL, with the REPL's credentials if it has
-/// any, closing the connection after the answer.
+/// any, closing the connection after the answer. Only for an address [`Repl::target`] has
+/// admitted.
 pub fn request(repl: &Repl) -> Request {
     let (host, target) = repl.host_and_target();
     let bytes = format!(
@@ -169,14 +170,14 @@ impl Pings {
     pub fn send(&mut self, repl: &Repl) -> usize {
         let i = self.results.len();
         self.results.push(None);
-        match repl.socket_addr() {
+        // An instance's REPL proves first that its address is the instance's: only then
+        // is the request, with its credentials, written.
+        match repl.target() {
             Ok(address) => {
                 self.waiting.push_back((i, address, request(repl)));
                 self.start_waiting();
             }
-            Err(e) => {
-                self.results[i] = Some(Err(ReplError::Unreachable(crate::error::reason(&e))));
-            }
+            Err(why) => self.results[i] = Some(Err(why)),
         }
         i
     }

@@ -87,7 +87,9 @@ pub enum Outcome {
 pub struct Watchdog {
     pub config: Config,
     address: SocketAddr,
-    request: ping::Request,
+    /// The REPL: an instance's proves before each probe that its address is the instance's,
+    /// and only then does the probe carry its credentials.
+    repl: Repl,
     next: Instant,
     /// The probe under way, and its deadline.
     probe: Option<(Ping, Instant)>,
@@ -106,7 +108,7 @@ impl Watchdog {
         Ok(Watchdog {
             config,
             address,
-            request: ping::request(repl),
+            repl: repl.clone(),
             next: crate::duration::from_now(config.interval),
             probe: None,
             missed: 0,
@@ -142,7 +144,11 @@ impl Watchdog {
             // A full INTERVAL from when it is sent, even if the launcher woke up late.
             let deadline = crate::duration::deadline(now, self.config.interval);
             self.next = deadline;
-            match Ping::start(self.address, &self.request) {
+            let address = match self.repl.owner() {
+                Some(_) => self.repl.target(),
+                None => Ok(self.address),
+            };
+            match address.and_then(|address| Ping::start(address, &ping::request(&self.repl))) {
                 Ok(ping) => self.probe = Some((ping, deadline)),
                 Err(why) => return self.missed(why, SystemTime::now()),
             }

@@ -10,8 +10,8 @@ use crate::context::Context;
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::expression::Lines;
-use crate::inflight::{self, Reply};
 use crate::output;
+use crate::repl::Reply;
 use crate::repl::{self, Repl, ReplError};
 use crate::signals::Signals;
 use anyhow::{Context as _, Result};
@@ -231,7 +231,7 @@ impl Session {
 
     /// Sends one expression and prints what came of it.
     fn evaluate(&mut self, expr: &str, cancel: Option<BorrowedFd<'_>>) -> Result<Turn> {
-        let turn = match inflight::eval(&self.repl, expr, self.timeout, cancel) {
+        let turn = match self.repl.post(expr, self.timeout, cancel) {
             Ok(Reply::Answer(answer)) => {
                 let error = repl::is_error_answer(&String::from_utf8_lossy(&answer));
                 self.print_answer(&answer, error)?;

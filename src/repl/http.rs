@@ -1,16 +1,15 @@
-//! A REPL request that can be cancelled while in flight: the console's `POST /repl`, over a
-//! plain TCP connection of its own, waiting in `poll` on the connection and on a descriptor
-//! that becomes readable when the operator presses Ctrl-C (the signal pipe). A cancelled
-//! request has its connection closed at once; the image may still be evaluating it.
-//!
-//! The URL, its loopback rule and the address of `localhost` are the [`Repl`]'s; the failures
-//! are its [`ReplError`]s, so the console and `eval` report alike.
+//! The blocking transport of the REPL client: one HTTP/1.1 request on a plain TCP connection
+//! of its own, its answer awaited in `poll` on the connection and, for the console, on a
+//! descriptor that becomes readable when the operator presses Ctrl-C (the signal pipe). A
+//! cancelled request has its connection closed at once; the image may still be evaluating it.
+//! `eval`, the stop's shutdown request, the readiness waits and the console use it; the
+//! probes that many REPLs answer at once use the poll-driven one ([`crate::ping`]).
 
-use crate::repl::{Repl, ReplError};
+use super::ReplError;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
@@ -23,26 +22,17 @@ pub enum Reply {
     Cancelled,
 }
 
-/// Evaluates `expr` at the REPL, within `timeout`, unless `cancel` (if any) becomes readable
-/// first.
-pub fn eval(
-    repl: &Repl,
-    expr: &str,
+/// Sends `request` (a whole HTTP/1.1 request) to `addr` and reads the answer, within
+/// `timeout`, unless `cancel` (if any) becomes readable first.
+pub fn exchange(
+    addr: SocketAddr,
+    request: &[u8],
     timeout: Duration,
     cancel: Option<BorrowedFd<'_>>,
 ) -> Result<Reply, ReplError> {
     let deadline = crate::duration::from_now(timeout);
-    let mut stream = connect(repl, timeout)?;
-    let (host, target) = repl.host_and_target();
-    let request = format!(
-        "POST {target} HTTP/1.1\r\nHost: {host}\r\n{}Content-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{expr}",
-        repl.authorization_line(),
-        expr.len()
-    );
-    let sent = repl.credentials().is_some();
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|_| ReplError::Dropped)?;
+    let mut stream = connect(addr, timeout)?;
+    stream.write_all(request).map_err(|_| ReplError::Dropped)?;
     stream
         .set_nonblocking(true)
         .map_err(|e| ReplError::Unreachable(crate::error::reason(&e)))?;
@@ -70,14 +60,14 @@ pub fn eval(
         }
         match stream.read(&mut chunk) {
             Ok(0) => {
-                return parse(&received, true, sent)
+                return parse(&received, true)
                     .unwrap_or(Err(ReplError::Dropped))
                     .map(Reply::Answer);
             }
             Ok(n) => {
                 received.extend_from_slice(&chunk[..n]);
                 // A whole answer is enough, whether or not the server closes at once.
-                if let Some(answer) = parse(&received, false, sent) {
+                if let Some(answer) = parse(&received, false) {
                     return answer.map(Reply::Answer);
                 }
             }
@@ -88,28 +78,21 @@ pub fn eval(
     }
 }
 
-fn connect(repl: &Repl, timeout: Duration) -> Result<TcpStream, ReplError> {
-    let addrs = repl
-        .socket_addrs()
-        .map_err(|e| ReplError::Unreachable(crate::error::reason(&e)))?;
-    let mut last = ReplError::Unreachable("no address".to_string());
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(stream) => {
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            Err(e) if e.kind() == ErrorKind::TimedOut => last = ReplError::Timeout(timeout),
-            Err(e) => last = ReplError::Unreachable(crate::error::reason(&e)),
+fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ReplError> {
+    match TcpStream::connect_timeout(&addr, timeout) {
+        Ok(stream) => {
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
         }
+        Err(e) if e.kind() == ErrorKind::TimedOut => Err(ReplError::Timeout(timeout)),
+        Err(e) => Err(ReplError::Unreachable(crate::error::reason(&e))),
     }
-    Err(last)
 }
 
 /// The body of an HTTP/1.1 response whose status is 200, or the refusal of another status;
 /// `None` while it is not whole yet (at the end of the stream, `at_end`, a body without a
-/// length is whole). A 401 answers a request that did (`sent`) or did not carry credentials.
-fn parse(response: &[u8], at_end: bool, sent: bool) -> Option<Result<Vec<u8>, ReplError>> {
+/// length is whole).
+fn parse(response: &[u8], at_end: bool) -> Option<Result<Vec<u8>, ReplError>> {
     let end = find(response, b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&response[..end]);
     let body = &response[end + 4..];
@@ -140,10 +123,9 @@ fn parse(response: &[u8], at_end: bool, sent: bool) -> Option<Result<Vec<u8>, Re
     };
     Some(match status {
         200 => Ok(body),
-        _ => Err(ReplError::of_status(
+        _ => Err(ReplError::Status(
             status,
             String::from_utf8_lossy(&body).into_owned(),
-            sent,
         )),
     })
 }
@@ -175,16 +157,13 @@ mod tests {
     #[test]
     fn reads_zinc_s_answers() {
         let zinc = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: 2\r\n\r\n7\n";
-        assert_eq!(parse(zinc, false, false), Some(Ok(b"7\n".to_vec())));
+        assert_eq!(parse(zinc, false), Some(Ok(b"7\n".to_vec())));
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n42\r\n1\r\n\n\r\n0\r\n\r\n";
-        assert_eq!(parse(chunked, false, false), Some(Ok(b"42\n".to_vec())));
+        assert_eq!(parse(chunked, false), Some(Ok(b"42\n".to_vec())));
         let until_closed = b"HTTP/1.0 200 OK\r\n\r\ntrue\n";
-        assert_eq!(parse(until_closed, false, false), None);
-        assert_eq!(
-            parse(until_closed, true, false),
-            Some(Ok(b"true\n".to_vec()))
-        );
+        assert_eq!(parse(until_closed, false), None);
+        assert_eq!(parse(until_closed, true), Some(Ok(b"true\n".to_vec())));
     }
 
     #[test]
@@ -195,15 +174,10 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n7\n",
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
         ] {
-            assert_eq!(
-                parse(part, true, false),
-                None,
-                "{}",
-                String::from_utf8_lossy(part)
-            );
+            assert_eq!(parse(part, true), None, "{}", String::from_utf8_lossy(part));
         }
         assert_eq!(
-            parse(b"garbage\r\n\r\n", true, false),
+            parse(b"garbage\r\n\r\n", true),
             Some(Err(ReplError::Dropped))
         );
     }
@@ -212,7 +186,7 @@ mod tests {
     fn other_statuses_are_refusals() {
         let refused = b"HTTP/1.1 404 Not Found\r\nContent-Length: 15\r\n\r\nNot Found /repl";
         assert_eq!(
-            parse(refused, false, false),
+            parse(refused, false),
             Some(Err(ReplError::Status(404, "Not Found /repl".to_string())))
         );
     }
