@@ -44,6 +44,8 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
     let repl = if args.wait {
         Some(ctx.repl(Some(instance))?)
     } else {
+        // The image reads the secret at start-up: one others may read is refused all the same.
+        ctx.credentials(Some(instance))?;
         None
     };
     check_writable(instance)?;

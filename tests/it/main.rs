@@ -6,6 +6,7 @@ mod harness;
 mod completions;
 mod console;
 mod container;
+mod credentials;
 mod docker;
 mod docs;
 mod dump;
