@@ -13,6 +13,7 @@ mod dump;
 mod eval;
 mod hung;
 mod identity;
+mod init;
 mod inputs;
 mod lifecycle;
 mod logs;
