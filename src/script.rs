@@ -1,26 +1,7 @@
-//! The startup script, as pharo-ctl reads and writes it: the REPL's port and the user name of
-//! its authenticator, read from a script (`startInServerOn: N`, or its expanded form with
-//! `ZnBasicAuthenticator`); and the lines `init` writes, which start the REPL on loopback with
+//! The startup script, as pharo-ctl reads and writes it: the user name of the REPL's
+//! authenticator, read from a script (its port is [`crate::instance::repl_port_in`]'s); and
+//! the lines `init` writes, which start the REPL on loopback with
 //! credentials whose password the image reads at start-up from `NAME.repl-secret`.
-
-/// Finds the REPL's port in a startup script's text: `ZnReadEvalPrintDelegate
-/// startInServerOn: N`, or the expanded form `(ZnServer on: N) … delegate:
-/// ZnReadEvalPrintDelegate new; … start`. Comments do not count.
-pub fn repl_port_in(text: &str) -> Option<u16> {
-    let code = code_of(text);
-    port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:").or_else(|| {
-        const SERVER: &str = "(ZnServer on:";
-        let mut rest = code.as_str();
-        while let Some(at) = rest.find(SERVER) {
-            rest = &rest[at + SERVER.len()..];
-            let statement = &rest[..rest.find(" start").unwrap_or(rest.len())];
-            if statement.contains("delegate: ZnReadEvalPrintDelegate new") {
-                return port_after(rest, "");
-            }
-        }
-        None
-    })
-}
 
 /// The user name of the REPL's `ZnBasicAuthenticator username: 'NAME'`, if the script gives
 /// it one.
@@ -51,14 +32,6 @@ fn code_of(text: &str) -> String {
         }
     }
     code
-}
-
-fn port_after(code: &str, pattern: &str) -> Option<u16> {
-    let rest = code[code.find(pattern)? + pattern.len()..].trim_start();
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
 }
 
 /// The statement that starts the REPL on loopback `port`, asking for the credentials of `user`
@@ -104,18 +77,7 @@ pub fn new_script(name: &str, port: u16, user: &str, secret_file: &str) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_the_repl_port_of_a_script() {
-        let script =
-            "ZnServer startDefaultOn: 8080.\nZnReadEvalPrintDelegate startInServerOn: 42044.\n";
-        assert_eq!(repl_port_in(script), Some(42044));
-        assert_eq!(repl_port_in("ZnServer startDefaultOn: 8080."), None);
-        assert_eq!(
-            repl_port_in("\"ZnReadEvalPrintDelegate startInServerOn: 1\" 3 + 4."),
-            None
-        );
-    }
+    use crate::instance::repl_port_in;
 
     #[test]
     fn reads_back_what_init_writes() {

@@ -58,6 +58,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
         ));
         return Ok(Code::Success);
     }
+    launch::check_repl_port(instance, ctx.named_repl(instance)?.as_ref(), None)?;
 
     let log = open_log(&instance.log_file)?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
@@ -83,6 +84,11 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
     })?;
 
     let started = Instant::now();
+    // Only the REPL that the VM's tree holds is waited for.
+    let repl = match repl {
+        Some(repl) => Some(repl.owned(&instance.name, &launched.tree)?),
+        None => None,
+    };
     let outcome = match &repl {
         Some(repl) => wait_ready(instance, &mut launched, repl, args.start_timeout),
         None => settle(instance, &mut launched, args.settle),
@@ -114,6 +120,22 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
                     human(started.elapsed()),
                     instance.log_file.display()
                 ),
+            )
+            .into())
+        }
+        Err(Failure::NotOwn(why)) => {
+            output::step(format!(
+                "{}: not its REPL: {why}; stopping the VM",
+                instance.name
+            ));
+            let stopped = stopper::stop(&mut launched.tree, &ctx.plan(instance, None), None)?;
+            output::step(stopped.describe(&instance.name));
+            reap(&mut child);
+            pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
+            report_log_tail(instance, log_start);
+            Err(Fail::new(
+                Code::Failure,
+                format!("{} failed to start: {why}", instance.name),
             )
             .into())
         }
@@ -182,6 +204,8 @@ enum Failure {
     /// The REPL answered 401: it asks for credentials pharo-ctl did not send (`false`) or
     /// that it refused (`true`).
     Unauthorized(bool),
+    /// The socket on the REPL's address is not the VM's (or whose it is cannot be told).
+    NotOwn(ReplError),
     /// The pid file could not be rewritten to name the VM proper.
     Other(anyhow::Error),
 }
@@ -307,6 +331,9 @@ fn wait_ready(
             }
             // Up, but pharo-ctl cannot use it: no waiting will change that.
             Err(ReplError::Unauthorized { sent }) => return Err(Failure::Unauthorized(sent)),
+            Err(why @ (ReplError::NotOwn(_) | ReplError::Unverified(_))) => {
+                return Err(Failure::NotOwn(why));
+            }
             Err(_) => {}
         }
         let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);

@@ -28,7 +28,12 @@
 //! per REPL request, `POST /repl <first line of body>` or `GET /repl`, and `exit <code>` when it
 //! quits by itself, so that a test can wait on it), and `PHARO_DOUBLE_WEDGE_AFTER_MS` (after that
 //! long the REPL still accepts connections but never answers, while the process lives on: a
-//! wedged image).
+//! wedged image), and `PHARO_DOUBLE_NO_QUIT` (a REPL that cannot bind its port is reported
+//! and the double runs on without one, as an image run with `--no-quit` does).
+//!
+//! The REPL's port is read from `startInServerOn: N`, from `startInServerOn: (OSEnvironment
+//! current at: 'VAR') asNumber` (the environment's), or from the form that one stands for,
+//! `(ZnServer on: N) bindingAddress: …; delegate: ZnReadEvalPrintDelegate new; … start`.
 //!
 //! Signals, as the VM takes them: SIGUSR1 appends a stack report shaped like the VM's ("All
 //! Smalltalk process stacks (active first)", "Most recent primitives") to `crash.dmp` in the
@@ -88,6 +93,8 @@ struct Switches {
     events: Option<PathBuf>,
     /// When the REPL stops answering (a wedged image).
     wedge_after: Option<Duration>,
+    /// Run on without a REPL when it cannot bind its port.
+    no_quit: bool,
     usr1: Usr1,
 }
 
@@ -122,6 +129,7 @@ impl Switches {
                 .filter(|path| !path.is_empty())
                 .map(PathBuf::from),
             wedge_after: millis("PHARO_DOUBLE_WEDGE_AFTER_MS"),
+            no_quit: flag("PHARO_DOUBLE_NO_QUIT"),
             usr1: if flag("PHARO_DOUBLE_USR1_DEFAULT") {
                 Usr1::Default
             } else if flag("PHARO_DOUBLE_USR1_SILENT") {
@@ -152,7 +160,8 @@ impl Script {
         let code = normalized(source);
         Script {
             repl_port: port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:")
-                .or_else(|| repl_server_port(&code)),
+                .or_else(|| env_port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:"))
+                .or_else(|| server_form_port(&code)),
             auth: auth::scan(&code),
             app_port: port_after(&code, "ZnServer startDefaultOn:")
                 .or_else(|| port_after(&code, "ZnServer defaultOn:")),
@@ -183,17 +192,27 @@ fn normalized(source: &str) -> String {
     code
 }
 
-/// The port of `startInServerOn:`'s expanded form, `(ZnServer on: N) bindingAddress:
-/// NetNameResolver loopBackAddress; delegate: ZnReadEvalPrintDelegate new; … start`.
-fn repl_server_port(code: &str) -> Option<u16> {
-    const SERVER: &str = "(ZnServer on: ";
-    let mut rest = code;
-    while let Some(at) = rest.find(SERVER) {
-        rest = &rest[at + SERVER.len()..];
-        let statement = &rest[..rest.find(" start").unwrap_or(rest.len())];
+/// The port of `startInServerOn: (OSEnvironment current at: 'NAME') asNumber`: the
+/// environment variable NAME's.
+fn env_port_after(code: &str, pattern: &str) -> Option<u16> {
+    let rest = code[code.find(pattern)? + pattern.len()..].trim_start();
+    let rest = rest.strip_prefix("(OSEnvironment current at: '")?;
+    let name = &rest[..rest.find('\'')?];
+    env::var(name).ok()?.trim().parse().ok()
+}
+
+/// The port of the REPL in the form `startInServerOn:` stands for: `(ZnServer on: N)
+/// bindingAddress: …; delegate: ZnReadEvalPrintDelegate new; … start`, in one statement.
+fn server_form_port(code: &str) -> Option<u16> {
+    let mut from = 0;
+    while let Some(at) = code[from..].find("ZnServer on:") {
+        let start = from + at;
+        let statement = &code[start..];
+        let statement = &statement[..statement.find(". ").unwrap_or(statement.len())];
         if statement.contains("delegate: ZnReadEvalPrintDelegate new") {
-            return port_after(rest, "");
+            return port_after(statement, "ZnServer on:");
         }
+        from = start + "ZnServer on:".len();
     }
     None
 }
@@ -679,8 +698,20 @@ fn main() {
             thread::park();
         }
     };
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-        .unwrap_or_else(|error| fail(&format!("cannot start the REPL on port {port}: {error}")));
+    let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+        Ok(listener) => listener,
+        // A Pharo image run with --no-quit logs its startup script's error and runs on.
+        Err(error) if switches.no_quit => {
+            say(&format!(
+                "pharo-vm-double: cannot start the REPL on port {port}: {error}; running on without it"
+            ));
+            say(&format!("pharo-vm-double: image {image}, no REPL"));
+            loop {
+                thread::park();
+            }
+        }
+        Err(error) => fail(&format!("cannot start the REPL on port {port}: {error}")),
+    };
     let repl_port = listener.local_addr().map_or(port, |address| address.port());
     let authenticator = script.auth.take().map(|(username, password)| {
         auth::Authenticator::new(username, password, Path::new(image))

@@ -86,6 +86,8 @@ pub fn run(ctx: &Context, name: Option<&str>, timeout: Duration) -> Result<Code>
     // several images and no --repl, which one is meant is not guessed.
     let instance = match name {
         Some(_) => Some(ctx.instance(name)?),
+        // `--repl` without NAME: the REPL the operator names, as asked.
+        None if ctx.repl_url.is_some() => None,
         None => match ctx.instance(None) {
             Ok(instance) => Some(instance),
             Err(e) if ctx.repl_url.is_none() && crate::error::code_of(&e) == Code::Usage => {
@@ -94,7 +96,10 @@ pub fn run(ctx: &Context, name: Option<&str>, timeout: Duration) -> Result<Code>
             Err(_) => None,
         },
     };
-    let repl = ctx.repl(instance.as_ref())?;
+    let repl = match &instance {
+        Some(instance) => ctx.running_repl(instance)?,
+        None => ctx.repl(None)?,
+    };
     let label = match &instance {
         Some(instance) => instance.name.clone(),
         None => repl.host_and_target().0,

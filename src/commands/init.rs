@@ -235,7 +235,7 @@ fn plan_script(
         )
         .into());
     }
-    let (port, instead) = match script::repl_port_in(&text) {
+    let (port, instead) = match crate::instance::repl_port_in(&text) {
         Some(port) => (
             port,
             format!("replace its `ZnReadEvalPrintDelegate startInServerOn: {port}.` with"),

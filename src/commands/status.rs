@@ -53,6 +53,10 @@ pub(crate) struct Report {
     pub(crate) repl_auth: Option<&'static str>,
     /// The REPL answered 401: it is up, but pharo-ctl lacks the credentials it asks for.
     pub(crate) locked_out: bool,
+    /// Whether the REPL's owner cannot be told (so its health cannot either).
+    pub(crate) repl_unverified: bool,
+    /// The URL of the REPL the VM holds, when it is not the configured one.
+    pub(crate) repl_found: Option<String>,
     /// Since when the REPL of the running VM has not answered.
     pub(crate) hung_since: Option<SystemTime>,
 }
@@ -94,6 +98,10 @@ impl Report {
                 self.locked_out = true;
                 hung::clear(&instance.pid_file);
             }
+            Err(e @ ReplError::Unverified(_)) => {
+                self.repl_error = Some(format!("unverified: {e}"));
+                self.repl_unverified = true;
+            }
             Err(e) => {
                 self.repl_error = Some(e.to_string());
                 self.hung_since = Some(hung::record(&instance.pid_file, pid, asked_at));
@@ -129,8 +137,9 @@ pub(crate) fn send_probes(pings: &mut Pings, repl: &Repl) -> (usize, Option<usiz
 /// Reports on the instance as `view` says, probing its REPL for at most `timeout`.
 pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> Result<Code> {
     let found = finder::find(instance)?;
-    let report = gather(instance, &found, repl, timeout);
+    let report = gather(instance, &found, repl, timeout)?;
     let code = match found {
+        Found::Running { .. } if view == View::Probe && report.repl_unverified => Code::Unknown,
         Found::Running { .. } if view == View::Probe && report.hung() => Code::Failure,
         Found::Running { .. } => Code::Success,
         Found::Stale(_) if view == View::Probe => Code::NotRunning,
@@ -152,18 +161,21 @@ pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> R
 }
 
 /// What status reports about a VM found (or not), its REPL probed when it runs.
-fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
+fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Result<Report> {
     let mut report = observe(found);
-    if let Some(pid) = report.pid {
+    if let Found::Running { tree, .. } = found {
+        // Only a REPL the VM's tree holds is asked.
+        let repl = repl.owned(&instance.name, tree)?;
         let asked_at = SystemTime::now();
         let mut pings = Pings::new(timeout, 1);
-        let (_, bare) = send_probes(&mut pings, repl);
+        let (_, bare) = send_probes(&mut pings, &repl);
         let mut answers = pings.finish().into_iter();
         let answer = answers.next().unwrap_or(Err(ReplError::Dropped));
         report.add_answer(instance, answer, bare.and(answers.next()), asked_at);
-        report.add_usage(usage::of(&[pid]).remove(0));
+        report.repl_found = repl.found_url();
+        report.add_usage(usage::of(&[tree.pid()]).remove(0));
     }
-    report
+    Ok(report)
 }
 
 /// What status reports about a VM found (or not), but its REPL's answer
@@ -184,6 +196,8 @@ pub(crate) fn observe(found: &Found) -> Report {
         repl_error: Some("not running".to_string()),
         repl_auth: None,
         locked_out: false,
+        repl_unverified: false,
+        repl_found: None,
         hung_since: None,
     };
     match found {
@@ -223,7 +237,8 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "hung_since": r.hung_since.map(rfc3339),
         "hung_s": r.hung_since.map(|since| output::rounded(hung_for(since).as_secs_f64(), 3)),
         "repl": {
-            "url": repl.url(),
+            "url": r.repl_found.as_deref().unwrap_or(repl.url()),
+            "configured_url": r.repl_found.as_ref().map(|_| repl.url()),
             "ok": r.repl_ok,
             "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
@@ -330,7 +345,15 @@ fn write_human(
         (_, _, Some(error)) => error.to_string(),
         _ => String::new(),
     };
-    writeln!(out, "{:>10}: {} {health}", "REPL", repl.url())?;
+    match &r.repl_found {
+        Some(found) => writeln!(
+            out,
+            "{:>10}: {found} {health} (held by the VM; the configured {} is not its)",
+            "REPL",
+            repl.url()
+        )?,
+        None => writeln!(out, "{:>10}: {} {health}", "REPL", repl.url())?,
+    }
     writeln!(out, "{:>10}: {}", "PID file", instance.pid_file.display())?;
     writeln!(out, "{:>10}: {}", "Log", instance.log_file.display())?;
     let tail = logfile::last_lines(&instance.log_file, 0, lines);

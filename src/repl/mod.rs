@@ -152,6 +152,9 @@ pub struct Repl {
     url: Url,
     /// The address a `localhost` URL is pinned to.
     pinned: Option<SocketAddr>,
+    /// Whether the operator gave the URL (`--repl`): then the REPL is not looked for
+    /// elsewhere among an instance's sockets.
+    given: bool,
     owner: Option<Arc<Owner>>,
     credentials: Option<Arc<Credentials>>,
 }
@@ -199,6 +202,7 @@ impl Repl {
         Ok(Repl {
             url: parsed,
             pinned,
+            given: false,
             owner: None,
             credentials: None,
         })
@@ -231,15 +235,20 @@ impl Repl {
         })
     }
 
-    /// The REPL of an instance: sent to only once the instance's tree is shown to hold it.
-    pub fn owned_by(mut self, owner: Owner) -> Repl {
-        self.owner = Some(Arc::new(owner));
+    /// The same REPL, its URL given by the operator.
+    pub fn given(mut self, given: bool) -> Repl {
+        self.given = given;
         self
     }
 
-    /// The instance whose REPL this is, when one is known.
-    pub fn owner(&self) -> Option<&Owner> {
-        self.owner.as_deref()
+    /// The REPL of the instance `name` whose process tree is `tree`: sent to only once the
+    /// tree is shown to hold it.
+    pub fn owned(&self, name: &str, tree: &crate::tree::Tree) -> std::io::Result<Repl> {
+        let owner = Owner::new(name, tree.members_view()?, !self.given);
+        Ok(Repl {
+            owner: Some(Arc::new(owner)),
+            ..self.clone()
+        })
     }
 
     /// The address the next request goes to: the URL's, or, for an instance, the one its

@@ -54,6 +54,12 @@ impl Owner {
             }
             *self.found.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
+        if !nominal.ip().is_loopback() {
+            return Err(ReplError::Unverified(format!(
+                "{nominal} is not on this host's loopback, so whether it is {}'s REPL cannot be told",
+                self.name
+            )));
+        }
         let verdict = self.judge(nominal);
         if let Verdict::Own(_) = verdict {
             return Ok(nominal);
