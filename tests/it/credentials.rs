@@ -333,6 +333,62 @@ fn a_secret_pharo_ctl_may_not_read_says_whose_it_is() {
     assert!(!events.contains("POST /repl 3"), "{events}");
 }
 
+#[test]
+fn a_squatter_on_the_port_never_receives_the_credentials() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let env = Env::new();
+    let inst = protected(&env, "zinc");
+    // Another process holds the REPL's port first, and answers like a REPL would.
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", inst.repl_port)).unwrap();
+    let heard = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let ears = Arc::clone(&heard);
+    std::thread::spawn(move || {
+        for stream in squatter.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = stream.read(&mut buf) {
+                ears.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n7\n");
+        }
+    });
+    // A start is refused before anything is sent.
+    env.cmd().args(["start", "--wait", "zinc"]).run().code(6);
+    // The image runs on without its REPL, which could not bind (as with --no-quit).
+    env.executable(
+        "vm",
+        &format!(
+            "#!/bin/sh\nPHARO_DOUBLE_NO_QUIT=1 exec {} \"$@\"\n",
+            double().display()
+        ),
+    );
+    let _vm = Spawned::new(
+        env.file("vm"),
+        &["--headless", "zinc.image", "zinc.st"],
+        env.path(),
+    );
+    wait_until("the VM to be found", LIMIT, || {
+        env.cmd().args(["pid", "zinc"]).run().code == Some(0)
+    });
+    let out = env.cmd().args(["eval", "zinc", "3 + 4"]).run();
+    out.code(7).stderr_has("not sent");
+    no_secret_in(&out);
+    let out = env.cmd().args(["status", "zinc"]).run();
+    no_secret_in(&out);
+    let out = env.cmd().args(["status", "--all"]).run();
+    no_secret_in(&out);
+    let out = env.cmd().args(["console", "zinc"]).stdin("3 + 4\n").run();
+    assert_ne!(out.code, Some(0), "{}", out.stdout);
+    let out = env.cmd().args(["stop", "zinc"]).run();
+    out.success();
+    no_secret_in(&out);
+    let heard = String::from_utf8_lossy(&heard.lock().unwrap()).into_owned();
+    assert!(!heard.contains("Authorization"), "{heard}");
+    assert!(heard.is_empty(), "the squatter was sent: {heard}");
+}
+
 /// Standard base64, as a client of HTTP Basic writes it.
 fn base64(text: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
