@@ -244,7 +244,12 @@ impl Repl {
     /// The REPL of the instance `name` whose process tree is `tree`: sent to only once the
     /// tree is shown to hold it.
     pub fn owned(&self, name: &str, tree: &crate::tree::Tree) -> std::io::Result<Repl> {
-        let owner = Owner::new(name, tree.members_view()?, !self.given);
+        let owner = Owner::new(
+            name,
+            tree.members_view()?,
+            !self.given,
+            self.authorization_line(),
+        );
         Ok(Repl {
             owner: Some(Arc::new(owner)),
             ..self.clone()

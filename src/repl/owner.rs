@@ -31,15 +31,19 @@ pub struct Owner {
     discover: bool,
     /// The address the REPL was found at, when it is not the URL's.
     found: Mutex<Option<SocketAddr>>,
+    /// The `Authorization` header line of the REPL's credentials, or nothing: a REPL that asks
+    /// for them answers the look below only with them, which go only to the VM's own sockets.
+    authorization: String,
 }
 
 impl Owner {
-    pub fn new(name: &str, members: Members, discover: bool) -> Owner {
+    pub fn new(name: &str, members: Members, discover: bool, authorization: String) -> Owner {
         Owner {
             name: name.to_string(),
             members,
             discover,
             found: Mutex::new(None),
+            authorization,
         }
     }
 
@@ -111,8 +115,11 @@ impl Owner {
         candidates.sort();
         candidates.dedup();
         candidates.into_iter().find(|&addr| {
-            let request =
-                format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            // Only the VM's own listeners are asked, so its credentials may go with the request.
+            let request = format!(
+                "GET /repl HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
+                self.authorization
+            );
             matches!(
                 http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
                 Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)

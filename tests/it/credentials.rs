@@ -389,6 +389,25 @@ fn a_squatter_on_the_port_never_receives_the_credentials() {
     assert!(heard.is_empty(), "the squatter was sent: {heard}");
 }
 
+#[test]
+fn a_protected_repl_the_script_no_longer_names_is_found_with_the_credentials() {
+    let env = Env::new();
+    let inst = protected(&env, "zinc");
+    start(&env, &inst);
+    // The script is edited after the start: its port is no longer the REPL's.
+    let script = env.read("zinc.st");
+    let elsewhere = free_port();
+    env.script(
+        "zinc",
+        &script.replace(&inst.repl_port.to_string(), &elsewhere.to_string()),
+    );
+    env.cmd()
+        .args(["eval", "zinc", "3 + 4"])
+        .run()
+        .success()
+        .stdout_is("7\n");
+}
+
 /// Standard base64, as a client of HTTP Basic writes it.
 fn base64(text: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
