@@ -408,6 +408,37 @@ fn a_protected_repl_the_script_no_longer_names_is_found_with_the_credentials() {
         .stdout_is("7\n");
 }
 
+#[test]
+fn the_unit_names_the_secret_file_never_the_secret_and_warns_of_its_owner() {
+    let env = Env::new();
+    protected(&env, "zinc");
+    let out = env.cmd().args(["unit", "zinc"]).run();
+    out.success();
+    no_secret_in(&out);
+    assert!(!out.stdout.contains("--repl-secret"), "{}", out.stdout);
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--repl-secret", "zinc.repl-secret"])
+        .run();
+    out.success().stdout_has(&format!(
+        "--repl-secret {}",
+        env.file("zinc.repl-secret").display()
+    ));
+    no_secret_in(&out);
+    // SAFETY: geteuid only reads this process's effective user id.
+    if unsafe { libc::geteuid() } == 0 {
+        env.cmd()
+            .args(["unit", "zinc", "--user", "nobody"])
+            .run()
+            .success()
+            .stderr_has("chown nobody");
+        env.chown_to_nobody("zinc.repl-secret");
+        let out = env.cmd().args(["unit", "zinc", "--user", "nobody"]).run();
+        out.success();
+        assert!(!out.stderr.contains("chown"), "{}", out.stderr);
+    }
+}
+
 /// Standard base64, as a client of HTTP Basic writes it.
 fn base64(text: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
