@@ -121,9 +121,9 @@ impl Credentials {
         &self.file
     }
 
-    /// The value of the `Authorization` header.
-    pub fn authorization(&self) -> &str {
-        &self.authorization
+    /// The `Authorization` header line of a request, with its CRLF.
+    pub fn header_line(&self) -> String {
+        format!("Authorization: {}\r\n", self.authorization)
     }
 }
 
@@ -202,8 +202,11 @@ mod tests {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         let credentials = Credentials::load(&file, "pharo-ctl").unwrap();
         assert_eq!(
-            credentials.authorization(),
-            format!("Basic {}", base64(b"pharo-ctl:s3cr3t-value"))
+            credentials.header_line(),
+            format!(
+                "Authorization: Basic {}\r\n",
+                base64(b"pharo-ctl:s3cr3t-value")
+            )
         );
         assert!(!format!("{credentials:?}").contains("s3cr3t"));
     }

@@ -10,6 +10,7 @@ use crate::context::Context;
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::expression::Lines;
+use crate::instance::Instance;
 use crate::output;
 use crate::repl::Reply;
 use crate::repl::{self, Repl, ReplError};
@@ -72,6 +73,8 @@ enum Turn {
 
 struct Session {
     repl: Repl,
+    /// The instance whose REPL it is, to find its REPL again once its VM is gone (a restart).
+    renew: Option<(Context, Instance)>,
     label: String,
     timeout: Duration,
     health: Health,
@@ -106,6 +109,7 @@ pub fn run(ctx: &Context, name: Option<&str>, timeout: Duration) -> Result<Code>
     };
     let mut session = Session {
         repl,
+        renew: instance.map(|instance| (ctx.clone(), instance)),
         label,
         timeout,
         health: Health::Ok,
@@ -224,6 +228,17 @@ impl Session {
         Ok(code)
     }
 
+    /// Once the instance's VM is gone, the REPL of the VM that runs it now, if one does: only
+    /// a REPL of the running VM's tree is ever sent to.
+    fn renew_repl(&mut self) {
+        if let Some((ctx, instance)) = &self.renew
+            && self.repl.owner_gone()
+            && let Ok(repl) = ctx.running_repl(instance)
+        {
+            self.repl = repl;
+        }
+    }
+
     /// How a request that got no answer is reported.
     fn failure(&self, error: &ReplError) -> Fail {
         let more_time = if self.interactive {
@@ -236,6 +251,7 @@ impl Session {
 
     /// Sends one expression and prints what came of it.
     fn evaluate(&mut self, expr: &str, cancel: Option<BorrowedFd<'_>>) -> Result<Turn> {
+        self.renew_repl();
         let turn = match self.repl.post(expr, self.timeout, cancel) {
             Ok(Reply::Answer(answer)) => {
                 let error = repl::is_error_answer(&String::from_utf8_lossy(&answer));

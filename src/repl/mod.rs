@@ -230,9 +230,9 @@ impl Repl {
     /// The `Authorization` header line (with its CRLF) of a request, or nothing: to be written
     /// only into a request whose address [`Repl::target`] has admitted.
     pub fn authorization_line(&self) -> String {
-        self.credentials.as_ref().map_or(String::new(), |c| {
-            format!("Authorization: {}\r\n", c.authorization())
-        })
+        self.credentials
+            .as_ref()
+            .map_or(String::new(), |c| c.header_line())
     }
 
     /// The same REPL, its URL given by the operator.
@@ -266,6 +266,11 @@ impl Repl {
             Some(owner) => owner.admit(nominal),
             None => Ok(nominal),
         }
+    }
+
+    /// Whether the instance whose REPL it is has ended (its VM proper is gone).
+    pub fn owner_gone(&self) -> bool {
+        self.owner.as_ref().is_some_and(|owner| owner.gone())
     }
 
     /// The URL the REPL was found at when it is not the configured one (the VM holds another).

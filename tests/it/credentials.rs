@@ -439,6 +439,35 @@ fn the_unit_names_the_secret_file_never_the_secret_and_warns_of_its_owner() {
     }
 }
 
+#[test]
+fn ps_finds_a_protected_repl_and_names_its_secret_file() {
+    let env = Env::new();
+    let inst = protected(&env, "zinc");
+    let pid = start(&env, &inst);
+    let out = env.cmd().args(["ps", "--json"]).run();
+    out.success();
+    no_secret_in(&out);
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["pid"] == pid)
+        .unwrap_or_else(|| panic!("{rows}"));
+    assert_eq!(
+        row["repl"],
+        format!("http://127.0.0.1:{}/repl", inst.repl_port),
+        "{row}"
+    );
+    assert_eq!(
+        row["repl_secret"],
+        env.file("zinc.repl-secret").to_str().unwrap(),
+        "{row}"
+    );
+    let events = env.read("zinc.events");
+    assert!(!events.contains("401"), "{events}");
+}
+
 /// Standard base64, as a client of HTTP Basic writes it.
 fn base64(text: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
