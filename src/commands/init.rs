@@ -41,7 +41,54 @@ enum Script {
     Edit(String),
 }
 
+/// What `init` will do, decided before anything is written.
+struct Plan {
+    name: String,
+    image: PathBuf,
+    /// The image to copy or link to `image`, if any.
+    source: Option<PathBuf>,
+    link: bool,
+    script_file: PathBuf,
+    script: Script,
+    /// The REPL port of a script written or to edit.
+    port: Option<u16>,
+    secret_file: PathBuf,
+    /// An existing secret, which is kept.
+    secret_exists: bool,
+    owner: Owner,
+}
+
 pub fn run(ctx: &Context, request: &Request<'_>) -> Result<Code> {
+    let plan = plan(ctx, request)?;
+    if request.print {
+        print(&plan);
+        return Ok(Code::Success);
+    }
+    let mut created = Created::default();
+    if let Err(e) = write(&plan, &mut created) {
+        created.undo();
+        return Err(e);
+    }
+    let (name, script_file) = (&plan.name, plan.script_file.display());
+    match &plan.script {
+        Script::Ready => output::step(format!(
+            "{name}: {script_file} already starts the REPL with the secret's credentials; left as it is"
+        )),
+        Script::Edit(lines) => {
+            output::step(format!(
+                "{name}: {script_file} exists and is left as it is; put these lines in it (its REPL then asks for the secret's credentials):"
+            ));
+            print!("{lines}");
+        }
+        Script::New(_) => {}
+    }
+    next_steps(ctx, name, &plan.owner);
+    Ok(Code::Success)
+}
+
+/// Decides what to write, checking everything first: the name, the image, the user, the
+/// script, the port, an existing secret.
+fn plan(ctx: &Context, request: &Request<'_>) -> Result<Plan> {
     let dir = &ctx.dir;
     if !dir.is_dir() {
         return fail(
@@ -69,91 +116,66 @@ pub fn run(ctx: &Context, request: &Request<'_>) -> Result<Code> {
     let source = image_source(&image, request.image.as_deref())?;
     let owner = Owner::resolve(request.user, &image, source.as_deref())?;
     let script_file = dir.join(format!("{name}.st"));
-    let secret_file = dir.join(credentials::file_name(&name));
     let secret_name = credentials::file_name(&name);
-
+    let secret_file = dir.join(&secret_name);
     let (script, port) = plan_script(ctx, &name, &script_file, &secret_name, request.repl_port)?;
     let secret_exists = secret_file.symlink_metadata().is_ok();
     if secret_exists {
         // Kept as it is, if it may serve: only its owner may read it.
-        let user = match &script {
-            Script::New(_) | Script::Edit(_) => credentials::DEFAULT_USER.to_string(),
-            Script::Ready => std::fs::read_to_string(&script_file)
-                .ok()
-                .and_then(|t| script::repl_user_in(&t))
-                .unwrap_or_else(|| credentials::DEFAULT_USER.to_string()),
-        };
+        let user = std::fs::read_to_string(&script_file)
+            .ok()
+            .and_then(|t| script::repl_user_in(&t))
+            .unwrap_or_else(|| credentials::DEFAULT_USER.to_string());
         Credentials::load(&secret_file, &user)?;
     }
+    Ok(Plan {
+        name,
+        image,
+        source,
+        link: request.link,
+        script_file,
+        script,
+        port,
+        secret_file,
+        secret_exists,
+        owner,
+    })
+}
 
-    if request.print {
-        return print(
-            &name,
-            &image,
-            source.as_deref(),
-            request.link,
-            &script,
-            &secret_file,
-            secret_exists,
-            &owner,
-            &script_file,
-        );
+/// Writes what the plan says, recording each file in `created`.
+fn write(plan: &Plan, created: &mut Created) -> Result<()> {
+    let name = &plan.name;
+    if let Some(source) = &plan.source {
+        created.image(source, &plan.image, plan.link)?;
+        output::step(format!(
+            "{name}: {} {} as {}",
+            if plan.link { "linked" } else { "copied" },
+            source.display(),
+            plan.image.display()
+        ));
     }
-
-    let mut created = Created::default();
-    let result = (|| -> Result<()> {
-        if let Some(source) = &source {
-            created.image(source, &image, request.link)?;
-            output::step(format!(
-                "{name}: {} {} as {}",
-                if request.link { "linked" } else { "copied" },
-                source.display(),
-                image.display()
-            ));
-        }
-        if secret_exists {
-            output::step(format!(
-                "{name}: kept the REPL secret {}",
-                secret_file.display()
-            ));
-        } else {
-            created.secret(&secret_file, &owner)?;
-            output::step(format!(
-                "{name}: wrote the REPL secret {} (256 random bits, mode 0600, owner {})",
-                secret_file.display(),
-                owner.name
-            ));
-        }
-        if let Script::New(text) = &script {
-            created.file(&script_file, text, &owner)?;
-            output::step(format!(
-                "{name}: wrote the startup script {}: REPL on 127.0.0.1:{} with credentials, ShutdownSequence",
-                script_file.display(),
-                port.unwrap_or_default()
-            ));
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        created.undo();
-        return Err(e);
+    if plan.secret_exists {
+        output::step(format!(
+            "{name}: kept the REPL secret {}",
+            plan.secret_file.display()
+        ));
+    } else {
+        created.secret(&plan.secret_file, &plan.owner)?;
+        output::step(format!(
+            "{name}: wrote the REPL secret {} (256 random bits, mode 0600, owner {})",
+            plan.secret_file.display(),
+            plan.owner.name
+        ));
     }
-    match &script {
-        Script::Ready => output::step(format!(
-            "{name}: {} already starts the REPL with the secret's credentials; left as it is",
-            script_file.display()
-        )),
-        Script::Edit(lines) => {
-            output::step(format!(
-                "{name}: {} exists and is left as it is; put these lines in it (its REPL then asks for the secret's credentials):",
-                script_file.display()
-            ));
-            print!("{lines}");
-        }
-        Script::New(_) => {}
+    if let Script::New(text) = &plan.script {
+        created.file(&plan.script_file, text, &plan.owner)?;
+        output::step(format!(
+            "{name}: wrote the startup script {}: REPL on 127.0.0.1:{} with credentials, ShutdownSequence",
+            plan.script_file.display(),
+            plan.port.unwrap_or_default()
+        ));
     }
-    next_steps(ctx, &name, &owner);
-    Ok(Code::Success)
+    Ok(())
 }
 
 /// The image to copy or link (`--image`), or none when `NAME.image` is there already.
@@ -253,57 +275,45 @@ fn plan_script(
 }
 
 /// `--print`: what would be written, and nothing written.
-#[allow(clippy::too_many_arguments)]
-fn print(
-    name: &str,
-    image: &Path,
-    source: Option<&Path>,
-    link: bool,
-    script: &Script,
-    secret_file: &Path,
-    secret_exists: bool,
-    owner: &Owner,
-    script_file: &Path,
-) -> Result<Code> {
-    if let Some(source) = source {
+fn print(plan: &Plan) {
+    let name = &plan.name;
+    if let Some(source) = &plan.source {
         output::step(format!(
             "{name}: would {} {} as {}",
-            if link { "link" } else { "copy" },
+            if plan.link { "link" } else { "copy" },
             source.display(),
-            image.display()
+            plan.image.display()
         ));
     }
-    if secret_exists {
+    if plan.secret_exists {
         output::step(format!(
             "{name}: would keep the REPL secret {}",
-            secret_file.display()
+            plan.secret_file.display()
         ));
     } else {
         output::step(format!(
             "{name}: would write the REPL secret {} (256 random bits, mode 0600, owner {})",
-            secret_file.display(),
-            owner.name
+            plan.secret_file.display(),
+            plan.owner.name
         ));
     }
-    match script {
+    let script_file = plan.script_file.display();
+    match &plan.script {
         Script::New(text) => {
-            output::step(format!("{name}: would write {}:", script_file.display()));
+            output::step(format!("{name}: would write {script_file}:"));
             print!("{text}");
         }
         Script::Ready => output::step(format!(
-            "{name}: {} already starts the REPL with the secret's credentials",
-            script_file.display()
+            "{name}: {script_file} already starts the REPL with the secret's credentials"
         )),
         Script::Edit(lines) => {
             output::step(format!(
-                "{name}: {} exists and would be left as it is; put these lines in it:",
-                script_file.display()
+                "{name}: {script_file} exists and would be left as it is; put these lines in it:"
             ));
             print!("{lines}");
         }
     }
     output::step(format!("{name}: nothing was written (--print)"));
-    Ok(Code::Success)
 }
 
 /// The commands to run next.

@@ -248,7 +248,7 @@ fn a_start_whose_repl_asks_for_credentials_pharo_ctl_lacks_fails() {
         .code(1)
         .stderr_has("asks for credentials and refused pharo-ctl's");
     assert!(env.vms().is_empty(), "{:?}", env.vms());
-    let _ = inst;
+    assert!(!listening(inst.repl_port));
 }
 
 #[test]
