@@ -7,7 +7,7 @@
 //! modules named for what they own: the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
 //! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
 //! handles ([`handle`]), stack dumps ([`dump`]) and unanswered REPLs ([`hung`]), finding a VM
-//! ([`finder`]) and its process tree ([`tree`]), the REPL client ([`repl`]) with the console's
+//! ([`finder`]) and its process tree ([`tree`]), the REPL client ([`repl`]) with the credentials it sends ([`credentials`]) and what a startup script says of the REPL ([`script`]) with the console's
 //! cancellable requests ([`inflight`]) and the ends of its expressions ([`expression`]), the
 //! instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a VM ([`starter`],
 //! with what it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with

@@ -4,7 +4,8 @@
 //! whose program is named like a VM or is the VM pharo-ctl would run there (a script run
 //! through its interpreter too), and that is not a pharo-ctl; its image is resolved against
 //! the process's working directory. A wrapper and the VM it started are one row: the VM
-//! proper's, with the wrapper's pid beside it.
+//! proper's, with the wrapper's pid beside it. `--json` names the `NAME.repl-secret` beside
+//! each image, when there is one: its REPL asks for credentials.
 
 use crate::exit_code::Code;
 use crate::identity;
