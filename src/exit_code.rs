@@ -41,10 +41,10 @@ codes! {
     Failure = 1, "failure: start failed, could not stop, the stop was not cooperative (run), evaluation error, stale pid file (status, pid)";
     Usage = 2, "usage error: a bad option, argument or instance name, a refused REPL URL, an ambiguous instance";
     NotRunning = 3, "not running (status, pid)";
-    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list, a REPL secret it may not read), an untrusted pid file, a REPL secret others may read, a REPL that asks for credentials pharo-ctl lacks (eval, console), several candidate VMs, or status unknown";
+    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list, a REPL secret it may not read, a REPL whose owner it may not tell), an untrusted pid file, a REPL secret others may read, a REPL that asks for credentials pharo-ctl lacks (eval, console), several candidate VMs, or status unknown";
     VmNotFound = 5, "VM not found or not executable";
-    NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port (start, restart, run)";
-    ReplUnreachable = 7, "REPL unreachable (eval, console)";
+    NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port, or a REPL port another process holds (start, restart, run)";
+    ReplUnreachable = 7, "REPL unreachable, or not the instance's (eval, console)";
     Hung = 8, "hung: run --watchdog stopped the VM because its REPL stopped answering";
 }
 

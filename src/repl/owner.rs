@@ -34,6 +34,8 @@ pub struct Owner {
     /// The `Authorization` header line of the REPL's credentials, or nothing: a REPL that asks
     /// for them answers the look below only with them, which go only to the VM's own sockets.
     authorization: String,
+    /// Whether the check's detail line (`-v`) was printed.
+    told: std::sync::atomic::AtomicBool,
 }
 
 impl Owner {
@@ -44,6 +46,7 @@ impl Owner {
             discover,
             found: Mutex::new(None),
             authorization,
+            told: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -64,8 +67,16 @@ impl Owner {
                 self.name
             )));
         }
+        let checked = std::time::Instant::now();
         let verdict = self.judge(nominal);
-        if let Verdict::Own(_) = verdict {
+        if let Verdict::Own(pid) = verdict {
+            if !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                crate::output::detail(format!(
+                    "{}: the socket on {nominal} is held by pid {pid} of its tree (checked in {:.3} ms)",
+                    self.name,
+                    checked.elapsed().as_secs_f64() * 1000.0
+                ));
+            }
             return Ok(nominal);
         }
         if self.discover
