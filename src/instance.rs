@@ -256,4 +256,12 @@ mod tests {
             "ZnReadEvalPrintDelegate startInServerOn: (OSEnvironment current at: 'PORT') asNumber.";
         assert_eq!(repl_port_in(computed), None);
     }
+
+    #[test]
+    fn reads_the_port_of_what_init_writes() {
+        let script = crate::script::new_script("zinc", 42051, "pharo-ctl", "zinc.repl-secret");
+        assert_eq!(repl_port_in(&script), Some(42051));
+        let app = "(ZnServer on: 8080) delegate: MyApp new; start.\n";
+        assert_eq!(repl_port_in(&format!("{app}{script}")), Some(42051));
+    }
 }

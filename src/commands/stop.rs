@@ -4,18 +4,17 @@
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::fleet::{self, Targets};
-use crate::stopping::stop_instance;
 use anyhow::Result;
 
 pub fn run(ctx: &Context, targets: Targets) -> Result<Code> {
     match targets {
         Targets::One(instance) => {
-            stop_instance(ctx, &instance)?;
+            super::stop_one(ctx, &instance)?;
             Ok(Code::Success)
         }
         Targets::Several(instances) => {
             let codes = fleet::each(&instances, true, |i| {
-                stop_instance(ctx, i).map(|()| Code::Success)
+                super::stop_one(ctx, i).map(|()| Code::Success)
             });
             Ok(fleet::summarize(&instances, &codes, "stopped", "stop"))
         }

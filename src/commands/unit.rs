@@ -112,10 +112,10 @@ pub fn run(
     if let Some(secret) = &ctx.repl_secret {
         args.extend(["--repl-secret".into(), path(secret)]);
     }
-    if ctx.shutdown != DEFAULT_SHUTDOWN {
-        args.extend(["--shutdown".into(), ctx.shutdown.clone()]);
+    if ctx.stop.shutdown != DEFAULT_SHUTDOWN {
+        args.extend(["--shutdown".into(), ctx.stop.shutdown.clone()]);
     }
-    let (grace, kill_after) = (ctx.grace, ctx.kill_after);
+    let (grace, kill_after) = (ctx.stop.grace, ctx.stop.kill_after);
     args.extend([
         "--timeout".into(),
         crate::duration::exact(grace),

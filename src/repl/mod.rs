@@ -155,6 +155,9 @@ pub struct Repl {
     /// Whether the operator gave the URL (`--repl`): then the REPL is not looked for
     /// elsewhere among an instance's sockets.
     given: bool,
+    /// Whether the address is named (by `--repl`, or the startup script's port), as opposed
+    /// to the default one.
+    named: bool,
     owner: Option<Arc<Owner>>,
     credentials: Option<Arc<Credentials>>,
 }
@@ -203,6 +206,7 @@ impl Repl {
             url: parsed,
             pinned,
             given: false,
+            named: false,
             owner: None,
             credentials: None,
         })
@@ -233,6 +237,17 @@ impl Repl {
         self.credentials
             .as_ref()
             .map_or(String::new(), |c| c.header_line())
+    }
+
+    /// The same REPL, its address named by `--repl` or the startup script.
+    pub fn named(mut self, named: bool) -> Repl {
+        self.named = named;
+        self
+    }
+
+    /// Whether the address is named, not the default one.
+    pub fn is_named(&self) -> bool {
+        self.named
     }
 
     /// The same REPL, its URL given by the operator.
