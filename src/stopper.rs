@@ -86,7 +86,7 @@ impl Stopped {
     pub fn warn_if_not_cooperative(&self, name: &str) {
         if !self.cooperative() {
             output::warn(format!(
-                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
+                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL, and that pharo-ctl has the credentials a protected REPL asks for"
             ));
         }
     }
