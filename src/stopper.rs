@@ -708,6 +708,8 @@ mod tests {
             ),
             Answer::Fails(ReplError::Unreachable("connection refused".into())),
             Answer::Fails(ReplError::Status(404, "not found".into())),
+            Answer::Fails(ReplError::Unauthorized { sent: false }),
+            Answer::Fails(ReplError::Unauthorized { sent: true }),
         ];
         for answer in refusals {
             let (ending, acts) = Play::new(Some(answer.clone()), &[Then::Answer, Then::Exit]).run();

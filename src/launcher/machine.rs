@@ -600,6 +600,30 @@ mod tests {
     }
 
     #[test]
+    fn a_repl_that_asks_for_credentials_pharo_ctl_lacks_fails_the_start_in_any_case() {
+        for notifies in [false, true] {
+            let mut fake = Fake::new(Event::Ready(Err(ReplError::Unauthorized { sent: false })));
+            fake.notifies = notifies;
+            fake.stops.push_back(Ending::Terminated);
+            let (code, message) = fake.supervise().unwrap_err();
+            assert_eq!(code, Code::Failure);
+            assert!(
+                message.contains("did not become ready")
+                    && message.contains("asks for credentials and pharo-ctl has none"),
+                "{message}"
+            );
+            assert_eq!(
+                *fake.log.borrow(),
+                [
+                    Settled,
+                    Notify("STOPPING=1"),
+                    StopTree { cooperative: false }
+                ]
+            );
+        }
+    }
+
+    #[test]
     fn the_watchdog_stops_a_hung_image_after_a_dump() {
         let config = Config {
             interval: Duration::from_secs(1),
