@@ -9,11 +9,11 @@ mod files;
 mod port;
 
 use crate::context::Context;
-use crate::credentials::{self, Credentials};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
+use crate::instance::script;
 use crate::output;
-use crate::script;
+use crate::repl::credentials::{self, Credentials};
 use anyhow::Result;
 use files::{Created, Owner};
 use std::path::{Path, PathBuf};
@@ -116,7 +116,7 @@ fn plan(ctx: &Context, request: &Request<'_>) -> Result<Plan> {
     let source = image_source(&image, request.image.as_deref())?;
     let owner = Owner::resolve(request.user, &image, source.as_deref())?;
     let script_file = dir.join(format!("{name}.st"));
-    let secret_name = credentials::file_name(&name);
+    let secret_name = crate::instance::secret_file_name(&name);
     let secret_file = dir.join(&secret_name);
     let (script, port) = plan_script(ctx, &name, &script_file, &secret_name, request.repl_port)?;
     let secret_exists = secret_file.symlink_metadata().is_ok();

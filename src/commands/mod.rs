@@ -4,6 +4,7 @@ mod completions;
 mod console;
 mod dump;
 mod eval;
+mod fleet;
 mod generate_docs;
 mod init;
 mod logs;
@@ -17,24 +18,24 @@ mod stop;
 mod unit;
 
 use crate::cli::{Cli, Command};
+use crate::commands::fleet::Targets;
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::fleet::Targets;
 use anyhow::Result;
 
 /// Starts one instance with the REPL and stop settings the command line resolves to.
 fn start_one(
     ctx: &Context,
     instance: &crate::instance::Instance,
-    readiness: &crate::starter::Readiness,
+    readiness: &crate::start::Readiness,
 ) -> Result<Code> {
-    crate::starter::start(instance, &ctx.repl(Some(instance))?, &ctx.stop, readiness)
+    crate::start::start(instance, &ctx.repl(Some(instance))?, &ctx.stop, readiness)
 }
 
 /// Stops one instance with the REPL and stop settings the command line resolves to; the REPL
 /// URL is checked before anything is found or signalled.
 fn stop_one(ctx: &Context, instance: &crate::instance::Instance) -> Result<()> {
-    crate::stopping::stop_instance(instance, &ctx.repl(Some(instance))?, &ctx.stop)
+    crate::stop::one::stop_instance(instance, &ctx.repl(Some(instance))?, &ctx.stop)
 }
 
 /// Runs the command of a parsed command line, which is resolved here, once: the commands get
@@ -227,7 +228,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             let ctx = resolve(&files, None, None)?;
             let request = init::Request {
                 name: name.as_deref(),
-                image: image.map(|p| crate::context::normalise(&ctx.dir.join(p))),
+                image: image.map(|p| crate::instance::normalise(&ctx.dir.join(p))),
                 link,
                 repl_port,
                 user: user.as_deref(),

@@ -8,13 +8,13 @@
 //! each image, when there is one: its REPL asks for credentials.
 
 use crate::exit_code::Code;
-use crate::identity;
 use crate::instance;
+use crate::instance::pidfile::{self, PidFile};
 use crate::output;
-use crate::pidfile::{self, PidFile};
+use crate::output::table::{GAP, uptime};
+use crate::process::identity;
+use crate::process::usage;
 use crate::process::{self, FileId};
-use crate::table::{GAP, uptime};
-use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde::Serialize;
@@ -115,9 +115,9 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
                 .and_then(|_| {
                     let user = std::fs::read_to_string(image.with_extension("st"))
                         .ok()
-                        .and_then(|text| crate::script::repl_user_in(&text))
-                        .unwrap_or_else(|| crate::credentials::DEFAULT_USER.to_string());
-                    crate::credentials::Credentials::load(&secret, &user).ok()
+                        .and_then(|text| crate::instance::script::repl_user_in(&text))
+                        .unwrap_or_else(|| crate::repl::credentials::DEFAULT_USER.to_string());
+                    crate::repl::credentials::Credentials::load(&secret, &user).ok()
                 })
                 .map_or(String::new(), |c| c.header_line());
             let repl = crate::repl::owner::held_repl(&pids, None, &authorization).map(url);
@@ -249,7 +249,7 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
             ]
         })
         .collect();
-    let table = crate::table::layout(&HEADER, &rows);
+    let table = crate::output::table::layout(&HEADER, &rows);
     writeln!(out, "{}", table[0].join(GAP).bold())?;
     for (row, vm) in table[1..].iter().zip(vms) {
         let text = row.join(GAP);

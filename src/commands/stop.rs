@@ -1,9 +1,9 @@
 //! `pharo-ctl stop`: the cooperative stop sequence, then the pid file's clean-up; several
 //! instances at once, each with its own escalation.
 
+use crate::commands::fleet::{self, Targets};
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::fleet::{self, Targets};
 use anyhow::Result;
 
 pub fn run(ctx: &Context, targets: Targets) -> Result<Code> {

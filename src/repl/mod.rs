@@ -7,17 +7,19 @@
 //! known instance is the instance's only when its tree holds the listening socket
 //! ([`owner`]): nothing is sent to another process's port. Two transports carry the
 //! requests: a blocking one ([`http`]) and a poll-driven probe for many REPLs at once
-//! ([`crate::ping`]).
+//! ([`crate::repl::ping`]).
 
+pub(crate) mod credentials;
 pub(crate) mod holder;
 pub(crate) mod http;
 pub(crate) mod owner;
+pub(crate) mod ping;
 pub(crate) mod sockets;
 
-use crate::credentials::Credentials;
 use crate::error::Fail;
 use crate::exit_code::Code;
 use anyhow::Result;
+use credentials::Credentials;
 pub use http::Reply;
 pub use owner::Owner;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -258,7 +260,7 @@ impl Repl {
 
     /// The REPL of the instance `name` whose process tree is `tree`: sent to only once the
     /// tree is shown to hold it.
-    pub fn owned(&self, name: &str, tree: &crate::tree::Tree) -> std::io::Result<Repl> {
+    pub fn owned(&self, name: &str, tree: &crate::process::tree::Tree) -> std::io::Result<Repl> {
         let owner = Owner::new(
             name,
             tree.members_view()?,
@@ -336,17 +338,18 @@ impl Repl {
     /// How long one request of a readiness wait may take.
     pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+    /// The probe's request: `GET` of the URL, with the credentials if there are some: to be
+    /// sent only to an address [`Repl::target`] has admitted.
+    pub fn get_request(&self) -> Vec<u8> {
+        let (host, path) = self.host_and_target();
+        request(&host, &path, None, &self.authorization_line())
+    }
+
     /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();
         let target = self.target()?;
-        // The credentials go only where the target was admitted.
-        let (host, path) = self.host_and_target();
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\n{}Connection: close\r\n\r\n",
-            self.authorization_line()
-        );
-        http::exchange(target, request.as_bytes(), timeout, None)
+        http::exchange(target, &self.get_request(), timeout, None)
             .map_err(|e| e.credentials(self.credentials.is_some()))?;
         Ok(started.elapsed())
     }
@@ -370,14 +373,39 @@ impl Repl {
         let target = self.target()?;
         // The credentials go only where the target was admitted.
         let (host, path) = self.host_and_target();
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\n{}Content-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{expr}",
-            self.authorization_line(),
-            expr.len()
-        );
-        http::exchange(target, request.as_bytes(), timeout, cancel)
+        // The credentials go only where the target was admitted.
+        let request = request(&host, &path, Some(expr), &self.authorization_line());
+        http::exchange(target, &request, timeout, cancel)
             .map_err(|e| e.credentials(self.credentials.is_some()))
     }
+}
+
+/// A request to Zinc's REPL, the one shape every transport sends: `GET` (no `body`), or `POST`
+/// of the expression as UTF-8 text (Zinc answers 404 to a body it takes for binary), each
+/// closing the connection after the answer; with `authorization`, the `Authorization` header
+/// line of the REPL's credentials (or nothing).
+pub fn request(host: &str, path: &str, body: Option<&str>, authorization: &str) -> Vec<u8> {
+    match body {
+        None => format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Connection: close\r\n\r\n"
+        ),
+        Some(body) => format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Content-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    }
+    .into_bytes()
+}
+
+/// Whether a request of [`request`]'s shape carries credentials: a 401 answers it as
+/// refused ones rather than missing ones.
+pub fn carries_credentials(request: &[u8]) -> bool {
+    let head = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(request, |end| &request[..end]);
+    head.windows(b"\r\nAuthorization: ".len())
+        .any(|w| w == b"\r\nAuthorization: ")
 }
 
 fn is_loopback_v6(ip: &std::net::Ipv6Addr) -> bool {

@@ -8,7 +8,7 @@
 use super::holder::{self, Verdict};
 use super::http::{self, Reply};
 use super::{ReplError, sockets};
-use crate::tree::Members;
+use crate::process::tree::Members;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -146,11 +146,10 @@ pub fn held_repl(
     candidates.sort();
     candidates.dedup();
     candidates.into_iter().find(|&addr| {
-        let request = format!(
-            "GET /repl HTTP/1.1\r\nHost: {addr}\r\n{authorization}Connection: close\r\n\r\n"
-        );
+        // Only the VM's own listeners are asked, so its credentials may go with the request.
+        let request = super::request(&addr.to_string(), "/repl", None, authorization);
         matches!(
-            http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
+            http::exchange(addr, &request, LOOK_TIMEOUT, None),
             Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
         )
     })

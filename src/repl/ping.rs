@@ -14,29 +14,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant, SystemTime};
 
-/// The request of a probe: its bytes, and whether it carries credentials.
-#[derive(Clone)]
-pub struct Request {
-    bytes: Vec<u8>,
-    authenticated: bool,
-}
-
-/// The request of a probe of `repl`: `GET` of its URL, with the REPL's credentials if it has
-/// any, closing the connection after the answer. Only for an address [`Repl::target`] has
-/// admitted.
-pub fn request(repl: &Repl) -> Request {
-    let (host, target) = repl.host_and_target();
-    let bytes = format!(
-        "GET {target} HTTP/1.1\r\nHost: {host}\r\n{}Connection: close\r\n\r\n",
-        repl.authorization_line()
-    )
-    .into_bytes();
-    Request {
-        bytes,
-        authenticated: repl.credentials().is_some(),
-    }
-}
-
 /// One `GET` under way.
 pub struct Ping {
     stream: TcpStream,
@@ -58,7 +35,7 @@ enum Phase {
 
 impl Ping {
     /// Connects to `address` (without waiting) and sends `request` as soon as it can.
-    pub fn start(address: SocketAddr, request: &Request) -> Result<Ping, ReplError> {
+    pub fn start(address: SocketAddr, request: &[u8]) -> Result<Ping, ReplError> {
         let unreachable = |e: Errno| ReplError::Unreachable(e.desc().to_string());
         let family = match address {
             SocketAddr::V4(_) => AddressFamily::Inet,
@@ -81,8 +58,8 @@ impl Ping {
         let _ = stream.set_nodelay(true);
         Ok(Ping {
             stream,
-            phase: Phase::Sending(request.bytes.clone()),
-            authenticated: request.authenticated,
+            phase: Phase::Sending(request.to_vec()),
+            authenticated: super::carries_credentials(request),
             sent,
             sent_at,
         })
@@ -144,7 +121,7 @@ pub struct Pings {
     /// Under way: the index of the probe, its ping and its deadline.
     under_way: Vec<(usize, Ping, Instant)>,
     /// Waiting for a free socket: the index, the address and the request.
-    waiting: std::collections::VecDeque<(usize, SocketAddr, Request)>,
+    waiting: std::collections::VecDeque<(usize, SocketAddr, Vec<u8>)>,
     in_flight: usize,
 }
 
@@ -174,7 +151,7 @@ impl Pings {
         // is the request, with its credentials, written.
         match repl.target() {
             Ok(address) => {
-                self.waiting.push_back((i, address, request(repl)));
+                self.waiting.push_back((i, address, repl.get_request()));
                 self.start_waiting();
             }
             Err(why) => self.results[i] = Some(Err(why)),

@@ -1,4 +1,4 @@
-//! An instance's REPL credentials: the secret file (`NAME.repl-secret` beside the image, or
+//! A REPL's credentials: the secret file (an instance's `NAME.repl-secret` beside the image, or
 //! `--repl-secret FILE` / `PHARO_REPL_SECRET_FILE`), checked as ssh checks a private key
 //! (nobody but its owner may read or write it), read once, and turned into the HTTP Basic
 //! `Authorization` value that Zinc's `ZnBasicAuthenticator` asks for.
@@ -15,11 +15,6 @@ use std::path::{Path, PathBuf};
 
 /// The user name of the REPL's `ZnBasicAuthenticator` when the startup script names none.
 pub const DEFAULT_USER: &str = "pharo-ctl";
-
-/// The file name of an instance's secret, beside its image: `NAME.repl-secret`.
-pub fn file_name(name: &str) -> String {
-    format!("{name}.repl-secret")
-}
 
 /// The HTTP Basic credentials of one REPL, loaded from its secret file.
 #[derive(Clone, PartialEq, Eq)]

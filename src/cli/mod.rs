@@ -4,6 +4,8 @@
 //! ([`instance`]), starting ([`start`]), the REPL and the stop ([`repl`]), the output
 //! ([`output`]).
 
+pub(crate) mod words;
+
 use crate::exit_code;
 use clap::Parser;
 

@@ -1,11 +1,22 @@
+//! Instances and their files: names and paths (here), the files' checks and locks
+//! ([`files`]), the pid file ([`pidfile`]) and its record of an unanswered REPL ([`hung`]), the
+//! log ([`logfile`]), and where the instance's VM runs ([`finder`]).
+//!
 //! An instance: a NAME and its files in one directory (`NAME.image`, `NAME.st`, `NAME.pid`,
 //! `NAME.log`), each of which the command line can override, and the VM that runs it.
+
+pub(crate) mod files;
+pub(crate) mod finder;
+pub(crate) mod hung;
+pub(crate) mod logfile;
+pub(crate) mod pidfile;
+pub(crate) mod script;
 
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use anyhow::Result;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// Where a file of an instance was named, so that a hint names what was typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +62,8 @@ impl Instance {
     }
 
     /// What tells this instance's VM in the process table.
-    pub fn matcher(&self) -> crate::identity::ImageMatcher {
-        crate::identity::ImageMatcher::new(&self.image, self.vm.as_deref().ok())
+    pub fn matcher(&self) -> crate::process::identity::ImageMatcher {
+        crate::process::identity::ImageMatcher::new(&self.image, self.vm.as_deref().ok())
     }
 
     /// Checks that what a start needs is there: the image, and the script when one was named.
@@ -115,14 +126,34 @@ impl Instance {
     /// The user name the startup script gives the REPL's `ZnBasicAuthenticator`, if any.
     pub fn script_repl_user(&self) -> Option<String> {
         let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
-        crate::script::repl_user_in(&text)
+        crate::instance::script::repl_user_in(&text)
     }
 
     /// The REPL's secret beside the image: `NAME.repl-secret`.
     pub fn secret_file(&self) -> PathBuf {
         let beside = self.image.parent().unwrap_or(&self.dir);
-        beside.join(crate::credentials::file_name(&self.name))
+        beside.join(secret_file_name(&self.name))
     }
+}
+
+/// A path without `.` and with `..` taken back lexically, as a shell's `cd` does:
+/// `/srv/b/../a/zinc.image` is `/srv/a/zinc.image`.
+pub fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(component),
+            },
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Finds the REPL's port in a startup script's text: `ZnReadEvalPrintDelegate
@@ -163,6 +194,11 @@ pub fn repl_port_in(text: &str) -> Option<u16> {
         from = start + "ZnServer on:".len();
     }
     None
+}
+
+/// The file name of an instance's REPL secret, beside its image: `NAME.repl-secret`.
+pub fn secret_file_name(name: &str) -> String {
+    format!("{name}.repl-secret")
 }
 
 /// The instance names of a directory (its `*.image` files without the extension, sorted), or
@@ -259,7 +295,8 @@ mod tests {
 
     #[test]
     fn reads_the_port_of_what_init_writes() {
-        let script = crate::script::new_script("zinc", 42051, "pharo-ctl", "zinc.repl-secret");
+        let script =
+            crate::instance::script::new_script("zinc", 42051, "pharo-ctl", "zinc.repl-secret");
         assert_eq!(repl_port_in(&script), Some(42051));
         let app = "(ZnServer on: 8080) delegate: MyApp new; start.\n";
         assert_eq!(repl_port_in(&format!("{app}{script}")), Some(42051));
