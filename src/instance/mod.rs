@@ -1,9 +1,11 @@
 //! Instances and their files: names and paths (here), the files' checks and locks
 //! ([`files`]), the pid file ([`pidfile`]) and its record of an unanswered REPL ([`hung`]), the
-//! log ([`logfile`]), and where the instance's VM runs ([`finder`]).
+//! log ([`logfile`]), where the instance's VM runs ([`finder`]), and its startup script as
+//! `init` writes it ([`script`]).
 //!
 //! An instance: a NAME and its files in one directory (`NAME.image`, `NAME.st`, `NAME.pid`,
-//! `NAME.log`), each of which the command line can override, and the VM that runs it.
+//! `NAME.log`, `NAME.repl-secret`), each of which the command line can override, and the VM
+//! that runs it.
 
 pub(crate) mod files;
 pub(crate) mod finder;

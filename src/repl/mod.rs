@@ -5,7 +5,9 @@
 //! The REPL runs any code it is sent, so a URL whose host is not loopback is refused before
 //! anything connects, unless the operator allows it; no proxy is ever used. The REPL of a
 //! known instance is the instance's only when its tree holds the listening socket
-//! ([`owner`]): nothing is sent to another process's port. Two transports carry the
+//! ([`owner`]): nothing is sent to another process's port, and its credentials
+//! ([`credentials`], when the instance has a secret) go only into a request for an address so
+//! admitted. Two transports carry the
 //! requests: a blocking one ([`http`]) and a poll-driven probe for many REPLs at once
 //! ([`crate::repl::ping`]).
 
