@@ -6,7 +6,6 @@ mod harness;
 mod architecture;
 mod completions;
 mod console;
-mod container;
 mod credentials;
 mod docker;
 mod docs;
