@@ -7,6 +7,7 @@ use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs, VmArgs};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::{self, Instance, Source, normalise};
+use crate::repl::credentials::{self, Credentials};
 use crate::repl::{self, Repl};
 use crate::stop::Settings;
 use anyhow::Result;
@@ -44,6 +45,8 @@ pub struct Context {
     /// The REPL URL as given (`--repl`, `PHARO_REPL`).
     pub repl_url: Option<String>,
     pub allow_remote: bool,
+    /// The REPL's secret file as given (`--repl-secret`, `PHARO_REPL_SECRET_FILE`), against DIR.
+    pub repl_secret: Option<PathBuf>,
     /// How an instance is stopped.
     pub stop: Settings,
 }
@@ -69,6 +72,7 @@ impl Context {
                 pid_file: at(&files.pid_file),
                 log_file: at(&files.log_file),
             },
+            repl_secret: at(&repl.and_then(|r| r.secret.clone())),
             dir,
             legacy: files.legacy_order,
             vm: files.at.vm.clone(),
@@ -263,9 +267,29 @@ impl Context {
     pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
         let named = self.repl_url.is_some()
             || instance.is_some_and(|instance| instance.script_repl_port().is_some());
-        Ok(Repl::new(&self.repl_url(instance), self.allow_remote)?
+        let repl = Repl::new(&self.repl_url(instance), self.allow_remote)?
             .given(self.repl_url.is_some())
-            .named(named))
+            .named(named);
+        Ok(repl.with_credentials(self.credentials(instance)?))
+    }
+
+    /// The credentials of an instance's REPL, resolved once: `--repl-secret`, else its
+    /// `NAME.repl-secret` when there is one; none without either. A secret that cannot be
+    /// used (others may read it, pharo-ctl may not) is an error, never a request without it.
+    pub fn credentials(&self, instance: Option<&Instance>) -> Result<Option<Credentials>> {
+        let user = instance
+            .and_then(Instance::script_repl_user)
+            .unwrap_or_else(|| credentials::DEFAULT_USER.to_string());
+        if let Some(file) = &self.repl_secret {
+            return Credentials::load(file, &user).map(Some);
+        }
+        let Some(file) = instance.map(Instance::secret_file) else {
+            return Ok(None);
+        };
+        match file.symlink_metadata() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            _ => Credentials::load(&file, &user).map(Some),
+        }
     }
 
     /// The REPL of a running instance, whose requests go only to a socket its tree holds
@@ -326,7 +350,9 @@ impl Context {
             let url = port.map_or(repl::DEFAULT_URL.to_string(), |port| {
                 format!("http://127.0.0.1:{port}/repl")
             });
-            return Repl::new(&url, self.allow_remote);
+            return Ok(
+                Repl::new(&url, self.allow_remote)?.with_credentials(self.credentials(None)?)
+            );
         }
         match instance::list_images(&self.dir) {
             Ok(names) if names.len() > 1 => fail(

@@ -92,7 +92,7 @@ impl Stopped {
     pub fn warn_if_not_cooperative(&self, name: &str) {
         if !self.cooperative() {
             output::warn(format!(
-                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
+                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL, and that pharo-ctl has the credentials a protected REPL asks for"
             ));
         }
     }
@@ -611,6 +611,8 @@ mod tests {
             ),
             Answer::Fails(ReplError::Unreachable("connection refused".into())),
             Answer::Fails(ReplError::Status(404, "not found".into())),
+            Answer::Fails(ReplError::Unauthorized { sent: false }),
+            Answer::Fails(ReplError::Unauthorized { sent: true }),
         ];
         for answer in refusals {
             let (ending, acts) = Play::new(Some(answer.clone()), &[Then::Answer, Then::Exit]).run();

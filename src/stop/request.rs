@@ -95,6 +95,10 @@ impl Request {
                 true
             }
             Ok(Err(ReplError::Timeout(_))) => true,
+            Ok(Err(error @ ReplError::Unauthorized { .. })) => {
+                output::step(format!("{name}: the REPL {error}, so no grace period"));
+                false
+            }
             Ok(Err(error @ ReplError::Unreachable(_))) => {
                 output::step(format!("{name}: the REPL is {error}, so no grace period"));
                 false
