@@ -31,6 +31,9 @@ _pharo__ctl() {
             pharo__ctl,help)
                 cmd="pharo__ctl__subcmd__help"
                 ;;
+            pharo__ctl,init)
+                cmd="pharo__ctl__subcmd__init"
+                ;;
             pharo__ctl,logs)
                 cmd="pharo__ctl__subcmd__logs"
                 ;;
@@ -73,6 +76,9 @@ _pharo__ctl() {
             pharo__ctl__subcmd__help,help)
                 cmd="pharo__ctl__subcmd__help__subcmd__help"
                 ;;
+            pharo__ctl__subcmd__help,init)
+                cmd="pharo__ctl__subcmd__help__subcmd__init"
+                ;;
             pharo__ctl__subcmd__help,logs)
                 cmd="pharo__ctl__subcmd__help__subcmd__logs"
                 ;;
@@ -107,7 +113,7 @@ _pharo__ctl() {
 
     case "${cmd}" in
         pharo__ctl)
-            opts="-q -v -h -V --color --quiet --verbose --help --version start stop restart status console eval logs run dump pid ps completions unit help"
+            opts="-q -v -h -V --color --quiet --verbose --help --version start stop restart status console eval logs run dump pid ps completions unit init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,7 +149,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__console)
-            opts="-t -C -q -v -h --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +246,10 @@ _pharo__ctl() {
                     return 0
                     ;;
                 --repl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repl-secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -363,7 +373,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__eval)
-            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +473,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -475,7 +489,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__help)
-            opts="start stop restart status console eval logs run dump pid ps completions unit help"
+            opts="start stop restart status console eval logs run dump pid ps completions unit init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,6 +559,20 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pharo__ctl__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -677,6 +705,61 @@ _pharo__ctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pharo__ctl__subcmd__init)
+            opts="-C -q -v -h --image --link --repl-port --user --print --dir --color --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --image)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --repl-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -933,7 +1016,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__restart)
-            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1053,6 +1136,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1065,7 +1152,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__run)
-            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --watchdog --watchdog-misses --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1177,6 +1264,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --watchdog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1197,7 +1288,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__start)
-            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
+            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1297,6 +1388,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1309,7 +1404,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
+            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1417,6 +1512,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1429,7 +1528,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__stop)
-            opts="-t -C -q -v -h --all --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1537,6 +1636,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1549,7 +1652,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__unit)
-            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --watchdog --watchdog-misses --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1665,6 +1768,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --watchdog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1722,7 +1829,7 @@ _pharo_ctl_with_names() {
             -C?*)
                 dir="${word#-C}"
                 ;;
-            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|-t|--timeout|--kill-after|--shutdown|--pause|-n|--lines|--since|--watchdog|--watchdog-misses|--user)
+            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|--repl-secret|-t|--timeout|--kill-after|--shutdown|--pause|-n|--lines|--since|--watchdog|--watchdog-misses|--user|--repl-port)
                 skip=1
                 ;;
             -*)
@@ -1745,7 +1852,7 @@ _pharo_ctl_with_names() {
     esac
     if (( ! skip && positionals == 0 )) && [[ "$cur" != -* ]]; then
         case "$sub" in
-            start|stop|restart|status|console|eval|logs|run|dump|pid|unit)
+            start|stop|restart|status|console|eval|logs|run|dump|pid|unit|init)
                 dir="${dir/#\~/$HOME}"
                 COMPREPLY=()
                 local image name

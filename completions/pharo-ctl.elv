@@ -40,6 +40,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper''s; --vm names one more VM'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
             cand unit 'Print a systemd unit that runs the image with `pharo-ctl run`'
+            cand init 'Make an instance ready: a startup script whose REPL asks for credentials, their secret, a free REPL port'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pharo-ctl;start'= {
@@ -54,6 +55,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf''s `pharo`]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --parallel 'With several instances: start them all at once instead of one after another'
@@ -80,6 +82,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf''s `pharo`]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -107,6 +110,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf''s `pharo`]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --rolling 'One instance at a time, each answering before the next one stops'
@@ -134,6 +138,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf''s `pharo`]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --json 'Print JSON on one line: one object, or an array for several instances'
@@ -159,6 +164,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf''s `pharo`]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
             cand -q 'Print no step lines, only results and errors'
@@ -180,6 +186,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf''s `pharo`]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --raw 'Print the answer and exit 0 even when it is an evaluation error'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -228,6 +235,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf''s `pharo`]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --watchdog 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]'
             cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand --color 'When to use colour; --json output is never coloured'
@@ -315,11 +323,28 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf''s `pharo`]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --watchdog 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]'
             cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand --color 'When to use colour; --json output is never coloured'
             cand --template 'Print pharo@.service, the template unit whose instance name (%i) is the NAME'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;init'= {
+            cand --image 'An image to start from: copied to DIR/NAME.image with its .changes (--link: linked)'
+            cand --repl-port 'The REPL''s port [default: the first from 42033 that is free on this host and in the directory]'
+            cand --user 'The user the instance runs as, who owns its secret (root only) [default: the image''s owner]'
+            cand -C 'The directory of the instance''s files [default: the current directory]'
+            cand --dir 'The directory of the instance''s files [default: the current directory]'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --link 'With --image: make DIR/NAME.image a symbolic link to it instead of a copy'
+            cand --print 'Write nothing: print what would be written (never the secret)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
             cand -v 'Print more detail about each step'
@@ -341,6 +366,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper''s; --vm names one more VM'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
             cand unit 'Print a systemd unit that runs the image with `pharo-ctl run`'
+            cand init 'Make an instance ready: a startup script whose REPL asks for credentials, their secret, a free REPL port'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pharo-ctl;help;start'= {
@@ -368,6 +394,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         &'pharo-ctl;help;completions'= {
         }
         &'pharo-ctl;help;unit'= {
+        }
+        &'pharo-ctl;help;init'= {
         }
         &'pharo-ctl;help;help'= {
         }
@@ -407,7 +435,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '-t' '--timeout' '--kill-after' '--shutdown' '--pause' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user'] $word) {
+        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '--repl-secret' '-t' '--timeout' '--kill-after' '--shutdown' '--pause' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user' '--repl-port'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -418,10 +446,10 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
     }
     var current = $words[-1]
-    if (and $skip (has-value ['-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file'] $option)) {
+    if (and $skip (has-value ['-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--repl-secret'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['console' 'eval' 'logs' 'run' 'dump' 'pid' 'unit'] $sub)))) {
+    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['console' 'eval' 'logs' 'run' 'dump' 'pid' 'unit' 'init'] $sub)))) {
         # Every positional of a command that takes several NAMEs is a NAME.
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]
