@@ -12,7 +12,8 @@
 //! instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a VM ([`starter`],
 //! with what it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with
 //! its signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]), REPL watchdog
-//! ([`watchdog`]) and systemd notifications ([`notify`]); several instances at once
+//! ([`watchdog`]) and systemd notifications ([`notify`]); saving a running image and its
+//! backups ([`snapshot`]); several instances at once
 //! ([`fleet`]), tables ([`table`]) and what processes use ([`usage`]); the generated
 //! documentation has its own: the completion scripts ([`completion`]) and the man pages
 //! ([`manual`]).
@@ -47,6 +48,7 @@ pub(crate) mod process;
 pub(crate) mod reaper;
 pub(crate) mod repl;
 pub(crate) mod signals;
+pub(crate) mod snapshot;
 pub(crate) mod starter;
 pub(crate) mod stopper;
 pub(crate) mod stopping;

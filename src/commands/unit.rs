@@ -4,6 +4,9 @@
 //! and stop and start timeouts above pharo-ctl's own, so that systemd's SIGKILL never
 //! pre-empts the cooperative shutdown. `--template` prints `pharo@.service` instead, whose
 //! instance name (`%i`) is the NAME, so that one unit file runs every image of a directory.
+//! `--snapshot-every` prints a timer that saves the image instead ([`timer`]).
+
+pub mod timer;
 
 use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};
 use crate::context::Context;

@@ -1,0 +1,43 @@
+//! How a running image is saved (`snapshot`, `stop --save`) and where its backups go.
+
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the backup taken before a save goes, and how many are kept.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Save")]
+pub struct SaveArgs {
+    /// The directory of the backups, relative to the image's [default: backups beside the
+    /// image].
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub backup_dir: Option<PathBuf>,
+    /// How many backups of the instance to keep: older ones are removed after a verified save.
+    #[arg(long, value_name = "N", default_value_t = crate::snapshot::DEFAULT_KEEP, value_parser = keep, conflicts_with = "no_backup")]
+    pub keep: usize,
+    /// Take no backup before the save (for operators who keep their own): a failed save can
+    /// then not be undone.
+    #[arg(long)]
+    pub no_backup: bool,
+}
+
+impl SaveArgs {
+    /// The options of a save that may take `timeout`.
+    pub fn options(&self, timeout: Duration) -> crate::snapshot::Options {
+        crate::snapshot::Options {
+            backup_dir: self.backup_dir.clone(),
+            keep: self.keep,
+            backup: !self.no_backup,
+            timeout,
+        }
+    }
+}
+
+fn keep(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a number of backups to keep: give 1 or more (--no-backup takes none)"
+        )),
+    }
+}
