@@ -33,7 +33,6 @@ pub(crate) mod fleet;
 pub(crate) mod handle;
 pub(crate) mod hung;
 pub(crate) mod identity;
-pub(crate) mod inflight;
 pub(crate) mod instance;
 pub(crate) mod launch;
 pub(crate) mod launcher;

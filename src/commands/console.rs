@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::expression::Lines;
-use crate::inflight::{self, Reply};
+use crate::repl::Reply;
 use crate::output;
 use crate::repl::{self, Repl, ReplError};
 use crate::signals::Signals;
@@ -225,7 +225,7 @@ impl Session {
 
     /// Sends one expression and prints what came of it.
     fn evaluate(&mut self, expr: &str, cancel: Option<BorrowedFd<'_>>) -> Result<Turn> {
-        let turn = match inflight::eval(&self.repl, expr, self.timeout, cancel) {
+        let turn = match self.repl.post(expr, self.timeout, cancel) {
             Ok(Reply::Answer(answer)) => {
                 let error = repl::is_error_answer(&String::from_utf8_lossy(&answer));
                 self.print_answer(&answer, error)?;

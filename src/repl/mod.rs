@@ -3,17 +3,27 @@
 //! sends with status 200 like any other answer.
 //!
 //! The REPL runs any code it is sent, so a URL whose host is not loopback is refused before
-//! anything connects, unless the operator allows it. Proxies from the environment are never
-//! used: a proxy would carry the code off this machine.
+//! anything connects, unless the operator allows it; no proxy is ever used. The REPL of a
+//! known instance is the instance's only when its tree holds the listening socket
+//! ([`owner`]): nothing is sent to another process's port. Two transports carry the
+//! requests: a blocking one ([`http`]) and a poll-driven probe for many REPLs at once
+//! ([`crate::ping`]).
+
+pub(crate) mod holder;
+pub(crate) mod http;
+pub(crate) mod owner;
+pub(crate) mod sockets;
 
 use crate::error::Fail;
 use crate::exit_code::Code;
 use anyhow::Result;
-use reqwest::Url;
-use reqwest::blocking::Client;
+pub use http::Reply;
+pub use owner::Owner;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, OnceLock};
+use std::os::fd::BorrowedFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use url::Url;
 
 /// The REPL's address when neither `--repl` nor the startup script says otherwise.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:42033/repl";
@@ -29,6 +39,10 @@ pub enum ReplError {
     Dropped,
     /// An HTTP status other than 200 (Zinc answers 404 to a non-textual body).
     Status(u16, String),
+    /// The socket listening on the address is not the instance's: the line that says whose.
+    NotOwn(String),
+    /// Whether the socket is the instance's cannot be told, and why.
+    Unverified(String),
 }
 
 impl std::fmt::Display for ReplError {
@@ -42,6 +56,7 @@ impl std::fmt::Display for ReplError {
             ReplError::Status(code, body) => {
                 write!(f, "HTTP {code}: {}", body.lines().next().unwrap_or(""))
             }
+            ReplError::NotOwn(line) | ReplError::Unverified(line) => f.write_str(line),
         }
     }
 }
@@ -73,18 +88,28 @@ impl ReplError {
                 Code::Failure,
                 format!("the REPL at {url} refused the request: {self}; is it a Zinc REPL URL?"),
             ),
+            ReplError::NotOwn(line) => Fail::new(
+                Code::ReplUnreachable,
+                format!("not sent: {line}; see pharo-ctl status"),
+            ),
+            ReplError::Unverified(why) => Fail::new(
+                Code::Unknown,
+                format!(
+                    "not sent: {why}; or pass --repl URL without NAME to send it where you say"
+                ),
+            ),
         }
     }
 }
 
-/// A REPL client bound to one URL. Its HTTP client (and the I/O thread that comes with it) is
-/// set up on the first request that needs it: `status` asks REPLs without one ([`crate::ping`]).
+/// A REPL client bound to one URL, and, when it is a known instance's, to that instance
+/// ([`Owner`]): then every request first proves where it goes.
 #[derive(Debug, Clone)]
 pub struct Repl {
     url: Url,
     /// The address a `localhost` URL is pinned to.
     pinned: Option<SocketAddr>,
-    client: Arc<OnceLock<Client>>,
+    owner: Option<Arc<Owner>>,
 }
 
 impl Repl {
@@ -130,27 +155,37 @@ impl Repl {
         Ok(Repl {
             url: parsed,
             pinned,
-            client: Arc::default(),
+            owner: None,
         })
     }
 
-    /// The HTTP client, set up on first use: no proxy, HTTP/1, `localhost` pinned.
-    fn client(&self) -> Result<&Client, ReplError> {
-        if let Some(client) = self.client.get() {
-            return Ok(client);
+    /// The REPL of an instance: sent to only once the instance's tree is shown to hold it.
+    pub fn owned_by(mut self, owner: Owner) -> Repl {
+        self.owner = Some(Arc::new(owner));
+        self
+    }
+
+    /// The instance whose REPL this is, when one is known.
+    pub fn owner(&self) -> Option<&Owner> {
+        self.owner.as_deref()
+    }
+
+    /// The address the next request goes to: the URL's, or, for an instance, the one its
+    /// tree is shown to hold ([`Owner::admit`]); or why nothing may be sent.
+    pub fn target(&self) -> Result<SocketAddr, ReplError> {
+        let nominal = self
+            .socket_addr()
+            .map_err(|e| ReplError::Unreachable(crate::error::reason(&e)))?;
+        match &self.owner {
+            Some(owner) => owner.admit(nominal),
+            None => Ok(nominal),
         }
-        let mut builder = Client::builder()
-            .no_proxy()
-            .http1_only()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(0);
-        if let (Some(host), Some(address)) = (self.url.host_str(), self.pinned) {
-            builder = builder.resolve(host, address);
-        }
-        let client = builder.build().map_err(|e| {
-            ReplError::Unreachable(format!("cannot set up the HTTP client: {}", root_cause(&e)))
-        })?;
-        Ok(self.client.get_or_init(|| client))
+    }
+
+    /// The URL the REPL was found at when it is not the configured one (the VM holds another).
+    pub fn found_url(&self) -> Option<String> {
+        let found = self.owner.as_ref()?.found()?;
+        Some(format!("http://{found}{}", self.url.path()))
     }
 
     pub fn url(&self) -> &str {
@@ -198,66 +233,42 @@ impl Repl {
     /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();
-        let response = self
-            .client()?
-            .get(self.url.clone())
-            .timeout(timeout)
-            .send()
-            .map_err(|e| classify(&e, timeout))?;
-        let status = response.status().as_u16();
-        let _ = response.bytes();
-        match status {
-            200 => Ok(started.elapsed()),
-            _ => Err(ReplError::Status(status, String::new())),
-        }
+        let target = self.target()?;
+        let (host, path) = self.host_and_target();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        http::exchange(target, request.as_bytes(), timeout, None)?;
+        Ok(started.elapsed())
     }
 
     /// `POST /repl`: evaluates `expr` and answers the image's answer exactly as it was sent.
     pub fn eval(&self, expr: &str, timeout: Duration) -> Result<Vec<u8>, ReplError> {
-        let response = self
-            .client()?
-            .post(self.url.clone())
-            .header("Content-Type", "text/plain;charset=utf-8")
-            .header("Connection", "close")
-            .body(expr.to_owned())
-            .timeout(timeout)
-            .send()
-            .map_err(|e| classify(&e, timeout))?;
-        let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .map_err(|e| classify(&e, timeout))?
-            .to_vec();
-        match status {
-            200 => Ok(body),
-            _ => Err(ReplError::Status(
-                status,
-                String::from_utf8_lossy(&body).into_owned(),
-            )),
+        match self.post(expr, timeout, None)? {
+            Reply::Answer(answer) => Ok(answer),
+            Reply::Cancelled => Err(ReplError::Dropped),
         }
+    }
+
+    /// `POST /repl` of `expr`, within `timeout`, unless `cancel` (if any) becomes readable
+    /// first: the console's cancellable request.
+    pub fn post(
+        &self,
+        expr: &str,
+        timeout: Duration,
+        cancel: Option<BorrowedFd<'_>>,
+    ) -> Result<Reply, ReplError> {
+        let target = self.target()?;
+        let (host, path) = self.host_and_target();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{expr}",
+            expr.len()
+        );
+        http::exchange(target, request.as_bytes(), timeout, cancel)
     }
 }
 
 fn is_loopback_v6(ip: &std::net::Ipv6Addr) -> bool {
     ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-}
-
-fn classify(error: &reqwest::Error, timeout: Duration) -> ReplError {
-    if error.is_timeout() {
-        ReplError::Timeout(timeout)
-    } else if error.is_connect() {
-        ReplError::Unreachable(root_cause(error))
-    } else {
-        ReplError::Dropped
-    }
-}
-
-fn root_cause(error: &dyn std::error::Error) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 /// Whether an answer is an evaluation error, by its shape: Zinc's exception printString

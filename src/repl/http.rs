@@ -1,16 +1,15 @@
-//! A REPL request that can be cancelled while in flight: the console's `POST /repl`, over a
-//! plain TCP connection of its own, waiting in `poll` on the connection and on a descriptor
-//! that becomes readable when the operator presses Ctrl-C (the signal pipe). A cancelled
-//! request has its connection closed at once; the image may still be evaluating it.
-//!
-//! The URL, its loopback rule and the address of `localhost` are the [`Repl`]'s; the failures
-//! are its [`ReplError`]s, so the console and `eval` report alike.
+//! The blocking transport of the REPL client: one HTTP/1.1 request on a plain TCP connection
+//! of its own, its answer awaited in `poll` on the connection and, for the console, on a
+//! descriptor that becomes readable when the operator presses Ctrl-C (the signal pipe). A
+//! cancelled request has its connection closed at once; the image may still be evaluating it.
+//! `eval`, the stop's shutdown request, the readiness waits and the console use it; the
+//! probes that many REPLs answer at once use the poll-driven one ([`crate::ping`]).
 
-use crate::repl::{Repl, ReplError};
+use super::ReplError;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
@@ -23,24 +22,17 @@ pub enum Reply {
     Cancelled,
 }
 
-/// Evaluates `expr` at the REPL, within `timeout`, unless `cancel` (if any) becomes readable
-/// first.
-pub fn eval(
-    repl: &Repl,
-    expr: &str,
+/// Sends `request` (a whole HTTP/1.1 request) to `addr` and reads the answer, within
+/// `timeout`, unless `cancel` (if any) becomes readable first.
+pub fn exchange(
+    addr: SocketAddr,
+    request: &[u8],
     timeout: Duration,
     cancel: Option<BorrowedFd<'_>>,
 ) -> Result<Reply, ReplError> {
     let deadline = crate::duration::from_now(timeout);
-    let mut stream = connect(repl, timeout)?;
-    let (host, target) = repl.host_and_target();
-    let request = format!(
-        "POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{expr}",
-        expr.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|_| ReplError::Dropped)?;
+    let mut stream = connect(addr, timeout)?;
+    stream.write_all(request).map_err(|_| ReplError::Dropped)?;
     stream
         .set_nonblocking(true)
         .map_err(|e| ReplError::Unreachable(crate::error::reason(&e)))?;
@@ -86,22 +78,15 @@ pub fn eval(
     }
 }
 
-fn connect(repl: &Repl, timeout: Duration) -> Result<TcpStream, ReplError> {
-    let addrs = repl
-        .socket_addrs()
-        .map_err(|e| ReplError::Unreachable(crate::error::reason(&e)))?;
-    let mut last = ReplError::Unreachable("no address".to_string());
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(stream) => {
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            Err(e) if e.kind() == ErrorKind::TimedOut => last = ReplError::Timeout(timeout),
-            Err(e) => last = ReplError::Unreachable(crate::error::reason(&e)),
+fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ReplError> {
+    match TcpStream::connect_timeout(&addr, timeout) {
+        Ok(stream) => {
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
         }
+        Err(e) if e.kind() == ErrorKind::TimedOut => Err(ReplError::Timeout(timeout)),
+        Err(e) => Err(ReplError::Unreachable(crate::error::reason(&e))),
     }
-    Err(last)
 }
 
 /// The body of an HTTP/1.1 response whose status is 200, or the refusal of another status;

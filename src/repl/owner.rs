@@ -1,0 +1,121 @@
+//! The REPL of a known instance: before every request, the address it goes to is proven to be
+//! held by the instance's process tree ([`super::holder`]); nothing is sent to another
+//! process's port. Where the URL's address is not the VM's (the script says nothing, or says
+//! wrong: a REPL started in another form, a port from the environment, a script edited after
+//! the start), the REPL is looked for among the VM's own loopback listeners: the one that
+//! answers `GET /repl` with Zinc's help text.
+
+use super::holder::{self, Verdict};
+use super::http::{self, Reply};
+use super::{ReplError, sockets};
+use crate::tree::Members;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long a VM's listener may take to answer `GET /repl` when the REPL is looked for.
+const LOOK_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What Zinc's `GET /repl` answers begins with.
+const HELP_TEXT: &str = "Smalltalk REPL";
+
+/// The instance a REPL must belong to.
+#[derive(Debug)]
+pub struct Owner {
+    /// The instance's name, for the lines that say whose a port is.
+    name: String,
+    members: Members,
+    /// Whether the REPL may be looked for among the VM's sockets when the URL's address is
+    /// not the VM's: not when the operator gave the URL.
+    discover: bool,
+    /// The address the REPL was found at, when it is not the URL's.
+    found: Mutex<Option<SocketAddr>>,
+}
+
+impl Owner {
+    pub fn new(name: &str, members: Members, discover: bool) -> Owner {
+        Owner {
+            name: name.to_string(),
+            members,
+            discover,
+            found: Mutex::new(None),
+        }
+    }
+
+    /// The address a request meant for `nominal` (the URL's) goes to: `nominal` when the
+    /// instance holds it, else the REPL found among the VM's listeners; or why nothing may be
+    /// sent.
+    pub fn admit(&self, nominal: SocketAddr) -> Result<SocketAddr, ReplError> {
+        let remembered = *self.found.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = remembered {
+            if matches!(self.judge(found), Verdict::Own(_)) {
+                return Ok(found);
+            }
+            *self.found.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        let verdict = self.judge(nominal);
+        if let Verdict::Own(_) = verdict {
+            return Ok(nominal);
+        }
+        if self.discover
+            && !matches!(verdict, Verdict::Unknown(_))
+            && let Some(found) = self.look(nominal)
+        {
+            *self.found.lock().unwrap_or_else(|e| e.into_inner()) = Some(found);
+            return Ok(found);
+        }
+        Err(match verdict {
+            Verdict::Own(_) => unreachable!("admitted above"),
+            Verdict::Nobody => {
+                ReplError::Unreachable(format!("nothing listens on {nominal}"))
+            }
+            Verdict::Stranger(line) => ReplError::NotOwn(line),
+            Verdict::Unknown(why) => ReplError::Unverified(why),
+        })
+    }
+
+    /// The address the REPL was found at among the VM's listeners, when it is not the URL's.
+    pub fn found(&self) -> Option<SocketAddr> {
+        *self.found.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn judge(&self, to: SocketAddr) -> Verdict {
+        holder::judge(to, &self.name, &self.members)
+    }
+
+    /// The VM's REPL among its loopback listeners other than `skip`: the one that answers
+    /// `GET /repl` like Zinc.
+    fn look(&self, skip: SocketAddr) -> Option<SocketAddr> {
+        let mut inodes = HashSet::new();
+        for member in self.members.first() {
+            if let Ok(held) = holder::sockets_of(member.pid())
+                && !member.exited()
+            {
+                inodes.extend(held);
+            }
+        }
+        if inodes.is_empty() {
+            return None;
+        }
+        let mut candidates: Vec<SocketAddr> = sockets::listeners(None)
+            .ok()?
+            .into_iter()
+            .filter(|l| inodes.contains(&l.inode) && l.addr.ip().is_loopback() && l.addr != skip)
+            .map(|l| l.addr)
+            .collect();
+        candidates.sort();
+        candidates.dedup();
+        candidates.into_iter().find(|&addr| {
+            let request = format!(
+                "GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            );
+            matches!(
+                http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
+                Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
+            )
+            // Still the VM's after the answer.
+            && matches!(self.judge(addr), Verdict::Own(_))
+        })
+    }
+}
