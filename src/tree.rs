@@ -167,7 +167,11 @@ impl Tree {
     pub fn members_view(&self) -> io::Result<Members> {
         Ok(Members {
             vm: self.vm.try_clone()?,
-            wrapper: self.wrapper.as_ref().map(ProcessHandle::try_clone).transpose()?,
+            wrapper: self
+                .wrapper
+                .as_ref()
+                .map(ProcessHandle::try_clone)
+                .transpose()?,
             scope: self.scope,
         })
     }
@@ -320,54 +324,54 @@ fn members_of(
     wrapper: Option<&ProcessHandle>,
     table: &[(i32, Stat)],
 ) -> (Vec<ProcessHandle>, HashSet<i32>) {
-        let groups = std::cell::RefCell::new(HashSet::new());
-        let confirmed =
-            |pid: i32, belongs: &dyn Fn(&Stat) -> bool| match ProcessHandle::open_live(pid) {
-                Ok(Some((handle, stat))) if belongs(&stat) => {
-                    groups.borrow_mut().insert(stat.pgid);
-                    Some(handle)
-                }
-                _ => None,
+    let groups = std::cell::RefCell::new(HashSet::new());
+    let confirmed = |pid: i32, belongs: &dyn Fn(&Stat) -> bool| match ProcessHandle::open_live(pid)
+    {
+        Ok(Some((handle, stat))) if belongs(&stat) => {
+            groups.borrow_mut().insert(stat.pgid);
+            Some(handle)
+        }
+        _ => None,
+    };
+    match scope {
+        Scope::Session(id) | Scope::Group(id) => {
+            let carries = |stat: &Stat| match scope {
+                Scope::Session(_) => stat.sid == id,
+                _ => stat.pgid == id,
             };
-        match scope {
-            Scope::Session(id) | Scope::Group(id) => {
-                let carries = |stat: &Stat| match scope {
-                    Scope::Session(_) => stat.sid == id,
-                    _ => stat.pgid == id,
-                };
-                let members = table
-                    .iter()
-                    .filter(|(_, stat)| carries(stat))
-                    .filter_map(|&(pid, _)| confirmed(pid, &carries))
-                    .collect();
-                (members, groups.into_inner())
-            }
-            Scope::Below => {
-                let mut members: Vec<ProcessHandle> = [Some(vm), wrapper]
-                    .into_iter()
-                    .flatten()
-                    .filter(|root| !root.exited())
-                    .filter_map(|root| root.try_clone().ok())
-                    .collect();
-                let mut known: HashSet<i32> = members.iter().map(ProcessHandle::pid).collect();
-                let mut grew = true;
-                while grew {
-                    grew = false;
-                    for &(pid, stat) in table {
-                        if known.contains(&stat.ppid)
-                            && !known.contains(&pid)
-                            && let Some(handle) = confirmed(pid, &|s| known.contains(&s.ppid))
-                        {
-                            known.insert(pid);
-                            members.push(handle);
-                            grew = true;
-                        }
+            let members = table
+                .iter()
+                .filter(|(_, stat)| carries(stat))
+                .filter_map(|&(pid, _)| confirmed(pid, &carries))
+                .collect();
+            (members, groups.into_inner())
+        }
+        Scope::Below => {
+            let mut members: Vec<ProcessHandle> = [Some(vm), wrapper]
+                .into_iter()
+                .flatten()
+                .filter(|root| !root.exited())
+                .filter_map(|root| root.try_clone().ok())
+                .collect();
+            let mut known: HashSet<i32> = members.iter().map(ProcessHandle::pid).collect();
+            let mut grew = true;
+            while grew {
+                grew = false;
+                for &(pid, stat) in table {
+                    if known.contains(&stat.ppid)
+                        && !known.contains(&pid)
+                        && let Some(handle) = confirmed(pid, &|s| known.contains(&s.ppid))
+                    {
+                        known.insert(pid);
+                        members.push(handle);
+                        grew = true;
                     }
                 }
-                // Descendants are found by their parents: the process table is always listed.
-                (members, HashSet::new())
             }
+            // Descendants are found by their parents: the process table is always listed.
+            (members, HashSet::new())
         }
+    }
 }
 
 /// The members of a tree, seen apart from it ([`Tree::members_view`]).
@@ -391,7 +395,13 @@ impl Members {
 
     /// Every live member, from the process table as it is now.
     pub fn all(&self) -> Vec<ProcessHandle> {
-        members_of(self.scope, &self.vm, self.wrapper.as_ref(), &process::table()).0
+        members_of(
+            self.scope,
+            &self.vm,
+            self.wrapper.as_ref(),
+            &process::table(),
+        )
+        .0
     }
 }
 

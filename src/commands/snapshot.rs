@@ -55,6 +55,7 @@ pub fn save_instance(ctx: &Context, instance: &Instance, options: &Options) -> R
     match finder::find(instance)? {
         Found::Running { tree, .. } => {
             let _lock = lock(instance)?;
+            let repl = snapshot::owned_repl(instance, &tree, repl, ctx.repl_url.is_none())?;
             snapshot::save(instance, &tree, &repl, options)
         }
         Found::Stale(_) | Found::NotRunning => fail(

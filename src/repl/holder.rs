@@ -107,7 +107,9 @@ fn holder(listener: &Listener, members: &Members) -> Result<i32, Refusal> {
         return Ok(member.pid());
     }
     if denied {
-        return Err(Refusal::Denied(user_name(uid_of(vm).unwrap_or(listener.uid))));
+        return Err(Refusal::Denied(user_name(
+            uid_of(vm).unwrap_or(listener.uid),
+        )));
     }
     Err(Refusal::Stranger)
 }
@@ -191,13 +193,17 @@ fn image_of(pid: i32) -> Option<String> {
     let path = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?.join(path)
+        std::fs::read_link(format!("/proc/{pid}/cwd"))
+            .ok()?
+            .join(path)
     };
     Some(crate::context::normalise(&path).display().to_string())
 }
 
 fn uid_of(pid: i32) -> Option<u32> {
-    std::fs::metadata(format!("/proc/{pid}")).ok().map(|m| m.uid())
+    std::fs::metadata(format!("/proc/{pid}"))
+        .ok()
+        .map(|m| m.uid())
 }
 
 /// A user's name, or the uid when it has none.

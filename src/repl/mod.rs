@@ -235,8 +235,7 @@ impl Repl {
         let started = Instant::now();
         let target = self.target()?;
         let (host, path) = self.host_and_target();
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
         http::exchange(target, request.as_bytes(), timeout, None)?;
         Ok(started.elapsed())
     }

@@ -67,9 +67,7 @@ impl Owner {
         }
         Err(match verdict {
             Verdict::Own(_) => unreachable!("admitted above"),
-            Verdict::Nobody => {
-                ReplError::Unreachable(format!("nothing listens on {nominal}"))
-            }
+            Verdict::Nobody => ReplError::Unreachable(format!("nothing listens on {nominal}")),
             Verdict::Stranger(line) => ReplError::NotOwn(line),
             Verdict::Unknown(why) => ReplError::Unverified(why),
         })
@@ -107,9 +105,8 @@ impl Owner {
         candidates.sort();
         candidates.dedup();
         candidates.into_iter().find(|&addr| {
-            let request = format!(
-                "GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-            );
+            let request =
+                format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
             matches!(
                 http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
                 Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)

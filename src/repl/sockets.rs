@@ -55,7 +55,12 @@ pub fn listeners(port: Option<u16>) -> io::Result<Vec<Listener>> {
 }
 
 /// One dump of one address family's listeners into `found`.
-fn dump(socket: &Socket, family: u8, port: Option<u16>, found: &mut Vec<Listener>) -> io::Result<()> {
+fn dump(
+    socket: &Socket,
+    family: u8,
+    port: Option<u16>,
+    found: &mut Vec<Listener>,
+) -> io::Result<()> {
     let mut socket_id = if family == AF_INET {
         SocketId::new_v4()
     } else {
@@ -112,11 +117,10 @@ fn dump(socket: &Socket, family: u8, port: Option<u16>, found: &mut Vec<Listener
                 }
                 NetlinkPayload::Done(_) => return Ok(()),
                 NetlinkPayload::Error(error) => {
-                    return Err(error
-                        .code
-                        .map_or_else(|| io::Error::other("netlink error"), |code| {
-                            io::Error::from_raw_os_error(-code.get())
-                        }));
+                    return Err(error.code.map_or_else(
+                        || io::Error::other("netlink error"),
+                        |code| io::Error::from_raw_os_error(-code.get()),
+                    ));
                 }
                 _ => {}
             }
@@ -151,7 +155,12 @@ mod tests {
         let uid = std::fs::metadata("/proc/self").unwrap().uid();
         assert_eq!(found[0].uid, uid);
         // Every listener is listed without a port, this one among them.
-        assert!(listeners(None).unwrap().iter().any(|l| l.inode == found[0].inode));
+        assert!(
+            listeners(None)
+                .unwrap()
+                .iter()
+                .any(|l| l.inode == found[0].inode)
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::Instance;
 use crate::output;
-use crate::repl::{self, Repl, ReplError};
+use crate::repl::{self, Owner, Repl, ReplError};
 use crate::tree::Tree;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -106,7 +106,9 @@ pub fn megabytes(bytes: u64) -> String {
 }
 
 /// Sends one request of a save to the instance's REPL. Every request this module sends goes
-/// through here: the instance and its process tree say whose REPL it must be.
+/// through here: the REPL must be tied to the instance's process tree ([`Repl::owned_by`]),
+/// which proves before each request that the listening socket is the tree's, so a REPL of
+/// another image on the same port is never asked to save.
 pub fn save_request(
     instance: &Instance,
     tree: &Tree,
@@ -114,6 +116,13 @@ pub fn save_request(
     expression: &str,
     timeout: Duration,
 ) -> Result<Vec<u8>, ReplError> {
+    if repl.owner().is_none() {
+        return Err(ReplError::Unverified(format!(
+            "the REPL at {} is not tied to {}'s process tree",
+            repl.url(),
+            instance.name
+        )));
+    }
     output::detail(format!(
         "{}: POST {expression:?} to {} (VM pid {})",
         instance.name,
@@ -123,11 +132,26 @@ pub fn save_request(
     repl.eval(expression, timeout)
 }
 
+/// The instance's REPL, tied to its process tree (`discover`: it may be looked for among the
+/// VM's listeners when the URL's address is not the VM's, as when the operator gave no URL).
+pub fn owned_repl(instance: &Instance, tree: &Tree, repl: Repl, discover: bool) -> Result<Repl> {
+    if repl.owner().is_some() {
+        return Ok(repl);
+    }
+    let members = tree.members_view()?;
+    Ok(repl.owned_by(Owner::new(&instance.name, members, discover)))
+}
+
 /// Saves the running image of `instance` (its VM's tree `tree`), safely: see the module.
 pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) -> Result<Saved> {
     let name = &instance.name;
     let image = &instance.image;
     let started = Instant::now();
+    // The REPL is proven the instance's before anything is written.
+    if let Err(e) = repl.target() {
+        let failure = e.failure(repl.url(), "");
+        return fail(failure.code, format!("{name}: {}", failure.message));
+    }
     let image_bytes = std::fs::metadata(image)
         .map_err(|e| {
             Fail::new(
@@ -222,6 +246,12 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
     };
     for path in &removed {
         output::detail(format!("{name}: removed the old backup {}", path.display()));
+    }
+    if let Some(found) = repl.found_url() {
+        output::detail(format!(
+            "{name}: its REPL answered at {found}, the VM's own, not at {}",
+            repl.url()
+        ));
     }
     Ok(Saved {
         name: name.clone(),

@@ -1,0 +1,409 @@
+//! `pharo-ctl snapshot`, `stop --save` and `restore`: a running image saved in place with a
+//! backup first, the saved state surviving a restart, a failed save undone byte for byte, the
+//! room checked before anything is written, old backups pruned, and no REPL but the
+//! instance's own ever asked to save.
+
+use crate::harness::*;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// The bytes an image file starts with when the double has saved it: Spur's format word.
+fn is_saved_image(bytes: &[u8]) -> bool {
+    bytes.len() >= 128 && bytes[..4] == 68021u32.to_le_bytes()
+}
+
+/// The instance's backups (image files in backups/), oldest first, as `restore --list`
+/// lists them.
+fn backups(env: &Env, name: &str) -> Vec<String> {
+    let out = env.cmd().args(["restore", "--list", name]).run();
+    out.success();
+    out.stdout
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let file = line.split_whitespace().last().unwrap();
+            file.strip_prefix("backups/").unwrap().to_string()
+        })
+        .collect()
+}
+
+fn eval(env: &Env, name: &str, expr: &str) -> String {
+    let out = env.cmd().args(["eval", name, expr]).run();
+    out.success();
+    out.stdout.trim_end().to_string()
+}
+
+#[test]
+fn a_snapshot_survives_a_restart_from_the_saved_image() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    std::fs::write(env.file("zinc.changes"), b"the changes").unwrap();
+    let vm = env.start(&inst);
+    eval(&env, "zinc", "Smalltalk at: #Answer put: 42");
+    let out = env.cmd().args(["snapshot", "zinc"]).run();
+    out.success();
+    let last = out.stderr.lines().last().unwrap();
+    assert!(last.starts_with("zinc saved in "), "{}", out.stderr);
+    assert!(
+        last.contains(&format!("{} (", env.file("zinc.image").display())),
+        "{last}"
+    );
+    assert!(last.contains("; backup backups/zinc-"), "{last}");
+    assert!(alive(vm), "the image runs on after its save");
+    assert!(is_saved_image(
+        &std::fs::read(env.file("zinc.image")).unwrap()
+    ));
+    // The backup is the image as it was, a file of its own, with its .changes.
+    let taken = backups(&env, "zinc");
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    let backup = env.file(&format!("backups/{}", taken[0]));
+    assert_eq!(std::fs::read(&backup).unwrap(), b"a Pharo image");
+    assert_eq!(
+        std::fs::read(backup.with_extension("changes")).unwrap(),
+        b"the changes"
+    );
+    env.cmd().args(["stop", "zinc"]).run().success();
+    env.start(&inst);
+    assert_eq!(eval(&env, "zinc", "Smalltalk at: #Answer"), "42");
+    env.cmd().args(["stop", "zinc"]).run().success();
+}
+
+#[test]
+fn snapshot_json_names_the_image_the_backup_and_how_it_was_taken() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    let out = env.cmd().args(["snapshot", "zinc", "--json"]).run();
+    out.success();
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(value["saved"], true, "{value}");
+    assert_eq!(value["name"], "zinc");
+    assert!(value["size_bytes"].as_u64().unwrap() >= 128, "{value}");
+    let method = value["backup_method"].as_str().unwrap();
+    assert!(matches!(method, "reflink" | "copy"), "{value}");
+    assert!(std::path::Path::new(value["backup"].as_str().unwrap()).is_file());
+    env.cmd().args(["stop", "zinc"]).run().success();
+}
+
+#[test]
+fn a_save_that_fails_half_way_is_undone_byte_for_byte_and_the_image_runs_on() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    // A large image, so that half of it is a short file and not just a header.
+    let original: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(env.file("zinc.image"), &original).unwrap();
+    let events = env.file("events");
+    let vm = env.start_with(
+        &inst,
+        &[
+            ("PHARO_DOUBLE_SAVE_FAIL", "1"),
+            ("PHARO_DOUBLE_EVENTS", events.to_str().unwrap()),
+        ],
+    );
+    let out = env.cmd().args(["snapshot", "zinc"]).run();
+    out.code(1)
+        .stderr_has("the save failed: the image answered an error: FileWriteError")
+        .stderr_has("put the backup");
+    assert!(
+        env.read("events").contains("save failed"),
+        "the double saved half"
+    );
+    assert_eq!(std::fs::read(env.file("zinc.image")).unwrap(), original);
+    assert!(alive(vm));
+    assert_eq!(eval(&env, "zinc", "3 + 4"), "7");
+    env.cmd().args(["stop", "zinc"]).run().success();
+}
+
+#[test]
+fn a_save_that_outlasts_the_timeout_is_undone_and_stays_undone() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let events = env.file("events");
+    let vm = env.start_with(
+        &inst,
+        &[
+            ("PHARO_DOUBLE_SAVE_SLOW_MS", "1500"),
+            ("PHARO_DOUBLE_EVENTS", events.to_str().unwrap()),
+        ],
+    );
+    env.cmd()
+        .args(["snapshot", "zinc", "--timeout", "300ms"])
+        .run()
+        .code(1)
+        .stderr_has("no answer within")
+        .stderr_has("put the backup");
+    assert_eq!(
+        std::fs::read(env.file("zinc.image")).unwrap(),
+        b"a Pharo image"
+    );
+    // The save the image went on with wrote to the file that is no longer in place.
+    wait_until("the slow save to end", LIMIT, || {
+        env.read("events").contains("saved ")
+    });
+    assert_eq!(
+        std::fs::read(env.file("zinc.image")).unwrap(),
+        b"a Pharo image"
+    );
+    assert!(alive(vm));
+    env.cmd().args(["stop", "zinc"]).run().success();
+}
+
+#[test]
+fn keep_removes_the_oldest_backups_after_a_verified_save() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    for _ in 0..4 {
+        env.cmd()
+            .args(["snapshot", "zinc", "--keep", "2"])
+            .run()
+            .success();
+    }
+    let kept = backups(&env, "zinc");
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    // The first backup (the placeholder image) is gone; the kept ones are saved images.
+    for file in &kept {
+        assert!(is_saved_image(
+            &std::fs::read(env.file(&format!("backups/{file}"))).unwrap()
+        ));
+    }
+    env.cmd()
+        .args(["snapshot", "zinc", "--no-backup"])
+        .run()
+        .success()
+        .stderr_has("; no backup");
+    assert_eq!(backups(&env, "zinc"), kept);
+    env.cmd()
+        .args(["snapshot", "zinc", "--keep", "0"])
+        .run()
+        .code(2);
+    env.cmd().args(["stop", "zinc"]).run().success();
+}
+
+#[test]
+fn a_snapshot_of_a_stopped_instance_saves_nothing() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env.cmd().args(["snapshot", "zinc"]).run();
+    out.code(3).stderr_has("zinc is not running");
+    one_error_line(&out);
+    assert!(!env.exists("backups"));
+}
+
+#[test]
+fn restore_is_refused_while_running_and_puts_back_the_newest_by_default() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    eval(&env, "zinc", "Smalltalk at: #Answer put: 1");
+    env.cmd().args(["snapshot", "zinc"]).run().success();
+    eval(&env, "zinc", "Smalltalk at: #Answer put: 2");
+    env.cmd().args(["snapshot", "zinc"]).run().success();
+    let saved_with_1 =
+        std::fs::read(env.file(&format!("backups/{}", backups(&env, "zinc")[1]))).unwrap();
+    let out = env.cmd().args(["restore", "zinc"]).run();
+    out.code(1)
+        .stderr_has("zinc is running")
+        .stderr_has("stop it first");
+    one_error_line(&out);
+    let list = env.cmd().args(["restore", "--list", "zinc"]).run();
+    list.success();
+    assert_eq!(
+        list.stdout.lines().count(),
+        3,
+        "a title and two backups:\n{}",
+        list.stdout
+    );
+    assert!(list.stdout.contains("backups/zinc-"), "{}", list.stdout);
+    env.cmd().args(["stop", "zinc"]).run().success();
+    // The newest backup is the image saved with Answer = 1.
+    env.cmd()
+        .args(["restore", "zinc"])
+        .run()
+        .success()
+        .stderr_has("zinc restored from backups/zinc-");
+    assert_eq!(std::fs::read(env.file("zinc.image")).unwrap(), saved_with_1);
+    // The image it replaced became a backup: three now.
+    assert_eq!(backups(&env, "zinc").len(), 3);
+    env.start(&inst);
+    assert_eq!(eval(&env, "zinc", "Smalltalk at: #Answer"), "1");
+    env.cmd().args(["stop", "zinc"]).run().success();
+    // A backup named: the oldest, the placeholder image.
+    let oldest = backups(&env, "zinc")[0].clone();
+    env.cmd().args(["restore", "zinc", &oldest]).run().success();
+    assert_eq!(
+        std::fs::read(env.file("zinc.image")).unwrap(),
+        b"a Pharo image"
+    );
+    env.cmd()
+        .args(["restore", "zinc", "zinc-nothing.image"])
+        .run()
+        .code(2)
+        .stderr_has("restore --list zinc");
+}
+
+#[test]
+fn stop_save_saves_then_stops_and_a_failed_save_stops_nothing() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let vm = env.start(&inst);
+    eval(&env, "zinc", "Smalltalk at: #Answer put: 'kept'");
+    let out = env.cmd().args(["stop", "--save", "zinc"]).run();
+    out.success()
+        .stderr_has("zinc saved in ")
+        .stderr_has("zinc stopped cooperatively");
+    wait_until("the VM to exit", LIMIT, || !alive(vm));
+    let vm = env.start_with(&inst, &[("PHARO_DOUBLE_SAVE_FAIL", "1")]);
+    assert_eq!(eval(&env, "zinc", "Smalltalk at: #Answer"), "'kept'");
+    let saved = std::fs::read(env.file("zinc.image")).unwrap();
+    env.cmd()
+        .args(["stop", "--save", "zinc"])
+        .run()
+        .code(1)
+        .stderr_has("not stopped");
+    assert!(alive(vm), "a failed save stops nothing");
+    assert_eq!(std::fs::read(env.file("zinc.image")).unwrap(), saved);
+    env.cmd().args(["stop", "zinc"]).run().success();
+    // Not running: nothing to save, and the stop says so.
+    env.cmd()
+        .args(["stop", "--save", "zinc"])
+        .run()
+        .success()
+        .stderr_has("zinc is not running");
+}
+
+#[test]
+fn not_enough_room_is_refused_before_anything_is_written() {
+    if !require_program("unshare", "the full file system test") {
+        return;
+    }
+    let env = Env::new();
+    let small = env.file("small");
+    std::fs::create_dir(&small).unwrap();
+    let inst = env.instance("zinc");
+    // The instance lives on a 256 KiB tmpfs of a private mount namespace, its image 150 KB:
+    // a backup and the new image need 300 KB.
+    let script = format!(
+        "set -e\n\
+         mount -t tmpfs -o size=256k tmpfs {small}\n\
+         head -c 150000 /dev/zero > {small}/zinc.image\n\
+         cp {dir}/zinc.st {small}/zinc.st\n\
+         {ctl} -C {small} start --wait zinc\n\
+         set +e\n\
+         {ctl} -C {small} snapshot zinc\n\
+         echo \"snapshot exit $?\"\n\
+         ls -A {small}\n\
+         cmp -s {small}/zinc.image /dev/zero -n 150000 && wc -c < {small}/zinc.image\n\
+         {ctl} -C {small} stop zinc\n",
+        small = small.display(),
+        dir = env.path().display(),
+        ctl = env.pharo_ctl().display(),
+    );
+    let out = Cmd::program("unshare", env.path())
+        .env("PHARO_VM", env.double())
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .run();
+    if out.stderr.contains("mount: ") && out.stderr.contains("permission denied") {
+        eprintln!("skipped the full file system test: mounting a tmpfs is not permitted here");
+        return;
+    }
+    assert!(
+        out.stdout.contains("snapshot exit 1"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("not enough room to save"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("nothing was written"), "{}", out.stderr);
+    assert!(
+        !out.stdout.contains("backups"),
+        "no backup directory: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("150000"),
+        "the image is untouched: {}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("zinc stopped"), "{}", out.stderr);
+    drop(inst);
+}
+
+#[test]
+fn the_repl_of_another_image_on_the_same_port_is_never_asked_to_save() {
+    let (one, other) = (Env::new(), Env::new());
+    let inst = one.instance("zinc");
+    let events = one.file("events");
+    one.start_with(&inst, &[("PHARO_DOUBLE_EVENTS", events.to_str().unwrap())]);
+    // The other directory's zinc runs without a REPL, then its script is edited to name the
+    // port the first one's REPL holds.
+    std::fs::write(other.file("zinc.image"), b"another image").unwrap();
+    other.script("zinc", "\"no REPL yet\"\n");
+    other.cmd().args(["start", "zinc"]).run().success();
+    other.script(
+        "zinc",
+        &format!(
+            "ZnReadEvalPrintDelegate startInServerOn: {}.\n",
+            inst.repl_port
+        ),
+    );
+    let out = other.cmd().args(["snapshot", "zinc"]).run();
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    one_error_line(&out);
+    assert!(
+        !other.exists("backups"),
+        "refused before anything was written"
+    );
+    assert_eq!(
+        std::fs::read(other.file("zinc.image")).unwrap(),
+        b"another image"
+    );
+    assert!(
+        !one.read("events").contains("snapshot"),
+        "the first image was asked to save:\n{}",
+        one.read("events")
+    );
+    assert_eq!(
+        std::fs::read(one.file("zinc.image")).unwrap(),
+        b"a Pharo image"
+    );
+    one.cmd().args(["stop", "zinc"]).run().success();
+    other.cmd().args(["stop", "zinc"]).run().success();
+}
+
+#[test]
+fn unit_prints_a_timer_that_snapshots_and_its_service() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--snapshot-every", "1h", "--user", "pharo"])
+        .run();
+    out.success();
+    let text = &out.stdout;
+    for line in [
+        "### pharo-zinc-snapshot.timer",
+        "OnUnitActiveSec=1h",
+        "WantedBy=timers.target",
+        "### pharo-zinc-snapshot.service",
+        "Type=oneshot",
+        "User=pharo",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+    }
+    let exec = text.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+    assert!(exec.ends_with(" snapshot zinc"), "{exec}");
+    assert!(
+        exec.contains(&format!("--dir {}", env.path().display())),
+        "{exec}"
+    );
+    env.cmd()
+        .args(["unit", "zinc", "--snapshot-every", "0s"])
+        .run()
+        .code(2);
+}
