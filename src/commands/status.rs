@@ -18,6 +18,7 @@ use crate::usage;
 use anyhow::Result;
 
 pub(super) mod overview;
+mod saved;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -169,7 +170,7 @@ pub(crate) fn observe(found: &Found) -> Report {
 }
 
 pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
-    json!({
+    let mut object = json!({
         "name": instance.name,
         "state": r.state,
         "pid": r.pid,
@@ -193,7 +194,9 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
             "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
         },
-    })
+    });
+    saved::add_json(&mut object, instance);
+    object
 }
 
 /// How long the REPL has not answered, since `since`.
@@ -285,6 +288,7 @@ fn write_human(
     writeln!(out, "{:>10}: {} {health}", "REPL", repl.url())?;
     writeln!(out, "{:>10}: {}", "PID file", instance.pid_file.display())?;
     writeln!(out, "{:>10}: {}", "Log", instance.log_file.display())?;
+    saved::write_lines(out, instance)?;
     let tail = logfile::last_lines(&instance.log_file, 0, lines);
     if !tail.is_empty() {
         writeln!(out)?;

@@ -407,3 +407,47 @@ fn unit_prints_a_timer_that_snapshots_and_its_service() {
         .run()
         .code(2);
 }
+
+#[test]
+fn status_tells_when_the_image_was_saved_and_its_newest_backup() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let before = env.cmd().args(["status", "zinc", "--json"]).run();
+    let value: serde_json::Value = serde_json::from_str(&before.stdout).unwrap();
+    assert!(
+        value["image_saved_at"].as_str().unwrap().ends_with('Z'),
+        "{value}"
+    );
+    assert_eq!(value["backups"]["count"], 0, "{value}");
+    assert!(value["backups"]["newest"].is_null(), "{value}");
+    env.start(&inst);
+    env.cmd().args(["snapshot", "zinc"]).run().success();
+    let out = env.cmd().args(["status", "zinc", "--json"]).run();
+    out.success();
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(value["backups"]["count"], 1, "{value}");
+    let newest = value["backups"]["newest"]["file"].as_str().unwrap();
+    assert!(
+        newest.ends_with(&format!("backups/{}", backups(&env, "zinc")[0])),
+        "{value}"
+    );
+    assert_eq!(value["backups"]["newest"]["size_bytes"], 13, "{value}");
+    let human = env.cmd().args(["status", "zinc"]).run();
+    human.success();
+    assert!(
+        human.stdout.contains("     Image: written "),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("   Backups: 1 in "),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("; newest backups/zinc-"),
+        "{}",
+        human.stdout
+    );
+    env.cmd().args(["stop", "zinc"]).run().success();
+}
