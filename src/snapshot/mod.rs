@@ -225,7 +225,9 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
                     text.lines().next().unwrap_or("")
                 ))
             } else {
-                verify::check(image, &before)
+                verify::check(image, &before, |dev, ino| {
+                    verify::writes_to(tree.pid(), dev, ino)
+                })
             }
         }
     };

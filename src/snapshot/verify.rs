@@ -1,6 +1,7 @@
 //! The check of a saved image file: rewritten since the request (another inode, size or
-//! modification time), complete (its size and time stable over a short interval, and at
-//! least as long as its header says), and an image (its format word, [`super::format`]).
+//! modification time), complete (the VM holds it open for writing no more, or else its size
+//! and time stay the same over a short interval; and it is at least as long as its header
+//! says), and an image (its format word, [`super::format`]).
 
 use super::format::{self, Verdict};
 use std::fs::{self, File};
@@ -38,17 +39,54 @@ impl Before {
     }
 }
 
-/// Checks the saved file; answers its size, or why it is not a saved image.
-pub fn check(path: &Path, before: &Before) -> Result<u64, String> {
-    let mut now = Before::of(path).map_err(|e| format!("the image file cannot be read: {e}"))?;
+/// Whether process `pid` holds the file `(dev, ino)` open for writing; `None` when its
+/// descriptors cannot be read (another user's process).
+pub fn writes_to(pid: i32, dev: u64, ino: u64) -> Option<bool> {
+    let fds = fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    for fd in fds.flatten() {
+        let Ok(meta) = fs::metadata(fd.path()) else {
+            continue;
+        };
+        if meta.dev() != dev || meta.ino() != ino {
+            continue;
+        }
+        let info =
+            fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_str()?)).ok()?;
+        let flags = info
+            .lines()
+            .find_map(|line| line.strip_prefix("flags:"))
+            .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())?;
+        if flags & libc::O_ACCMODE as u32 != libc::O_RDONLY as u32 {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
+/// Checks the saved file; answers its size, or why it is not a saved image. `writer` says
+/// whether the VM still holds the file `(dev, ino)` open for writing (`None`: it cannot be
+/// told); while it may, the file counts as complete once it stays the same for a moment.
+pub fn check(
+    path: &Path,
+    before: &Before,
+    writer: impl Fn(u64, u64) -> Option<bool>,
+) -> Result<u64, String> {
+    let unreadable = |e: std::io::Error| format!("the image file cannot be read: {e}");
+    let mut now = Before::of(path).map_err(unreadable)?;
     if now == *before {
         return Err("the image file was not rewritten".into());
     }
     let deadline = Instant::now() + SETTLE_WITHIN;
     loop {
+        let meta = fs::metadata(path).map_err(unreadable)?;
+        if writer(meta.dev(), meta.ino()) == Some(false) {
+            // Nobody writes it any more: what is there is all there will be.
+            now = Before::of(path).map_err(unreadable)?;
+            break;
+        }
         std::thread::sleep(STABLE_FOR);
-        let later = Before::of(path).map_err(|e| format!("the image file cannot be read: {e}"))?;
-        if later == now {
+        let later = Before::of(path).map_err(unreadable)?;
+        if later == now && writer(meta.dev(), meta.ino()) != Some(true) {
             break;
         }
         if Instant::now() >= deadline {
@@ -65,7 +103,7 @@ pub fn check(path: &Path, before: &Before) -> Result<u64, String> {
     let mut head = Vec::with_capacity(format::HEAD_LEN);
     File::open(path)
         .and_then(|f| f.take(format::HEAD_LEN as u64).read_to_end(&mut head))
-        .map_err(|e| format!("the image file cannot be read: {e}"))?;
+        .map_err(unreadable)?;
     match format::check(&head) {
         Verdict::NotAnImage => Err(format!(
             "the image file ({} bytes) does not start with an image format word: it is not an image",
@@ -101,11 +139,14 @@ mod tests {
         fs::write(&path, b"old").unwrap();
         let before = Before::of(&path).unwrap();
         assert_eq!(
-            check(&path, &before).unwrap_err(),
+            check(&path, &before, |_, _| None).unwrap_err(),
             "the image file was not rewritten"
         );
         fs::write(&path, image(1128, 1000)).unwrap();
-        assert_eq!(check(&path, &before), Ok(1128));
+        assert_eq!(check(&path, &before, |_, _| None), Ok(1128));
+        assert_eq!(check(&path, &before, |_, _| Some(false)), Ok(1128));
+        let me = std::process::id() as i32;
+        assert_eq!(check(&path, &before, |d, i| writes_to(me, d, i)), Ok(1128));
     }
 
     #[test]
@@ -114,11 +155,30 @@ mod tests {
         let path = dir.path().join("zinc.image");
         fs::write(&path, image(1128, 1000)).unwrap();
         let before = Before::of(&path).unwrap();
+        let nobody = |_, _| Some(false);
         fs::write(&path, b"").unwrap();
-        assert!(check(&path, &before).unwrap_err().contains("empty"));
+        assert!(check(&path, &before, nobody).unwrap_err().contains("empty"));
         fs::write(&path, image(600, 1000)).unwrap();
-        assert!(check(&path, &before).unwrap_err().contains("short"));
+        assert!(check(&path, &before, nobody).unwrap_err().contains("short"));
         fs::write(&path, b"<html>not found</html>").unwrap();
-        assert!(check(&path, &before).unwrap_err().contains("not an image"));
+        assert!(
+            check(&path, &before, nobody)
+                .unwrap_err()
+                .contains("not an image")
+        );
+    }
+
+    #[test]
+    fn a_file_open_for_writing_is_seen_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zinc.image");
+        let me = std::process::id() as i32;
+        let file = fs::File::create(&path).unwrap();
+        let meta = file.metadata().unwrap();
+        assert_eq!(writes_to(me, meta.dev(), meta.ino()), Some(true));
+        drop(file);
+        let reader = fs::File::open(&path).unwrap();
+        assert_eq!(writes_to(me, meta.dev(), meta.ino()), Some(false));
+        drop(reader);
     }
 }
