@@ -121,6 +121,7 @@ mod tests {
             let extra: &[&str] = match name {
                 "completions" => &["bash"],
                 "generate-docs" => &["."],
+                "restore" => &["zinc"],
                 _ => &[],
             };
             let args: Vec<&str> = ["pharo-ctl", name]
