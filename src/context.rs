@@ -263,7 +263,42 @@ impl Context {
     /// The REPL of an instance (checked: loopback unless `--allow-remote`): `--repl`, else
     /// the port of its startup script's `startInServerOn:`, else the default.
     pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
-        Repl::new(&self.repl_url(instance), self.allow_remote)
+        Ok(Repl::new(&self.repl_url(instance), self.allow_remote)?.given(self.repl_url.is_some()))
+    }
+
+    /// The REPL of a running instance, whose requests go only to a socket its tree holds
+    /// (looked for among the VM's listeners when the URL's is not its, unless `--repl` gave
+    /// the URL).
+    pub fn own_repl(&self, instance: &Instance, tree: &crate::tree::Tree) -> Result<Repl> {
+        Ok(self.repl(Some(instance))?.owned(&instance.name, tree)?)
+    }
+
+    /// The REPL of an instance that must be running (`eval NAME`, `console NAME`): one that
+    /// does not run has none, and nothing is sent anywhere (exit 7).
+    pub fn running_repl(&self, instance: &Instance) -> Result<Repl> {
+        let repl = self.repl(Some(instance))?;
+        match crate::finder::find(instance)? {
+            crate::finder::Found::Running { tree, .. } => self.own_repl(instance, &tree),
+            _ => {
+                let name = &instance.name;
+                fail(
+                    Code::ReplUnreachable,
+                    format!(
+                        "{name} is not running, so nothing was sent to {}: start it (pharo-ctl start {name}), or pass --repl URL without NAME to send it where you say",
+                        repl.url()
+                    ),
+                )
+            }
+        }
+    }
+
+    /// The REPL of an instance when its address is named (`--repl`, or the startup script's
+    /// port), for the check that nothing else holds it before a start.
+    pub fn named_repl(&self, instance: &Instance) -> Result<Option<Repl>> {
+        if self.repl_url.is_none() && instance.script_repl_port().is_none() {
+            return Ok(None);
+        }
+        self.repl(Some(instance)).map(Some)
     }
 
     /// The URL of [`Context::repl`], unchecked.
@@ -278,16 +313,18 @@ impl Context {
         }
     }
 
-    /// The REPL that `eval [NAME]` talks to: `--repl`; else that of NAME, or of the instance
-    /// `--image`/`--script` describe, or of the only image of the directory. Several images
-    /// and none of these is a usage error: the code would run in a guessed image.
+    /// The REPL that `eval [NAME]` talks to: that of NAME, or of the instance `--image`
+    /// describes, checked to be the running instance's own (`--repl` then says where to look
+    /// first); else `--repl` as given; else that of the instance `--script` describes, or of
+    /// the only image of the directory. Several images and none of these is a usage error:
+    /// the code would run in a guessed image.
     pub fn eval_repl(&self, name: Option<&str>) -> Result<Repl> {
-        if self.repl_url.is_some() {
-            return self.repl(None);
-        }
         let given = &self.overrides;
         if name.is_some() || given.image.is_some() {
-            return self.repl(Some(&self.instance(name)?));
+            return self.running_repl(&self.instance(name)?);
+        }
+        if self.repl_url.is_some() {
+            return self.repl(None);
         }
         if let Some(script) = &given.script {
             let port = std::fs::read_to_string(script)
@@ -308,7 +345,7 @@ impl Context {
                     names[0]
                 ),
             ),
-            Ok(names) if names.len() == 1 => self.repl(Some(&self.instance(None)?)),
+            Ok(names) if names.len() == 1 => self.running_repl(&self.instance(None)?),
             _ => self.repl(None),
         }
     }

@@ -41,9 +41,9 @@ codes! {
     Failure = 1, "failure: start failed, could not stop, the stop was not cooperative (run), evaluation error, stale pid file (status, pid), the image not saved (snapshot, stop --save), a restore refused or failed";
     Usage = 2, "usage error: a bad option, argument or instance name, a refused REPL URL, an ambiguous instance";
     NotRunning = 3, "not running (status, pid, snapshot)";
-    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list), an untrusted pid file, several candidate VMs, or status unknown";
+    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list, a REPL whose owner it may not tell), an untrusted pid file, several candidate VMs, or status unknown";
     VmNotFound = 5, "VM not found or not executable";
-    NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port (start, restart, run)";
+    NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port, or a REPL port another process holds (start, restart, run)";
     ReplUnreachable = 7, "REPL unreachable, or not the instance's (eval, console, snapshot)";
     Hung = 8, "hung: run --watchdog stopped the VM because its REPL stopped answering";
 }

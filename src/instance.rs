@@ -113,17 +113,44 @@ impl Instance {
     }
 }
 
-/// Finds `startInServerOn: N` in a startup script's text.
+/// Finds the REPL's port in a startup script's text: `ZnReadEvalPrintDelegate
+/// startInServerOn: N`, or the form that stands for, `(ZnServer on: N) … delegate:
+/// ZnReadEvalPrintDelegate new …` in one statement (what `init` writes). A port the script
+/// computes (from the environment, say) is not read: the REPL is then found from the VM.
 pub fn repl_port_in(text: &str) -> Option<u16> {
-    let at = text.find("ZnReadEvalPrintDelegate")?;
-    let rest = &text[at..];
-    let rest = &rest[rest.find("startInServerOn:")? + "startInServerOn:".len()..];
-    let digits: String = rest
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
+    let digits = |rest: &str| -> Option<u16> {
+        let digits: String = rest
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    if let Some(at) = text.find("ZnReadEvalPrintDelegate") {
+        let rest = &text[at..];
+        if let Some(port) = rest
+            .find("startInServerOn:")
+            .and_then(|p| digits(&rest[p + "startInServerOn:".len()..]))
+        {
+            return Some(port);
+        }
+    }
+    let mut from = 0;
+    while let Some(at) = text[from..].find("ZnServer on:") {
+        let start = from + at;
+        let statement = &text[start..];
+        // The statement ends at a period followed by white space (not a decimal point).
+        let end = statement
+            .char_indices()
+            .find(|&(i, c)| c == '.' && statement[i + 1..].starts_with(|n: char| n.is_whitespace()))
+            .map_or(statement.len(), |(i, _)| i);
+        let statement = &statement[..end];
+        if statement.contains("ZnReadEvalPrintDelegate") {
+            return digits(&statement["ZnServer on:".len()..]);
+        }
+        from = start + "ZnServer on:".len();
+    }
+    None
 }
 
 /// The instance names of a directory (its `*.image` files without the extension, sorted), or
@@ -211,5 +238,10 @@ mod tests {
             "ZnServer startDefaultOn: 8080.\nZnReadEvalPrintDelegate startInServerOn: 42044.\n";
         assert_eq!(repl_port_in(script), Some(42044));
         assert_eq!(repl_port_in("ZnServer startDefaultOn: 8080."), None);
+        let expanded = "(ZnServer on: 8080) start.\n(ZnServer on: 42051)\n  bindingAddress: NetNameResolver loopBackAddress;\n  delegate: ZnReadEvalPrintDelegate new;\n  start.\n";
+        assert_eq!(repl_port_in(expanded), Some(42051));
+        let computed =
+            "ZnReadEvalPrintDelegate startInServerOn: (OSEnvironment current at: 'PORT') asNumber.";
+        assert_eq!(repl_port_in(computed), None);
     }
 }

@@ -19,6 +19,8 @@ use crate::instance::Instance;
 use crate::output;
 use crate::pidfile;
 use crate::process;
+use crate::repl::Repl;
+use crate::repl::holder::{self, Verdict};
 use crate::tree::{Scope, Tree};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -38,6 +40,41 @@ pub const VM_PROPER_WAIT: Duration = Duration::from_secs(5);
 pub fn find_vm(instance: &Instance) -> Result<&Path> {
     instance.check_files()?;
     instance.vm()
+}
+
+/// Refuses (exit 6), before anything is launched or stopped, a REPL address (`repl`, when the
+/// script or `--repl` names one) that a process outside the instance holds: `tree` is the
+/// instance's when it runs, and then only a socket of its own counts as free. A holder that
+/// cannot be told is let be: the identity check of each request still stands.
+pub fn check_repl_port(
+    instance: &Instance,
+    repl: Option<&Repl>,
+    tree: Option<&Tree>,
+) -> Result<()> {
+    let Some(addr) = repl.and_then(|r| r.socket_addr().ok()) else {
+        return Ok(());
+    };
+    if !addr.ip().is_loopback() {
+        return Ok(());
+    }
+    let name = &instance.name;
+    let line = match tree {
+        Some(tree) => match holder::judge(addr, name, &tree.members_view()?) {
+            Verdict::Stranger(line) => line,
+            _ => return Ok(()),
+        },
+        None => match holder::held_by(addr) {
+            Some(who) => format!("port {} is held by {who}", addr.port()),
+            None => return Ok(()),
+        },
+    };
+    Err(Fail::new(
+        Code::NotConfigured,
+        format!(
+            "{line}: {name}'s REPL cannot listen there; stop that process or give {name} a port of its own in its startup script (pharo-ctl init prints one); nothing was started or stopped"
+        ),
+    )
+    .into())
 }
 
 /// The tree of the VM that runs the instance already, if one does; a stale pid file is

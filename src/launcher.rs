@@ -31,6 +31,7 @@ use crate::notify::{NOTIFY_SOCKET, Notifier};
 use crate::output;
 use crate::pidfile;
 use crate::reaper::Reaper;
+use crate::repl::Repl;
 use crate::signals::Signals;
 use crate::tree::Scope;
 use crate::watchdog::{Config, Watchdog};
@@ -81,18 +82,22 @@ pub fn run(
     let signals = Signals::install(&HANDLED)?;
     become_subreaper();
 
-    let Some(pid) = spawn(instance, vm, &signals)? else {
+    let Some(pid) = spawn(instance, vm, ctx.named_repl(instance)?.as_ref(), &signals)? else {
         return Ok(Code::Success);
     };
     // The VM is our child and is not reaped before we say so: its pid cannot be reused. It
     // leads the process group of its tree.
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
     let tree = handle.try_clone()?;
+    let launched = Launched::new(tree, Scope::Group(pid), instance)?;
+    // Only the REPL that the VM's tree holds is asked: readiness, the watchdog, the stop.
+    let repl = repl.owned(&instance.name, &launched.tree)?;
+    let watchdog = watchdog.map(|w| w.owned(&repl));
     let mut launcher = Launcher {
         ctx,
         instance,
         handle,
-        launched: Launched::new(tree, Scope::Group(pid), instance)?,
+        launched,
         signals,
         notifier,
         reaper: Reaper::new(pid),
@@ -127,7 +132,12 @@ fn become_subreaper() {
 
 /// Starts the VM unless the instance already runs; answers its pid, recorded in the pid file,
 /// or `None` when a stop was asked for before the VM started (it is then not started).
-fn spawn(instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32>> {
+fn spawn(
+    instance: &Instance,
+    vm: &Path,
+    named: Option<&Repl>,
+    signals: &Signals,
+) -> Result<Option<i32>> {
     let name = &instance.name;
     files::check_pid_file_writable(instance)?;
     let _lock = files::lock(&instance.pid_file)?;
@@ -141,6 +151,7 @@ fn spawn(instance: &Instance, vm: &Path, signals: &Signals) -> Result<Option<i32
         )
         .into());
     }
+    launch::check_repl_port(instance, named, None)?;
     while let Some(signal) = signals.next() {
         if matches!(signal, Signal::SIGTERM | Signal::SIGINT | Signal::SIGHUP) {
             output::step(format!(

@@ -151,14 +151,13 @@ impl Pings {
     pub fn send(&mut self, repl: &Repl) -> usize {
         let i = self.results.len();
         self.results.push(None);
-        match repl.socket_addr() {
+        // An instance's REPL is asked only once its tree is shown to hold the socket.
+        match repl.target() {
             Ok(address) => {
                 self.waiting.push_back((i, address, request(repl)));
                 self.start_waiting();
             }
-            Err(e) => {
-                self.results[i] = Some(Err(ReplError::Unreachable(crate::error::reason(&e))));
-            }
+            Err(e) => self.results[i] = Some(Err(e)),
         }
         i
     }

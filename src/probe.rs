@@ -40,6 +40,11 @@ impl Probe {
                             drop(notify);
                             return;
                         }
+                        // Another process's socket on the REPL's address ends the wait.
+                        Err(e @ (ReplError::NotOwn(_) | ReplError::Unverified(_))) => {
+                            last = e;
+                            break;
+                        }
                         Err(e) => last = e,
                     }
                     std::thread::sleep(Repl::PROBE_INTERVAL.min(left));

@@ -16,7 +16,7 @@ use crate::logfile;
 use crate::output::{self, Spinner};
 use crate::pidfile;
 use crate::process::describe_status;
-use crate::repl::Repl;
+use crate::repl::{Repl, ReplError};
 use crate::stopper;
 use crate::tree::Scope;
 use anyhow::{Context as _, Result};
@@ -56,6 +56,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
         ));
         return Ok(Code::Success);
     }
+    launch::check_repl_port(instance, ctx.named_repl(instance)?.as_ref(), None)?;
 
     let log = open_log(&instance.log_file)?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
@@ -81,6 +82,11 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
     })?;
 
     let started = Instant::now();
+    // Only the REPL that the VM's tree holds is waited for.
+    let repl = match repl {
+        Some(repl) => Some(repl.owned(&instance.name, &launched.tree)?),
+        None => None,
+    };
     let outcome = match &repl {
         Some(repl) => wait_ready(instance, &mut launched, repl, args.start_timeout),
         None => settle(instance, &mut launched, args.settle),
@@ -112,6 +118,22 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
                     human(started.elapsed()),
                     instance.log_file.display()
                 ),
+            )
+            .into())
+        }
+        Err(Failure::NotOwn(why)) => {
+            output::step(format!(
+                "{}: not its REPL: {why}; stopping the VM",
+                instance.name
+            ));
+            let stopped = stopper::stop(&mut launched.tree, &ctx.plan(instance, None), None)?;
+            output::step(stopped.describe(&instance.name));
+            reap(&mut child);
+            pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
+            report_log_tail(instance, log_start);
+            Err(Fail::new(
+                Code::Failure,
+                format!("{} failed to start: {why}", instance.name),
             )
             .into())
         }
@@ -166,6 +188,8 @@ enum Failure {
     Exited,
     /// The REPL did not answer in time.
     NotReady,
+    /// The socket on the REPL's address is not the VM's (or whose it is cannot be told).
+    NotOwn(ReplError),
     /// The pid file could not be rewritten to name the VM proper.
     Other(anyhow::Error),
 }
@@ -284,9 +308,15 @@ fn wait_ready(
         if launched.tree.vm().exited() && !launched.lost_vm().map_err(Failure::Other)? {
             return Err(Failure::Exited);
         }
-        if repl.probe(left.min(Repl::PROBE_TIMEOUT)).is_ok() {
+        match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
             // The REPL answers: a wrapper has started the VM proper, or is about to.
-            return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);
+            Ok(_) => {
+                return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);
+            }
+            Err(why @ (ReplError::NotOwn(_) | ReplError::Unverified(_))) => {
+                return Err(Failure::NotOwn(why));
+            }
+            Err(_) => {}
         }
         let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
         if wait_vm(launched, next, false, &spinner)? {

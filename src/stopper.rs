@@ -126,6 +126,11 @@ impl Target for Tree {
 pub trait Shutdown {
     /// The REPL's URL, for the step line.
     fn url(&self) -> &str;
+    /// Where the request would go, for the step line; or why none may be sent (nothing
+    /// listens there, or the socket is not the instance's).
+    fn admit(&self) -> Result<String, ReplError> {
+        Ok(self.url().to_string())
+    }
     /// Sends `expr` without waiting for the answer.
     fn request(&self, expr: &str, timeout: Duration) -> Result<Request>;
 }
@@ -133,6 +138,20 @@ pub trait Shutdown {
 impl Shutdown for Repl {
     fn url(&self) -> &str {
         Repl::url(self)
+    }
+
+    fn admit(&self) -> Result<String, ReplError> {
+        let target = self.target()?;
+        Ok(match self.found_url() {
+            Some(found) => format!(
+                "{found} (the REPL its VM holds; {} is not its)",
+                Repl::url(self)
+            ),
+            None if self.socket_addr().is_ok_and(|nominal| nominal == target) => {
+                Repl::url(self).to_string()
+            }
+            None => format!("http://{target}"),
+        })
     }
 
     fn request(&self, expr: &str, timeout: Duration) -> Result<Request> {
@@ -169,11 +188,23 @@ pub fn stop<R: Shutdown + ?Sized>(
         return done(Ending::Cooperative);
     }
 
-    if let Some(repl) = plan.repl {
+    let admitted = plan.repl.and_then(|repl| match repl.admit() {
+        Ok(url) => Some((repl, url)),
+        Err(error @ ReplError::Unreachable(_)) => {
+            output::step(format!("{name}: the REPL is {error}, so no grace period"));
+            None
+        }
+        Err(error) => {
+            output::step(format!(
+                "{name}: no shutdown request sent, so no grace period: {error}"
+            ));
+            None
+        }
+    });
+    if let Some((repl, url)) = admitted {
         output::step(format!(
-            "{name}: asking the image to shut down: POST '{}' to {}",
+            "{name}: asking the image to shut down: POST '{}' to {url}",
             plan.shutdown,
-            repl.url()
         ));
         let deadline = duration::deadline(started, plan.grace);
         let request = repl.request(plan.shutdown, plan.grace)?;

@@ -12,7 +12,7 @@ use anyhow::Result;
 /// Stops the instance if it runs.
 pub fn stop_instance(ctx: &Context, instance: &Instance) -> Result<()> {
     // The REPL URL is checked before anything is found or signalled.
-    let repl = ctx.repl(Some(instance))?;
+    ctx.repl(Some(instance))?;
     let name = &instance.name;
     pidfile::clean_temp_files(&instance.pid_file);
     match finder::find(instance)? {
@@ -37,6 +37,7 @@ pub fn stop_instance(ctx: &Context, instance: &Instance) -> Result<()> {
                     instance.pid_file.display()
                 ));
             }
+            let repl = ctx.own_repl(instance, &tree)?;
             let stopped = stopper::stop(&mut tree, &ctx.plan(instance, Some(&repl)), None)?;
             output::step(stopped.describe(name));
             // The VM is stopped: a pid file left behind is worth a warning, not a failure. It

@@ -17,7 +17,6 @@ use crate::ping::{self, Ping};
 use crate::repl::{Repl, ReplError};
 use anyhow::{Context as _, Result};
 use nix::poll::PollFlags;
-use std::net::SocketAddr;
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -86,7 +85,8 @@ pub enum Outcome {
 /// The watchdog: the schedule, the probe under way, and the misses in a row.
 pub struct Watchdog {
     pub config: Config,
-    address: SocketAddr,
+    /// The REPL probed: before each probe, the address is checked to be the instance's.
+    repl: Repl,
     request: Vec<u8>,
     next: Instant,
     /// The probe under way, and its deadline.
@@ -100,18 +100,25 @@ impl Watchdog {
     /// A watchdog on `repl`, whose first probe is due an INTERVAL from now. A host name other
     /// than localhost (a remote REPL, when allowed) is resolved once, here.
     pub fn new(config: Config, repl: &Repl) -> Result<Watchdog> {
-        let address = repl
-            .socket_addr()
+        repl.socket_addr()
             .with_context(|| format!("cannot resolve the host of the REPL at {}", repl.url()))?;
         Ok(Watchdog {
             config,
-            address,
+            repl: repl.clone(),
             request: ping::request(repl),
             next: crate::duration::from_now(config.interval),
             probe: None,
             missed: 0,
             first_missed_at: None,
         })
+    }
+
+    /// The same watchdog on `repl`, the instance's own REPL once its tree is known.
+    pub fn owned(self, repl: &Repl) -> Watchdog {
+        Watchdog {
+            repl: repl.clone(),
+            ..self
+        }
     }
 
     /// Schedules the first probe an INTERVAL from now (the image has just become ready).
@@ -142,7 +149,12 @@ impl Watchdog {
             // A full INTERVAL from when it is sent, even if the launcher woke up late.
             let deadline = crate::duration::deadline(now, self.config.interval);
             self.next = deadline;
-            match Ping::start(self.address, &self.request) {
+            // A probe that would reach another process's socket is a miss.
+            match self
+                .repl
+                .target()
+                .and_then(|address| Ping::start(address, &self.request))
+            {
                 Ok(ping) => self.probe = Some((ping, deadline)),
                 Err(why) => return self.missed(why, SystemTime::now()),
             }

@@ -22,7 +22,12 @@
 //! per REPL request, `POST /repl <first line of body>` or `GET /repl`, and `exit <code>` when it
 //! quits by itself, so that a test can wait on it), and `PHARO_DOUBLE_WEDGE_AFTER_MS` (after that
 //! long the REPL still accepts connections but never answers, while the process lives on: a
-//! wedged image).
+//! wedged image), and `PHARO_DOUBLE_NO_QUIT` (a REPL that cannot bind its port is reported
+//! and the double runs on without one, as an image run with `--no-quit` does).
+//!
+//! The REPL's port is read from `startInServerOn: N`, from `startInServerOn: (OSEnvironment
+//! current at: 'VAR') asNumber` (the environment's), or from the form that one stands for,
+//! `(ZnServer on: N) bindingAddress: …; delegate: ZnReadEvalPrintDelegate new; … start`.
 //!
 //! The image: values set with `Smalltalk at: #K put: V` (literals) are globals of the image;
 //! `Smalltalk snapshot: true andQuit: false` saves them as the VM saves an image — the file
@@ -89,6 +94,8 @@ struct Switches {
     events: Option<PathBuf>,
     /// When the REPL stops answering (a wedged image).
     wedge_after: Option<Duration>,
+    /// Run on without a REPL when it cannot bind its port.
+    no_quit: bool,
     usr1: Usr1,
     save: image::SaveMode,
 }
@@ -128,6 +135,7 @@ impl Switches {
                 slow: millis("PHARO_DOUBLE_SAVE_SLOW_MS"),
                 fail_half_way: flag("PHARO_DOUBLE_SAVE_FAIL"),
             },
+            no_quit: flag("PHARO_DOUBLE_NO_QUIT"),
             usr1: if flag("PHARO_DOUBLE_USR1_DEFAULT") {
                 Usr1::Default
             } else if flag("PHARO_DOUBLE_USR1_SILENT") {
@@ -155,7 +163,9 @@ impl Script {
     fn scan(source: &str) -> Self {
         let code = normalized(source);
         Script {
-            repl_port: port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:"),
+            repl_port: port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:")
+                .or_else(|| env_port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:"))
+                .or_else(|| server_form_port(&code)),
             app_port: port_after(&code, "ZnServer startDefaultOn:")
                 .or_else(|| port_after(&code, "ZnServer defaultOn:")),
             defines_shutdown: code.contains("Smalltalk at: #ShutdownSequence put:"),
@@ -183,6 +193,31 @@ fn normalized(source: &str) -> String {
         }
     }
     code
+}
+
+/// The port of `startInServerOn: (OSEnvironment current at: 'NAME') asNumber`: the
+/// environment variable NAME's.
+fn env_port_after(code: &str, pattern: &str) -> Option<u16> {
+    let rest = code[code.find(pattern)? + pattern.len()..].trim_start();
+    let rest = rest.strip_prefix("(OSEnvironment current at: '")?;
+    let name = &rest[..rest.find('\'')?];
+    env::var(name).ok()?.trim().parse().ok()
+}
+
+/// The port of the REPL in the form `startInServerOn:` stands for: `(ZnServer on: N)
+/// bindingAddress: …; delegate: ZnReadEvalPrintDelegate new; … start`, in one statement.
+fn server_form_port(code: &str) -> Option<u16> {
+    let mut from = 0;
+    while let Some(at) = code[from..].find("ZnServer on:") {
+        let start = from + at;
+        let statement = &code[start..];
+        let statement = &statement[..statement.find(". ").unwrap_or(statement.len())];
+        if statement.contains("delegate: ZnReadEvalPrintDelegate new") {
+            return port_after(statement, "ZnServer on:");
+        }
+        from = start + "ZnServer on:".len();
+    }
+    None
 }
 
 fn port_after(code: &str, pattern: &str) -> Option<u16> {
@@ -684,8 +719,20 @@ fn main() {
             thread::park();
         }
     };
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-        .unwrap_or_else(|error| fail(&format!("cannot start the REPL on port {port}: {error}")));
+    let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+        Ok(listener) => listener,
+        // A Pharo image run with --no-quit logs its startup script's error and runs on.
+        Err(error) if switches.no_quit => {
+            say(&format!(
+                "pharo-vm-double: cannot start the REPL on port {port}: {error}; running on without it"
+            ));
+            say(&format!("pharo-vm-double: image {image}, no REPL"));
+            loop {
+                thread::park();
+            }
+        }
+        Err(error) => fail(&format!("cannot start the REPL on port {port}: {error}")),
+    };
     let repl_port = listener.local_addr().map_or(port, |address| address.port());
     say(&format!(
         "pharo-vm-double: image {image}, REPL on 127.0.0.1:{repl_port}"

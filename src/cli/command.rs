@@ -295,7 +295,7 @@ Examples:
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
     #[command(
-        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nWith --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s"
+        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nWith --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nWith --snapshot-every INTERVAL it prints instead a timer, pharo-NAME-snapshot.timer, that saves the image every INTERVAL with `pharo-ctl snapshot NAME`, and the one-shot service it starts, each after a `### FILE` line; an image that is not running has nothing to save, and the service does not count that as a failure.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s\n  pharo-ctl -C /srv/zinc unit zinc --snapshot-every 1h"
     )]
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -319,7 +319,7 @@ Examples:
         watchdog: WatchdogArgs,
         /// Print instead a systemd timer that saves the image every INTERVAL (`pharo-ctl
         /// snapshot`), and the service it starts.
-        #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, conflicts_with_all = ["template", "watchdog"])]
+        #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, conflicts_with_all = ["template", "watchdog"], hide_short_help = true)]
         snapshot_every: Option<Duration>,
     },
     /// Write the completion scripts and man pages into DIR/completions and DIR/man.

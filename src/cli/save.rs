@@ -4,20 +4,21 @@ use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Where the backup taken before a save goes, and how many are kept.
+/// Where the backup taken before a save goes, and how many are kept (in `--help`; `-h` keeps
+/// to a screen).
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Save")]
 pub struct SaveArgs {
     /// The directory of the backups, relative to the image's [default: backups beside the
     /// image].
-    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath, hide_short_help = true)]
     pub backup_dir: Option<PathBuf>,
     /// How many backups of the instance to keep: older ones are removed after a verified save.
-    #[arg(long, value_name = "N", default_value_t = crate::snapshot::DEFAULT_KEEP, value_parser = keep, conflicts_with = "no_backup")]
+    #[arg(long, value_name = "N", default_value_t = crate::snapshot::DEFAULT_KEEP, value_parser = keep, conflicts_with = "no_backup", hide_short_help = true)]
     pub keep: usize,
     /// Take no backup before the save (for operators who keep their own): a failed save can
     /// then not be undone.
-    #[arg(long)]
+    #[arg(long, hide_short_help = true)]
     pub no_backup: bool,
 }
 

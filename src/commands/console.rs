@@ -10,6 +10,7 @@ use crate::context::Context;
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::expression::Lines;
+use crate::instance::Instance;
 use crate::output;
 use crate::repl::Reply;
 use crate::repl::{self, Repl, ReplError};
@@ -72,6 +73,8 @@ enum Turn {
 
 struct Session {
     repl: Repl,
+    /// The instance whose REPL it is, to find its REPL again once its VM is gone (a restart).
+    renew: Option<(Context, Instance)>,
     label: String,
     timeout: Duration,
     health: Health,
@@ -86,6 +89,8 @@ pub fn run(ctx: &Context, name: Option<&str>, timeout: Duration) -> Result<Code>
     // several images and no --repl, which one is meant is not guessed.
     let instance = match name {
         Some(_) => Some(ctx.instance(name)?),
+        // `--repl` without NAME: the REPL the operator names, as asked.
+        None if ctx.repl_url.is_some() => None,
         None => match ctx.instance(None) {
             Ok(instance) => Some(instance),
             Err(e) if ctx.repl_url.is_none() && crate::error::code_of(&e) == Code::Usage => {
@@ -94,13 +99,17 @@ pub fn run(ctx: &Context, name: Option<&str>, timeout: Duration) -> Result<Code>
             Err(_) => None,
         },
     };
-    let repl = ctx.repl(instance.as_ref())?;
+    let repl = match &instance {
+        Some(instance) => ctx.running_repl(instance)?,
+        None => ctx.repl(None)?,
+    };
     let label = match &instance {
         Some(instance) => instance.name.clone(),
         None => repl.host_and_target().0,
     };
     let mut session = Session {
         repl,
+        renew: instance.map(|instance| (ctx.clone(), instance)),
         label,
         timeout,
         health: Health::Ok,
@@ -213,6 +222,17 @@ impl Session {
         Ok(code)
     }
 
+    /// Once the instance's VM is gone, the REPL of the VM that runs it now, if one does: only
+    /// a REPL of the running VM's tree is ever sent to.
+    fn renew_repl(&mut self) {
+        if let Some((ctx, instance)) = &self.renew
+            && self.repl.owner_gone()
+            && let Ok(repl) = ctx.running_repl(instance)
+        {
+            self.repl = repl;
+        }
+    }
+
     /// How a request that got no answer is reported.
     fn failure(&self, error: &ReplError) -> Fail {
         let more_time = if self.interactive {
@@ -225,6 +245,7 @@ impl Session {
 
     /// Sends one expression and prints what came of it.
     fn evaluate(&mut self, expr: &str, cancel: Option<BorrowedFd<'_>>) -> Result<Turn> {
+        self.renew_repl();
         let turn = match self.repl.post(expr, self.timeout, cancel) {
             Ok(Reply::Answer(answer)) => {
                 let error = repl::is_error_answer(&String::from_utf8_lossy(&answer));

@@ -39,6 +39,11 @@ struct Vm {
     pid_file: Option<PathBuf>,
     /// Whether that pid file names this process.
     pid_file_names_it: bool,
+    /// The URL of the REPL the VM holds: the loopback listener of its own that answers
+    /// `GET /repl` like Zinc.
+    repl: Option<String>,
+    /// The REPL that `NAME.st` beside the image names, when it is not the one the VM holds.
+    script_repl: Option<String>,
     command: String,
 }
 
@@ -96,6 +101,14 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
             let pid_file = image.with_extension("pid");
             let recorded = pidfile::read(&pid_file).ok();
             let names_it = |p: Option<i32>| p.is_some_and(|p| recorded == Some(PidFile::Pid(p)));
+            let pids: Vec<i32> = std::iter::once(pid).chain(wrapper_pid).collect();
+            let url = |addr: std::net::SocketAddr| format!("http://{addr}/repl");
+            let repl = crate::repl::owner::held_repl(&pids, None).map(url);
+            let script_repl = std::fs::read_to_string(image.with_extension("st"))
+                .ok()
+                .and_then(|text| instance::repl_port_in(&text))
+                .map(|port| format!("http://127.0.0.1:{port}/repl"))
+                .filter(|named| repl.as_ref() != Some(named));
             Vm {
                 pid,
                 wrapper_pid,
@@ -108,6 +121,8 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
                 cpu_s: cpu.map(|d: Duration| output::rounded(d.as_secs_f64(), 3)),
                 pid_file_names_it: names_it(Some(pid)) || names_it(wrapper_pid),
                 pid_file: pid_file.is_file().then_some(pid_file),
+                repl,
+                script_repl,
                 image,
                 command,
             }
@@ -177,8 +192,17 @@ fn user_of(pid: i32) -> String {
     }
 }
 
+/// `127.0.0.1:42033` of `http://127.0.0.1:42033/repl`.
+fn repl_address(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .trim_end_matches("/repl")
+        .to_string()
+}
+
 fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
-    const HEADER: [&str; 7] = ["PID", "USER", "UPTIME", "RSS", "CPU", "PIDFILE", "IMAGE"];
+    const HEADER: [&str; 8] = [
+        "PID", "USER", "UPTIME", "RSS", "CPU", "PIDFILE", "REPL", "IMAGE",
+    ];
     let dash = || "-".to_string();
     let rows: Vec<Vec<String>> = vms
         .iter()
@@ -194,6 +218,14 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
                     (_, true) => "yes".to_string(),
                     (Some(_), false) => "other".to_string(),
                     (None, false) => "no".to_string(),
+                },
+                match (&vm.repl, &vm.script_repl) {
+                    (Some(repl), None) => repl_address(repl),
+                    (Some(repl), Some(named)) => {
+                        format!("{} (script: {})", repl_address(repl), repl_address(named))
+                    }
+                    (None, Some(named)) => format!("- (script: {})", repl_address(named)),
+                    (None, None) => dash(),
                 },
                 vm.image.display().to_string(),
             ]

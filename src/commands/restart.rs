@@ -5,6 +5,7 @@
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::files;
+use crate::finder::{self, Found};
 use crate::fleet::{self, Targets};
 use crate::instance::Instance;
 use crate::launch;
@@ -25,7 +26,7 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &Readiness) -> Re
     let instances = match targets {
         Targets::One(instance) if !mode.rolling => {
             fleet::check_ports(&[&instance])?;
-            check_startable(&instance)?;
+            check_startable(ctx, &instance)?;
             stop_instance(ctx, &instance)?;
             return starter::start(ctx, &instance, args);
         }
@@ -37,7 +38,7 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &Readiness) -> Re
         return rolling::run(ctx, &instances, args, mode.pause);
     }
     let stopped = fleet::each(&instances, true, |i| {
-        check_startable(i)?;
+        check_startable(ctx, i)?;
         stop_instance(ctx, i).map(|()| Code::Success)
     });
     let to_start: Vec<Instance> = instances
@@ -59,8 +60,14 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &Readiness) -> Re
 }
 
 /// Refuses, before anything is stopped, what could not be started again: a missing image or
-/// VM, a pid file or log that may not be written.
-pub fn check_startable(instance: &Instance) -> Result<()> {
+/// VM, a pid file or log that may not be written, a REPL port that a process outside the
+/// instance holds.
+pub fn check_startable(ctx: &Context, instance: &Instance) -> Result<()> {
     launch::find_vm(instance)?;
-    files::check_writable(instance)
+    files::check_writable(instance)?;
+    let tree = match finder::find(instance)? {
+        Found::Running { tree, .. } => Some(tree),
+        _ => None,
+    };
+    launch::check_repl_port(instance, ctx.named_repl(instance)?.as_ref(), tree.as_ref())
 }

@@ -50,12 +50,13 @@ pub fn run(ctx: &Context, targets: Targets, options: &Options, json: bool) -> Re
 
 /// Saves one instance's running image: its VM found, its REPL resolved, then the save.
 pub fn save_instance(ctx: &Context, instance: &Instance, options: &Options) -> Result<Saved> {
-    let repl = ctx.repl(Some(instance))?;
+    // The REPL URL is checked before anything is found.
+    ctx.repl(Some(instance))?;
     let name = &instance.name;
     match finder::find(instance)? {
         Found::Running { tree, .. } => {
             let _lock = lock(instance)?;
-            let repl = snapshot::owned_repl(instance, &tree, repl, ctx.repl_url.is_none())?;
+            let repl = ctx.own_repl(instance, &tree)?;
             snapshot::save(instance, &tree, &repl, options)
         }
         Found::Stale(_) | Found::NotRunning => fail(

@@ -50,6 +50,10 @@ pub(crate) struct Report {
     pub(crate) repl_ok: bool,
     pub(crate) latency: Option<Duration>,
     pub(crate) repl_error: Option<String>,
+    /// Whether the REPL's owner cannot be told (so its health cannot either).
+    pub(crate) repl_unverified: bool,
+    /// The URL of the REPL the VM holds, when it is not the configured one.
+    pub(crate) repl_found: Option<String>,
     /// Since when the REPL of the running VM has not answered.
     pub(crate) hung_since: Option<SystemTime>,
 }
@@ -77,6 +81,10 @@ impl Report {
                 self.repl_error = None;
                 hung::clear(&instance.pid_file);
             }
+            Err(e @ ReplError::Unverified(_)) => {
+                self.repl_error = Some(format!("unverified: {e}"));
+                self.repl_unverified = true;
+            }
             Err(e) => {
                 self.repl_error = Some(e.to_string());
                 self.hung_since = Some(hung::record(&instance.pid_file, pid, asked_at));
@@ -98,8 +106,9 @@ impl Report {
 /// Reports on the instance as `view` says, probing its REPL for at most `timeout`.
 pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> Result<Code> {
     let found = finder::find(instance)?;
-    let report = gather(instance, &found, repl, timeout);
+    let report = gather(instance, &found, repl, timeout)?;
     let code = match found {
+        Found::Running { .. } if view == View::Probe && report.repl_unverified => Code::Unknown,
         Found::Running { .. } if view == View::Probe && report.hung() => Code::Failure,
         Found::Running { .. } => Code::Success,
         Found::Stale(_) if view == View::Probe => Code::NotRunning,
@@ -121,17 +130,20 @@ pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> R
 }
 
 /// What status reports about a VM found (or not), its REPL probed when it runs.
-fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Report {
+fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) -> Result<Report> {
     let mut report = observe(found);
-    if let Some(pid) = report.pid {
+    if let Found::Running { tree, .. } = found {
+        // Only a REPL the VM's tree holds is asked.
+        let repl = repl.owned(&instance.name, tree)?;
         let asked_at = SystemTime::now();
         let mut pings = Pings::new(timeout, 1);
-        pings.send(repl);
+        pings.send(&repl);
         let answer = pings.finish().remove(0);
         report.add_answer(instance, answer, asked_at);
-        report.add_usage(usage::of(&[pid]).remove(0));
+        report.repl_found = repl.found_url();
+        report.add_usage(usage::of(&[tree.pid()]).remove(0));
     }
-    report
+    Ok(report)
 }
 
 /// What status reports about a VM found (or not), but its REPL's answer
@@ -150,6 +162,8 @@ pub(crate) fn observe(found: &Found) -> Report {
         repl_ok: false,
         latency: None,
         repl_error: Some("not running".to_string()),
+        repl_unverified: false,
+        repl_found: None,
         hung_since: None,
     };
     match found {
@@ -189,7 +203,8 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
         "hung_since": r.hung_since.map(rfc3339),
         "hung_s": r.hung_since.map(|since| output::rounded(hung_for(since).as_secs_f64(), 3)),
         "repl": {
-            "url": repl.url(),
+            "url": r.repl_found.as_deref().unwrap_or(repl.url()),
+            "configured_url": r.repl_found.as_ref().map(|_| repl.url()),
             "ok": r.repl_ok,
             "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
@@ -285,7 +300,15 @@ fn write_human(
         (_, _, Some(error)) => error.to_string(),
         _ => String::new(),
     };
-    writeln!(out, "{:>10}: {} {health}", "REPL", repl.url())?;
+    match &r.repl_found {
+        Some(found) => writeln!(
+            out,
+            "{:>10}: {found} {health} (held by the VM; the configured {} is not its)",
+            "REPL",
+            repl.url()
+        )?,
+        None => writeln!(out, "{:>10}: {} {health}", "REPL", repl.url())?,
+    }
     writeln!(out, "{:>10}: {}", "PID file", instance.pid_file.display())?;
     writeln!(out, "{:>10}: {}", "Log", instance.log_file.display())?;
     saved::write_lines(out, instance)?;

@@ -109,7 +109,9 @@ pub(super) fn supervise(ports: &mut impl Ports, start_timeout: Duration) -> Resu
             output::step(format!("{name} is running (pid {})", ports.pid()));
         }
         Err(why) => {
-            if ports.notifies() {
+            // Another process on the REPL's address fails the start as a missing answer
+            // under Type=notify does.
+            if ports.notifies() || matches!(why, ReplError::NotOwn(_)) {
                 return not_ready(ports, start_timeout, &why);
             }
             output::warn(format!(

@@ -109,6 +109,9 @@ pub struct Repl {
     url: Url,
     /// The address a `localhost` URL is pinned to.
     pinned: Option<SocketAddr>,
+    /// Whether the operator gave the URL (`--repl`): then the REPL is not looked for
+    /// elsewhere among an instance's sockets.
+    given: bool,
     owner: Option<Arc<Owner>>,
 }
 
@@ -155,19 +158,25 @@ impl Repl {
         Ok(Repl {
             url: parsed,
             pinned,
+            given: false,
             owner: None,
         })
     }
 
-    /// The REPL of an instance: sent to only once the instance's tree is shown to hold it.
-    pub fn owned_by(mut self, owner: Owner) -> Repl {
-        self.owner = Some(Arc::new(owner));
+    /// The same REPL, its URL given by the operator.
+    pub fn given(mut self, given: bool) -> Repl {
+        self.given = given;
         self
     }
 
-    /// The instance whose REPL this is, when one is known.
-    pub fn owner(&self) -> Option<&Owner> {
-        self.owner.as_deref()
+    /// The REPL of the instance `name` whose process tree is `tree`: sent to only once the
+    /// tree is shown to hold it.
+    pub fn owned(&self, name: &str, tree: &crate::tree::Tree) -> std::io::Result<Repl> {
+        let owner = Owner::new(name, tree.members_view()?, !self.given);
+        Ok(Repl {
+            owner: Some(Arc::new(owner)),
+            ..self.clone()
+        })
     }
 
     /// The address the next request goes to: the URL's, or, for an instance, the one its
@@ -180,6 +189,17 @@ impl Repl {
             Some(owner) => owner.admit(nominal),
             None => Ok(nominal),
         }
+    }
+
+    /// Whether it is an instance's REPL ([`Repl::owned`]), whose every request first proves
+    /// where it goes.
+    pub fn is_owned(&self) -> bool {
+        self.owner.is_some()
+    }
+
+    /// Whether the instance whose REPL it is has ended (its VM proper is gone).
+    pub fn owner_gone(&self) -> bool {
+        self.owner.as_ref().is_some_and(|owner| owner.gone())
     }
 
     /// The URL the REPL was found at when it is not the configured one (the VM holds another).

@@ -31,6 +31,8 @@ pub struct Owner {
     discover: bool,
     /// The address the REPL was found at, when it is not the URL's.
     found: Mutex<Option<SocketAddr>>,
+    /// Whether the check's detail line (`-v`) was printed.
+    told: std::sync::atomic::AtomicBool,
 }
 
 impl Owner {
@@ -40,6 +42,7 @@ impl Owner {
             members,
             discover,
             found: Mutex::new(None),
+            told: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -54,8 +57,22 @@ impl Owner {
             }
             *self.found.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
+        if !nominal.ip().is_loopback() {
+            return Err(ReplError::Unverified(format!(
+                "{nominal} is not on this host's loopback, so whether it is {}'s REPL cannot be told",
+                self.name
+            )));
+        }
+        let checked = std::time::Instant::now();
         let verdict = self.judge(nominal);
-        if let Verdict::Own(_) = verdict {
+        if let Verdict::Own(pid) = verdict {
+            if !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                crate::output::detail(format!(
+                    "{}: the socket on {nominal} is held by pid {pid} of its tree (checked in {:.3} ms)",
+                    self.name,
+                    checked.elapsed().as_secs_f64() * 1000.0
+                ));
+            }
             return Ok(nominal);
         }
         if self.discover
@@ -73,6 +90,11 @@ impl Owner {
         })
     }
 
+    /// Whether the VM proper has ended.
+    pub fn gone(&self) -> bool {
+        self.members.vm().exited()
+    }
+
     /// The address the REPL was found at among the VM's listeners, when it is not the URL's.
     pub fn found(&self) -> Option<SocketAddr> {
         *self.found.lock().unwrap_or_else(|e| e.into_inner())
@@ -83,36 +105,42 @@ impl Owner {
     }
 
     /// The VM's REPL among its loopback listeners other than `skip`: the one that answers
-    /// `GET /repl` like Zinc.
+    /// `GET /repl` like Zinc, and is still the VM's after its answer.
     fn look(&self, skip: SocketAddr) -> Option<SocketAddr> {
-        let mut inodes = HashSet::new();
-        for member in self.members.first() {
-            if let Ok(held) = holder::sockets_of(member.pid())
-                && !member.exited()
-            {
-                inodes.extend(held);
-            }
-        }
-        if inodes.is_empty() {
-            return None;
-        }
-        let mut candidates: Vec<SocketAddr> = sockets::listeners(None)
-            .ok()?
-            .into_iter()
-            .filter(|l| inodes.contains(&l.inode) && l.addr.ip().is_loopback() && l.addr != skip)
-            .map(|l| l.addr)
-            .collect();
-        candidates.sort();
-        candidates.dedup();
-        candidates.into_iter().find(|&addr| {
-            let request =
-                format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-            matches!(
-                http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
-                Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
-            )
-            // Still the VM's after the answer.
-            && matches!(self.judge(addr), Verdict::Own(_))
-        })
+        let pids: Vec<i32> = self.members.first().map(|m| m.pid()).collect();
+        let found = held_repl(&pids, Some(skip))?;
+        // The descriptors read were those of live members, and still are.
+        (!self.members.first().any(|m| m.exited()) && matches!(self.judge(found), Verdict::Own(_)))
+            .then_some(found)
     }
+}
+
+/// The REPL that one of `pids` holds (a VM and its wrapper), other than `skip`: among their
+/// loopback listeners, the one that answers `GET /repl` with Zinc's help text. Asking the
+/// VM's own sockets `GET /repl` evaluates nothing.
+pub fn held_repl(pids: &[i32], skip: Option<SocketAddr>) -> Option<SocketAddr> {
+    let inodes: HashSet<u64> = pids
+        .iter()
+        .filter_map(|&pid| holder::sockets_of(pid).ok())
+        .flatten()
+        .collect();
+    if inodes.is_empty() {
+        return None;
+    }
+    let mut candidates: Vec<SocketAddr> = sockets::listeners(None)
+        .ok()?
+        .into_iter()
+        .filter(|l| inodes.contains(&l.inode) && l.addr.ip().is_loopback())
+        .map(|l| l.addr)
+        .filter(|&addr| Some(addr) != skip)
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    candidates.into_iter().find(|&addr| {
+        let request = format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        matches!(
+            http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
+            Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
+        )
+    })
 }

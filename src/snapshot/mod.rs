@@ -17,7 +17,7 @@ use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::Instance;
 use crate::output;
-use crate::repl::{self, Owner, Repl, ReplError};
+use crate::repl::{self, Repl, ReplError};
 use crate::tree::Tree;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -106,7 +106,7 @@ pub fn megabytes(bytes: u64) -> String {
 }
 
 /// Sends one request of a save to the instance's REPL. Every request this module sends goes
-/// through here: the REPL must be tied to the instance's process tree ([`Repl::owned_by`]),
+/// through here: the REPL must be tied to the instance's process tree ([`Repl::owned`]),
 /// which proves before each request that the listening socket is the tree's, so a REPL of
 /// another image on the same port is never asked to save.
 pub fn save_request(
@@ -116,7 +116,7 @@ pub fn save_request(
     expression: &str,
     timeout: Duration,
 ) -> Result<Vec<u8>, ReplError> {
-    if repl.owner().is_none() {
+    if !repl.is_owned() {
         return Err(ReplError::Unverified(format!(
             "the REPL at {} is not tied to {}'s process tree",
             repl.url(),
@@ -130,16 +130,6 @@ pub fn save_request(
         tree.pid()
     ));
     repl.eval(expression, timeout)
-}
-
-/// The instance's REPL, tied to its process tree (`discover`: it may be looked for among the
-/// VM's listeners when the URL's address is not the VM's, as when the operator gave no URL).
-pub fn owned_repl(instance: &Instance, tree: &Tree, repl: Repl, discover: bool) -> Result<Repl> {
-    if repl.owner().is_some() {
-        return Ok(repl);
-    }
-    let members = tree.members_view()?;
-    Ok(repl.owned_by(Owner::new(&instance.name, members, discover)))
 }
 
 /// Saves the running image of `instance` (its VM's tree `tree`), safely: see the module.

@@ -377,7 +377,8 @@ fn off_a_terminal_it_evaluates_each_whole_expression() {
     out.success().stderr_has("the image quit");
     assert_eq!(out.stdout, "");
     let out = env.cmd().args(["console", "zinc"]).stdin("3 + 4\n").run();
-    out.code(7).stderr_has("cannot reach the REPL");
+    out.code(7)
+        .stderr_has("zinc is not running, so nothing was sent");
     one_error_line(&out);
 }
 

@@ -236,9 +236,14 @@ impl Env {
     /// Starts instance `name`'s VM by hand, as a user would, through the layout:
     /// `VM --headless DIR/NAME.image DIR/NAME.st` in the directory.
     pub fn spawn_by_hand(&self, name: &str) -> Spawned {
+        self.spawn_by_hand_with(name, &[])
+    }
+
+    /// Like [`Env::spawn_by_hand`], with the double's switches (`PHARO_DOUBLE_…`) set.
+    pub fn spawn_by_hand_with(&self, name: &str, switches: &[(&str, &str)]) -> Spawned {
         let image = self.file(&format!("{name}.image"));
         let script = self.file(&format!("{name}.st"));
-        Spawned::new(
+        Spawned::with_env(
             self.vm_program(),
             &[
                 "--headless",
@@ -246,6 +251,7 @@ impl Env {
                 script.to_str().unwrap(),
             ],
             self.path(),
+            switches,
         )
     }
 
@@ -578,9 +584,21 @@ pub struct Spawned(std::process::Child);
 
 impl Spawned {
     pub fn new(program: impl AsRef<std::ffi::OsStr>, args: &[&str], dir: &Path) -> Spawned {
+        Spawned::with_env(program, args, dir, &[])
+    }
+
+    /// Like [`Spawned::new`], with variables added to the environment (the double's
+    /// switches).
+    pub fn with_env(
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Spawned {
         Spawned(
             Command::new(program)
                 .args(args)
+                .envs(env.iter().copied())
                 .current_dir(dir)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -1075,3 +1093,87 @@ impl Env {
         listener
     }
 }
+
+/// A local process that is no VM squatting a loopback port: an HTTP server that answers
+/// `/repl` like Zinc and records the first line of every request it gets. It stops when
+/// dropped.
+pub struct Squatter {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Squatter {
+    /// Binds `port` on 127.0.0.1 (it must be free) and serves it from a thread.
+    pub fn bind(port: u16) -> Squatter {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen, stopped) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let text = String::from_utf8_lossy(&head).to_string();
+                seen.lock()
+                    .unwrap()
+                    .push(text.lines().next().unwrap_or("").to_string());
+                let body = "# Pharo Smalltalk REPL. POST expressions to evaluate\n";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Squatter {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The first lines of the requests it got, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Squatter {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Wakes the accept loop, which then sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Runs each behaviour (a function taking a [`Layout`]) on each layout, as
+/// `MODULE::LAYOUT::BEHAVIOUR`.
+macro_rules! on_each_layout {
+    ($($behaviour:ident),* $(,)?) => {
+        mod direct {
+            $(#[test] fn $behaviour() { super::$behaviour(super::Layout::Direct) })*
+        }
+        mod zeroconf {
+            $(#[test] fn $behaviour() { super::$behaviour(super::Layout::Zeroconf) })*
+        }
+        mod script {
+            $(#[test] fn $behaviour() { super::$behaviour(super::Layout::Script) })*
+        }
+    };
+}
+pub(crate) use on_each_layout;

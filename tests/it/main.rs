@@ -19,6 +19,7 @@ mod many;
 mod pidfiles;
 mod privilege;
 mod ps;
+mod repl_identity;
 mod resolution;
 mod rolling;
 mod run;

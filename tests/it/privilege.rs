@@ -3,6 +3,9 @@
 //! so they need root; elsewhere they say that they are skipped.
 
 use crate::harness::*;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(20);
 
 #[test]
 fn stop_without_permission_to_signal_exits_4_and_leaves_the_vm() {
@@ -148,16 +151,34 @@ fn a_stop_that_cannot_remove_the_pid_file_still_succeeds_and_says_so() {
     let Some(nobody) = env.as_nobody() else {
         return;
     };
-    // root's VM and pid file in root's directory: nobody may ask the REPL to shut it down, but
-    // may not remove the pid file afterwards.
+    // nobody's VM, with root's pid file in root's directory: nobody may ask its own REPL to
+    // shut the image down, but may not remove the pid file afterwards.
     let inst = env.instance("zinc");
-    let pid = env.start(&inst);
+    let image = env.file("zinc.image");
+    let script = env.file("zinc.st");
+    let vm = Spawned::new(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env.double().to_str().unwrap(),
+            "--headless",
+            image.to_str().unwrap(),
+            script.to_str().unwrap(),
+        ],
+        env.path(),
+    );
+    wait_until("nobody's VM to answer", LIMIT, || {
+        repl_answers(inst.repl_port)
+    });
+    std::fs::write(env.file("zinc.pid"), format!("{}\n", vm.pid())).unwrap();
     let out = nobody.cmd().args(["stop", "zinc"]).run();
     out.success()
         .stderr_has("zinc stopped cooperatively")
         .stderr_has("warning: zinc: cannot remove the pid file")
         .stderr_has("Permission denied");
-    assert!(!alive(pid));
+    wait_until("the VM to be gone", LIMIT, || !alive(vm.pid()));
     // The pid file left behind names no running VM: stale, and root can clean it up.
     env.cmd().args(["status", "zinc"]).run().code(1);
     env.cmd()
@@ -166,4 +187,44 @@ fn a_stop_that_cannot_remove_the_pid_file_still_succeeds_and_says_so() {
         .success()
         .stderr_has("removed the stale pid file");
     assert!(!env.exists("zinc.pid"));
+}
+
+#[test]
+fn another_users_vm_gets_no_request_on_a_repl_whose_owner_cannot_be_told() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    // root's VM: nobody may not read its descriptors, so whether the socket on the REPL's
+    // port is its own cannot be told; nothing is sent, and the line says how to go on.
+    let inst = env.instance("zinc");
+    let events = env.file("events");
+    let pid = env.start_with(&inst, &[("PHARO_DOUBLE_EVENTS", events.to_str().unwrap())]);
+    let out = nobody.cmd().args(["stop", "zinc"]).run();
+    out.code(4)
+        .stderr_has("cannot be told")
+        .stderr_has("sudo -u root pharo-ctl");
+    let out = nobody.cmd().args(["eval", "zinc", "3 + 4"]).run();
+    out.code(4)
+        .stderr_has("cannot be told")
+        .stderr_has("--repl");
+    one_error_line(&out);
+    nobody
+        .cmd()
+        .args(["status", "zinc"])
+        .run()
+        .success()
+        .stdout_has("unverified");
+    nobody
+        .cmd()
+        .args(["status", "--probe", "zinc"])
+        .run()
+        .code(4);
+    assert!(alive(pid));
+    assert!(
+        !std::fs::read_to_string(&events)
+            .unwrap_or_default()
+            .contains("POST /repl"),
+        "a request reached the REPL"
+    );
 }

@@ -3,6 +3,7 @@
 use crate::harness::*;
 use serde_json::Value;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 fn rows(env: &Env) -> Vec<Value> {
     let out = env.cmd().args(["ps", "--json"]).run();
@@ -40,23 +41,24 @@ fn lists_a_started_vm_with_its_pid_file() {
     assert!(row["uptime_s"].as_u64().unwrap() < 600);
     assert!(row["started_at"].as_str().unwrap().ends_with('Z'));
     assert!(row["command"].as_str().unwrap().contains("--headless"));
-    // pharo-ctl itself is never listed, even with an image on its command line: an eval that
-    // waits on a REPL that never answers.
+    // The REPL it holds, which its script names.
+    let repl = format!("http://127.0.0.1:{}/repl", inst.repl_port);
+    assert_eq!(row["repl"], repl.as_str());
+    assert_eq!(row["script_repl"], Value::Null);
+    // pharo-ctl itself is never listed, even with an image on its command line: an eval sent
+    // as asked to a REPL that never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let repl = format!("http://{}/repl", silent.local_addr().unwrap());
     let _waiting = env
         .cmd()
-        .args([
-            "eval",
-            "--image",
-            "zinc.image",
-            "--repl",
-            &repl,
-            "-t",
-            "30s",
-            "3",
-        ])
+        .args(["eval", "--repl", &repl, "-t", "30s", "zinc.image"])
         .spawn();
+    silent.set_nonblocking(true).unwrap();
+    let mut connection = None;
+    wait_until("the eval to connect", Duration::from_secs(20), || {
+        connection = silent.accept().ok();
+        connection.is_some()
+    });
     let out = env.cmd().args(["ps", "--json"]).run();
     out.success();
     let listed: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
@@ -77,7 +79,9 @@ fn lists_a_started_vm_with_its_pid_file() {
     let columns: Vec<&str> = header.split_whitespace().collect();
     assert_eq!(
         columns,
-        ["PID", "USER", "UPTIME", "RSS", "CPU", "PIDFILE", "IMAGE"]
+        [
+            "PID", "USER", "UPTIME", "RSS", "CPU", "PIDFILE", "REPL", "IMAGE"
+        ]
     );
     let line = out
         .stdout
@@ -87,9 +91,10 @@ fn lists_a_started_vm_with_its_pid_file() {
     let cells: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(cells[1], current_user());
     assert_eq!(cells[5], "yes");
-    assert_eq!(cells[6], env.file("zinc.image").to_str().unwrap());
+    assert_eq!(cells[6], format!("127.0.0.1:{}", inst.repl_port));
+    assert_eq!(cells[7], env.file("zinc.image").to_str().unwrap());
     assert_eq!(
-        line.find(cells[6]),
+        line.find(cells[7]),
         header.find("IMAGE"),
         "columns align:\n{}",
         out.stdout

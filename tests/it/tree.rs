@@ -9,21 +9,6 @@ use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// Runs each behaviour on each layout, as `tree::LAYOUT::BEHAVIOUR`.
-macro_rules! on_each_layout {
-    ($($behaviour:ident),* $(,)?) => {
-        mod direct {
-            $(#[test] fn $behaviour() { super::$behaviour(super::Layout::Direct) })*
-        }
-        mod zeroconf {
-            $(#[test] fn $behaviour() { super::$behaviour(super::Layout::Zeroconf) })*
-        }
-        mod script {
-            $(#[test] fn $behaviour() { super::$behaviour(super::Layout::Script) })*
-        }
-    };
-}
-
 on_each_layout!(
     a_cooperative_stop_leaves_nothing,
     sigterm_reaches_the_whole_tree,

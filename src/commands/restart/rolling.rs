@@ -23,7 +23,7 @@ pub fn run(
 ) -> Result<Code> {
     // What would make a start fail is found before the first instance stops.
     for instance in instances {
-        check_startable(instance).map_err(|e| e.context("nothing was restarted"))?;
+        check_startable(ctx, instance).map_err(|e| e.context("nothing was restarted"))?;
     }
     let ready = Readiness {
         wait: true,

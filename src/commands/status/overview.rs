@@ -60,6 +60,7 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
                 if let Some(answer) = answer {
                     report.add_answer(instance, answer, asked_at);
                 }
+                report.repl_found = repl.found_url();
                 Ok((repl, report))
             }
             Some((Err(why), _)) => Err(why),
@@ -142,9 +143,15 @@ fn look_at_each(
 
 /// An instance's REPL and what is found of its VM, or why its state cannot be told.
 fn look(ctx: &Context, instance: &Instance) -> Seen {
-    let found = ctx
-        .repl(Some(instance))
-        .and_then(|repl| Ok((repl, finder::find(instance)?)));
+    let found = ctx.repl(Some(instance)).and_then(|repl| {
+        let found = finder::find(instance)?;
+        // Only a REPL the VM's tree holds is asked.
+        let repl = match &found {
+            finder::Found::Running { tree, .. } => repl.owned(&instance.name, tree)?,
+            _ => repl,
+        };
+        Ok((repl, found))
+    });
     match found {
         Ok((repl, found)) => Ok((repl, super::observe(&found))),
         Err(e) => Err(format!("{e:#}")),
