@@ -123,7 +123,13 @@ pub fn take(
     name: &str,
     now: SystemTime,
 ) -> io::Result<(Backup, Method)> {
-    fs::create_dir_all(dir)?;
+    if !dir.is_dir() {
+        fs::create_dir_all(dir)?;
+        // A directory root makes for an image of another user's is that user's, as the
+        // backups in it are: a later save as that user can add to it.
+        let owner = fs::metadata(image)?;
+        let _ = std::os::unix::fs::chown(dir, Some(owner.uid()), Some(owner.gid()));
+    }
     let stamp = stamp(now);
     let mut rank = 1;
     let base = loop {
