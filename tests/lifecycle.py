@@ -52,7 +52,7 @@ DOCUMENTED = {
     "snapshot": {0, 1, 3, 4, 7},
     "status": {0, 1, 3, 4},
     "pid": {0, 1, 3, 4},
-    "eval": {0, 1, 7},
+    "eval": {0, 1, 4, 7},
     "ps": {0},
     # run: 0 after a cooperative stop, 1 when it fell back to signals, else the VM's own status
     # (128+N for a signal): every status is possible, and each step says which one is true.
@@ -1165,7 +1165,10 @@ class Cycle:
         result = self.ctl(inst, "eval", *args, timing=timing)
         if (vm and vm.pid) != (self.vm_of(inst) and self.vm_of(inst).pid) or up != repl_listening(inst.repl_port):
             return  # it changed meanwhile
-        if not up:
+        if inst.untrusted and self.run.eval_takes_name:
+            # eval NAME finds the instance's VM, whose REPL it must be, through its pid file.
+            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+        elif not up:
             self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port")
         elif inst.kind == "hung-repl":
             self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: a timeout")
