@@ -8,7 +8,7 @@ use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::{self, Instance, Source};
 use crate::repl::{self, Repl};
-use crate::stopper::Plan;
+use crate::stopper::Settings;
 use anyhow::Result;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
@@ -44,12 +44,8 @@ pub struct Context {
     /// The REPL URL as given (`--repl`, `PHARO_REPL`).
     pub repl_url: Option<String>,
     pub allow_remote: bool,
-    /// The Smalltalk that asks the image to shut down.
-    pub shutdown: String,
-    /// How long the image may take to exit after the shutdown request.
-    pub grace: Duration,
-    /// SIGTERM to SIGKILL.
-    pub kill_after: Duration,
+    /// How an instance is stopped.
+    pub stop: Settings,
 }
 
 impl Context {
@@ -79,9 +75,11 @@ impl Context {
             vm_args: files.vm_args.clone(),
             repl_url: repl.and_then(|r| r.url.clone()),
             allow_remote: repl.is_some_and(|r| r.allow_remote),
-            shutdown: stop.map_or(DEFAULT_SHUTDOWN.to_string(), |s| s.shutdown.clone()),
-            grace: stop.map_or(DEFAULT_STOP.0, |s| s.timeout),
-            kill_after: stop.map_or(DEFAULT_STOP.1, |s| s.kill_after),
+            stop: Settings {
+                shutdown: stop.map_or(DEFAULT_SHUTDOWN.to_string(), |s| s.shutdown.clone()),
+                grace: stop.map_or(DEFAULT_STOP.0, |s| s.timeout),
+                kill_after: stop.map_or(DEFAULT_STOP.1, |s| s.kill_after),
+            },
         })
     }
 
@@ -263,7 +261,11 @@ impl Context {
     /// The REPL of an instance (checked: loopback unless `--allow-remote`): `--repl`, else
     /// the port of its startup script's `startInServerOn:`, else the default.
     pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
-        Ok(Repl::new(&self.repl_url(instance), self.allow_remote)?.given(self.repl_url.is_some()))
+        let named = self.repl_url.is_some()
+            || instance.is_some_and(|instance| instance.script_repl_port().is_some());
+        Ok(Repl::new(&self.repl_url(instance), self.allow_remote)?
+            .given(self.repl_url.is_some())
+            .named(named))
     }
 
     /// The REPL of a running instance, whose requests go only to a socket its tree holds
@@ -290,15 +292,6 @@ impl Context {
                 )
             }
         }
-    }
-
-    /// The REPL of an instance when its address is named (`--repl`, or the startup script's
-    /// port), for the check that nothing else holds it before a start.
-    pub fn named_repl(&self, instance: &Instance) -> Result<Option<Repl>> {
-        if self.repl_url.is_none() && instance.script_repl_port().is_none() {
-            return Ok(None);
-        }
-        self.repl(Some(instance)).map(Some)
     }
 
     /// The URL of [`Context::repl`], unchecked.
@@ -347,17 +340,6 @@ impl Context {
             ),
             Ok(names) if names.len() == 1 => self.running_repl(&self.instance(None)?),
             _ => self.repl(None),
-        }
-    }
-
-    /// The stop sequence for an instance.
-    pub fn plan<'a>(&'a self, instance: &'a Instance, repl: Option<&'a Repl>) -> Plan<'a> {
-        Plan {
-            name: &instance.name,
-            repl,
-            shutdown: &self.shutdown,
-            grace: self.grace,
-            kill_after: self.kill_after,
         }
     }
 }

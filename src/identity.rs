@@ -260,15 +260,10 @@ pub fn one_per_tree(table: &impl Table, candidates: &[(i32, Vec<OsString>)]) -> 
     let all: HashSet<i32> = candidates.iter().copied().collect();
     let mut wrappers = HashSet::new();
     for &pid in &candidates {
-        let mut at = table.ppid(pid);
-        for _ in 0..crate::tree::MAX_DEPTH {
-            let Some(parent) = at else {
-                break;
-            };
+        for parent in crate::process::ancestors(pid, |p| table.ppid(p)) {
             if all.contains(&parent) {
                 wrappers.insert(parent);
             }
-            at = table.ppid(parent);
         }
     }
     let mut kept: Vec<(i32, Stat)> = candidates

@@ -42,16 +42,12 @@ pub fn find_vm(instance: &Instance) -> Result<&Path> {
     instance.vm()
 }
 
-/// Refuses (exit 6), before anything is launched or stopped, a REPL address (`repl`, when the
-/// script or `--repl` names one) that a process outside the instance holds: `tree` is the
+/// Refuses (exit 6), before anything is launched or stopped, a REPL address (`repl`'s, when the
+/// script or `--repl` names it) that a process outside the instance holds: `tree` is the
 /// instance's when it runs, and then only a socket of its own counts as free. A holder that
 /// cannot be told is let be: the identity check of each request still stands.
-pub fn check_repl_port(
-    instance: &Instance,
-    repl: Option<&Repl>,
-    tree: Option<&Tree>,
-) -> Result<()> {
-    let Some(addr) = repl.and_then(|r| r.socket_addr().ok()) else {
+pub fn check_repl_port(instance: &Instance, repl: &Repl, tree: Option<&Tree>) -> Result<()> {
+    let Some(addr) = repl.is_named().then(|| repl.socket_addr().ok()).flatten() else {
         return Ok(());
     };
     if !addr.ip().is_loopback() {

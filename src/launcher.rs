@@ -20,7 +20,6 @@
 //! What it does on each event is its state machine ([`machine`]), which acts only through
 //! ports: the real VM's ([`live`]), or a recording fake in its unit tests.
 
-use crate::context::Context;
 use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::files;
@@ -33,6 +32,7 @@ use crate::pidfile;
 use crate::reaper::Reaper;
 use crate::repl::Repl;
 use crate::signals::Signals;
+use crate::stopper::Settings;
 use crate::tree::Scope;
 use crate::watchdog::{Config, Watchdog};
 use anyhow::{Context as _, Result};
@@ -59,17 +59,17 @@ const HANDLED: [Signal; 7] = [
     Signal::SIGCHLD,
 ];
 
-/// Runs the instance in the foreground until it ends, and answers the exit code; `watchdog`
-/// probes the REPL once the image is ready.
+/// Runs the instance in the foreground until it ends, and answers the exit code: `repl` is
+/// the configured REPL (asked only once the VM's tree is shown to hold it), `stop` how a stop
+/// goes, and `watchdog` probes the REPL once the image is ready.
 pub fn run(
-    ctx: &Context,
     instance: &Instance,
+    repl: Repl,
+    stop: Settings,
     start_timeout: Duration,
     watchdog: Option<Config>,
 ) -> Result<Code> {
     let vm = launch::find_vm(instance)?;
-    // The REPL URL is checked before anything starts.
-    let repl = ctx.repl(Some(instance))?;
     let watchdog = watchdog
         .map(|config| Watchdog::new(config, &repl))
         .transpose()?;
@@ -82,7 +82,7 @@ pub fn run(
     let signals = Signals::install(&HANDLED)?;
     become_subreaper();
 
-    let Some(pid) = spawn(instance, vm, ctx.named_repl(instance)?.as_ref(), &signals)? else {
+    let Some(pid) = spawn(instance, vm, &repl, &signals)? else {
         return Ok(Code::Success);
     };
     // The VM is our child and is not reaped before we say so: its pid cannot be reused. It
@@ -94,7 +94,7 @@ pub fn run(
     let repl = repl.owned(&instance.name, &launched.tree)?;
     let watchdog = watchdog.map(|w| w.owned(&repl));
     let mut launcher = Launcher {
-        ctx,
+        stop,
         instance,
         handle,
         launched,
@@ -132,12 +132,7 @@ fn become_subreaper() {
 
 /// Starts the VM unless the instance already runs; answers its pid, recorded in the pid file,
 /// or `None` when a stop was asked for before the VM started (it is then not started).
-fn spawn(
-    instance: &Instance,
-    vm: &Path,
-    named: Option<&Repl>,
-    signals: &Signals,
-) -> Result<Option<i32>> {
+fn spawn(instance: &Instance, vm: &Path, repl: &Repl, signals: &Signals) -> Result<Option<i32>> {
     let name = &instance.name;
     files::check_pid_file_writable(instance)?;
     let _lock = files::lock(&instance.pid_file)?;
@@ -151,7 +146,7 @@ fn spawn(
         )
         .into());
     }
-    launch::check_repl_port(instance, named, None)?;
+    launch::check_repl_port(instance, repl, None)?;
     while let Some(signal) = signals.next() {
         if matches!(signal, Signal::SIGTERM | Signal::SIGINT | Signal::SIGHUP) {
             output::step(format!(

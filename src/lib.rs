@@ -67,7 +67,7 @@ pub fn main() -> ExitCode {
     let args = match utf8_args(std::env::args_os()) {
         Ok(args) => args,
         Err(message) => {
-            output::init(&cli::OutputArgs::from_words(&lossy_args()), false);
+            cli::OutputArgs::from_words(&lossy_args()).init(false);
             output::error(message);
             return Code::Usage.into();
         }
@@ -89,7 +89,7 @@ pub fn main() -> ExitCode {
                     }
                     _ => legacy.message,
                 };
-                output::init(&cli::OutputArgs::from_words(&args), false);
+                cli::OutputArgs::from_words(&args).init(false);
                 output::error(format!("{message}; see `pharo-ctl --help`"));
                 return Code::Usage.into();
             }
@@ -97,7 +97,7 @@ pub fn main() -> ExitCode {
             // --version are printed as clap renders them.
             match usage_error_line(&e.render().to_string(), subcommand_in(&args)) {
                 Some(line) if e.use_stderr() => {
-                    output::init(&cli::OutputArgs::from_words(&args), false);
+                    cli::OutputArgs::from_words(&args).init(false);
                     output::error(line);
                 }
                 _ => {
@@ -160,7 +160,7 @@ pub fn run(cli: Cli) -> Code {
             | cli::Command::Dump { json: true, .. }
     );
     let probe = matches!(cli.command, cli::Command::Status { probe: true, .. });
-    output::init(&cli.output, machine);
+    cli.output.init(machine);
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => Code::Success,

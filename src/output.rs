@@ -4,7 +4,6 @@
 //! Results (eval answers, pids, JSON) go to stdout and are written by the commands themselves;
 //! everything here goes to stderr, one line per step, so that a journal reads as a story.
 
-use crate::cli::{ColorChoice, OutputArgs};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -67,16 +66,28 @@ fn settings() -> Settings {
 /// Decides once whether to use colour, on stdout and on stderr each by whether it is a
 /// terminal, and whether steps and spinners are shown. `machine_output` (`--json`) means no
 /// colour and no spinner.
-pub fn init(args: &OutputArgs, machine_output: bool) {
-    let color = !machine_output && use_color(args.color, std::io::stdout().is_terminal());
+pub fn init(choice: ColorChoice, quiet: bool, verbose: bool, machine_output: bool) {
+    let color = !machine_output && use_color(choice, std::io::stdout().is_terminal());
     colored::control::set_override(color);
     let stderr_terminal = std::io::stderr().is_terminal();
     let _ = SETTINGS.set(Settings {
-        quiet: args.quiet,
-        verbose: args.verbose,
+        quiet,
+        verbose,
         interactive: !machine_output && stderr_terminal && !dumb_terminal(),
-        stderr_color: !machine_output && use_color(args.color, stderr_terminal),
+        stderr_color: !machine_output && use_color(choice, stderr_terminal),
     });
+}
+
+/// When to colour (`--color`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb.
+    #[default]
+    Auto,
+    /// Always colour, even into a pipe or a file (and despite NO_COLOR).
+    Always,
+    /// Never colour.
+    Never,
 }
 
 /// `text` in an SGR style (`1;33` bold yellow…) when stderr is coloured.

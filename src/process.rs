@@ -214,6 +214,15 @@ impl Table for Proc {
 }
 
 /// The parent of a process, `None` when it is gone (or has none).
+/// How far up a chain of parents, or down to the VM proper, a process tree is followed.
+pub const MAX_DEPTH: usize = 16;
+
+/// The parents of `pid`, nearest first, at most [`MAX_DEPTH`] of them, as `ppid` tells them.
+pub fn ancestors(pid: i32, ppid: impl Fn(i32) -> Option<i32>) -> impl Iterator<Item = i32> {
+    let first = ppid(pid);
+    std::iter::successors(first, move |&parent| ppid(parent)).take(MAX_DEPTH)
+}
+
 pub fn ppid(pid: i32) -> Option<i32> {
     Proc.ppid(pid)
 }

@@ -4,7 +4,6 @@
 //! that counts only once the VM stayed up (`--settle`) or its REPL answers (`--wait`). A
 //! failed start leaves neither a pid file nor a process of the tree behind.
 
-use crate::context::Context;
 use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
@@ -17,7 +16,7 @@ use crate::output::{self, Spinner};
 use crate::pidfile;
 use crate::process::describe_status;
 use crate::repl::{Repl, ReplError};
-use crate::stopper;
+use crate::stopper::{self, Settings};
 use crate::tree::Scope;
 use anyhow::{Context as _, Result};
 use std::os::unix::process::CommandExt;
@@ -39,13 +38,10 @@ pub struct Readiness {
 }
 
 /// Starts the instance unless it already runs.
-pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Code> {
+/// `repl` is the configured REPL (awaited with `--wait`, only once the VM's tree is shown to
+/// hold it); `stop` stops a start that failed.
+pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness) -> Result<Code> {
     let vm = launch::find_vm(instance)?;
-    let repl = if args.wait {
-        Some(ctx.repl(Some(instance))?)
-    } else {
-        None
-    };
     check_writable(instance)?;
     let _lock = lock(&instance.pid_file)?;
     if let Some(tree) = launch::running(instance)? {
@@ -56,7 +52,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
         ));
         return Ok(Code::Success);
     }
-    launch::check_repl_port(instance, ctx.named_repl(instance)?.as_ref(), None)?;
+    launch::check_repl_port(instance, repl, None)?;
 
     let log = open_log(&instance.log_file)?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
@@ -83,9 +79,9 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
 
     let started = Instant::now();
     // Only the REPL that the VM's tree holds is waited for.
-    let repl = match repl {
-        Some(repl) => Some(repl.owned(&instance.name, &launched.tree)?),
-        None => None,
+    let repl = match args.wait {
+        true => Some(repl.owned(&instance.name, &launched.tree)?),
+        false => None,
     };
     let outcome = match &repl {
         Some(repl) => wait_ready(instance, &mut launched, repl, args.start_timeout),
@@ -126,7 +122,8 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
                 "{}: not its REPL: {why}; stopping the VM",
                 instance.name
             ));
-            let stopped = stopper::stop(&mut launched.tree, &ctx.plan(instance, None), None)?;
+            let stopped =
+                stopper::stop(&mut launched.tree, &stop.plan(&instance.name, None), None)?;
             output::step(stopped.describe(&instance.name));
             reap(&mut child);
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
@@ -143,7 +140,7 @@ pub fn start(ctx: &Context, instance: &Instance, args: &Readiness) -> Result<Cod
                 instance.name,
                 human(args.start_timeout)
             ));
-            let plan = ctx.plan(instance, None);
+            let plan = stop.plan(&instance.name, None);
             let stopped = stopper::stop(&mut launched.tree, &plan, None)?;
             output::step(stopped.describe(&instance.name));
             reap(&mut child);

@@ -37,6 +37,31 @@ pub struct Plan<'a, R: ?Sized = Repl> {
     pub kill_after: Duration,
 }
 
+/// How an instance is stopped, resolved once from the command line: the shutdown expression
+/// and the two waits.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The Smalltalk that asks the image to shut down.
+    pub shutdown: String,
+    /// How long the image may take to exit after the shutdown request.
+    pub grace: Duration,
+    /// SIGTERM to SIGKILL.
+    pub kill_after: Duration,
+}
+
+impl Settings {
+    /// The stop sequence of the instance `name`, asking `repl` when one is given.
+    pub fn plan<'a>(&'a self, name: &'a str, repl: Option<&'a Repl>) -> Plan<'a> {
+        Plan {
+            name,
+            repl,
+            shutdown: &self.shutdown,
+            grace: self.grace,
+            kill_after: self.kill_after,
+        }
+    }
+}
+
 /// How the process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {

@@ -1,18 +1,17 @@
 //! Stopping one instance, as `stop`, `restart` and a rolling restart do: its VM found, the
 //! stop sequence ([`crate::stopper`]) run on its tree, its pid file cleaned up.
 
-use crate::context::Context;
 use crate::finder::{self, Found};
 use crate::instance::Instance;
 use crate::output;
 use crate::pidfile;
-use crate::stopper;
+use crate::repl::Repl;
+use crate::stopper::{self, Settings};
 use anyhow::Result;
 
-/// Stops the instance if it runs.
-pub fn stop_instance(ctx: &Context, instance: &Instance) -> Result<()> {
-    // The REPL URL is checked before anything is found or signalled.
-    ctx.repl(Some(instance))?;
+/// Stops the instance if it runs, asking `repl` (the configured REPL, checked to be the
+/// running VM's own before anything is sent) to shut it down first.
+pub fn stop_instance(instance: &Instance, repl: &Repl, stop: &Settings) -> Result<()> {
     let name = &instance.name;
     pidfile::clean_temp_files(&instance.pid_file);
     match finder::find(instance)? {
@@ -37,8 +36,8 @@ pub fn stop_instance(ctx: &Context, instance: &Instance) -> Result<()> {
                     instance.pid_file.display()
                 ));
             }
-            let repl = ctx.own_repl(instance, &tree)?;
-            let stopped = stopper::stop(&mut tree, &ctx.plan(instance, Some(&repl)), None)?;
+            let repl = repl.owned(name, &tree)?;
+            let stopped = stopper::stop(&mut tree, &stop.plan(name, Some(&repl)), None)?;
             output::step(stopped.describe(name));
             // The VM is stopped: a pid file left behind is worth a warning, not a failure. It
             // names the VM proper, or (written before the wrapper had started it) the wrapper.

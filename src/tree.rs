@@ -24,9 +24,6 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
-/// How far up a chain of wrappers, or down to the VM proper, a tree is followed.
-pub(crate) const MAX_DEPTH: usize = 16;
-
 /// Which processes belong to a tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -82,10 +79,7 @@ impl Tree {
         let vm = deeper_vm(found.pid(), matcher).unwrap_or(found);
         let mut wrapper = None;
         let mut pid = vm.pid();
-        for _ in 0..MAX_DEPTH {
-            let Some(parent) = process::ppid(pid) else {
-                break;
-            };
+        for parent in process::ancestors(vm.pid(), process::ppid) {
             match ProcessHandle::open_live(parent) {
                 Ok(Some((handle, _))) if matcher.identify(parent) == Identity::Runs => {
                     pid = parent;
@@ -426,7 +420,7 @@ fn deeper_vm(pid: i32, matcher: &ImageMatcher) -> Option<ProcessHandle> {
     table.sort_by_key(|&(pid, stat)| (stat.start, pid));
     let mut found = None;
     let mut at = pid;
-    for _ in 0..MAX_DEPTH {
+    for _ in 0..process::MAX_DEPTH {
         let child = table
             .iter()
             .filter(|(_, stat)| stat.ppid == at)

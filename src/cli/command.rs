@@ -39,7 +39,7 @@ pub enum Command {
         #[arg(long)]
         save: bool,
         /// With --save: how long the save may take.
-        #[arg(long, value_name = "DURATION", default_value = crate::snapshot::DEFAULT_TIMEOUT, value_parser = duration::parse_positive, requires = "save", hide_short_help = true)]
+        #[arg(long, value_name = "DURATION", default_value = super::save::DEFAULT_SAVE_TIMEOUT, value_parser = duration::parse_positive, requires = "save", hide_short_help = true)]
         save_timeout: Duration,
         #[command(flatten)]
         save_args: SaveArgs,
@@ -59,7 +59,7 @@ pub enum Command {
         #[command(flatten)]
         names: Names,
         /// How long the save may take (the image is blocked while it writes itself).
-        #[arg(short = 't', long, value_name = "DURATION", default_value = crate::snapshot::DEFAULT_TIMEOUT, value_parser = duration::parse_positive)]
+        #[arg(short = 't', long, value_name = "DURATION", default_value = super::save::DEFAULT_SAVE_TIMEOUT, value_parser = duration::parse_positive)]
         timeout: Duration,
         /// Print one JSON object per instance (an array for several): the image, its size, the
         /// time taken, the backup and how it was taken (reflink or copy).

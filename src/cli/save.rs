@@ -2,7 +2,11 @@
 
 use clap::Args;
 use std::path::PathBuf;
-use std::time::Duration;
+
+/// How long a save may take by default: a large image blocks for seconds, a slow disk longer.
+pub const DEFAULT_SAVE_TIMEOUT: &str = "10m";
+/// How many backups of an instance are kept by default.
+pub const DEFAULT_KEEP: usize = 5;
 
 /// Where the backup taken before a save goes, and how many are kept (in `--help`; `-h` keeps
 /// to a screen).
@@ -14,24 +18,12 @@ pub struct SaveArgs {
     #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath, hide_short_help = true)]
     pub backup_dir: Option<PathBuf>,
     /// How many backups of the instance to keep: older ones are removed after a verified save.
-    #[arg(long, value_name = "N", default_value_t = crate::snapshot::DEFAULT_KEEP, value_parser = keep, conflicts_with = "no_backup", hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_KEEP, value_parser = keep, conflicts_with = "no_backup", hide_short_help = true)]
     pub keep: usize,
     /// Take no backup before the save (for operators who keep their own): a failed save can
     /// then not be undone.
     #[arg(long, hide_short_help = true)]
     pub no_backup: bool,
-}
-
-impl SaveArgs {
-    /// The options of a save that may take `timeout`.
-    pub fn options(&self, timeout: Duration) -> crate::snapshot::Options {
-        crate::snapshot::Options {
-            backup_dir: self.backup_dir.clone(),
-            keep: self.keep,
-            backup: !self.no_backup,
-            timeout,
-        }
-    }
 }
 
 fn keep(text: &str) -> Result<usize, String> {

@@ -23,6 +23,21 @@ use crate::exit_code::Code;
 use crate::fleet::Targets;
 use anyhow::Result;
 
+/// Starts one instance with the REPL and stop settings the command line resolves to.
+fn start_one(
+    ctx: &Context,
+    instance: &crate::instance::Instance,
+    readiness: &crate::starter::Readiness,
+) -> Result<Code> {
+    crate::starter::start(instance, &ctx.repl(Some(instance))?, &ctx.stop, readiness)
+}
+
+/// Stops one instance with the REPL and stop settings the command line resolves to; the REPL
+/// URL is checked before anything is found or signalled.
+fn stop_one(ctx: &Context, instance: &crate::instance::Instance) -> Result<()> {
+    crate::stopping::stop_instance(instance, &ctx.repl(Some(instance))?, &ctx.stop)
+}
+
 /// Runs the command of a parsed command line, which is resolved here, once: the commands get
 /// the instance, the REPL and the stop plan it resolves to.
 pub fn dispatch(cli: Cli) -> Result<Code> {
@@ -54,7 +69,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             repl,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
-            let options = save.then(|| save_args.options(save_timeout));
+            let options = save.then(|| snapshot::options(&save_args, save_timeout));
             stop::run(
                 &ctx,
                 Targets::select(&ctx, &names, false)?,
@@ -71,7 +86,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         } => {
             let ctx = resolve(&instance, Some(&repl), None)?;
             let targets = Targets::select(&ctx, &names, false)?;
-            snapshot::run(&ctx, targets, &save.options(timeout), json)
+            snapshot::run(&ctx, targets, &snapshot::options(&save, timeout), json)
         }
         Command::Restore {
             name,

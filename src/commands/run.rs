@@ -20,5 +20,11 @@ pub fn run(
     // VM starts (exit 6).
     fleet::check_ports(&[instance])?;
     let watchdog = Config::resolve(watchdog.watchdog, watchdog.watchdog_misses);
-    launcher::run(ctx, instance, start_timeout, watchdog)
+    launcher::run(
+        instance,
+        ctx.repl(Some(instance))?,
+        ctx.stop.clone(),
+        start_timeout,
+        watchdog,
+    )
 }

@@ -1,6 +1,7 @@
 //! `pharo-ctl snapshot`: a running image saved in place, safely ([`crate::snapshot`]), for one
 //! instance or several, one after another.
 
+use crate::cli::SaveArgs;
 use crate::context::Context;
 use crate::error::{self, fail};
 use crate::exit_code::Code;
@@ -10,6 +11,7 @@ use crate::instance::Instance;
 use crate::output;
 use crate::snapshot::{self, Options, Saved};
 use anyhow::Result;
+use std::time::Duration;
 
 pub fn run(ctx: &Context, targets: Targets, options: &Options, json: bool) -> Result<Code> {
     let instances = match targets {
@@ -46,6 +48,16 @@ pub fn run(ctx: &Context, targets: Targets, options: &Options, json: bool) -> Re
         [one] => *one,
         _ => fleet::summarize(&instances, &codes, "saved", "save"),
     })
+}
+
+/// The options of a save, as the command line gives them, that may take `timeout`.
+pub fn options(args: &SaveArgs, timeout: Duration) -> Options {
+    Options {
+        backup_dir: args.backup_dir.clone(),
+        keep: args.keep,
+        backup: !args.no_backup,
+        timeout,
+    }
 }
 
 /// Saves one instance's running image: its VM found, its REPL resolved, then the save.

@@ -9,7 +9,6 @@ use crate::fleet::{self, Targets};
 use crate::instance::Instance;
 use crate::output;
 use crate::snapshot::Options;
-use crate::stopping::stop_instance;
 use anyhow::Result;
 
 pub fn run(ctx: &Context, targets: Targets, save: Option<&Options>) -> Result<Code> {
@@ -43,5 +42,5 @@ fn save_and_stop(ctx: &Context, instance: &Instance, save: Option<&Options>) -> 
             }
         }
     }
-    stop_instance(ctx, instance)
+    super::stop_one(ctx, instance)
 }

@@ -107,10 +107,10 @@ pub fn run(
     if ctx.allow_remote {
         args.push("--allow-remote".into());
     }
-    if ctx.shutdown != DEFAULT_SHUTDOWN {
-        args.extend(["--shutdown".into(), ctx.shutdown.clone()]);
+    if ctx.stop.shutdown != DEFAULT_SHUTDOWN {
+        args.extend(["--shutdown".into(), ctx.stop.shutdown.clone()]);
     }
-    let (grace, kill_after) = (ctx.grace, ctx.kill_after);
+    let (grace, kill_after) = (ctx.stop.grace, ctx.stop.kill_after);
     args.extend([
         "--timeout".into(),
         crate::duration::exact(grace),

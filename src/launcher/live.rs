@@ -3,7 +3,6 @@
 //! probe), forwards the signals the VM is meant to see and reaps orphans meanwhile.
 
 use super::machine::{Event, Ports};
-use crate::context::Context;
 use crate::dump;
 use crate::handle::ProcessHandle;
 use crate::hung;
@@ -15,6 +14,7 @@ use crate::probe::Probe;
 use crate::reaper::Reaper;
 use crate::repl::{Repl, ReplError};
 use crate::signals::Signals;
+use crate::stopper::Settings;
 use crate::stopper::{self, Interrupts, Stopped};
 use crate::watchdog::{Config, Outcome, Watchdog};
 use anyhow::{Context as _, Result};
@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 
 /// What the launcher holds while the VM runs.
 pub(super) struct Launcher<'a> {
-    pub(super) ctx: &'a Context,
+    /// How a stop goes.
+    pub(super) stop: Settings,
     pub(super) instance: &'a Instance,
     /// The process the launcher spawned (the wrapper, or the VM itself): its child.
     pub(super) handle: ProcessHandle,
@@ -128,8 +129,8 @@ impl Ports for Launcher<'_> {
 
     fn stop_tree(&mut self, cooperative: bool) -> Result<Stopped> {
         let repl = self.repl.clone();
-        let (ctx, instance) = (self.ctx, self.instance);
-        let plan = ctx.plan(instance, cooperative.then_some(&repl));
+        let instance = self.instance;
+        let plan = self.stop.plan(&instance.name, cooperative.then_some(&repl));
         let mut interrupts = StopInterrupts {
             signals: &self.signals,
             vm: self.launched.tree.vm().try_clone()?,

@@ -169,18 +169,25 @@ fn stop(ports: &mut impl Ports, signal: Signal) -> Result<Code> {
 fn not_ready(ports: &mut impl Ports, timeout: Duration, why: &ReplError) -> Result<Code> {
     let name = ports.name().to_string();
     ports.notify("STOPPING=1");
-    output::step(format!(
-        "{name}: the REPL did not answer within {} ({why}); stopping the VM",
-        human(timeout)
-    ));
+    let not_its = matches!(why, ReplError::NotOwn(_));
+    if not_its {
+        output::step(format!("{name}: not its REPL: {why}; stopping the VM"));
+    } else {
+        output::step(format!(
+            "{name}: the REPL did not answer within {} ({why}); stopping the VM",
+            human(timeout)
+        ));
+    }
     let stopped = ports.stop_tree(false)?;
     output::step(stopped.describe(&name));
+    let reason = if not_its {
+        why.to_string()
+    } else {
+        launch::unanswered(ports.url(), timeout)
+    };
     Err(Fail::new(
         Code::Failure,
-        format!(
-            "{name} did not become ready: {}",
-            launch::unanswered(ports.url(), timeout)
-        ),
+        format!("{name} did not become ready: {reason}"),
     )
     .into())
 }

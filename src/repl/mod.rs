@@ -112,6 +112,9 @@ pub struct Repl {
     /// Whether the operator gave the URL (`--repl`): then the REPL is not looked for
     /// elsewhere among an instance's sockets.
     given: bool,
+    /// Whether the address is named (by `--repl`, or the startup script's port), as opposed
+    /// to the default one.
+    named: bool,
     owner: Option<Arc<Owner>>,
 }
 
@@ -159,8 +162,20 @@ impl Repl {
             url: parsed,
             pinned,
             given: false,
+            named: false,
             owner: None,
         })
+    }
+
+    /// The same REPL, its address named by `--repl` or the startup script.
+    pub fn named(mut self, named: bool) -> Repl {
+        self.named = named;
+        self
+    }
+
+    /// Whether the address is named, not the default one.
+    pub fn is_named(&self) -> bool {
+        self.named
     }
 
     /// The same REPL, its URL given by the operator.

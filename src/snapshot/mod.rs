@@ -25,10 +25,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// What saves the running image; the running image answers `false`.
 pub const SAVE_EXPRESSION: &str = "Smalltalk snapshot: true andQuit: false";
-/// How long a save may take by default: a large image blocks for seconds, a slow disk longer.
-pub const DEFAULT_TIMEOUT: &str = "10m";
-/// How many backups of an instance are kept by default.
-pub const DEFAULT_KEEP: usize = 5;
 /// The backup directory's name under the instance's directory, by default.
 pub const BACKUP_DIR: &str = "backups";
 
@@ -87,7 +83,11 @@ impl Saved {
 /// else `backups/` beside the image.
 pub fn backup_dir(instance: &Instance, given: Option<&Path>) -> PathBuf {
     let folder = instance.image.parent().unwrap_or(Path::new("/"));
-    crate::context::normalise(&folder.join(given.unwrap_or(Path::new(BACKUP_DIR))))
+    // `.` components go; `..` stay, for the file system to resolve (a symlink may be one).
+    folder
+        .join(given.unwrap_or(Path::new(BACKUP_DIR)))
+        .components()
+        .collect()
 }
 
 /// The instance's `.changes` file, when it has one.

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod architecture;
 mod completions;
 mod console;
 mod container;
