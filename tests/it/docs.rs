@@ -253,7 +253,7 @@ fn an_error_is_one_line_with_a_hint() {
     assert!(out.stderr.contains("-C DIR") || out.stderr.contains("--image"));
     // Usage errors too: clap's report, tips included, on one line.
     for (args, hint) in [
-        (vec!["stpo"], "'stop'"),
+        (vec!["stpo"], "a similar subcommand exists: 'stop'"),
         (
             vec!["stop", "--timeot", "3s"],
             "a similar argument exists: '--timeout'",
