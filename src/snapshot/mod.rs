@@ -187,7 +187,16 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
         }
         None => None,
     };
-    let before = verify::Before::of(image)?;
+    let before = verify::Before::of(image).map_err(|e| {
+        Fail::new(
+            Code::Failure,
+            format!(
+                "{name}: cannot read the image {}: {}; nothing was saved",
+                image.display(),
+                crate::error::reason(&e)
+            ),
+        )
+    })?;
     output::step(format!("{name}: saving the image"));
     let answer = save_request(instance, tree, repl, SAVE_EXPRESSION, options.timeout);
     let outcome = match answer {
@@ -265,7 +274,15 @@ fn check_room(
     dir: Option<&Path>,
 ) -> Result<()> {
     let name = &instance.name;
-    let room = room::measure(&instance.image, image_bytes, changes_bytes, dir)?;
+    let room = room::measure(&instance.image, image_bytes, changes_bytes, dir).map_err(|e| {
+        Fail::new(
+            Code::Failure,
+            format!(
+                "{name}: cannot tell how much room its file systems have: {}; nothing was written",
+                crate::error::reason(&e)
+            ),
+        )
+    })?;
     if room.enough() {
         return Ok(());
     }

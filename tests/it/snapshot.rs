@@ -481,3 +481,45 @@ fn snapshot_all_saves_each_running_instance_one_after_another() {
         .stderr_has("two is not running");
     env.cmd().args(["stop", "one"]).run().success();
 }
+
+#[test]
+fn backup_dir_puts_the_backups_elsewhere_and_restore_finds_them_there() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dir = elsewhere.path().join("saves");
+    env.cmd()
+        .args(["restore", "--list", "zinc"])
+        .run()
+        .success()
+        .stderr_has("no backups of zinc in ");
+    env.start(&inst);
+    env.cmd()
+        .args(["snapshot", "zinc", "--backup-dir", dir.to_str().unwrap()])
+        .run()
+        .success();
+    assert!(!env.exists("backups"));
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "the image alone: there is no .changes");
+    env.cmd().args(["stop", "zinc"]).run().success();
+    let list = env
+        .cmd()
+        .args([
+            "restore",
+            "--list",
+            "zinc",
+            "--backup-dir",
+            dir.to_str().unwrap(),
+        ])
+        .run();
+    list.success();
+    assert_eq!(list.stdout.lines().count(), 2, "{}", list.stdout);
+    env.cmd()
+        .args(["restore", "zinc", "--backup-dir", dir.to_str().unwrap()])
+        .run()
+        .success();
+    assert_eq!(
+        std::fs::read(env.file("zinc.image")).unwrap(),
+        b"a Pharo image"
+    );
+}
