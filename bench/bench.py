@@ -7,7 +7,8 @@
    same on Pharo's zeroconf layout, where a bash wrapper that does not exec stands above the
    VM proper and stop waits for the whole process tree.
 2. eval and status: `pharo-ctl eval '3 + 4'` against curl doing the same POST, and
-   `pharo-ctl status` wall time against it too.
+   `pharo-ctl status` wall time against it too; eval against `pharo-ctl --version`, the cost
+   of starting the binary at all (goal: 1.25x at most).
 3. console: from starting `pharo-ctl console` on a pseudo-terminal to its first answer (the
    prompt, then `3 + 4` typed at it), and a scripted console (`3 + 4` on standard input),
    against `pharo-ctl eval '3 + 4'`.
@@ -202,11 +203,14 @@ class Bench:
                        "--data-binary", "3 + 4", self.url]) for _ in range(rounds)]
         ctl = [timed([self.ctl, "eval", "3 + 4"], env=self.env) for _ in range(rounds)]
         status = [timed([self.ctl, "status", "zinc"], env=self.env) for _ in range(rounds)]
-        c, e, st = median_ms(curl), median_ms(ctl), median_ms(status)
+        version = [timed([self.ctl, "--version"], env=self.env) for _ in range(rounds)]
+        c, e, st, v = median_ms(curl), median_ms(ctl), median_ms(status), median_ms(version)
         return [
             ("curl POST '3 + 4'", c, "reference"),
             ("pharo-ctl eval '3 + 4'", e, f"{e / c:.2f}x"),
             ("pharo-ctl status (incl. REPL probe)", st, f"{st / c:.2f}x"),
+            ("pharo-ctl --version", v, "reference"),
+            ("pharo-ctl eval '3 + 4'", e, f"{e / v:.2f}x of --version; goal <= 1.25x"),
         ]
 
     def console_to_first_answer(self):

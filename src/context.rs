@@ -6,11 +6,11 @@
 use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs, VmArgs};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
-use crate::instance::{self, Instance, Source};
+use crate::instance::{self, Instance, Source, normalise};
 use crate::repl::{self, Repl};
-use crate::stopper::Settings;
+use crate::stop::Settings;
 use anyhow::Result;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The stop sequence of a command that has no stop options (a failed start): the defaults.
@@ -91,8 +91,8 @@ impl Context {
             && !instance.image.exists()
             && !instance.pid_file.exists()
             && matches!(
-                crate::finder::find(&instance)?,
-                crate::finder::Found::NotRunning
+                crate::instance::finder::find(&instance)?,
+                crate::instance::finder::Found::NotRunning
             )
         {
             return fail(Code::NotConfigured, self.unknown(&instance.name));
@@ -271,7 +271,7 @@ impl Context {
     /// The REPL of a running instance, whose requests go only to a socket its tree holds
     /// (looked for among the VM's listeners when the URL's is not its, unless `--repl` gave
     /// the URL).
-    pub fn own_repl(&self, instance: &Instance, tree: &crate::tree::Tree) -> Result<Repl> {
+    pub fn own_repl(&self, instance: &Instance, tree: &crate::process::tree::Tree) -> Result<Repl> {
         Ok(self.repl(Some(instance))?.owned(&instance.name, tree)?)
     }
 
@@ -279,8 +279,8 @@ impl Context {
     /// does not run has none, and nothing is sent anywhere (exit 7).
     pub fn running_repl(&self, instance: &Instance) -> Result<Repl> {
         let repl = self.repl(Some(instance))?;
-        match crate::finder::find(instance)? {
-            crate::finder::Found::Running { tree, .. } => self.own_repl(instance, &tree),
+        match crate::instance::finder::find(instance)? {
+            crate::instance::finder::Found::Running { tree, .. } => self.own_repl(instance, &tree),
             _ => {
                 let name = &instance.name;
                 fail(
@@ -361,26 +361,6 @@ pub fn given_vm(args: &VmArgs) -> Result<Option<PathBuf>> {
         Some(vm) => Ok(Some(instance::find_vm(Some(vm), &directory(args)?)?)),
         None => Ok(None),
     }
-}
-
-/// A path without `.` and with `..` taken back lexically, as a shell's `cd` does:
-/// `/srv/b/../a/zinc.image` is `/srv/a/zinc.image`.
-pub fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match out.components().next_back() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir) => {}
-                _ => out.push(component),
-            },
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn check_dir(dir: &Path) -> Result<()> {

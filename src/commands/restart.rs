@@ -2,14 +2,14 @@
 //! once, then start one after another (or all at once with `--parallel`); `--rolling` is
 //! [`rolling`].
 
+use crate::commands::fleet::{self, Targets};
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::files;
-use crate::finder::{self, Found};
-use crate::fleet::{self, Targets};
 use crate::instance::Instance;
-use crate::launch;
-use crate::starter::Readiness;
+use crate::instance::files;
+use crate::instance::finder::{self, Found};
+use crate::start::Readiness;
+use crate::start::launch;
 use anyhow::Result;
 
 mod rolling;

@@ -4,8 +4,8 @@
 use crate::context::Context;
 use crate::error::{Fail, fail, reason};
 use crate::exit_code::Code;
-use crate::finder::{self, Found};
 use crate::instance::Instance;
+use crate::instance::finder::{self, Found};
 use crate::output;
 use crate::snapshot::{self, backup};
 use anyhow::Result;
@@ -137,7 +137,7 @@ fn choose(
     let path = if !given.contains('/') && in_dir.is_file() {
         in_dir
     } else {
-        crate::context::normalise(&ctx.dir.join(given))
+        crate::instance::normalise(&ctx.dir.join(given))
     };
     if let Some(known) = backups.iter().find(|b| b.image == path) {
         return Ok(known.clone());

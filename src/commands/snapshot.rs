@@ -2,12 +2,12 @@
 //! instance or several, one after another.
 
 use crate::cli::SaveArgs;
+use crate::commands::fleet::{self, Targets};
 use crate::context::Context;
 use crate::error::{self, fail};
 use crate::exit_code::Code;
-use crate::finder::{self, Found};
-use crate::fleet::{self, Targets};
 use crate::instance::Instance;
+use crate::instance::finder::{self, Found};
 use crate::output;
 use crate::snapshot::{self, Options, Saved};
 use anyhow::Result;

@@ -1,10 +1,10 @@
 //! `pharo-ctl start`: start the image in the background and record its pid; several
 //! instances one after another, or all at once with `--parallel`.
 
+use crate::commands::fleet::{self, Targets};
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::fleet::{self, Targets};
-use crate::starter::Readiness;
+use crate::start::Readiness;
 use anyhow::Result;
 
 pub fn run(ctx: &Context, targets: Targets, parallel: bool, args: &Readiness) -> Result<Code> {

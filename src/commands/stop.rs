@@ -2,10 +2,10 @@
 //! instances at once, each with its own escalation. With `--save`, a verified snapshot first:
 //! an instance whose save fails is not stopped.
 
+use crate::commands::fleet::{self, Targets};
 use crate::context::Context;
 use crate::error::code_of;
 use crate::exit_code::Code;
-use crate::fleet::{self, Targets};
 use crate::instance::Instance;
 use crate::output;
 use crate::snapshot::Options;

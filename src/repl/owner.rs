@@ -8,7 +8,7 @@
 use super::holder::{self, Verdict};
 use super::http::{self, Reply};
 use super::{ReplError, sockets};
-use crate::tree::Members;
+use crate::process::tree::Members;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -137,9 +137,9 @@ pub fn held_repl(pids: &[i32], skip: Option<SocketAddr>) -> Option<SocketAddr> {
     candidates.sort();
     candidates.dedup();
     candidates.into_iter().find(|&addr| {
-        let request = format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = super::request(&addr.to_string(), "/repl", None);
         matches!(
-            http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
+            http::exchange(addr, &request, LOOK_TIMEOUT, None),
             Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
         )
     })

@@ -17,8 +17,8 @@ use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::Instance;
 use crate::output;
+use crate::process::tree::Tree;
 use crate::repl::{self, Repl, ReplError};
-use crate::tree::Tree;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -83,11 +83,7 @@ impl Saved {
 /// else `backups/` beside the image.
 pub fn backup_dir(instance: &Instance, given: Option<&Path>) -> PathBuf {
     let folder = instance.image.parent().unwrap_or(Path::new("/"));
-    // `.` components go; `..` stay, for the file system to resolve (a symlink may be one).
-    folder
-        .join(given.unwrap_or(Path::new(BACKUP_DIR)))
-        .components()
-        .collect()
+    crate::instance::normalise(&folder.join(given.unwrap_or(Path::new(BACKUP_DIR))))
 }
 
 /// The instance's `.changes` file, when it has one.

@@ -4,13 +4,13 @@
 //! once: the instances after it stay as they were, running and untouched (exit 1).
 
 use super::check_startable;
+use crate::commands::fleet;
 use crate::context::Context;
 use crate::duration::human;
 use crate::exit_code::Code;
-use crate::fleet;
 use crate::instance::Instance;
 use crate::output;
-use crate::starter::Readiness;
+use crate::start::Readiness;
 use anyhow::Result;
 use std::time::Duration;
 

@@ -12,9 +12,9 @@
 //! members are watched through their pidfds, and the process table is listed again only when
 //! the last of them is gone (to see whether one forked meanwhile).
 
-use crate::handle::{FALLBACK_POLL, ProcessHandle, Wait};
-use crate::identity::{self, Identity, ImageMatcher};
 use crate::output::Spinner;
+use crate::process::handle::{FALLBACK_POLL, ProcessHandle, Wait};
+use crate::process::identity::{self, Identity, ImageMatcher};
 use crate::process::{self, Stat};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};

@@ -5,7 +5,7 @@
 use crate::error::Fail;
 use crate::exit_code::Code;
 use crate::instance::Instance;
-use crate::pidfile;
+use crate::instance::pidfile;
 use anyhow::Result;
 use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;

@@ -1,12 +1,12 @@
 //! Stopping one instance, as `stop`, `restart` and a rolling restart do: its VM found, the
-//! stop sequence ([`crate::stopper`]) run on its tree, its pid file cleaned up.
+//! stop sequence ([`crate::stop`]) run on its tree, its pid file cleaned up.
 
-use crate::finder::{self, Found};
 use crate::instance::Instance;
+use crate::instance::finder::{self, Found};
+use crate::instance::pidfile;
 use crate::output;
-use crate::pidfile;
 use crate::repl::Repl;
-use crate::stopper::{self, Settings};
+use crate::stop::{self, Settings};
 use anyhow::Result;
 
 /// Stops the instance if it runs, asking `repl` (the configured REPL, checked to be the
@@ -37,7 +37,7 @@ pub fn stop_instance(instance: &Instance, repl: &Repl, stop: &Settings) -> Resul
                 ));
             }
             let repl = repl.owned(name, &tree)?;
-            let stopped = stopper::stop(&mut tree, &stop.plan(name, Some(&repl)), None)?;
+            let stopped = stop::stop(&mut tree, &stop.plan(name, Some(&repl)), None)?;
             output::step(stopped.describe(name));
             // The VM is stopped: a pid file left behind is worth a warning, not a failure. It
             // names the VM proper, or (written before the wrapper had started it) the wrapper.

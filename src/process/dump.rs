@@ -7,8 +7,8 @@
 //! `/proc/PID/status`) says it catches it. The report is complete when it ends with the VM's
 //! closing `(SIGUSR1)` line, or once what it writes stops growing.
 
-use crate::handle::ProcessHandle;
 use crate::output;
+use crate::process::handle::ProcessHandle;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use std::io::{self, Read, Seek, SeekFrom};

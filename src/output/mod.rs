@@ -1,8 +1,13 @@
+//! Output: stderr's step lines and spinners (here) and the tables of `ps` and `status`
+//! ([`table`]).
+//!
 //! What is printed on stderr and how: one colour decision at start-up, step lines, warnings,
 //! and a spinner for waits on a terminal.
 //!
 //! Results (eval answers, pids, JSON) go to stdout and are written by the commands themselves;
 //! everything here goes to stderr, one line per step, so that a journal reads as a story.
+
+pub(crate) mod table;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};

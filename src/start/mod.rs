@@ -1,24 +1,29 @@
+//! Starting an instance in the background (here), with what `start` and `run` share before
+//! and just after the launch ([`launch`]).
+//!
 //! Starting a VM in the background: one at a time per instance (a `flock`), in a session of
 //! its own (the VM's process tree), stdin from /dev/null, output appended to the log, the pid
 //! file written atomically (naming the VM proper once a wrapper has started it), and a start
 //! that counts only once the VM stayed up (`--settle`) or its REPL answers (`--wait`). A
 //! failed start leaves neither a pid file nor a process of the tree behind.
 
+pub(crate) mod launch;
+
 use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::files::{check_writable, lock, open_log};
-use crate::handle::{ProcessHandle, Wait};
 use crate::instance::Instance;
-use crate::launch::{self, Launched};
-use crate::logfile;
+use crate::instance::files::{check_writable, lock, open_log};
+use crate::instance::logfile;
+use crate::instance::pidfile;
 use crate::output::{self, Spinner};
-use crate::pidfile;
 use crate::process::describe_status;
+use crate::process::handle::{ProcessHandle, Wait};
+use crate::process::tree::Scope;
 use crate::repl::{Repl, ReplError};
-use crate::stopper::{self, Settings};
-use crate::tree::Scope;
+use crate::stop::{self, Settings};
 use anyhow::{Context as _, Result};
+use launch::Launched;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -73,7 +78,7 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
     let handle = ProcessHandle::open(pid)?.context("the VM vanished at once")?;
     let mut launched = Launched::new(handle, Scope::Session(pid), instance)?;
     launch::record(instance, pid, &command, || {
-        let _ = stopper::kill(&mut launched.tree, &instance.name);
+        let _ = stop::kill(&mut launched.tree, &instance.name);
         reap(&mut child);
     })?;
 
@@ -122,8 +127,7 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
                 "{}: not its REPL: {why}; stopping the VM",
                 instance.name
             ));
-            let stopped =
-                stopper::stop(&mut launched.tree, &stop.plan(&instance.name, None), None)?;
+            let stopped = stop::stop(&mut launched.tree, &stop.plan(&instance.name, None), None)?;
             output::step(stopped.describe(&instance.name));
             reap(&mut child);
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
@@ -141,7 +145,7 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
                 human(args.start_timeout)
             ));
             let plan = stop.plan(&instance.name, None);
-            let stopped = stopper::stop(&mut launched.tree, &plan, None)?;
+            let stopped = stop::stop(&mut launched.tree, &plan, None)?;
             output::step(stopped.describe(&instance.name));
             reap(&mut child);
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
@@ -157,7 +161,7 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
             .into())
         }
         Err(Failure::Other(e)) => {
-            let _ = stopper::kill(&mut launched.tree, &instance.name);
+            let _ = stop::kill(&mut launched.tree, &instance.name);
             reap(&mut child);
             let _ = pidfile::remove_if_names(&instance.pid_file, &launched.pids());
             Err(e)
@@ -175,7 +179,7 @@ fn ended(instance: &Instance, launched: &mut Launched, child: &mut Child) -> Res
     if launched.tree.wait(Some(deadline), &[], None)? == Wait::Exited {
         return Ok(describe_status(child.wait()?));
     }
-    stopper::kill(&mut launched.tree, &instance.name)?;
+    stop::kill(&mut launched.tree, &instance.name)?;
     reap(child);
     Ok("exited (what was left of its process tree was killed)".to_string())
 }

@@ -4,13 +4,13 @@
 
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::handle::ProcessHandle;
-use crate::identity::{self, Identity, ImageMatcher};
 use crate::instance::Instance;
+use crate::instance::pidfile::{self, PidFile};
 use crate::output;
-use crate::pidfile::{self, PidFile};
+use crate::process::handle::ProcessHandle;
+use crate::process::identity::{self, Identity, ImageMatcher};
+use crate::process::tree::Tree;
 use crate::process::{Proc, Stat, Table};
-use crate::tree::Tree;
 
 use anyhow::Result;
 use std::ffi::OsString;

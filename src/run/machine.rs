@@ -7,12 +7,12 @@
 use crate::duration::human;
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::launch;
 use crate::output;
 use crate::process::describe_status;
 use crate::repl::ReplError;
-use crate::stopper::Stopped;
-use crate::watchdog::{Config, Outcome};
+use crate::run::watchdog::{Config, Outcome};
+use crate::start::launch;
+use crate::stop::Stopped;
 use anyhow::Result;
 use nix::sys::signal::Signal;
 use std::os::unix::process::ExitStatusExt;
@@ -303,7 +303,7 @@ mod tests {
     //! hears, and checks what it did and how it ends.
 
     use super::*;
-    use crate::stopper::Ending;
+    use crate::stop::Ending;
     use std::cell::RefCell;
     use std::collections::VecDeque;
 

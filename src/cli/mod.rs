@@ -4,6 +4,8 @@
 //! ([`instance`]), starting ([`start`]), the REPL and the stop ([`repl`]), the output
 //! ([`output`]), saving the image ([`save`]).
 
+pub(crate) mod words;
+
 use crate::exit_code;
 use clap::Parser;
 

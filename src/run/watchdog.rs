@@ -13,7 +13,7 @@
 //! probe under way fit in systemd's own deadline with one INTERVAL to spare.
 
 use crate::duration::human;
-use crate::ping::{self, Ping};
+use crate::repl::ping::Ping;
 use crate::repl::{Repl, ReplError};
 use anyhow::{Context as _, Result};
 use nix::poll::PollFlags;
@@ -92,7 +92,7 @@ pub struct Watchdog {
     /// The probe under way, and its deadline.
     probe: Option<(Ping, Instant)>,
     missed: u32,
-    /// When the first of the misses in a row began (for [`crate::hung`]).
+    /// When the first of the misses in a row began (for [`crate::instance::hung`]).
     pub first_missed_at: Option<SystemTime>,
 }
 
@@ -105,7 +105,7 @@ impl Watchdog {
         Ok(Watchdog {
             config,
             repl: repl.clone(),
-            request: ping::request(repl),
+            request: repl.get_request(),
             next: crate::duration::from_now(config.interval),
             probe: None,
             missed: 0,

@@ -54,7 +54,7 @@ pub fn record(pid_file: &Path, pid: i32, at: SystemTime) -> SystemTime {
         seconds.as_secs(),
         seconds.subsec_nanos()
     );
-    if let Err(e) = crate::pidfile::write_atomically(&path(pid_file), &text) {
+    if let Err(e) = crate::instance::pidfile::write_atomically(&path(pid_file), &text) {
         crate::output::detail(format!(
             "cannot record the unanswered probe in {}: {e}",
             path(pid_file).display()

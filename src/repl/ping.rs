@@ -14,13 +14,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant, SystemTime};
 
-/// The request of a probe of `repl`: `GET` of its URL, closing the connection after the
-/// answer.
-pub fn request(repl: &Repl) -> Vec<u8> {
-    let (host, target) = repl.host_and_target();
-    format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes()
-}
-
 /// One `GET` under way.
 pub struct Ping {
     stream: TcpStream,
@@ -154,7 +147,7 @@ impl Pings {
         // An instance's REPL is asked only once its tree is shown to hold the socket.
         match repl.target() {
             Ok(address) => {
-                self.waiting.push_back((i, address, request(repl)));
+                self.waiting.push_back((i, address, repl.get_request()));
                 self.start_waiting();
             }
             Err(e) => self.results[i] = Some(Err(e)),

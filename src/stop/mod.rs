@@ -1,3 +1,5 @@
+//! Stopping: the stop sequence (here), and the stop of one instance ([`one`]).
+//!
 //! The stop sequence, shared by `stop`, `restart`, a failed `start --wait` and the launcher:
 //! ask the image to shut down through its REPL, wait up to the grace period for it to exit,
 //! then SIGTERM and wait again, then SIGKILL. An error answer or an unreachable REPL skips the
@@ -5,13 +7,15 @@
 //! reach every process of the VM's tree and nothing else, and each wait lasts until no process
 //! of the tree is left: it sleeps on their pidfds, so the exit is noticed the moment it happens.
 
+pub(crate) mod one;
+
 use crate::duration::{self, human};
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::handle::Wait;
 use crate::output::{self, Spinner};
+use crate::process::handle::Wait;
+use crate::process::tree::Tree;
 use crate::repl::{self, Repl, ReplError};
-use crate::tree::Tree;
 use anyhow::{Result, bail};
 use nix::sys::signal::Signal;
 use std::io;

@@ -3,20 +3,20 @@
 //! probe), forwards the signals the VM is meant to see and reaps orphans meanwhile.
 
 use super::machine::{Event, Ports};
-use crate::dump;
-use crate::handle::ProcessHandle;
-use crate::hung;
 use crate::instance::Instance;
-use crate::launch::Launched;
-use crate::notify::Notifier;
+use crate::instance::hung;
 use crate::output::{self, Spinner};
-use crate::probe::Probe;
-use crate::reaper::Reaper;
+use crate::process::dump;
+use crate::process::handle::ProcessHandle;
+use crate::process::signals::Signals;
 use crate::repl::{Repl, ReplError};
-use crate::signals::Signals;
-use crate::stopper::Settings;
-use crate::stopper::{self, Interrupts, Stopped};
-use crate::watchdog::{Config, Outcome, Watchdog};
+use crate::run::notify::Notifier;
+use crate::run::probe::Probe;
+use crate::run::reaper::Reaper;
+use crate::run::watchdog::{Config, Outcome, Watchdog};
+use crate::start::launch::Launched;
+use crate::stop::Settings;
+use crate::stop::{self, Interrupts, Stopped};
 use anyhow::{Context as _, Result};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -137,7 +137,7 @@ impl Ports for Launcher<'_> {
             reaper: &mut self.reaper,
             name: &instance.name,
         };
-        stopper::stop(&mut self.launched.tree, &plan, Some(&mut interrupts))
+        stop::stop(&mut self.launched.tree, &plan, Some(&mut interrupts))
     }
 
     fn reap(&mut self) -> ExitStatus {

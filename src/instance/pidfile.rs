@@ -189,10 +189,10 @@ pub fn remove_if_names(path: &Path, pids: &[i32]) -> Result<bool> {
     }
 }
 
-/// Removes the pid file, and with it the record of an unanswered REPL ([`crate::hung`]): the
+/// Removes the pid file, and with it the record of an unanswered REPL ([`crate::instance::hung`]): the
 /// instance has stopped. A missing one is fine.
 pub fn remove(path: &Path) -> Result<()> {
-    crate::hung::clear(path);
+    crate::instance::hung::clear(path);
     match std::fs::remove_file(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => {

@@ -1,5 +1,17 @@
+//! Processes: what `/proc` tells of them (here), handles that act on one process only through
+//! a pidfd ([`handle`]), who counts as an image's VM ([`identity`]), an instance's process tree
+//! ([`tree`]), what VMs use ([`usage`]), stack dumps ([`dump`]) and signals received
+//! ([`signals`]). It knows nothing of instances or the REPL.
+//!
 //! Facts about processes from `/proc`: command lines, `stat` fields (parent, process group,
 //! session, start time), the process table, the identity of files, and how a process ended.
+
+pub(crate) mod dump;
+pub(crate) mod handle;
+pub(crate) mod identity;
+pub(crate) mod signals;
+pub(crate) mod tree;
+pub(crate) mod usage;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

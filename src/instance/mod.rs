@@ -1,11 +1,21 @@
+//! Instances and their files: names and paths (here), the files' checks and locks
+//! ([`files`]), the pid file ([`pidfile`]) and its record of an unanswered REPL ([`hung`]), the
+//! log ([`logfile`]), and where the instance's VM runs ([`finder`]).
+//!
 //! An instance: a NAME and its files in one directory (`NAME.image`, `NAME.st`, `NAME.pid`,
 //! `NAME.log`), each of which the command line can override, and the VM that runs it.
+
+pub(crate) mod files;
+pub(crate) mod finder;
+pub(crate) mod hung;
+pub(crate) mod logfile;
+pub(crate) mod pidfile;
 
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use anyhow::Result;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// Where a file of an instance was named, so that a hint names what was typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +61,8 @@ impl Instance {
     }
 
     /// What tells this instance's VM in the process table.
-    pub fn matcher(&self) -> crate::identity::ImageMatcher {
-        crate::identity::ImageMatcher::new(&self.image, self.vm.as_deref().ok())
+    pub fn matcher(&self) -> crate::process::identity::ImageMatcher {
+        crate::process::identity::ImageMatcher::new(&self.image, self.vm.as_deref().ok())
     }
 
     /// Checks that what a start needs is there: the image, and the script when one was named.
@@ -111,6 +121,26 @@ impl Instance {
             repl_port_in(&text)
         })
     }
+}
+
+/// A path without `.` and with `..` taken back lexically, as a shell's `cd` does:
+/// `/srv/b/../a/zinc.image` is `/srv/a/zinc.image`.
+pub fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(component),
+            },
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Finds the REPL's port in a startup script's text: `ZnReadEvalPrintDelegate

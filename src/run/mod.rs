@@ -1,16 +1,20 @@
+//! `run` as a service's main process: the launcher (here), its state machine ([`machine`])
+//! and live ports ([`live`]), its children ([`reaper`]), readiness probe ([`probe`]), REPL
+//! watchdog ([`watchdog`]) and systemd notifications ([`notify`]).
+//!
 //! The launcher: `pharo-ctl run`, the main process of a systemd service or a container.
 //!
 //! The VM is a child in its own process group (so a Ctrl-C at a terminal, which signals the
 //! whole foreground group, reaches only the launcher), stdin from /dev/null, its output passed
 //! through; that group is the VM's process tree (a wrapper, the VM proper it starts, what they
-//! start). SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stopper`] on the
+//! start). SIGTERM, SIGINT and SIGHUP start the stop sequence of [`crate::stop`] on the
 //! tree; a second SIGTERM or SIGINT moves it to its next step at once. SIGUSR1, SIGUSR2 and
 //! SIGQUIT are forwarded to the VM proper (SIGUSR1 and SIGUSR2 only when it catches them).
 //! Under systemd `Type=notify` the launcher says `READY=1` once the REPL answers, `STOPPING=1`
 //! when it stops, and every step line as `STATUS=`.
 //!
 //! With `--watchdog INTERVAL` (or systemd's `WATCHDOG_USEC`) the launcher probes the REPL
-//! ([`crate::watchdog`]), says `WATCHDOG=1` after each answered probe, and after N in a row
+//! ([`crate::run::watchdog`]), says `WATCHDOG=1` after each answered probe, and after N in a row
 //! without an answer takes a stack dump, stops the VM and exits 8.
 //!
 //! The launcher is a subreaper (as PID 1 it is one anyway), so orphans the VM leaves behind
@@ -22,19 +26,19 @@
 
 use crate::error::Fail;
 use crate::exit_code::Code;
-use crate::files;
-use crate::handle::ProcessHandle;
 use crate::instance::Instance;
-use crate::launch::{self, Launched};
-use crate::notify::{NOTIFY_SOCKET, Notifier};
+use crate::instance::files;
+use crate::instance::pidfile;
 use crate::output;
-use crate::pidfile;
-use crate::reaper::Reaper;
+use crate::process::handle::ProcessHandle;
+use crate::process::signals::Signals;
+use crate::process::tree::Scope;
 use crate::repl::Repl;
-use crate::signals::Signals;
-use crate::stopper::Settings;
-use crate::tree::Scope;
-use crate::watchdog::{Config, Watchdog};
+use crate::run::notify::{NOTIFY_SOCKET, Notifier};
+use crate::run::reaper::Reaper;
+use crate::run::watchdog::{Config, Watchdog};
+use crate::start::launch::{self, Launched};
+use crate::stop::Settings;
 use anyhow::{Context as _, Result};
 use live::Launcher;
 use nix::errno::Errno;
@@ -47,6 +51,10 @@ use std::time::Duration;
 
 mod live;
 mod machine;
+pub(crate) mod notify;
+pub(crate) mod probe;
+pub(crate) mod reaper;
+pub(crate) mod watchdog;
 
 /// The signals the launcher handles.
 const HANDLED: [Signal; 7] = [
