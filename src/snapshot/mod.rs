@@ -196,7 +196,9 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
     output::step(format!("{name}: saving the image"));
     let answer = save_request(instance, tree, repl, SAVE_EXPRESSION, options.timeout);
     let outcome = match answer {
-        Err(ReplError::Unreachable(why)) if before.unchanged(image) => {
+        Err(e @ (ReplError::Unreachable(_) | ReplError::NotOwn(_) | ReplError::Unverified(_)))
+            if before.unchanged(image) =>
+        {
             // Nothing was sent: the image is as it was, and the backup is a duplicate.
             if let Some((taken, _)) = &taken {
                 let _ = std::fs::remove_file(&taken.image);
@@ -204,7 +206,8 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
                     let _ = std::fs::remove_file(changes);
                 }
             }
-            return Err(ReplError::Unreachable(why).failure(repl.url(), "").into());
+            let failure = e.failure(repl.url(), "");
+            return fail(failure.code, format!("{name}: {}", failure.message));
         }
         Err(e) => Err(match e {
             ReplError::Timeout(_) => format!(
