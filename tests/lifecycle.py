@@ -48,7 +48,7 @@ OUTER_PID = "PHARO_CTL_LIFECYCLE_OUTER_PID"
 DOCUMENTED = {
     "start": {0, 1, 4, 5, 6},
     "restart": {0, 1, 4, 5, 6},
-    "stop": {0, 1, 4},
+    "stop": {0, 1, 4, 7},
     "snapshot": {0, 1, 3, 4, 7},
     "status": {0, 1, 3, 4},
     "pid": {0, 1, 3, 4},

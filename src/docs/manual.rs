@@ -142,7 +142,8 @@ fn tagged(entries: &[(&str, &str)]) -> String {
 fn exit_status(command: &str) -> String {
     let mut out = String::from(".SH \"EXIT STATUS\"\n");
     let codes: Vec<(String, &str)> = Code::of_command(command)
-        .map(|code| (code.value().to_string(), code.meaning()))
+        .into_iter()
+        .map(|(code, meaning)| (code.value().to_string(), meaning))
         .collect();
     let entries: Vec<(&str, &str)> = codes.iter().map(|(n, m)| (n.as_str(), *m)).collect();
     out.push_str(&tagged(&entries));

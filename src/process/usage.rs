@@ -9,16 +9,16 @@ pub fn of(pids: &[i32]) -> Vec<Option<(SystemTime, u64, Duration)>> {
     if pids.is_empty() {
         return Vec::new();
     }
-    // SAFETY: sysconf only reads a value of the system's.
-    let (ticks, page) = unsafe {
-        (
-            libc::sysconf(libc::_SC_CLK_TCK),
-            libc::sysconf(libc::_SC_PAGESIZE),
-        )
+    use nix::unistd::{SysconfVar, sysconf};
+    let value = |var| {
+        sysconf(var)
+            .ok()
+            .flatten()
+            .and_then(|v| u64::try_from(v).ok())
     };
-    let (Ok(ticks), Ok(page), Ok(booted)) = (
-        u64::try_from(ticks),
-        u64::try_from(page),
+    let (Some(ticks), Some(page), Ok(booted)) = (
+        value(SysconfVar::CLK_TCK),
+        value(SysconfVar::PAGE_SIZE),
         sysinfo::System::boot_time(),
     ) else {
         return vec![None; pids.len()];

@@ -237,15 +237,9 @@ impl Pings {
 /// How many probes may be under way at once: what the descriptor limit leaves, beside a
 /// margin for the files the caller has open.
 fn in_flight() -> usize {
-    let mut limit = libc::rlimit {
-        rlim_cur: 1024,
-        rlim_max: 1024,
-    };
-    // SAFETY: getrlimit writes one rlimit, which `limit` is.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        limit.rlim_cur = 1024;
-    }
-    usize::try_from(limit.rlim_cur.saturating_sub(64))
+    let soft = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map_or(1024, |(soft, _)| soft);
+    usize::try_from(soft.saturating_sub(64))
         .unwrap_or(usize::MAX)
         .clamp(16, 4096)
 }

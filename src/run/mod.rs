@@ -41,7 +41,6 @@ use crate::start::launch::{self, Launched};
 use crate::stop::Settings;
 use anyhow::{Context as _, Result};
 use live::Launcher;
-use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -128,12 +127,9 @@ fn become_subreaper() {
     if std::process::id() == 1 {
         return;
     }
-    // SAFETY: PR_SET_CHILD_SUBREAPER takes a plain integer; no memory is shared.
-    let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    if rc != 0 {
+    if let Err(errno) = nix::sys::prctl::set_child_subreaper(true) {
         output::detail(format!(
-            "cannot become a subreaper ({}); orphans go to PID 1",
-            Errno::last()
+            "cannot become a subreaper ({errno}); orphans go to PID 1"
         ));
     }
 }

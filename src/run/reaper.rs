@@ -6,6 +6,8 @@
 use crate::output;
 use crate::process::describe_status;
 use nix::errno::Errno;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
@@ -51,13 +53,12 @@ impl Reaper {
     /// Reaps every child that has ended, without blocking.
     pub fn reap(&mut self) {
         loop {
-            let mut raw = 0;
-            // SAFETY: waitpid writes the status to a live local and touches nothing else.
-            let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
-            if pid <= 0 {
+            let Some((pid, status)) = waitpid(None, Some(WaitPidFlag::WNOHANG))
+                .ok()
+                .and_then(ended)
+            else {
                 return;
-            }
-            let status = ExitStatus::from_raw(raw);
+            };
             if pid == self.vm {
                 self.status = Some(status);
             } else if let Some((proper, reaped)) = &mut self.proper
@@ -80,20 +81,66 @@ impl Reaper {
             return status;
         }
         loop {
-            let mut raw = 0;
-            // SAFETY: as in `reap`; the pid is our own child's.
-            let pid = unsafe { libc::waitpid(self.vm, &mut raw, 0) };
-            if pid == self.vm {
-                let status = ExitStatus::from_raw(raw);
-                self.status = Some(status);
-                return status;
-            }
-            if Errno::last() != Errno::EINTR {
-                // Not our child any more (reaped elsewhere): nothing to learn.
-                let status = ExitStatus::from_raw(0);
-                self.status = Some(status);
-                return status;
+            match waitpid(Pid::from_raw(self.vm), None) {
+                Ok(waited) => {
+                    if let Some((_, status)) = ended(waited) {
+                        self.status = Some(status);
+                        return status;
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(_) => {
+                    // Not our child any more (reaped elsewhere): its status is unknown, which
+                    // is never taken for a success.
+                    output::warn(format!(
+                        "the exit status of pid {} cannot be learned (it was reaped elsewhere); taken as a failure (1)",
+                        self.vm
+                    ));
+                    let status = ExitStatus::from_raw(UNKNOWN);
+                    self.status = Some(status);
+                    return status;
+                }
             }
         }
+    }
+}
+
+/// The status a VM whose end could not be learned is given: exit 1.
+const UNKNOWN: i32 = 1 << 8;
+
+/// The pid and status of a child that ended, as `waitpid` tells it; nothing for one that has
+/// not.
+fn ended(status: WaitStatus) -> Option<(i32, ExitStatus)> {
+    match status {
+        WaitStatus::Exited(pid, code) => {
+            Some((pid.as_raw(), ExitStatus::from_raw((code & 0xff) << 8)))
+        }
+        WaitStatus::Signaled(pid, signal, core) => Some((
+            pid.as_raw(),
+            ExitStatus::from_raw(signal as i32 | if core { 0x80 } else { 0 }),
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_as_the_kernel_gives_them() {
+        let pid = Pid::from_raw(42);
+        let (_, exited) = ended(WaitStatus::Exited(pid, 3)).unwrap();
+        assert_eq!(exited.code(), Some(3));
+        let (_, killed) = ended(WaitStatus::Signaled(
+            pid,
+            nix::sys::signal::Signal::SIGKILL,
+            false,
+        ))
+        .unwrap();
+        assert_eq!(killed.signal(), Some(9));
+        assert_eq!(ended(WaitStatus::StillAlive), None);
+        // An unknown status is a failure, never 0.
+        assert_eq!(ExitStatus::from_raw(UNKNOWN).code(), Some(1));
     }
 }

@@ -792,11 +792,8 @@ impl Running {
     /// a terminal's Ctrl-C does.
     pub fn signal_group(&self, signal: i32) {
         // SAFETY: killpg only sends a signal, to the group our own child leads.
-        assert_eq!(
-            unsafe { libc::killpg(self.pid(), signal) },
-            0,
-            "killpg failed"
-        );
+        let rc = unsafe { libc::killpg(self.pid(), signal) };
+        assert_eq!(rc, 0, "killpg failed");
     }
 
     /// Writes to pharo-ctl's stdin (see [`Cmd::stdin_pipe`]).
