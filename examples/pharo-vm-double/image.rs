@@ -30,6 +30,8 @@ pub struct SaveMode {
     pub slow: Option<Duration>,
     /// Stop half-way, as on a full disk: a short file and an error.
     pub fail_half_way: bool,
+    /// How much larger than at start the image is when saved (its heap grew meanwhile).
+    pub growth: u64,
 }
 
 /// The globals an image file holds (none for a file that is not one of the double's images),
@@ -65,7 +67,7 @@ pub fn load(path: &Path) -> (BTreeMap<String, String>, u64) {
 }
 
 /// Writes the image: truncates the file, then writes header, globals and padding up to at
-/// least `min_size` bytes. A save told to fail writes half of it and answers an error, as a
+/// least `min_size` bytes (and `mode.growth` more). A save told to fail writes half of it and answers an error, as a
 /// full disk does (and a real full disk's error is answered too).
 pub fn save(
     path: &Path,
@@ -78,7 +80,8 @@ pub fn save(
         data.push_str(&format!("{key}\t{}\n", escape(value)));
     }
     data.push_str(END);
-    let total = (HEADER_SIZE + data.len()).max(usize::try_from(min_size).unwrap_or(usize::MAX));
+    let grown = min_size.saturating_add(mode.growth);
+    let total = (HEADER_SIZE + data.len()).max(usize::try_from(grown).unwrap_or(usize::MAX));
     let mut header = vec![0u8; HEADER_SIZE];
     header[..4].copy_from_slice(&FORMAT.to_le_bytes());
     header[4..8].copy_from_slice(&(HEADER_SIZE as u32).to_le_bytes());

@@ -34,7 +34,9 @@
 //! truncated, then written in place — and answers `false`; a double started from the saved
 //! file has them again (see `image.rs`). `PHARO_DOUBLE_SAVE_SLOW_MS` makes the write take that
 //! long; `PHARO_DOUBLE_SAVE_FAIL` (=1) makes it stop half-way, leaving a short file, and answer
-//! an error, as on a full disk. Each save is an event: `saved IMAGE (N bytes)` or `save failed`.
+//! an error, as on a full disk; `PHARO_DOUBLE_IMAGE_GROWTH` (bytes) makes the saved image that
+//! much larger than the file it started from (a heap that grew), so that a real disk can fill
+//! up during the save (then the write's error is answered, as the VM's). Each save is an event: `saved IMAGE (N bytes)` or `save failed`.
 //!
 //! Signals, as the VM takes them: SIGUSR1 appends a stack report shaped like the VM's ("All
 //! Smalltalk process stacks (active first)", "Most recent primitives") to `crash.dmp` in the
@@ -134,6 +136,7 @@ impl Switches {
             save: image::SaveMode {
                 slow: millis("PHARO_DOUBLE_SAVE_SLOW_MS"),
                 fail_half_way: flag("PHARO_DOUBLE_SAVE_FAIL"),
+                growth: number("PHARO_DOUBLE_IMAGE_GROWTH").unwrap_or(0),
             },
             no_quit: flag("PHARO_DOUBLE_NO_QUIT"),
             usr1: if flag("PHARO_DOUBLE_USR1_DEFAULT") {

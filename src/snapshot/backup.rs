@@ -172,13 +172,30 @@ pub fn take(
     ))
 }
 
+/// How a backup was put back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutBack {
+    /// A duplicate of it: the backup stays.
+    Duplicated(Method),
+    /// The backup itself, renamed into place: there was no room for a duplicate (a save that
+    /// filled the disk), and a rename needs none.
+    Moved,
+}
+
 /// Puts a backed-up file back at `target`, byte for byte: duplicated beside it under a
 /// temporary name, flushed, then renamed over it, so `target` is at every moment either what
-/// it was or the backup.
-pub fn put_back(backup: &Path, target: &Path) -> io::Result<Method> {
-    let method = duplicate(backup, target)?;
+/// it was or the backup. Where that fails (a full disk), the backup itself is renamed over
+/// `target`, when both are on one file system.
+pub fn put_back(backup: &Path, target: &Path) -> io::Result<PutBack> {
+    let put = match duplicate(backup, target) {
+        Ok(method) => PutBack::Duplicated(method),
+        Err(e) => match fs::rename(backup, target) {
+            Ok(()) => PutBack::Moved,
+            Err(_) => return Err(e),
+        },
+    };
     sync_dir(target.parent().unwrap_or(Path::new(".")))?;
-    Ok(method)
+    Ok(put)
 }
 
 /// Removes the oldest backups of `name` in `dir` beyond the `keep` newest; answers the image

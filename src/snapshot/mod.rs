@@ -333,14 +333,20 @@ fn failed(instance: &Instance, why: &str, taken: Option<&backup::Backup>) -> any
         )
         .into();
     };
-    let mut put_back = backup::put_back(&taken.image, image).map(drop);
-    if let (Ok(()), Some(changes)) = (&put_back, &taken.changes) {
-        put_back = backup::put_back(changes, &image.with_extension("changes")).map(drop);
-    }
+    let put_back = backup::put_back(&taken.image, image).and_then(|put| {
+        if let Some(changes) = &taken.changes {
+            backup::put_back(changes, &image.with_extension("changes"))?;
+        }
+        Ok(put)
+    });
     match put_back {
-        Ok(()) => {
+        Ok(put) => {
+            let how = match put {
+                backup::PutBack::Duplicated(_) => "put the backup",
+                backup::PutBack::Moved => "no room for a copy: moved the backup",
+            };
             output::step(format!(
-                "{name}: put the backup {} back in place: {} is as it was before the save",
+                "{name}: {how} {} back in place: {} is as it was before the save",
                 taken.image.display(),
                 image.display()
             ));
