@@ -103,7 +103,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             };
             restore::run(
                 &ctx,
-                &ctx.instance(Some(&name))?,
+                &ctx.instance_files(&name)?,
                 action,
                 backup_dir.as_deref(),
             )

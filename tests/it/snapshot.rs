@@ -579,3 +579,29 @@ fn backup_dir_puts_the_backups_elsewhere_and_restore_finds_them_there() {
         b"a Pharo image"
     );
 }
+
+#[test]
+fn restore_puts_back_an_image_that_was_lost() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    eval(&env, "zinc", "Smalltalk at: #Answer put: 42");
+    env.cmd().args(["snapshot", "zinc"]).run().success();
+    env.cmd().args(["snapshot", "zinc"]).run().success();
+    env.cmd().args(["stop", "zinc"]).run().success();
+    std::fs::remove_file(env.file("zinc.image")).unwrap();
+    env.cmd()
+        .args(["restore", "zinc"])
+        .run()
+        .success()
+        .stderr_has("zinc restored from backups/zinc-");
+    env.start(&inst);
+    assert_eq!(eval(&env, "zinc", "Smalltalk at: #Answer"), "42");
+    env.cmd().args(["stop", "zinc"]).run().success();
+    // A name with neither an image nor a backup is still no instance.
+    env.cmd()
+        .args(["restore", "zinx"])
+        .run()
+        .code(1)
+        .stderr_has("there is no backup of zinx");
+}
