@@ -267,6 +267,11 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
     ),
 ];
 
+/// The commands [`RETURNS`] names.
+pub fn commands_with_codes() -> impl Iterator<Item = &'static str> {
+    RETURNS.iter().map(|(command, _)| *command)
+}
+
 impl Code {
     /// The codes `command` ends with, each with what it means for that command: 0 and 2 for
     /// every one, then those of [`RETURNS`]; `pharo-ctl` alone (the main page) has the whole
@@ -382,13 +387,9 @@ mod tests {
         assert_eq!(codes("eval"), [0, 1, 2, 4, 6, 7]);
         assert_eq!(codes("run"), [0, 1, 2, 4, 5, 6, 8]);
         assert_eq!(codes("pharo-ctl").len(), Code::TABLE.len());
-        // Every command the table names exists, and every code it gives is in the table.
-        let names: Vec<String> = crate::cli::command()
-            .get_subcommands()
-            .map(|c| c.get_name().to_string())
-            .collect();
+        // Every code the table gives is in the table (the command line's tests check that
+        // every command it names exists).
         for (command, own) in RETURNS {
-            assert!(names.iter().any(|n| n == command), "{command}");
             for (code, _) in *own {
                 assert!(Code::TABLE.contains(code), "{command}: {code:?}");
             }

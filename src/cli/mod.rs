@@ -114,6 +114,17 @@ pub unsafe fn unset_empty_env() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_command_the_exit_codes_name_exists() {
+        let names: Vec<String> = command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        for named in exit_code::commands_with_codes() {
+            assert!(names.iter().any(|n| n == named), "{named}");
+        }
+    }
     use clap::CommandFactory;
 
     #[test]

@@ -6,7 +6,6 @@ mod harness;
 mod architecture;
 mod completions;
 mod console;
-mod container;
 mod docker;
 mod docs;
 mod dump;

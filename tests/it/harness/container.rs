@@ -110,8 +110,11 @@ pub fn docker_usable(what: &str) -> bool {
 }
 
 /// Runs `docker ARGS` to its end.
+/// `docker ARGS`; its callers judge its exit status themselves.
 pub fn docker(args: &[&str]) -> Outcome {
-    Cmd::program("docker", Path::new("/")).args(args).run()
+    let out = Cmd::program("docker", Path::new("/")).args(args).run();
+    out.any_code();
+    out
 }
 
 /// This test run's id, in every container's name and label.
@@ -169,7 +172,7 @@ impl Container {
     /// What the container printed so far, stdout and stderr.
     pub fn logs(&self) -> String {
         let out = docker(&["logs", &self.name]);
-        out.stdout + &out.stderr
+        format!("{}{}", out.stdout, out.stderr)
     }
 
     /// Waits until the container's log holds `text`; fails the test after `limit`.
@@ -198,8 +201,24 @@ impl Container {
     }
 
     /// The host's pid of the container's PID 1.
-    pub fn host_pid(&self) -> i32 {
-        self.inspect("{{.State.Pid}}").parse().unwrap()
+    /// The container's processes as it sees them (its own pid namespace), each as its pid,
+    /// state and parent, read from its `/proc` with bash's builtins (`docker exec`): what a
+    /// test sees holds whether the test itself runs on the host, in a pid namespace or in a
+    /// container. The `docker exec` shell itself is left out.
+    pub fn processes(&self) -> Vec<(i32, char, i32)> {
+        let script = r#"for d in /proc/[0-9]*; do [ "${d#/proc/}" = "$$" ] && continue; read -r line < "$d/stat" 2>/dev/null && echo "$line"; done"#;
+        let out = self.exec(&["bash", "-c", script]);
+        out.success();
+        out.stdout
+            .lines()
+            .filter_map(|line| {
+                let pid = line.split(' ').next()?.parse().ok()?;
+                let mut rest = line[line.rfind(')')? + 2..].split(' ');
+                let state = rest.next()?.chars().next()?;
+                let parent = rest.next()?.parse().ok()?;
+                Some((pid, state, parent))
+            })
+            .collect()
     }
 
     /// Whether the container still runs.
