@@ -437,6 +437,55 @@ fn the_repl_of_another_image_on_the_same_port_is_never_asked_to_save() {
     other.cmd().args(["stop", "zinc"]).run().success();
 }
 
+/// Splits `unit --snapshot-every`'s output at its `### FILE` lines, as its install line does,
+/// and runs `systemd-analyze verify` on the files, where it is installed: no findings.
+fn verify_units(env: &Env, text: &str) {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        match line.strip_prefix("### ") {
+            Some(name) => files.push((name.to_string(), String::new())),
+            None => {
+                if let Some((_, body)) = files.last_mut() {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+            }
+        }
+    }
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["pharo-zinc-snapshot.timer", "pharo-zinc-snapshot.service"]
+    );
+    if !require_program("systemd-analyze", "systemd-analyze verify of the timer") {
+        return;
+    }
+    let units = env.file("units");
+    std::fs::create_dir(&units).unwrap();
+    for (name, body) in &files {
+        std::fs::write(units.join(name), body).unwrap();
+    }
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .args(names.iter().map(|name| units.join(name)))
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(
+        verify.status.success(),
+        "systemd-analyze verify failed:\n{report}\n{text}"
+    );
+    // It exits 0 even when it ignores a line: any word about the units is a finding.
+    assert!(
+        !report.contains("pharo-zinc-snapshot"),
+        "findings:\n{report}\n{text}"
+    );
+}
+
 #[test]
 fn unit_prints_a_timer_that_snapshots_and_its_service() {
     let env = Env::new();
@@ -459,6 +508,7 @@ fn unit_prints_a_timer_that_snapshots_and_its_service() {
     }
     let exec = text.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
     assert!(exec.ends_with(" snapshot zinc"), "{exec}");
+    verify_units(&env, text);
     assert!(
         exec.contains(&format!("--dir {}", env.path().display())),
         "{exec}"
