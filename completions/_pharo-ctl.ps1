@@ -45,6 +45,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper''s; --vm names one more VM')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)')
             [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs the image with `pharo-ctl run`')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make an instance ready: a startup script whose REPL asks for credentials, their secret, a free REPL port')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -60,6 +61,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'With several instances: start them all at once instead of one after another')
@@ -91,6 +93,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
             [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Save the image first (a verified snapshot, see `pharo-ctl snapshot`); an image whose save fails is not stopped')
@@ -119,6 +122,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per instance (an array for several): the image, its size, the time taken, the backup and how it was taken (reflink or copy)')
@@ -171,6 +175,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
             [CompletionResult]::new('--rolling', '--rolling', [CompletionResultType]::ParameterName, 'One instance at a time, each answering before the next one stops')
@@ -200,6 +205,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every instance of the directory: each of its *.image files')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on one line: one object, or an array for several instances')
@@ -227,6 +233,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--legacy-order', '--legacy-order', [CompletionResultType]::ParameterName, 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
@@ -250,6 +257,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the answer and exit 0 even when it is an evaluation error')
             [CompletionResult]::new('--legacy-order', '--legacy-order', [CompletionResultType]::ParameterName, 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)')
@@ -302,6 +310,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--watchdog', '--watchdog', [CompletionResultType]::ParameterName, 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]')
             [CompletionResult]::new('--watchdog-misses', '--watchdog-misses', [CompletionResultType]::ParameterName, 'How many probes in a row without an answer mean the image is hung')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
@@ -397,6 +406,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'The log file the VM''s output is appended to [default: NAME.log beside the image]')
             [CompletionResult]::new('--vm-arg', '--vm-arg', [CompletionResultType]::ParameterName, 'An argument for the VM, before the image; repeatable [default: --headless]')
             [CompletionResult]::new('--repl', '--repl', [CompletionResultType]::ParameterName, 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]')
+            [CompletionResult]::new('--repl-secret', '--repl-secret', [CompletionResultType]::ParameterName, 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]')
             [CompletionResult]::new('--watchdog', '--watchdog', [CompletionResultType]::ParameterName, 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]')
             [CompletionResult]::new('--watchdog-misses', '--watchdog-misses', [CompletionResultType]::ParameterName, 'How many probes in a row without an answer mean the image is hung')
             [CompletionResult]::new('--snapshot-every', '--snapshot-every', [CompletionResultType]::ParameterName, 'Print instead a systemd timer that saves the image every INTERVAL (`pharo-ctl snapshot`), and the service it starts')
@@ -404,6 +414,23 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Print pharo@.service, the template unit whose instance name (%i) is the NAME')
             [CompletionResult]::new('--legacy-order', '--legacy-order', [CompletionResultType]::ParameterName, 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail about each step')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'pharo-ctl;init' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'An image to start from: copied to DIR/NAME.image with its .changes (--link: linked)')
+            [CompletionResult]::new('--repl-port', '--repl-port', [CompletionResultType]::ParameterName, 'The REPL''s port [default: the first from 42033 that is free on this host and in the directory]')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The user the instance runs as, who owns its secret (root only) [default: the image''s owner]')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'The directory of the instance''s files [default: the current directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory of the instance''s files [default: the current directory]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; --json output is never coloured')
+            [CompletionResult]::new('--link', '--link', [CompletionResultType]::ParameterName, 'With --image: make DIR/NAME.image a symbolic link to it instead of a copy')
+            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Write nothing: print what would be written (never the secret)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no step lines, only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail about each step')
@@ -428,6 +455,7 @@ $pharoCtlClapCompleter = {
             [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper''s; --vm names one more VM')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)')
             [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs the image with `pharo-ctl run`')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make an instance ready: a startup script whose REPL asks for credentials, their secret, a free REPL port')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -476,6 +504,9 @@ $pharoCtlClapCompleter = {
         'pharo-ctl;help;unit' {
             break
         }
+        'pharo-ctl;help;init' {
+            break
+        }
         'pharo-ctl;help;help' {
             break
         }
@@ -508,14 +539,14 @@ Register-ArgumentCompleter -Native -CommandName 'pharo-ctl' -ScriptBlock {
         if ($word -ceq '-C' -or $word -ceq '--dir') { $skip = $true; $dirNext = $true }
         elseif ($word.StartsWith('--dir=')) { $dir = $word.Substring(6) }
         elseif ($word.StartsWith('-C') -and $word.Length -gt 2) { $dir = $word.Substring(2) }
-        elseif (@('--color', '--settle', '--start-timeout', '-C', '--dir', '--vm', '--image', '--script', '--pid-file', '--log-file', '--vm-arg', '--repl', '--save-timeout', '--backup-dir', '--keep', '-t', '--timeout', '--kill-after', '--shutdown', '--pause', '-n', '--lines', '--since', '--watchdog', '--watchdog-misses', '--user', '--snapshot-every') -ccontains $word) { $skip = $true }
+        elseif (@('--color', '--settle', '--start-timeout', '-C', '--dir', '--vm', '--image', '--script', '--pid-file', '--log-file', '--vm-arg', '--repl', '--repl-secret', '--save-timeout', '--backup-dir', '--keep', '-t', '--timeout', '--kill-after', '--shutdown', '--pause', '-n', '--lines', '--since', '--watchdog', '--watchdog-misses', '--user', '--snapshot-every', '--repl-port') -ccontains $word) { $skip = $true }
         elseif ($word.StartsWith('-')) { }
         elseif ($sub -eq '') { $sub = $word }
         else { $positionals++ }
     }
     # Every positional of a command that takes several NAMEs is a NAME.
     if (-not $skip -and -not $wordToComplete.StartsWith('-') -and
-        ((@('start', 'stop', 'snapshot', 'restart', 'status') -ccontains $sub) -or ($positionals -eq 0 -and @('restore', 'console', 'eval', 'logs', 'run', 'dump', 'pid', 'unit') -ccontains $sub))) {
+        ((@('start', 'stop', 'snapshot', 'restart', 'status') -ccontains $sub) -or ($positionals -eq 0 -and @('restore', 'console', 'eval', 'logs', 'run', 'dump', 'pid', 'unit', 'init') -ccontains $sub))) {
         Get-ChildItem -LiteralPath $dir -Filter '*.image' -File -ErrorAction SilentlyContinue |
             ForEach-Object { $_.BaseName } |
             Where-Object { $_ -like "$wordToComplete*" } |

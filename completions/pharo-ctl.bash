@@ -31,6 +31,9 @@ _pharo__ctl() {
             pharo__ctl,help)
                 cmd="pharo__ctl__subcmd__help"
                 ;;
+            pharo__ctl,init)
+                cmd="pharo__ctl__subcmd__init"
+                ;;
             pharo__ctl,logs)
                 cmd="pharo__ctl__subcmd__logs"
                 ;;
@@ -79,6 +82,9 @@ _pharo__ctl() {
             pharo__ctl__subcmd__help,help)
                 cmd="pharo__ctl__subcmd__help__subcmd__help"
                 ;;
+            pharo__ctl__subcmd__help,init)
+                cmd="pharo__ctl__subcmd__help__subcmd__init"
+                ;;
             pharo__ctl__subcmd__help,logs)
                 cmd="pharo__ctl__subcmd__help__subcmd__logs"
                 ;;
@@ -119,7 +125,7 @@ _pharo__ctl() {
 
     case "${cmd}" in
         pharo__ctl)
-            opts="-q -v -h -V --color --quiet --verbose --help --version start stop snapshot restore restart status console eval logs run dump pid ps completions unit help"
+            opts="-q -v -h -V --color --quiet --verbose --help --version start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -155,7 +161,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__console)
-            opts="-t -C -q -v -h --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +258,10 @@ _pharo__ctl() {
                     return 0
                     ;;
                 --repl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repl-secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -375,7 +385,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__eval)
-            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -475,6 +485,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -487,7 +501,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__help)
-            opts="start stop snapshot restore restart status console eval logs run dump pid ps completions unit help"
+            opts="start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,6 +571,20 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pharo__ctl__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -717,6 +745,61 @@ _pharo__ctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pharo__ctl__subcmd__init)
+            opts="-C -q -v -h --image --link --repl-port --user --print --dir --color --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --image)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --repl-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -973,7 +1056,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__restart)
-            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1090,6 +1173,10 @@ _pharo__ctl() {
                     return 0
                     ;;
                 --repl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repl-secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1212,7 +1299,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__run)
-            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --watchdog --watchdog-misses --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1324,6 +1411,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --watchdog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1344,7 +1435,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__snapshot)
-            opts="-t -C -q -v -h --all --timeout --json --backup-dir --keep --no-backup --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --timeout --json --backup-dir --keep --no-backup --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1455,6 +1546,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1467,7 +1562,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__start)
-            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1567,6 +1662,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1579,7 +1678,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1687,6 +1786,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1699,7 +1802,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__stop)
-            opts="-t -C -q -v -h --all --save --save-timeout --backup-dir --keep --no-backup --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --save --save-timeout --backup-dir --keep --no-backup --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1822,6 +1925,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1834,7 +1941,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__unit)
-            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --watchdog --watchdog-misses --snapshot-every --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --repl-secret --watchdog --watchdog-misses --snapshot-every --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1950,6 +2057,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --watchdog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2011,7 +2122,7 @@ _pharo_ctl_with_names() {
             -C?*)
                 dir="${word#-C}"
                 ;;
-            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|--save-timeout|--backup-dir|--keep|-t|--timeout|--kill-after|--shutdown|--pause|-n|--lines|--since|--watchdog|--watchdog-misses|--user|--snapshot-every)
+            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|--repl-secret|--save-timeout|--backup-dir|--keep|-t|--timeout|--kill-after|--shutdown|--pause|-n|--lines|--since|--watchdog|--watchdog-misses|--user|--snapshot-every|--repl-port)
                 skip=1
                 ;;
             -*)
@@ -2034,7 +2145,7 @@ _pharo_ctl_with_names() {
     esac
     if (( ! skip && positionals == 0 )) && [[ "$cur" != -* ]]; then
         case "$sub" in
-            start|stop|snapshot|restart|status|restore|console|eval|logs|run|dump|pid|unit)
+            start|stop|snapshot|restart|status|restore|console|eval|logs|run|dump|pid|unit|init)
                 dir="${dir/#\~/$HOME}"
                 COMPREPLY=()
                 local image name

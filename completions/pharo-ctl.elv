@@ -42,6 +42,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper''s; --vm names one more VM'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
             cand unit 'Print a systemd unit that runs the image with `pharo-ctl run`'
+            cand init 'Make an instance ready: a startup script whose REPL asks for credentials, their secret, a free REPL port'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pharo-ctl;start'= {
@@ -56,6 +57,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --parallel 'With several instances: start them all at once instead of one after another'
@@ -86,6 +88,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --save 'Save the image first (a verified snapshot, see `pharo-ctl snapshot`); an image whose save fails is not stopped'
@@ -113,6 +116,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --json 'Print one JSON object per instance (an array for several): the image, its size, the time taken, the backup and how it was taken (reflink or copy)'
@@ -163,6 +167,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --rolling 'One instance at a time, each answering before the next one stops'
@@ -191,6 +196,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --all 'Every instance of the directory: each of its *.image files'
             cand --json 'Print JSON on one line: one object, or an array for several instances'
@@ -217,6 +223,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
@@ -239,6 +246,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --color 'When to use colour; --json output is never coloured'
             cand --raw 'Print the answer and exit 0 even when it is an evaluation error'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
@@ -289,6 +297,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --watchdog 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]'
             cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand --color 'When to use colour; --json output is never coloured'
@@ -379,6 +388,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --log-file 'The log file the VM''s output is appended to [default: NAME.log beside the image]'
             cand --vm-arg 'An argument for the VM, before the image; repeatable [default: --headless]'
             cand --repl 'The REPL''s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]'
+            cand --repl-secret 'The file of the REPL''s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]'
             cand --watchdog 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]'
             cand --watchdog-misses 'How many probes in a row without an answer mean the image is hung'
             cand --snapshot-every 'Print instead a systemd timer that saves the image every INTERVAL (`pharo-ctl snapshot`), and the service it starts'
@@ -386,6 +396,22 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand --template 'Print pharo@.service, the template unit whose instance name (%i) is the NAME'
             cand --legacy-order 'The files above were named by pharo-ctl.sh''s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
             cand --allow-remote 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+            cand -q 'Print no step lines, only results and errors'
+            cand --quiet 'Print no step lines, only results and errors'
+            cand -v 'Print more detail about each step'
+            cand --verbose 'Print more detail about each step'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'pharo-ctl;init'= {
+            cand --image 'An image to start from: copied to DIR/NAME.image with its .changes (--link: linked)'
+            cand --repl-port 'The REPL''s port [default: the first from 42033 that is free on this host and in the directory]'
+            cand --user 'The user the instance runs as, who owns its secret (root only) [default: the image''s owner]'
+            cand -C 'The directory of the instance''s files [default: the current directory]'
+            cand --dir 'The directory of the instance''s files [default: the current directory]'
+            cand --color 'When to use colour; --json output is never coloured'
+            cand --link 'With --image: make DIR/NAME.image a symbolic link to it instead of a copy'
+            cand --print 'Write nothing: print what would be written (never the secret)'
             cand -q 'Print no step lines, only results and errors'
             cand --quiet 'Print no step lines, only results and errors'
             cand -v 'Print more detail about each step'
@@ -409,6 +435,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             cand ps 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image''s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper''s; --vm names one more VM'
             cand completions 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
             cand unit 'Print a systemd unit that runs the image with `pharo-ctl run`'
+            cand init 'Make an instance ready: a startup script whose REPL asks for credentials, their secret, a free REPL port'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pharo-ctl;help;start'= {
@@ -440,6 +467,8 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         &'pharo-ctl;help;completions'= {
         }
         &'pharo-ctl;help;unit'= {
+        }
+        &'pharo-ctl;help;init'= {
         }
         &'pharo-ctl;help;help'= {
         }
@@ -479,7 +508,7 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
             set dir = $word[6..]
         } elif (and (str:has-prefix $word -C) (> (count $word) 2)) {
             set dir = $word[2..]
-        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '--save-timeout' '--backup-dir' '--keep' '-t' '--timeout' '--kill-after' '--shutdown' '--pause' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user' '--snapshot-every'] $word) {
+        } elif (has-value ['--color' '--settle' '--start-timeout' '-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--vm-arg' '--repl' '--repl-secret' '--save-timeout' '--backup-dir' '--keep' '-t' '--timeout' '--kill-after' '--shutdown' '--pause' '-n' '--lines' '--since' '--watchdog' '--watchdog-misses' '--user' '--snapshot-every' '--repl-port'] $word) {
             set skip = $true
             set option = $word
         } elif (str:has-prefix $word -) {
@@ -490,10 +519,10 @@ set edit:completion:arg-completer[pharo-ctl] = {|@words|
         }
     }
     var current = $words[-1]
-    if (and $skip (has-value ['-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--backup-dir'] $option)) {
+    if (and $skip (has-value ['-C' '--dir' '--vm' '--image' '--script' '--pid-file' '--log-file' '--repl-secret' '--backup-dir'] $option)) {
         # The value of a path option (--vm, --image, --script, -C…): files and directories.
         edit:complete-filename $current
-    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'snapshot' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['restore' 'console' 'eval' 'logs' 'run' 'dump' 'pid' 'unit'] $sub)))) {
+    } elif (and (not $skip) (not (str:has-prefix $current -)) (or (has-value ['start' 'stop' 'snapshot' 'restart' 'status'] $sub) (and (== $positionals 0) (has-value ['restore' 'console' 'eval' 'logs' 'run' 'dump' 'pid' 'unit' 'init'] $sub)))) {
         # Every positional of a command that takes several NAMEs is a NAME.
         if (str:has-prefix $dir '~') {
             set dir = $E:HOME$dir[1..]

@@ -46,6 +46,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "pid" -d 'Print 
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper\'s; --vm names one more VM'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
+complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "init" -d 'Make an instance ready: a startup script whose REPL asks for credentials, their secret, a free REPL port'
 complete -c pharo-ctl -n "__fish_pharo_ctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l settle -d 'How long the VM must stay up before a start counts (without --wait)' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l start-timeout -d 'With --wait: how long to wait for the REPL' -r
@@ -57,6 +58,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l pid-file -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -82,6 +84,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l pid-file -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -104,6 +107,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l pid-fil
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -145,6 +149,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pid-file
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -167,6 +172,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pid-file 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -188,6 +194,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l pid-file
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -205,6 +212,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l pid-file -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
@@ -244,6 +252,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l pid-file -d 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -313,6 +322,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l pid-file -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l snapshot-every -d 'Print instead a systemd timer that saves the image every INTERVAL (`pharo-ctl snapshot`), and the service it starts' -r
@@ -325,22 +335,35 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remot
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "start" -d 'Start the image in the background and record its pid'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL, to the VM\'s whole process tree (a wrapper script, the VM proper, what they started)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "snapshot" -d 'Save the running image in place, safely: room checked, a backup first, the new file checked, the backup put back if the save fails'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "restore" -d 'Put a backup of the image back in place (the newest by default), while the instance is stopped; or list the backups'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "restart" -d 'Stop the image if it runs, then start it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "console" -d 'An interactive session with the image\'s REPL, with line editing and history'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "logs" -d 'Print the image\'s log (the VM\'s output, NAME.log): its last lines, or follow it'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "dump" -d 'Print the running VM\'s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "pid" -d 'Print the pid of the running image'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper\'s; --vm names one more VM'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -l image -d 'An image to start from: copied to DIR/NAME.image with its .changes (--link: linked)' -r -F
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -l repl-port -d 'The REPL\'s port [default: the first from 42033 that is free on this host and in the directory]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -l user -d 'The user the instance runs as, who owns its secret (root only) [default: the image\'s owner]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -s C -l dir -d 'The directory of the instance\'s files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
+always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
+never\t'Never colour'"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -l link -d 'With --image: make DIR/NAME.image a symbolic link to it instead of a copy'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -l print -d 'Write nothing: print what would be written (never the secret)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -s q -l quiet -d 'Print no step lines, only results and errors'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -s v -l verbose -d 'Print more detail about each step'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "start" -d 'Start the image in the background and record its pid'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "stop" -d 'Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL, to the VM\'s whole process tree (a wrapper script, the VM proper, what they started)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "snapshot" -d 'Save the running image in place, safely: room checked, a backup first, the new file checked, the backup put back if the save fails'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "restore" -d 'Put a backup of the image back in place (the newest by default), while the instance is stopped; or list the backups'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "restart" -d 'Stop the image if it runs, then start it'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "status" -d 'Tell whether the image runs: pid, uptime, memory, CPU, REPL health (and since when it has not answered), log'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "console" -d 'An interactive session with the image\'s REPL, with line editing and history'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "eval" -d 'Evaluate Smalltalk in the running image and print the answer'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "logs" -d 'Print the image\'s log (the VM\'s output, NAME.log): its last lines, or follow it'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "run" -d 'Run the image in the foreground as a service\'s main process (systemd, containers)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "dump" -d 'Print the running VM\'s stack report: send it SIGUSR1 and print what it writes to crash.dmp in its working directory (else to the log)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "pid" -d 'Print the pid of the running image'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "ps" -d 'List the Pharo VMs running on this machine: pid, user, uptime, memory, CPU time, image, and whether the image\'s pid file (NAME.pid next to it) names the process. A wrapper script and the VM it started are one row, the VM proper\'s; --vm names one more VM'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "completions" -d 'Print a shell completion script: subcommands, options, and instance NAMEs from the *.image files of the directory (-C/--dir, PHARO_CTL_DIR, else the current one)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "unit" -d 'Print a systemd unit that runs the image with `pharo-ctl run`'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "init" -d 'Make an instance ready: a startup script whose REPL asks for credentials, their secret, a free REPL port'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand help; and not __fish_seen_subcommand_from start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # pharo-ctl: instance NAMEs complete from the *.image files of the directory in effect:
 # -C/--dir, else $PHARO_CTL_DIR, else the current directory.
@@ -373,7 +396,7 @@ function __pharo_ctl_name_dir
                 set dir (string replace -- --dir= '' $word)
             case '-C?*'
                 set dir (string sub --start 3 -- $word)
-            case --color --settle --start-timeout -C --dir --vm --image --script --pid-file --log-file --vm-arg --repl --save-timeout --backup-dir --keep -t --timeout --kill-after --shutdown --pause -n --lines --since --watchdog --watchdog-misses --user --snapshot-every
+            case --color --settle --start-timeout -C --dir --vm --image --script --pid-file --log-file --vm-arg --repl --repl-secret --save-timeout --backup-dir --keep -t --timeout --kill-after --shutdown --pause -n --lines --since --watchdog --watchdog-misses --user --snapshot-every --repl-port
                 set skip 1
             case '-*'
             case '*'
@@ -387,7 +410,7 @@ function __pharo_ctl_name_dir
     test $skip = 0; or return 1
     # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
     if not contains -- "$sub" start stop snapshot restart status
-        test $positionals = 0; and contains -- "$sub" restore console eval logs run dump pid unit; or return 1
+        test $positionals = 0; and contains -- "$sub" restore console eval logs run dump pid unit init; or return 1
     end
     string match -q -- '-*' (commandline -ct); and return 1
     string replace -r '^~' $HOME -- $dir

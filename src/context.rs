@@ -7,6 +7,7 @@ use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs, VmArgs};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::{self, Instance, Source, normalise};
+use crate::repl::credentials::{self, Credentials};
 use crate::repl::{self, Repl};
 use crate::stop::Settings;
 use anyhow::Result;
@@ -44,6 +45,8 @@ pub struct Context {
     /// The REPL URL as given (`--repl`, `PHARO_REPL`).
     pub repl_url: Option<String>,
     pub allow_remote: bool,
+    /// The REPL's secret file as given (`--repl-secret`, `PHARO_REPL_SECRET_FILE`), against DIR.
+    pub repl_secret: Option<PathBuf>,
     /// How an instance is stopped.
     pub stop: Settings,
 }
@@ -69,6 +72,7 @@ impl Context {
                 pid_file: at(&files.pid_file),
                 log_file: at(&files.log_file),
             },
+            repl_secret: at(&repl.and_then(|r| r.secret.clone())),
             dir,
             legacy: files.legacy_order,
             vm: files.at.vm.clone(),
@@ -269,9 +273,29 @@ impl Context {
     pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
         let named = self.repl_url.is_some()
             || instance.is_some_and(|instance| instance.script_repl_port().is_some());
-        Ok(Repl::new(&self.repl_url(instance), self.allow_remote)?
+        let repl = Repl::new(&self.repl_url(instance), self.allow_remote)?
             .given(self.repl_url.is_some())
-            .named(named))
+            .named(named);
+        Ok(repl.with_credentials(self.credentials(instance)?))
+    }
+
+    /// The credentials of an instance's REPL, resolved once: `--repl-secret`, else its
+    /// `NAME.repl-secret` when there is one; none without either. A secret that cannot be
+    /// used (others may read it, pharo-ctl may not) is an error, never a request without it.
+    pub fn credentials(&self, instance: Option<&Instance>) -> Result<Option<Credentials>> {
+        let user = instance
+            .and_then(Instance::script_repl_user)
+            .unwrap_or_else(|| credentials::DEFAULT_USER.to_string());
+        if let Some(file) = &self.repl_secret {
+            return Credentials::load(file, &user).map(Some);
+        }
+        let Some(file) = instance.map(Instance::secret_file) else {
+            return Ok(None);
+        };
+        match file.symlink_metadata() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            _ => Credentials::load(&file, &user).map(Some),
+        }
     }
 
     /// The REPL of a running instance, whose requests go only to a socket its tree holds
@@ -332,7 +356,9 @@ impl Context {
             let url = port.map_or(repl::DEFAULT_URL.to_string(), |port| {
                 format!("http://127.0.0.1:{port}/repl")
             });
-            return Repl::new(&url, self.allow_remote);
+            return Ok(
+                Repl::new(&url, self.allow_remote)?.with_credentials(self.credentials(None)?)
+            );
         }
         match instance::list_images(&self.dir) {
             Ok(names) if names.len() > 1 => fail(
@@ -408,6 +434,136 @@ fn stem(image: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A directory with these files (empty ones), and the context of a command given these
+    /// instance options in it.
+    fn context_in(files: &[&str], given: InstanceArgs) -> (tempfile::TempDir, Context) {
+        let dir = tempfile::tempdir().unwrap();
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let args = InstanceArgs {
+            at: VmArgs {
+                dir: Some(dir.path().to_path_buf()),
+                vm: Some(PathBuf::from("/bin/true")),
+            },
+            ..given
+        };
+        let ctx = Context::new("status", &args, None, None).unwrap();
+        (dir, ctx)
+    }
+
+    #[test]
+    fn an_instance_s_files_resolve_by_the_rules() {
+        let given =
+            |image: Option<&str>, script: Option<&str>, pid_file: Option<&str>| InstanceArgs {
+                image: image.map(PathBuf::from),
+                script: script.map(PathBuf::from),
+                pid_file: pid_file.map(PathBuf::from),
+                ..InstanceArgs::default()
+            };
+        // (files, NAME, options) -> (image, script, pid file, log), relative to the directory.
+        #[allow(clippy::type_complexity)]
+        let table: &[(&[&str], Option<&str>, InstanceArgs, [&str; 4])] = &[
+            // NAME: its files in the directory; NAME.st only when it exists.
+            (
+                &["zinc.image"],
+                Some("zinc"),
+                given(None, None, None),
+                ["zinc.image", "", "zinc.pid", "zinc.log"],
+            ),
+            (
+                &["zinc.image", "zinc.st"],
+                Some("zinc"),
+                given(None, None, None),
+                ["zinc.image", "zinc.st", "zinc.pid", "zinc.log"],
+            ),
+            // NAME.image is NAME.
+            (
+                &["zinc.image"],
+                Some("zinc.image"),
+                given(None, None, None),
+                ["zinc.image", "", "zinc.pid", "zinc.log"],
+            ),
+            // No NAME: the only image of the directory.
+            (
+                &["only.image", "only.st"],
+                None,
+                given(None, None, None),
+                ["only.image", "only.st", "only.pid", "only.log"],
+            ),
+            // --image elsewhere: its files beside it, relative paths against DIR, normalised.
+            (
+                &["a/zinc.image", "a/zinc.st"],
+                None,
+                given(Some("b/../a/zinc.image"), None, None),
+                ["a/zinc.image", "a/zinc.st", "a/zinc.pid", "a/zinc.log"],
+            ),
+            // Each file can be overridden on its own.
+            (
+                &["zinc.image", "zinc.st", "other.st"],
+                Some("zinc"),
+                given(None, Some("other.st"), Some("run/zinc.pid")),
+                ["zinc.image", "other.st", "run/zinc.pid", "zinc.log"],
+            ),
+        ];
+        for (files, name, options, [image, script, pid_file, log]) in table {
+            let (dir, ctx) = context_in(files, options.clone());
+            let instance = ctx.instance(*name).unwrap();
+            let at = |file: &str| (!file.is_empty()).then(|| dir.path().join(file));
+            let case = format!("{files:?} {name:?}");
+            assert_eq!(Some(instance.image), at(image), "{case}");
+            assert_eq!(instance.script, at(script), "{case}");
+            assert_eq!(Some(instance.pid_file), at(pid_file), "{case}");
+            assert_eq!(Some(instance.log_file), at(log), "{case}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_resolved_is_refused_with_its_exit_code() {
+        let cases: &[(&[&str], Option<&str>, Code)] = &[
+            // No image in the directory, and no NAME.
+            (&[], None, Code::NotConfigured),
+            // Several images and no NAME: not a guess.
+            (&["a.image", "b.image"], None, Code::Usage),
+            // A NAME that is no instance.
+            (&["zinc.image"], Some("zinx"), Code::NotConfigured),
+            // A NAME that is a path.
+            (&["zinc.image"], Some("../zinc"), Code::Usage),
+        ];
+        for (files, name, code) in cases {
+            let (_dir, ctx) = context_in(files, InstanceArgs::default());
+            let error = ctx.instance(*name).unwrap_err();
+            assert_eq!(
+                crate::error::code_of(&error),
+                *code,
+                "{files:?} {name:?}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_repl_url_comes_from_the_option_the_script_or_the_default() {
+        let (_dir, ctx) = context_in(&["zinc.image"], InstanceArgs::default());
+        let dir = ctx.dir.clone();
+        std::fs::write(
+            dir.join("zinc.st"),
+            "ZnReadEvalPrintDelegate startInServerOn: 42044.",
+        )
+        .unwrap();
+        let zinc = ctx.instance(Some("zinc")).unwrap();
+        assert_eq!(ctx.repl_url(Some(&zinc)), "http://127.0.0.1:42044/repl");
+        assert!(ctx.repl(Some(&zinc)).unwrap().is_named());
+        assert_eq!(ctx.repl_url(None), repl::DEFAULT_URL);
+        assert!(!ctx.repl(None).unwrap().is_named());
+        let given = Context {
+            repl_url: Some("http://127.0.0.1:1/repl".to_string()),
+            ..ctx.clone()
+        };
+        assert_eq!(given.repl_url(Some(&zinc)), "http://127.0.0.1:1/repl");
+    }
 
     #[test]
     fn names_are_plain() {

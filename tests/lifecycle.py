@@ -2,7 +2,8 @@
 """A seeded, randomized test of whole lifecycles of pharo-ctl.
 
 Each cycle builds a few instances in a temporary directory (some share a directory, some share
-a NAME, some misbehave through the test double's PHARO_DOUBLE_* switches), on the three launch
+a NAME, some misbehave through the test double's PHARO_DOUBLE_* switches, some have a REPL that
+asks for the credentials of NAME.repl-secret, as init sets it up), on the three launch
 layouts: the double run directly, Pharo's zeroconf layout (DIR/pharo, a bash script that runs
 pharo-vm/pharo without exec, which execs pharo-vm/lib/pharo: the double) and an interpreted
 VM (a Python script that is the VM), plus a Python launcher that runs the double as its child. Beside them run decoys: foreign processes whose command line names an
@@ -108,7 +109,16 @@ time.sleep(seconds("START_DELAY_MS"))
 if switch("EXIT_AFTER_MS"):
     exit_code = int(switch("EXIT_CODE") or 0)
     threading.Timer(seconds("EXIT_AFTER_MS"), lambda: (event(f"exit {exit_code}"), os._exit(exit_code))).start()
-port = re.search(r"ZnReadEvalPrintDelegate\s+startInServerOn:\s*(\d+)", source)
+port = (re.search(r"ZnReadEvalPrintDelegate\s+startInServerOn:\s*(\d+)", source)
+        or re.search(r"\(ZnServer on:\s*(\d+)\)[^.]*delegate:\s*ZnReadEvalPrintDelegate new", source))
+# The REPL's authenticator, in the form pharo-ctl init writes: the password read at start-up
+# from a file beside the image.
+auth = re.search(r"ZnBasicAuthenticator\s+username:\s*'([^']*)'\s+password:\s*"
+                 r"\(Smalltalk imageDirectory / '([^']*)'\) contents trimBoth", source)
+if auth:
+    import base64
+    with open(os.path.join(os.path.dirname(os.path.abspath(positional[0])), auth[2])) as f:
+        expected = "Basic " + base64.b64encode(f"{auth[1]}:{f.read().strip()}".encode()).decode()
 defines_shutdown = "Smalltalk at: #ShutdownSequence put:" in source
 
 
@@ -128,13 +138,26 @@ class Repl(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def begin(self, line):
-        event(line)
         if on("HANG"):
+            event(line)
             threading.Event().wait()
+        if auth and self.headers.get("Authorization") != expected:
+            event(f"401 {self.command} {self.path}")
+            body = b"Unauthorized\n"
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", "Basic realm=ZincHTTPComponents")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            return False
+        event(line)
         time.sleep(seconds("SLOW_MS"))
+        return True
 
     def do_GET(self):
-        self.begin("GET " + self.path)
+        if not self.begin("GET " + self.path):
+            return
         if self.path == "/repl":
             self.answer(200, "# Pharo Smalltalk REPL. POST expressions to evaluate\n")
         else:
@@ -143,7 +166,8 @@ class Repl(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace")
-        self.begin(("POST " + self.path + " " + (body.splitlines() or [""])[0]).strip())
+        if not self.begin(("POST " + self.path + " " + (body.splitlines() or [""])[0]).strip()):
+            return
         if self.path != "/repl" or not body or not self.headers.get("Content-Type", "").startswith("text/"):
             return self.answer(404, "Not Found " + self.path)
         if "ShutdownSequence" in body:
@@ -478,8 +502,25 @@ class Instance:
         self.vm = vm
         with open(self.image, "wb") as f:
             f.write(b"a Pharo image\n")
+        # Some REPLs ask for credentials, whose password the image reads from NAME.repl-secret,
+        # as pharo-ctl init sets it up: every request pharo-ctl sends must carry them.
+        self.protected = rng.random() < 0.4
+        self.secret_file = os.path.join(directory, name + ".repl-secret")
+        if self.protected:
+            fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(16).hex() + "\n")
         with open(self.script, "w") as f:
-            f.write(f"ZnReadEvalPrintDelegate startInServerOn: {self.repl_port}.\n")
+            if self.protected:
+                f.write(f"(ZnServer on: {self.repl_port})\n"
+                        "  bindingAddress: NetNameResolver loopBackAddress;\n"
+                        "  delegate: ZnReadEvalPrintDelegate new;\n"
+                        "  authenticator: (ZnBasicAuthenticator\n"
+                        "    username: 'pharo-ctl'\n"
+                        f"    password: (Smalltalk imageDirectory / '{name}.repl-secret') contents trimBoth);\n"
+                        "  start.\n")
+            else:
+                f.write(f"ZnReadEvalPrintDelegate startInServerOn: {self.repl_port}.\n")
             if self.kind != "no-shutdown-sequence":
                 f.write("\nSmalltalk at: #ShutdownSequence put: [\n"
                         "  'Starting ShutdownSequence...' crTrace.\n"
@@ -497,7 +538,8 @@ class Instance:
 
     def describe(self):
         how = "--vm" if self.vm_args else ("PHARO_VM" if "PHARO_VM" in self.env else "default VM")
-        return f"{self.label()} ({self.layout}, {how}, {self.kind}, REPL {self.repl_port})"
+        auth = ", credentials" if self.protected else ""
+        return f"{self.label()} ({self.layout}, {how}, {self.kind}, REPL {self.repl_port}{auth})"
 
     @property
     def cooperative(self):
@@ -871,6 +913,12 @@ class Cycle:
         for decoy in self.decoys + self.run.sentinels:
             for problem in decoy.check():
                 self.finding(problem)
+        # A protected REPL never turns away an evaluation pharo-ctl sent (status's probe without
+        # credentials, which tells whether the REPL asks for them, is a GET).
+        for inst in self.instances:
+            if inst.protected and b"401 POST" in read_bytes(inst.events):
+                self.finding(f"{inst.label()}'s REPL turned away a POST without its credentials",
+                             key=("credentials", inst))
         for problem in self.run.own_signals():
             self.finding(problem)
         vms, members = self.truth()
@@ -1161,13 +1209,14 @@ class Cycle:
         else:
             args = ["3 + 4"]
             timing = ["--timeout", "400ms", "--repl", f"http://127.0.0.1:{inst.repl_port}/repl"]
+            if inst.protected:
+                timing += ["--repl-secret", inst.secret_file]
         vm, up = self.vm_of(inst), repl_listening(inst.repl_port)
         result = self.ctl(inst, "eval", *args, timing=timing)
         if (vm and vm.pid) != (self.vm_of(inst) and self.vm_of(inst).pid) or up != repl_listening(inst.repl_port):
             return  # it changed meanwhile
         if inst.untrusted and self.run.eval_takes_name:
-            # eval NAME finds the instance's VM, whose REPL it must be, through its pid file.
-            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+            self.expect_code(result, {4}, f"{inst.label()}'s pid file is {inst.untrusted}, not to be trusted")
         elif not up:
             self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port")
         elif inst.kind == "hung-repl":

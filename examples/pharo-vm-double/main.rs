@@ -8,6 +8,12 @@
 //! `ZnServer startDefaultOn: N` starts an application server answering `Hello from Pharo`, and
 //! `Smalltalk at: #ShutdownSequence put: [` defines the cooperative shutdown sequence.
 //!
+//! The expanded form of `startInServerOn:` starts the REPL too, `(ZnServer on: N)
+//! bindingAddress: NetNameResolver loopBackAddress; delegate: ZnReadEvalPrintDelegate new; …
+//! start`, and with `authenticator: (ZnBasicAuthenticator username: … password: …)` its REPL
+//! asks for those credentials as Zinc does (see `auth.rs`); a request turned away is the event
+//! `401 METHOD PATH`, its body unrecorded and unevaluated.
+//!
 //! Once serving it prints `pharo-vm-double: image IMAGE, REPL on 127.0.0.1:PORT` (or `, no
 //! REPL`); a missing image or an unreadable script is an error (exit 1).
 //!
@@ -46,6 +52,7 @@
 //! action kills it (as it kills an older VM). SIGUSR2 prints a line; so does SIGQUIT, which the
 //! double survives (a real VM treats it as a crash). Each is also an event.
 
+mod auth;
 mod bignum;
 mod eval;
 mod http;
@@ -158,6 +165,8 @@ fn number<T: FromStr>(name: &str) -> Option<T> {
 #[derive(Default)]
 struct Script {
     repl_port: Option<u16>,
+    /// The REPL's `ZnBasicAuthenticator`: its user name and password.
+    auth: Option<(String, auth::Password)>,
     app_port: Option<u16>,
     defines_shutdown: bool,
 }
@@ -169,6 +178,7 @@ impl Script {
             repl_port: port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:")
                 .or_else(|| env_port_after(&code, "ZnReadEvalPrintDelegate startInServerOn:"))
                 .or_else(|| server_form_port(&code)),
+            auth: auth::scan(&code),
             app_port: port_after(&code, "ZnServer startDefaultOn:")
                 .or_else(|| port_after(&code, "ZnServer defaultOn:")),
             defines_shutdown: code.contains("Smalltalk at: #ShutdownSequence put:"),
@@ -281,6 +291,8 @@ struct Vm {
     switches: Switches,
     script: Script,
     repl_port: u16,
+    /// The credentials the REPL asks for, if the script gave it an authenticator.
+    authenticator: Option<auth::Authenticator>,
     app: Option<Arc<AppServer>>,
     shutdown_started: AtomicBool,
     started: Instant,
@@ -293,14 +305,22 @@ struct Vm {
 impl Vm {
     /// Zinc's ZnReadEvalPrintDelegate, plus the misbehaviours asked for.
     fn repl_reply(&self, request: &Request) -> Reply {
-        event(&describe(request));
         let wedged = self
             .switches
             .wedge_after
             .is_some_and(|after| self.started.elapsed() >= after);
         if self.switches.hang || wedged {
+            event(&describe(request));
             return Reply::Silence;
         }
+        // The server's authenticator turns a request away before its delegate sees it.
+        if let Some(authenticator) = &self.authenticator
+            && !authenticator.admits(request.header("authorization"))
+        {
+            event(&format!("401 {} {}", request.method, request.path));
+            return Reply::Send(Response::unauthorized());
+        }
+        event(&describe(request));
         if let Some(delay) = self.switches.slow {
             thread::sleep(delay);
         }
@@ -672,7 +692,7 @@ fn main() {
             image.map_or("(none given)", String::as_str)
         ));
     };
-    let script = match script_path {
+    let mut script = match script_path {
         Some(path) => match fs::read(path) {
             Ok(source) => Script::scan(&String::from_utf8_lossy(&source)),
             Err(error) => fail(&format!("cannot read script {path}: {error}")),
@@ -737,14 +757,24 @@ fn main() {
         Err(error) => fail(&format!("cannot start the REPL on port {port}: {error}")),
     };
     let repl_port = listener.local_addr().map_or(port, |address| address.port());
+    let authenticator = script.auth.take().map(|(username, password)| {
+        auth::Authenticator::new(username, password, Path::new(image))
+            .unwrap_or_else(|error| fail(&format!("cannot start the REPL: {error}")))
+    });
     say(&format!(
-        "pharo-vm-double: image {image}, REPL on 127.0.0.1:{repl_port}"
+        "pharo-vm-double: image {image}, REPL on 127.0.0.1:{repl_port}{}",
+        if authenticator.is_some() {
+            " (credentials required)"
+        } else {
+            ""
+        }
     ));
     let (globals, image_size) = image::load(Path::new(image));
     let vm = Vm {
         switches,
         script,
         repl_port,
+        authenticator,
         app,
         shutdown_started: AtomicBool::new(false),
         started,

@@ -322,6 +322,38 @@ Examples:
         #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, conflicts_with_all = ["template", "watchdog"], hide_short_help = true)]
         snapshot_every: Option<Duration>,
     },
+    /// Make an instance ready: a startup script whose REPL asks for credentials, their secret,
+    /// a free REPL port.
+    ///
+    /// Beside NAME.image (or an image given with --image, copied or linked) it writes NAME.st,
+    /// which starts the REPL on loopback with a ZnBasicAuthenticator whose password the image
+    /// reads at start-up from NAME.repl-secret, and defines ShutdownSequence; and
+    /// NAME.repl-secret, 256 random bits, mode 0600, owned by the instance's user.
+    #[command(
+        after_help = "It never overwrites: beside an existing NAME.st it prints the lines to put in it (exit 0), and an existing NAME.repl-secret is kept. The REPL port is --repl-port, else the first from 42033 that nothing on this host listens on and no other script of the directory names. It ends with the commands to run next.\n\nExamples:\n  pharo-ctl -C /srv/zinc init zinc\n  sudo pharo-ctl -C /srv/zinc init zinc --image ~/Pharo/images/app/app.image --user pharo\n  pharo-ctl init zinc --print"
+    )]
+    Init {
+        /// The instance: NAME.image in the directory [default: the --image's name, else the only *.image there].
+        name: Option<String>,
+        /// An image to start from: copied to DIR/NAME.image with its .changes (--link: linked).
+        #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+        image: Option<PathBuf>,
+        /// With --image: make DIR/NAME.image a symbolic link to it instead of a copy.
+        #[arg(long, requires = "image")]
+        link: bool,
+        /// The REPL's port [default: the first from 42033 that is free on this host and in the directory].
+        #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+        repl_port: Option<u16>,
+        /// The user the instance runs as, who owns its secret (root only) [default: the image's owner].
+        #[arg(long)]
+        user: Option<String>,
+        /// Write nothing: print what would be written (never the secret).
+        #[arg(long)]
+        print: bool,
+        /// The directory of the instance's files [default: the current directory].
+        #[arg(short = 'C', long, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath, help_heading = "Instance")]
+        dir: Option<PathBuf>,
+    },
     /// Write the completion scripts and man pages into DIR/completions and DIR/man.
     #[command(hide = true)]
     GenerateDocs {
@@ -349,6 +381,7 @@ impl Command {
             Command::Ps { .. } => "ps",
             Command::Completions { .. } => "completions",
             Command::Unit { .. } => "unit",
+            Command::Init { .. } => "init",
             Command::GenerateDocs { .. } => "generate-docs",
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::duration;
 use clap::Args;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How to reach the image's REPL.
@@ -20,6 +21,16 @@ pub struct ReplArgs {
     /// Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent).
     #[arg(long, hide_short_help = true)]
     pub allow_remote: bool,
+    /// The file of the REPL's secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists].
+    ///
+    /// Nobody but its owner may read or write it (chmod 600).
+    #[arg(
+        long = "repl-secret",
+        env = "PHARO_REPL_SECRET_FILE",
+        value_name = "FILE",
+        hide_short_help = true
+    )]
+    pub secret: Option<PathBuf>,
 }
 
 /// How an image is stopped. Durations take hyphens as values, so that a negative one is

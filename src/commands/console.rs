@@ -129,6 +129,10 @@ impl Session {
         self.health = match self.repl.probe(Repl::PROBE_TIMEOUT) {
             Ok(_) => Health::Ok,
             Err(ReplError::Timeout(_)) => Health::Busy,
+            // No expression could be evaluated: say so now, not at each one.
+            Err(error @ ReplError::Unauthorized { .. }) => {
+                return Err(self.failure(&error).into());
+            }
             Err(_) => Health::Down,
         };
         let (mut editor, mut history) = editor::open(&self.label, self.color)?;
@@ -206,7 +210,9 @@ impl Session {
                     Turn::Answered { error: false } => {}
                     Turn::Answered { error: true } => code = Code::Failure,
                     Turn::Cancelled => unreachable!("nothing cancels a script's request"),
-                    Turn::Failed(error @ ReplError::Unreachable(_)) => {
+                    Turn::Failed(
+                        error @ (ReplError::Unreachable(_) | ReplError::Unauthorized { .. }),
+                    ) => {
                         return Err(self.failure(&error).into());
                     }
                     Turn::Failed(error) => {

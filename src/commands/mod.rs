@@ -6,6 +6,7 @@ mod dump;
 mod eval;
 mod fleet;
 mod generate_docs;
+mod init;
 mod logs;
 mod pid;
 mod ps;
@@ -259,6 +260,30 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             crate::context::given_vm(&vm)?.as_deref(),
             json.then_some(pretty),
         ),
+        Command::Init {
+            name,
+            image,
+            link,
+            repl_port,
+            user,
+            print,
+            dir,
+        } => {
+            let files = crate::cli::InstanceArgs {
+                at: crate::cli::VmArgs { dir, vm: None },
+                ..Default::default()
+            };
+            let ctx = resolve(&files, None, None)?;
+            let request = init::Request {
+                name: name.as_deref(),
+                image: image.map(|p| crate::instance::normalise(&ctx.dir.join(p))),
+                link,
+                repl_port,
+                user: user.as_deref(),
+                print,
+            };
+            init::run(&ctx, &request)
+        }
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

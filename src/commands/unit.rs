@@ -45,7 +45,9 @@ pub fn run(
         For::Instance(instance) => {
             instance.check_files()?;
             let vm = instance.vm()?.to_path_buf();
-            ctx.repl(Some(instance))?;
+            if let Some(credentials) = ctx.repl(Some(instance))?.credentials() {
+                check_secret_owner(credentials.file(), user);
+            }
             let name = &instance.name;
             let comments = [
                 format!("The Pharo image {name}, run by pharo-ctl."),
@@ -68,7 +70,9 @@ pub fn run(
             crate::commands::fleet::refuse_one_instance_options(ctx)?;
             ctx.all_names()?;
             let vm = instance::find_vm(ctx.vm.as_deref(), &ctx.dir)?;
-            ctx.repl(None)?;
+            if let Some(credentials) = ctx.repl(None)?.credentials() {
+                check_secret_owner(credentials.file(), user);
+            }
             let comments = [
                 format!(
                     "The Pharo images of {}, run by pharo-ctl: pharo@NAME runs NAME.image.",
@@ -106,6 +110,10 @@ pub fn run(
     }
     if ctx.allow_remote {
         args.push("--allow-remote".into());
+    }
+    // The file's name, never what it holds.
+    if let Some(secret) = &ctx.repl_secret {
+        args.extend(["--repl-secret".into(), path(secret)]);
     }
     if ctx.stop.shutdown != DEFAULT_SHUTDOWN {
         args.extend(["--shutdown".into(), ctx.stop.shutdown.clone()]);
@@ -195,6 +203,34 @@ pub fn run(
     writeln!(w, "WantedBy=multi-user.target")?;
     std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
     Ok(Code::Success)
+}
+
+/// Warns when the REPL's secret belongs to another user than the one the service runs as
+/// (`user`, else root), who then could not read it: `run` would fail with exit 4.
+fn check_secret_owner(secret: &Path, user: Option<&str>) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = secret.metadata() else {
+        return;
+    };
+    let Some(user) = user else {
+        return;
+    };
+    let runs_as = nix::unistd::User::from_name(user).ok().flatten();
+    if runs_as
+        .as_ref()
+        .is_some_and(|u| u.uid.as_raw() == meta.uid() || u.uid.is_root())
+    {
+        return;
+    }
+    let owner = nix::unistd::User::from_uid(meta.uid().into())
+        .ok()
+        .flatten()
+        .map_or(meta.uid().to_string(), |u| u.name);
+    crate::output::warn(format!(
+        "the REPL secret {} is {owner}'s, and only its owner may read it, but the unit runs as {user}: chown {user} {}",
+        secret.display(),
+        secret.display()
+    ));
 }
 
 fn path(path: &Path) -> String {

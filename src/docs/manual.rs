@@ -179,6 +179,9 @@ The Pharo VM, as \fB\-\-vm\fR.
 \fBPHARO_REPL\fR
 The REPL's URL, as \fB\-\-repl\fR.
 .TP
+\fBPHARO_REPL_SECRET_FILE\fR
+The file of the REPL's secret, as \fB\-\-repl\-secret\fR.
+.TP
 \fBPHARO_CTL_SHUTDOWN\fR
 The Smalltalk that asks the image to shut down, as \fB\-\-shutdown\fR.
 .TP
@@ -205,7 +208,10 @@ An instance NAME has its files in one directory (\fB\-C\fR, \fBPHARO_CTL_DIR\fR,
 The image (\fB\-\-image\fR).
 .TP
 \fINAME\fB.st\fR
-The startup script, used when it exists (\fB\-\-script\fR). It starts the REPL with \fBZnReadEvalPrintDelegate startInServerOn:\fR \fIPORT\fR; pharo\-ctl reads the port from it.
+The startup script, used when it exists (\fB\-\-script\fR). It starts the REPL with \fBZnReadEvalPrintDelegate startInServerOn:\fR \fIPORT\fR, or the form that stands for, \fB(ZnServer on:\fR \fIPORT\fB)\fR ... \fBdelegate: ZnReadEvalPrintDelegate new; ... start\fR (which \fBinit\fR writes, with an authenticator); pharo\-ctl reads the port from it.
+.TP
+\fINAME\fB.repl\-secret\fR
+The REPL's password, sent as HTTP Basic credentials with every request to the instance's own REPL, used when it exists (\fB\-\-repl\-secret\fR). The startup script that \fBinit\fR writes reads it at start\-up. Refused when group or others may read or write it (chmod 600).
 .TP
 \fINAME\fB.pid\fR
 The pid file: the decimal pid and a newline, written atomically (\fB\-\-pid\-file\fR). Not trusted when it is world\-writable or, for root, owned by another user.

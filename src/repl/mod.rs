@@ -5,10 +5,13 @@
 //! The REPL runs any code it is sent, so a URL whose host is not loopback is refused before
 //! anything connects, unless the operator allows it; no proxy is ever used. The REPL of a
 //! known instance is the instance's only when its tree holds the listening socket
-//! ([`owner`]): nothing is sent to another process's port. Two transports carry the
+//! ([`owner`]): nothing is sent to another process's port, and its credentials
+//! ([`credentials`], when the instance has a secret) go only into a request for an address so
+//! admitted. Two transports carry the
 //! requests: a blocking one ([`http`]) and a poll-driven probe for many REPLs at once
 //! ([`crate::repl::ping`]).
 
+pub(crate) mod credentials;
 pub(crate) mod holder;
 pub(crate) mod http;
 pub(crate) mod owner;
@@ -18,6 +21,7 @@ pub(crate) mod sockets;
 use crate::error::Fail;
 use crate::exit_code::Code;
 use anyhow::Result;
+use credentials::Credentials;
 pub use http::Reply;
 pub use owner::Owner;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -38,8 +42,11 @@ pub enum ReplError {
     Timeout(Duration),
     /// The connection was closed or reset before an answer: what a quit expression does.
     Dropped,
-    /// An HTTP status other than 200 (Zinc answers 404 to a non-textual body).
+    /// An HTTP status other than 200 and 401 (Zinc answers 404 to a non-textual body).
     Status(u16, String),
+    /// 401: the REPL asks for credentials (a `ZnBasicAuthenticator`); `sent` says whether
+    /// pharo-ctl sent some, which it then refused.
+    Unauthorized { sent: bool },
     /// The socket listening on the address is not the instance's: the line that says whose.
     NotOwn(String),
     /// Whether the socket is the instance's cannot be told, and why.
@@ -58,6 +65,12 @@ impl std::fmt::Display for ReplError {
                 write!(f, "HTTP {code}: {}", body.lines().next().unwrap_or(""))
             }
             ReplError::NotOwn(line) | ReplError::Unverified(line) => f.write_str(line),
+            ReplError::Unauthorized { sent: false } => {
+                f.write_str("asks for credentials and pharo-ctl has none")
+            }
+            ReplError::Unauthorized { sent: true } => {
+                f.write_str("asks for credentials and refused pharo-ctl's")
+            }
         }
     }
 }
@@ -99,12 +112,45 @@ impl ReplError {
                     "not sent: {why}; or pass --repl URL without NAME to send it where you say"
                 ),
             ),
+            ReplError::Unauthorized { sent } => Fail::new(Code::Unknown, unauthorized(url, *sent)),
+        }
+    }
+
+    /// The error of an HTTP status other than 200, for a request that did (`sent`) or did not
+    /// carry credentials.
+    pub fn of_status(status: u16, body: String, sent: bool) -> ReplError {
+        match status {
+            401 => ReplError::Unauthorized { sent },
+            _ => ReplError::Status(status, body),
+        }
+    }
+
+    /// A 401 answer (a [`ReplError::Status`]) to a request that did (`sent`) or did not carry
+    /// credentials, as [`ReplError::Unauthorized`].
+    fn credentials(self, sent: bool) -> ReplError {
+        match self {
+            ReplError::Status(401, _) => ReplError::Unauthorized { sent },
+            other => other,
         }
     }
 }
 
+/// What to say of a REPL that answered 401, and what to do about it.
+pub fn unauthorized(url: &str, sent: bool) -> String {
+    if sent {
+        format!(
+            "the REPL at {url} asks for credentials and refused pharo-ctl's: the secret file does not hold the password its startup script reads (check --repl-secret / PHARO_REPL_SECRET_FILE, or restart the image after changing the secret)"
+        )
+    } else {
+        format!(
+            "the REPL at {url} asks for credentials and pharo-ctl has none: put its secret in NAME.repl-secret beside the image (mode 0600) or pass --repl-secret FILE, and run pharo-ctl as a user who may read it"
+        )
+    }
+}
+
 /// A REPL client bound to one URL, and, when it is a known instance's, to that instance
-/// ([`Owner`]): then every request first proves where it goes.
+/// ([`Owner`]): then every request first proves where it goes. Its requests carry the
+/// instance's credentials, if it has some, and only once that proof is made.
 #[derive(Debug, Clone)]
 pub struct Repl {
     url: Url,
@@ -117,6 +163,7 @@ pub struct Repl {
     /// to the default one.
     named: bool,
     owner: Option<Arc<Owner>>,
+    credentials: Option<Arc<Credentials>>,
 }
 
 impl Repl {
@@ -165,7 +212,35 @@ impl Repl {
             given: false,
             named: false,
             owner: None,
+            credentials: None,
         })
+    }
+
+    /// The same REPL, whose requests carry `credentials` (HTTP Basic).
+    pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Repl {
+        self.credentials = credentials.map(Arc::new);
+        self
+    }
+
+    /// The same REPL without credentials: what any local user's request looks like.
+    pub fn without_credentials(&self) -> Repl {
+        Repl {
+            credentials: None,
+            ..self.clone()
+        }
+    }
+
+    /// The credentials its requests carry.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_deref()
+    }
+
+    /// The `Authorization` header line (with its CRLF) of a request, or nothing: to be written
+    /// only into a request whose address [`Repl::target`] has admitted.
+    pub fn authorization_line(&self) -> String {
+        self.credentials
+            .as_ref()
+            .map_or(String::new(), |c| c.header_line())
     }
 
     /// The same REPL, its address named by `--repl` or the startup script.
@@ -188,7 +263,12 @@ impl Repl {
     /// The REPL of the instance `name` whose process tree is `tree`: sent to only once the
     /// tree is shown to hold it.
     pub fn owned(&self, name: &str, tree: &crate::process::tree::Tree) -> std::io::Result<Repl> {
-        let owner = Owner::new(name, tree.members_view()?, !self.given);
+        let owner = Owner::new(
+            name,
+            tree.members_view()?,
+            !self.given,
+            self.authorization_line(),
+        );
         Ok(Repl {
             owner: Some(Arc::new(owner)),
             ..self.clone()
@@ -266,17 +346,19 @@ impl Repl {
     /// How long one request of a readiness wait may take.
     pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-    /// The probe's request: `GET` of the URL.
+    /// The probe's request: `GET` of the URL, with the credentials if there are some: to be
+    /// sent only to an address [`Repl::target`] has admitted.
     pub fn get_request(&self) -> Vec<u8> {
         let (host, path) = self.host_and_target();
-        request(&host, &path, None)
+        request(&host, &path, None, &self.authorization_line())
     }
 
     /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();
         let target = self.target()?;
-        http::exchange(target, &self.get_request(), timeout, None)?;
+        http::exchange(target, &self.get_request(), timeout, None)
+            .map_err(|e| e.credentials(self.credentials.is_some()))?;
         Ok(started.elapsed())
     }
 
@@ -297,23 +379,41 @@ impl Repl {
         cancel: Option<BorrowedFd<'_>>,
     ) -> Result<Reply, ReplError> {
         let target = self.target()?;
+        // The credentials go only where the target was admitted.
         let (host, path) = self.host_and_target();
-        http::exchange(target, &request(&host, &path, Some(expr)), timeout, cancel)
+        // The credentials go only where the target was admitted.
+        let request = request(&host, &path, Some(expr), &self.authorization_line());
+        http::exchange(target, &request, timeout, cancel)
+            .map_err(|e| e.credentials(self.credentials.is_some()))
     }
 }
 
 /// A request to Zinc's REPL, the one shape every transport sends: `GET` (no `body`), or `POST`
 /// of the expression as UTF-8 text (Zinc answers 404 to a body it takes for binary), each
-/// closing the connection after the answer.
-pub fn request(host: &str, path: &str, body: Option<&str>) -> Vec<u8> {
+/// closing the connection after the answer; with `authorization`, the `Authorization` header
+/// line of the REPL's credentials (or nothing).
+pub fn request(host: &str, path: &str, body: Option<&str>, authorization: &str) -> Vec<u8> {
     match body {
-        None => format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        None => format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Connection: close\r\n\r\n"
+        ),
         Some(body) => format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Content-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     }
     .into_bytes()
+}
+
+/// Whether a request of [`request`]'s shape carries credentials: a 401 answers it as
+/// refused ones rather than missing ones.
+pub fn carries_credentials(request: &[u8]) -> bool {
+    let head = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(request, |end| &request[..end]);
+    head.windows(b"\r\nAuthorization: ".len())
+        .any(|w| w == b"\r\nAuthorization: ")
 }
 
 fn is_loopback_v6(ip: &std::net::Ipv6Addr) -> bool {

@@ -40,8 +40,13 @@ impl Probe {
                             drop(notify);
                             return;
                         }
-                        // Another process's socket on the REPL's address ends the wait.
-                        Err(e @ (ReplError::NotOwn(_) | ReplError::Unverified(_))) => {
+                        // Up, but pharo-ctl cannot use it: no waiting will change that; nor
+                        // will another process's socket on the REPL's address.
+                        Err(
+                            e @ (ReplError::Unauthorized { .. }
+                            | ReplError::NotOwn(_)
+                            | ReplError::Unverified(_)),
+                        ) => {
                             last = e;
                             break;
                         }

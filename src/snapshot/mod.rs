@@ -25,6 +25,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// What saves the running image; the running image answers `false`.
 pub const SAVE_EXPRESSION: &str = "Smalltalk snapshot: true andQuit: false";
+/// How long the REPL may take to answer the probe before the save.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The backup directory's name under the instance's directory, by default.
 pub const BACKUP_DIR: &str = "backups";
 
@@ -101,15 +103,26 @@ pub fn megabytes(bytes: u64) -> String {
     }
 }
 
+/// A request of a save to the instance's REPL.
+#[derive(Debug, Clone, Copy)]
+pub enum Request<'a> {
+    /// `GET /repl`, which evaluates nothing: the REPL is the instance's, it answers, and it
+    /// takes the credentials pharo-ctl has.
+    Probe,
+    /// `POST /repl` of an expression.
+    Eval(&'a str),
+}
+
 /// Sends one request of a save to the instance's REPL. Every request this module sends goes
 /// through here: the REPL must be tied to the instance's process tree ([`Repl::owned`]),
 /// which proves before each request that the listening socket is the tree's, so a REPL of
-/// another image on the same port is never asked to save.
+/// another image on the same port is never asked to save; it carries the instance's
+/// credentials when it has a secret.
 pub fn save_request(
     instance: &Instance,
     tree: &Tree,
     repl: &Repl,
-    expression: &str,
+    request: Request<'_>,
     timeout: Duration,
 ) -> Result<Vec<u8>, ReplError> {
     if !repl.is_owned() {
@@ -119,13 +132,18 @@ pub fn save_request(
             instance.name
         )));
     }
-    output::detail(format!(
-        "{}: POST {expression:?} to {} (VM pid {})",
-        instance.name,
-        repl.url(),
-        tree.pid()
-    ));
-    repl.eval(expression, timeout)
+    match request {
+        Request::Probe => repl.probe(timeout).map(|_| Vec::new()),
+        Request::Eval(expression) => {
+            output::detail(format!(
+                "{}: POST {expression:?} to {} (VM pid {})",
+                instance.name,
+                repl.url(),
+                tree.pid()
+            ));
+            repl.eval(expression, timeout)
+        }
+    }
 }
 
 /// Saves the running image of `instance` (its VM's tree `tree`), safely: see the module.
@@ -133,10 +151,15 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
     let name = &instance.name;
     let image = &instance.image;
     let started = Instant::now();
-    // The REPL is proven the instance's before anything is written.
-    if let Err(e) = repl.target() {
-        let failure = e.failure(repl.url(), "");
-        return fail(failure.code, format!("{name}: {}", failure.message));
+    // Before anything is written, the REPL is proven the instance's, and to answer with the
+    // credentials pharo-ctl has.
+    let probe = options.timeout.min(PROBE_TIMEOUT);
+    if let Err(e) = save_request(instance, tree, repl, Request::Probe, probe) {
+        let failure = e.failure(repl.url(), "raise --timeout");
+        return fail(
+            failure.code,
+            format!("{name}: {}; nothing was saved", failure.message),
+        );
     }
     let image_bytes = std::fs::metadata(image)
         .map_err(|e| {
@@ -158,7 +181,7 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
     let dir = options
         .backup
         .then(|| backup_dir(instance, options.backup_dir.as_deref()));
-    check_room(instance, image_bytes, changes_bytes, dir.as_deref())?;
+    room::check(instance, image_bytes, changes_bytes, dir.as_deref())?;
     let taken = match &dir {
         Some(dir) => {
             let (taken, method) =
@@ -194,7 +217,13 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
         )
     })?;
     output::step(format!("{name}: saving the image"));
-    let answer = save_request(instance, tree, repl, SAVE_EXPRESSION, options.timeout);
+    let answer = save_request(
+        instance,
+        tree,
+        repl,
+        Request::Eval(SAVE_EXPRESSION),
+        options.timeout,
+    );
     let outcome = match answer {
         Err(e @ (ReplError::Unreachable(_) | ReplError::NotOwn(_) | ReplError::Unverified(_)))
             if before.unchanged(image) =>
@@ -263,60 +292,6 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
         backup_method: taken.map(|t| t.1),
         removed,
     })
-}
-
-/// Refuses a save the file systems have no room for, before anything is written (exit 1).
-fn check_room(
-    instance: &Instance,
-    image_bytes: u64,
-    changes_bytes: u64,
-    dir: Option<&Path>,
-) -> Result<()> {
-    let name = &instance.name;
-    let room = room::measure(&instance.image, image_bytes, changes_bytes, dir).map_err(|e| {
-        Fail::new(
-            Code::Failure,
-            format!(
-                "{name}: cannot tell how much room its file systems have: {}; nothing was written",
-                crate::error::reason(&e)
-            ),
-        )
-    })?;
-    if room.enough() {
-        return Ok(());
-    }
-    let what = format!(
-        "image {}, changes {}",
-        megabytes(image_bytes),
-        megabytes(changes_bytes)
-    );
-    let (needs, has, at) = if room.image_has < room.image_needs {
-        (
-            room.image_needs,
-            room.image_has,
-            instance.image.parent().unwrap_or(Path::new("/")),
-        )
-    } else {
-        (
-            room.backup_needs,
-            room.backup_has,
-            dir.unwrap_or(Path::new("/")),
-        )
-    };
-    let need = if dir.is_some() {
-        "the backup and the new image need"
-    } else {
-        "the new image needs"
-    };
-    fail(
-        Code::Failure,
-        format!(
-            "{name}: not enough room to save: {need} {} on the file system of {}, which has {} free ({what}); nothing was written: free some space, or pass --backup-dir on another file system",
-            megabytes(needs),
-            at.display(),
-            megabytes(has)
-        ),
-    )
 }
 
 /// A failed save: the backup put back in place (byte for byte), and the error that says so.

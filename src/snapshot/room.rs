@@ -2,6 +2,10 @@
 //! its `.changes`, which a reflink shares only until the image is rewritten) and the new image
 //! must both fit, each on the file system that receives it.
 
+use crate::error::{Fail, fail};
+use crate::exit_code::Code;
+use crate::instance::Instance;
+use anyhow::Result;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -70,6 +74,60 @@ pub fn measure(
             backup_has: available(existing)?,
         }
     })
+}
+
+/// Refuses a save the file systems have no room for, before anything is written (exit 1).
+pub fn check(
+    instance: &Instance,
+    image_bytes: u64,
+    changes_bytes: u64,
+    dir: Option<&Path>,
+) -> Result<()> {
+    let name = &instance.name;
+    let room = measure(&instance.image, image_bytes, changes_bytes, dir).map_err(|e| {
+        Fail::new(
+            Code::Failure,
+            format!(
+                "{name}: cannot tell how much room its file systems have: {}; nothing was written",
+                crate::error::reason(&e)
+            ),
+        )
+    })?;
+    if room.enough() {
+        return Ok(());
+    }
+    let what = format!(
+        "image {}, changes {}",
+        super::megabytes(image_bytes),
+        super::megabytes(changes_bytes)
+    );
+    let (needs, has, at) = if room.image_has < room.image_needs {
+        (
+            room.image_needs,
+            room.image_has,
+            instance.image.parent().unwrap_or(Path::new("/")),
+        )
+    } else {
+        (
+            room.backup_needs,
+            room.backup_has,
+            dir.unwrap_or(Path::new("/")),
+        )
+    };
+    let need = if dir.is_some() {
+        "the backup and the new image need"
+    } else {
+        "the new image needs"
+    };
+    fail(
+        Code::Failure,
+        format!(
+            "{name}: not enough room to save: {need} {} on the file system of {}, which has {} free ({what}); nothing was written: free some space, or pass --backup-dir on another file system",
+            super::megabytes(needs),
+            at.display(),
+            super::megabytes(has)
+        ),
+    )
 }
 
 #[cfg(test)]

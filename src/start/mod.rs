@@ -20,7 +20,7 @@ use crate::output::{self, Spinner};
 use crate::process::describe_status;
 use crate::process::handle::{ProcessHandle, Wait};
 use crate::process::tree::Scope;
-use crate::repl::{Repl, ReplError};
+use crate::repl::{self, Repl, ReplError};
 use crate::stop::{self, Settings};
 use anyhow::{Context as _, Result};
 use launch::Launched;
@@ -138,12 +138,27 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
             )
             .into())
         }
-        Err(Failure::NotReady) => {
-            output::step(format!(
-                "{}: the REPL did not answer within {}; stopping the VM",
-                instance.name,
-                human(args.start_timeout)
-            ));
+        Err(why @ (Failure::NotReady | Failure::Unauthorized(_))) => {
+            let url = repl.as_ref().map_or("", |r| r.url());
+            let (step, reason) = match why {
+                Failure::Unauthorized(sent) => (
+                    format!(
+                        "{}: the REPL answers, but it {}; stopping the VM",
+                        instance.name,
+                        ReplError::Unauthorized { sent }
+                    ),
+                    repl::unauthorized(url, sent),
+                ),
+                _ => (
+                    format!(
+                        "{}: the REPL did not answer within {}; stopping the VM",
+                        instance.name,
+                        human(args.start_timeout)
+                    ),
+                    launch::unanswered(url, args.start_timeout),
+                ),
+            };
+            output::step(step);
             let plan = stop.plan(&instance.name, None);
             let stopped = stop::stop(&mut launched.tree, &plan, None)?;
             output::step(stopped.describe(&instance.name));
@@ -152,11 +167,7 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
             report_log_tail(instance, log_start);
             Err(Fail::new(
                 Code::Failure,
-                format!(
-                    "{} failed to start: {}",
-                    instance.name,
-                    launch::unanswered(repl.as_ref().map_or("", |r| r.url()), args.start_timeout)
-                ),
+                format!("{} failed to start: {reason}", instance.name),
             )
             .into())
         }
@@ -189,6 +200,9 @@ enum Failure {
     Exited,
     /// The REPL did not answer in time.
     NotReady,
+    /// The REPL answered 401: it asks for credentials pharo-ctl did not send (`false`) or
+    /// that it refused (`true`).
+    Unauthorized(bool),
     /// The socket on the REPL's address is not the VM's (or whose it is cannot be told).
     NotOwn(ReplError),
     /// The pid file could not be rewritten to name the VM proper.
@@ -314,6 +328,8 @@ fn wait_ready(
             Ok(_) => {
                 return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);
             }
+            // Up, but pharo-ctl cannot use it: no waiting will change that.
+            Err(ReplError::Unauthorized { sent }) => return Err(Failure::Unauthorized(sent)),
             Err(why @ (ReplError::NotOwn(_) | ReplError::Unverified(_))) => {
                 return Err(Failure::NotOwn(why));
             }

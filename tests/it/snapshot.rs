@@ -658,3 +658,55 @@ fn restore_puts_back_an_image_that_was_lost() {
         .code(1)
         .stderr_has("there is no backup of zinx");
 }
+
+/// The secret of the protected instance below: never to be seen in any output.
+const SECRET: &str = "5a4b3c2d1e0f5a4b3c2d1e0f-snapshot-secret";
+
+#[test]
+fn a_credential_protected_repl_is_saved_with_the_instance_s_secret_and_only_with_it() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    // The REPL asks for the credentials of zinc.repl-secret, as `pharo-ctl init` writes it.
+    env.script(
+        "zinc",
+        &format!(
+            "(ZnServer on: {})\n\
+             \x20 bindingAddress: NetNameResolver loopBackAddress;\n\
+             \x20 delegate: ZnReadEvalPrintDelegate new;\n\
+             \x20 authenticator: (ZnBasicAuthenticator\n\
+             \x20   username: 'pharo-ctl'\n\
+             \x20   password: (Smalltalk imageDirectory / 'zinc.repl-secret') contents trimBoth);\n\
+             \x20 start.\n",
+            inst.repl_port
+        ),
+    );
+    std::fs::write(env.file("zinc.repl-secret"), format!("{SECRET}\n")).unwrap();
+    env.chmod("zinc.repl-secret", 0o600);
+    let events = env.file("events");
+    env.start_with(&inst, &[("PHARO_DOUBLE_EVENTS", events.to_str().unwrap())]);
+    eval(&env, "zinc", "Smalltalk at: #Answer put: 42");
+    let out = env.cmd().args(["snapshot", "zinc"]).run();
+    out.success().stderr_has("zinc saved in ");
+    assert!(!out.stderr.contains(SECRET) && !out.stdout.contains(SECRET));
+    assert!(
+        env.read("events").contains("saved "),
+        "{}",
+        env.read("events")
+    );
+    // A secret that is not the REPL's: the REPL turns the probe away, nothing is written.
+    std::fs::write(env.file("zinc.repl-secret"), "not-the-secret\n").unwrap();
+    let saved = std::fs::read(env.file("zinc.image")).unwrap();
+    let kept = backups(&env, "zinc");
+    let out = env.cmd().args(["snapshot", "zinc"]).run();
+    out.code(4).stderr_has("nothing was saved");
+    one_error_line(&out);
+    assert_eq!(std::fs::read(env.file("zinc.image")).unwrap(), saved);
+    assert_eq!(backups(&env, "zinc"), kept);
+    assert_eq!(env.read("events").matches("saved ").count(), 1);
+    // With its secret again: stopped, started from the saved image, the value is there.
+    std::fs::write(env.file("zinc.repl-secret"), format!("{SECRET}\n")).unwrap();
+    env.cmd().args(["stop", "zinc"]).run().success();
+    env.start(&inst);
+    assert_eq!(eval(&env, "zinc", "Smalltalk at: #Answer"), "42");
+    env.cmd().args(["stop", "zinc"]).run().success();
+}
