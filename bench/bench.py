@@ -419,6 +419,8 @@ def snapshot_figures(ctl, double, rounds, parent=None, megabytes=50):
             # In a new order each round: a save's cost depends on what the one before left.
             random.shuffle(steps)
             for step in steps:
+                # Each save starts as an hourly one does: what the last one wrote is on disk.
+                os.sync()
                 step()
     finally:
         subprocess.run([ctl, "stop", "--timeout", "1s", "--kill-after", "1s", "zinc"], **quiet)
