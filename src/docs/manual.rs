@@ -70,7 +70,7 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
     text.push_str(&exit_status(command.get_name()));
     // ps and completions concern no instance: its environment and files do not apply.
     if !matches!(command.get_name(), "ps" | "completions") {
-        text.push_str(ENVIRONMENT);
+        text.push_str(&environment(command, main));
         text.push_str(FILES);
     }
     text.push_str(&examples(command, main));
@@ -168,38 +168,65 @@ fn exit_status(command: &str) -> String {
     out
 }
 
-const ENVIRONMENT: &str = r#".SH ENVIRONMENT
-.TP
-\fBPHARO_CTL_DIR\fR
-The directory of the instances' files, as \fB\-C\fR/\fB\-\-dir\fR.
-.TP
-\fBPHARO_VM\fR
-The Pharo VM, as \fB\-\-vm\fR.
-.TP
-\fBPHARO_REPL\fR
-The REPL's URL, as \fB\-\-repl\fR.
-.TP
-\fBPHARO_REPL_SECRET_FILE\fR
-The file of the REPL's secret, as \fB\-\-repl\-secret\fR.
-.TP
-\fBPHARO_CTL_SHUTDOWN\fR
-The Smalltalk that asks the image to shut down, as \fB\-\-shutdown\fR.
-.TP
-\fBNO_COLOR\fR
-When set and not empty, no colour unless \fB\-\-color always\fR is given.
-.TP
-\fBTERM\fR
-When \fBdumb\fR, no colour and no spinner.
-.TP
-\fBXDG_STATE_HOME\fR
-Where \fBconsole\fR keeps its history (else \fB~/.local/state\fR).
-.TP
-\fBNOTIFY_SOCKET\fR
-Set by systemd for \fBType=notify\fR services: \fBrun\fR sends \fBREADY=1\fR once the REPL answers and \fBSTOPPING=1\fR when it stops.
-.TP
-\fBWATCHDOG_USEC\fR, \fBWATCHDOG_PID\fR
-Set by systemd for a unit with \fBWatchdogSec=\fR: \fBrun\fR probes the REPL every WatchdogSec/(N+2) unless \fB\-\-watchdog\fR says otherwise, and sends \fBWATCHDOG=1\fR after each answered probe.
-"#;
+/// The environment pharo-ctl reads besides its options' own variables (which come from the
+/// command line's `env =` attributes).
+const OTHER_ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "NO_COLOR",
+        "When set and not empty, no colour unless --color always is given.",
+    ),
+    ("TERM", "When dumb, no colour and no spinner."),
+    (
+        "XDG_STATE_HOME",
+        "Where console keeps its history (else ~/.local/state).",
+    ),
+    (
+        "NOTIFY_SOCKET",
+        "Set by systemd for Type=notify services: run sends READY=1 once the REPL answers and STOPPING=1 when it stops.",
+    ),
+    (
+        "WATCHDOG_USEC, WATCHDOG_PID",
+        "Set by systemd for a unit with WatchdogSec=: run probes the REPL every WatchdogSec/(N+2) unless --watchdog says otherwise, and sends WATCHDOG=1 after each answered probe.",
+    ),
+];
+
+/// The ENVIRONMENT section of `command`'s page: the variables its options read (every
+/// command's, on the main page), each with its option's help, then the others.
+fn environment(command: &clap::Command, main: bool) -> String {
+    let mut commands = vec![command];
+    if main {
+        commands.extend(command.get_subcommands());
+    }
+    let mut seen = Vec::new();
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for arg in commands.iter().flat_map(|c| c.get_arguments()) {
+        let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+            continue;
+        };
+        let name = env.to_string_lossy().into_owned();
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name.clone());
+        let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+        let help = help
+            .split(" [default")
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('.');
+        entries.push((name, format!("{help}, as --{long}.")));
+    }
+    entries.extend(
+        OTHER_ENVIRONMENT
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string())),
+    );
+    let entries: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    format!(".SH ENVIRONMENT\n{}", tagged(&entries))
+}
 
 const FILES: &str = r#".SH FILES
 An instance NAME has its files in one directory (\fB\-C\fR, \fBPHARO_CTL_DIR\fR, else the current directory); each can be overridden by an option.

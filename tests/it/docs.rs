@@ -138,7 +138,7 @@ fn the_man_pages_render_without_warnings() {
         }
         // The pages of commands that act on an instance say where its files and settings are.
         if !["pharo-ctl-ps.1", "pharo-ctl-completions.1"].contains(&name.as_str()) {
-            for section in ["ENVIRONMENT", "PHARO_VM", "FILES", "NAME.pid"] {
+            for section in ["ENVIRONMENT", "PHARO_CTL_DIR", "FILES", "NAME.pid"] {
                 assert!(text.contains(section), "{name} lacks {section}:\n{text}");
             }
         }
