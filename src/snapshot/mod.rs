@@ -25,8 +25,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// What saves the running image; the running image answers `false`.
 pub const SAVE_EXPRESSION: &str = "Smalltalk snapshot: true andQuit: false";
-/// How long the REPL may take to answer the probe before the save.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the REPL may take to answer the probe before the save: the save's timeout, but no
+/// less than a readiness probe's (a busy machine) and no more than half a minute (a hung
+/// image has nothing to save).
+const PROBE_TIMEOUT: (Duration, Duration) = (Repl::PROBE_TIMEOUT, Duration::from_secs(30));
 /// The backup directory's name under the instance's directory, by default.
 pub const BACKUP_DIR: &str = "backups";
 
@@ -153,7 +155,7 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
     let started = Instant::now();
     // Before anything is written, the REPL is proven the instance's, and to answer with the
     // credentials pharo-ctl has.
-    let probe = options.timeout.min(PROBE_TIMEOUT);
+    let probe = options.timeout.clamp(PROBE_TIMEOUT.0, PROBE_TIMEOUT.1);
     if let Err(e) = save_request(instance, tree, repl, Request::Probe, probe) {
         let failure = e.failure(repl.url(), "raise --timeout");
         return fail(
