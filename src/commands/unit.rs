@@ -5,8 +5,10 @@
 //! pre-empts the cooperative shutdown. `--template` prints `pharo@.service` instead, whose
 //! instance name (`%i`) is the NAME, so that one unit file runs every image of a directory.
 //! The service restarts whatever ended it but `systemctl stop` (`Restart=always`), and runs
-//! as a user who can write the instance's files ([`user`]).
+//! as a user who can write the instance's files ([`user`]). `--snapshot-every` prints a timer
+//! that saves the image instead ([`timer`]).
 
+pub mod timer;
 mod user;
 
 use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};

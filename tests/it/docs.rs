@@ -75,6 +75,8 @@ fn there_is_a_completion_script_per_shell_and_a_page_per_command() {
     for command in [
         "start",
         "stop",
+        "snapshot",
+        "restore",
         "restart",
         "status",
         "eval",
