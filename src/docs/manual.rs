@@ -277,35 +277,24 @@ fn systemd_unit() -> String {
     crate::run::unit::Service::example().render()
 }
 
-/// The paragraphs of a command's `after_help` before its examples.
+/// The paragraphs of a command's `after_help` (its notes; the exit codes have their own
+/// section, the examples theirs).
 fn notes(command: &clap::Command) -> Vec<String> {
     let Some(help) = command.get_after_help() else {
         return Vec::new();
     };
-    let help = help.to_string();
-    let before = help.split("Examples:").next().unwrap_or_default();
-    before
+    help.to_string()
         .split("\n\n")
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        // Exit codes have their own section.
-        .filter(|p| !p.is_empty() && !p.starts_with("Exit codes"))
+        .filter(|p| !p.is_empty() && !p.starts_with("Exit codes") && !p.starts_with("Examples:"))
         .collect()
 }
 
-/// The example lines of a command's `after_help` (the indented lines after `Examples:`).
+/// The examples of a command, from the command line's table of them.
 fn example_lines(command: &clap::Command) -> Vec<String> {
-    let Some(help) = command.get_after_help() else {
-        return Vec::new();
-    };
-    let help = help.to_string();
-    let Some(at) = help.find("Examples:") else {
-        return Vec::new();
-    };
-    help[at + "Examples:".len()..]
-        .lines()
-        .skip(1)
-        .take_while(|line| line.starts_with("  "))
-        .map(|line| line.trim().to_string())
+    crate::cli::examples::of(command.get_name())
+        .iter()
+        .map(ToString::to_string)
         .collect()
 }
 
