@@ -104,6 +104,12 @@ impl Context {
         Ok(instance)
     }
 
+    /// An instance's files by NAME, whether or not its image exists: `restore` puts back an
+    /// image that was lost.
+    pub fn instance_files(&self, name: &str) -> Result<Instance> {
+        self.files_of(Some(name))
+    }
+
     /// An instance's files and VM, without asking whether it exists.
     fn files_of(&self, name: Option<&str>) -> Result<Instance> {
         let given = &self.overrides;

@@ -38,13 +38,13 @@ macro_rules! codes {
 
 codes! {
     Success = 0, "success; status: running";
-    Failure = 1, "failure: start failed, could not stop, the stop was not cooperative (run), evaluation error, stale pid file (status, pid)";
+    Failure = 1, "failure: start failed, could not stop, the stop was not cooperative (run), evaluation error, stale pid file (status, pid), the image not saved (snapshot, stop --save), a restore refused or failed";
     Usage = 2, "usage error: a bad option, argument or instance name, a refused REPL URL, an ambiguous instance";
-    NotRunning = 3, "not running (status, pid)";
-    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list, a REPL secret it may not read, a REPL whose owner it may not tell), an untrusted pid file, a REPL secret others may read, a REPL that asks for credentials pharo-ctl lacks (eval, console), several candidate VMs, or status unknown";
+    NotRunning = 3, "not running (status, pid, snapshot)";
+    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list, a REPL secret it may not read, a REPL whose owner it may not tell), an untrusted pid file, a REPL secret others may read, a REPL that asks for credentials pharo-ctl lacks (eval, console, snapshot), several candidate VMs, or status unknown";
     VmNotFound = 5, "VM not found or not executable";
     NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port, or a REPL port another process holds (start, restart, run)";
-    ReplUnreachable = 7, "REPL unreachable, or not the instance's (eval, console)";
+    ReplUnreachable = 7, "REPL unreachable, or not the instance's (eval, console, snapshot)";
     Hung = 8, "hung: run --watchdog stopped the VM because its REPL stopped answering";
 }
 
@@ -74,10 +74,53 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
     (
         "stop",
         &[
-            (Code::Failure, "could not stop: the VM outlived SIGKILL"),
+            (
+                Code::Failure,
+                "could not stop: the VM outlived SIGKILL; with --save, the image was not saved, and the instance runs on",
+            ),
             (
                 Code::Unknown,
                 "a VM it may not signal, a pid file it may not read or remove, an untrusted pid file, several candidate VMs, or a REPL secret others may read or it may not read",
+            ),
+            (Code::NotConfigured, "no such instance"),
+            (
+                Code::ReplUnreachable,
+                "with --save: the REPL unreachable or not the instance's: nothing was saved or stopped",
+            ),
+        ],
+    ),
+    (
+        "snapshot",
+        &[
+            (
+                Code::Failure,
+                "the image was not saved: too little room, the backup failed, or the save did (the backup was put back); or another save or restore of it was under way",
+            ),
+            (Code::NotRunning, "not running: there is nothing to save"),
+            (
+                Code::Unknown,
+                "a pid file it may not read, an untrusted pid file, several candidate VMs, a REPL whose owner it may not tell, a REPL secret others may read or it may not read, or a REPL that asks for credentials it lacks: nothing was saved",
+            ),
+            (
+                Code::NotConfigured,
+                "no such instance, or its image missing",
+            ),
+            (
+                Code::ReplUnreachable,
+                "REPL unreachable or not the instance's: nothing was saved",
+            ),
+        ],
+    ),
+    (
+        "restore",
+        &[
+            (
+                Code::Failure,
+                "the instance runs, it has no backup, or a file could not be backed up or put in place",
+            ),
+            (
+                Code::Unknown,
+                "a pid file it may not read, an untrusted pid file, or several candidate VMs",
             ),
             (Code::NotConfigured, "no such instance"),
         ],

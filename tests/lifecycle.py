@@ -49,7 +49,8 @@ OUTER_PID = "PHARO_CTL_LIFECYCLE_OUTER_PID"
 DOCUMENTED = {
     "start": {0, 1, 4, 5, 6},
     "restart": {0, 1, 4, 5, 6},
-    "stop": {0, 1, 4},
+    "stop": {0, 1, 4, 7},
+    "snapshot": {0, 1, 3, 4, 7},
     "status": {0, 1, 3, 4},
     "pid": {0, 1, 3, 4},
     "eval": {0, 1, 4, 7},
@@ -70,7 +71,8 @@ PYVM = r'''
 """An interpreted Pharo VM for pharo-ctl's lifecycle test: `vm.py [OPTIONS] IMAGE [SCRIPT]`
 serves GET and POST /repl on the port of the script's `startInServerOn:` and honours the test
 double's PHARO_DOUBLE_ IGNORE_SHUTDOWN, IGNORE_SIGTERM, HANG, SLOW_MS, START_DELAY_MS,
-DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE and EVENTS."""
+DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE and EVENTS; `Smalltalk snapshot: true
+andQuit: false` rewrites the image in place and answers false."""
 import os, sys, time
 
 
@@ -98,7 +100,7 @@ if not positional or not os.path.isfile(positional[0]):
 if switch("DIE_ON_START"):  # before the slower imports: a crash at start is quick
     time.sleep(seconds("DIE_DELAY_MS"))
     sys.exit(int(switch("DIE_ON_START")))
-import re, signal, socket, threading
+import re, signal, socket, struct, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 source = open(positional[1]).read() if len(positional) > 1 else ""
@@ -177,6 +179,14 @@ class Repl(BaseHTTPRequestHandler):
                 event("exit 0")
                 os._exit(0)
             return
+        if "snapshot: true" in body:
+            # Saved as the VM saves: the file truncated, then written in place (Spur's
+            # format word, the header's size, the size of the data after it).
+            data = b"vm.py image\n"
+            with open(positional[0], "wb") as image:
+                image.write(struct.pack("<IIQ", 68021, 128, len(data)).ljust(128, b"\0") + data)
+            event(f"saved {positional[0]}")
+            return self.answer(200, "false\n")
         sum = re.fullmatch(r"\s*(\d+)\s*\+\s*(\d+)\s*", body)
         self.answer(200, f"{int(sum[1]) + int(sum[2])}\n" if sum else "Error: vm.py only adds\n")
 
@@ -428,7 +438,11 @@ class Image:
     def __init__(self, path):
         self.path = path
         self.file_name = os.path.basename(path).encode()
-        self.id = file_id(path)
+
+    @property
+    def id(self):
+        """The file now at the path: a backup put back in place is a new file there."""
+        return file_id(self.path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -941,6 +955,7 @@ class Cycle:
                 for path in self.temp_files(inst):
                     self.finding(f"temporary file {path} left behind")
         self.check_status_and_pid()
+        self.check_images()
 
     def check_status_and_pid(self):
         """status --json and pid of every instance against the processes."""
@@ -1016,7 +1031,8 @@ class Cycle:
             (self.step_ps, 3), (self.step_concurrent_starts, 5), (self.step_start_and_stop, 5),
             (self.step_kill_ctl_in_start, 4), (self.step_kill_ctl_in_stop, 4), (self.step_kill_vm, 5),
             (self.step_kill_wrapper, 2), (self.step_corrupt, 14), (self.step_by_hand, 3),
-            (self.step_repair, 3), (self.step_run, 6),
+            (self.step_repair, 3), (self.step_run, 6), (self.step_snapshot, 6),
+            (self.step_stop_save, 4),
         ]
         weighted = [s for s, w in steps for _ in range(w)]
         for _ in range(self.run.args.steps):
@@ -1114,6 +1130,71 @@ class Cycle:
         self.expect_code(result, {0}, "a stop always succeeds here")
         inst.expect = False
         self.expect_clean(inst, result)
+
+    def saves(self, inst):
+        """Whether a save of the running instance must succeed: its REPL answers."""
+        return inst.kind not in ("hung-repl", "exits-later")
+
+    def step_snapshot(self, inst):
+        before = self.vm_of(inst)
+        result = self.ctl(inst, "snapshot", inst.name, timing=["--timeout", "500ms"])
+        after = self.vm_of(inst)
+        if inst.untrusted:
+            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+        elif before is None and after is None:
+            self.expect_code(result, {3}, f"{inst.label()} is not running: nothing to save")
+        elif before is not None and after is not None and before.pid == after.pid:
+            if self.saves(inst):
+                self.expect_code(result, {0}, f"{inst.label()} ({inst.kind}) runs and its REPL answers")
+            elif inst.kind == "hung-repl":
+                self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: the save times out")
+        self.same_vm(inst, before, after, result)
+
+    def step_stop_save(self, inst):
+        before = self.vm_of(inst)
+        result = self.ctl(inst, "stop", "--save", "--save-timeout", "500ms", inst.name,
+                          timing=STOP_TIMING)
+        after = self.vm_of(inst)
+        if inst.untrusted:
+            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+            self.same_vm(inst, before, after, result)
+        elif before is None:
+            self.expect_code(result, {0}, f"{inst.label()} is not running: nothing to save or stop")
+            inst.expect = False
+        elif inst.kind == "hung-repl":
+            self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: the save fails")
+            self.same_vm(inst, before, after, result)
+        elif self.saves(inst):
+            self.expect_code(result, {0}, f"{inst.label()} ({inst.kind}) saves, then stops")
+            inst.expect = False
+            self.expect_clean(inst, result)
+        else:
+            inst.expect = None if after is not None else False
+
+    def check_images(self):
+        """The invariant of saves: an instance's image file is always a complete image (the
+        placeholder it was made with, or an image the double saved, as long as its header
+        says), and no half-made backup or put-back is left."""
+        for inst in self.instances:
+            data = read_bytes(inst.image)
+            if data == b"a Pharo image\n":
+                continue
+            if len(data) < 16 or struct.unpack("<I", data[:4])[0] != 68021:
+                self.finding(f"{inst.label()}'s image file is not an image: {len(data)} bytes, "
+                             f"starting {data[:16]!r}", key=("image", inst))
+                continue
+            header, size = struct.unpack("<I", data[4:8])[0], struct.unpack("<Q", data[8:16])[0]
+            if len(data) < header + size:
+                self.finding(f"{inst.label()}'s image file is short: {len(data)} bytes of "
+                             f"{header + size}", key=("image", inst))
+            for folder in (inst.dir, os.path.join(inst.dir, "backups")):
+                try:
+                    names = os.listdir(folder)
+                except OSError:
+                    continue
+                for n in names:
+                    if n.endswith(".part"):
+                        self.finding(f"a half-made copy {os.path.join(folder, n)} is left")
 
     def step_restart(self, inst):
         wait = self.rng.random() < 0.5

@@ -31,6 +31,12 @@ pub trait Image {
     fn run_shutdown_sequence(&self, fork: bool) -> bool;
     /// Writes text to the Transcript.
     fn transcript(&self, text: &str);
+    /// The printString of a global set with `Smalltalk at: #K put: V`, if set.
+    fn global(&self, key: &str) -> Option<String>;
+    /// Sets a global (`Smalltalk at: #K put: V`) to the value whose printString is given.
+    fn set_global(&self, key: &str, print_string: String);
+    /// Saves the image in place (`Smalltalk snapshot: true andQuit: …`), or says why it failed.
+    fn save(&self) -> Result<(), String>;
 }
 
 /// The result of evaluating a request body.
@@ -583,7 +589,10 @@ impl Interpreter<'_> {
     fn eval(&self, expr: &Expr) -> Eval {
         match expr {
             Expr::Literal(value) => Ok(value.clone()),
-            Expr::Variable(name) => Ok(global(name, self.image)),
+            Expr::Variable(name) => Ok(match self.image.global(name) {
+                Some(text) if name.starts_with(char::is_uppercase) => self.literal(&text),
+                _ => global(name, self.image),
+            }),
             Expr::Send(receiver, messages) => {
                 let receiver = self.eval(receiver)?;
                 self.send_all(receiver, messages)
@@ -652,10 +661,46 @@ impl Interpreter<'_> {
         Ok(Some(match (selector, args) {
             ("version", []) => Value::Str(PHARO_VERSION.into()),
             ("quit" | "quitPrimitive", []) => return Err(Unwind::Quit),
-            ("snapshot:andQuit:", [_, Value::Bool(true)]) => return Err(Unwind::Quit),
-            ("snapshot:andQuit:", [_, _]) => Value::Smalltalk,
+            ("snapshot:andQuit:", [Value::Bool(save), Value::Bool(quit)]) => {
+                if *save && let Err(why) = self.image.save() {
+                    return Err(Exception::signal(
+                        format!("FileWriteError: {why}"),
+                        "SmalltalkImage>>snapshot:andQuit:".into(),
+                    ));
+                }
+                if *quit {
+                    return Err(Unwind::Quit);
+                }
+                // The running image goes on here; one started from the file would see true.
+                Value::Bool(false)
+            }
+            ("at:put:", [Value::Symbol(key) | Value::Str(key), value]) => {
+                self.image.set_global(key, value.print_string());
+                value.clone()
+            }
+            ("at:", [Value::Symbol(key) | Value::Str(key)]) => match self.image.global(key) {
+                Some(text) => self.literal(&text),
+                None => {
+                    return Err(Exception::signal(
+                        format!("KeyNotFound: key #{key} not found in SystemDictionary"),
+                        "SystemDictionary(Dictionary)>>at:".into(),
+                    ));
+                }
+            },
+            ("includesKey:", [Value::Symbol(key) | Value::Str(key)]) => {
+                Value::Bool(self.image.global(key).is_some())
+            }
             _ => return Ok(None),
         }))
+    }
+
+    /// The value a stored printString stands for: a literal reads back; anything else is nil.
+    fn literal(&self, text: &str) -> Value {
+        let statements = Parser::new(text).and_then(|mut parser| parser.statements());
+        match statements.as_deref() {
+            Ok([Expr::Literal(value)]) => value.clone(),
+            _ => Value::Nil,
+        }
     }
 
     fn transcript_message(&self, selector: &str, args: &[Value]) -> Option<Value> {

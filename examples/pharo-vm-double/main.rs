@@ -35,6 +35,15 @@
 //! current at: 'VAR') asNumber` (the environment's), or from the form that one stands for,
 //! `(ZnServer on: N) bindingAddress: …; delegate: ZnReadEvalPrintDelegate new; … start`.
 //!
+//! The image: values set with `Smalltalk at: #K put: V` (literals) are globals of the image;
+//! `Smalltalk snapshot: true andQuit: false` saves them as the VM saves an image — the file
+//! truncated, then written in place — and answers `false`; a double started from the saved
+//! file has them again (see `image.rs`). `PHARO_DOUBLE_SAVE_SLOW_MS` makes the write take that
+//! long; `PHARO_DOUBLE_SAVE_FAIL` (=1) makes it stop half-way, leaving a short file, and answer
+//! an error, as on a full disk; `PHARO_DOUBLE_IMAGE_GROWTH` (bytes) makes the saved image that
+//! much larger than the file it started from (a heap that grew), so that a real disk can fill
+//! up during the save (then the write's error is answered, as the VM's). Each save is an event: `saved IMAGE (N bytes)` or `save failed`.
+//!
 //! Signals, as the VM takes them: SIGUSR1 appends a stack report shaped like the VM's ("All
 //! Smalltalk process stacks (active first)", "Most recent primitives") to `crash.dmp` in the
 //! working directory and prints it to stderr, and the double runs on;
@@ -47,11 +56,12 @@ mod auth;
 mod bignum;
 mod eval;
 mod http;
+mod image;
 mod png;
 mod report;
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::env;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -96,6 +106,7 @@ struct Switches {
     /// Run on without a REPL when it cannot bind its port.
     no_quit: bool,
     usr1: Usr1,
+    save: image::SaveMode,
 }
 
 /// What SIGUSR1 does to the double.
@@ -129,6 +140,11 @@ impl Switches {
                 .filter(|path| !path.is_empty())
                 .map(PathBuf::from),
             wedge_after: millis("PHARO_DOUBLE_WEDGE_AFTER_MS"),
+            save: image::SaveMode {
+                slow: millis("PHARO_DOUBLE_SAVE_SLOW_MS"),
+                fail_half_way: flag("PHARO_DOUBLE_SAVE_FAIL"),
+                growth: number("PHARO_DOUBLE_IMAGE_GROWTH").unwrap_or(0),
+            },
             no_quit: flag("PHARO_DOUBLE_NO_QUIT"),
             usr1: if flag("PHARO_DOUBLE_USR1_DEFAULT") {
                 Usr1::Default
@@ -280,6 +296,10 @@ struct Vm {
     app: Option<Arc<AppServer>>,
     shutdown_started: AtomicBool,
     started: Instant,
+    /// The image file, its globals and the size it is saved at (at least its size at start).
+    image: PathBuf,
+    globals: Mutex<BTreeMap<String, String>>,
+    image_size: u64,
 }
 
 impl Vm {
@@ -367,6 +387,30 @@ impl eval::Image for Evaluation<'_> {
 
     fn transcript(&self, text: &str) {
         print_flushed(text);
+    }
+
+    fn global(&self, key: &str) -> Option<String> {
+        lock(&self.vm.globals).get(key).cloned()
+    }
+
+    fn set_global(&self, key: &str, print_string: String) {
+        lock(&self.vm.globals).insert(key.to_string(), print_string);
+    }
+
+    fn save(&self) -> Result<(), String> {
+        let vm = self.vm;
+        // The image is one: two saves at once would interleave their writes.
+        let globals = lock(&vm.globals);
+        match image::save(&vm.image, &globals, vm.image_size, vm.switches.save) {
+            Ok(size) => {
+                event(&format!("saved {} ({size} bytes)", vm.image.display()));
+                Ok(())
+            }
+            Err(why) => {
+                event(&format!("save failed: {why}"));
+                Err(why)
+            }
+        }
     }
 }
 
@@ -725,6 +769,7 @@ fn main() {
             ""
         }
     ));
+    let (globals, image_size) = image::load(Path::new(image));
     let vm = Vm {
         switches,
         script,
@@ -733,6 +778,9 @@ fn main() {
         app,
         shutdown_started: AtomicBool::new(false),
         started,
+        image: PathBuf::from(image),
+        globals: Mutex::new(globals),
+        image_size,
     };
     serve_repl(Arc::new(vm), listener)
 }

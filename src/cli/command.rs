@@ -1,6 +1,6 @@
 //! The subcommands, each with its arguments and the notes and examples of its help.
 
-use super::{InstanceArgs, Names, ReplArgs, StartArgs, StopArgs, VmArgs, WatchdogArgs};
+use super::{InstanceArgs, Names, ReplArgs, SaveArgs, StartArgs, StopArgs, VmArgs, WatchdogArgs};
 use crate::duration;
 use crate::instance::logfile::since;
 use clap::Subcommand;
@@ -29,17 +29,68 @@ pub enum Command {
     /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL, to
     /// the VM's whole process tree (a wrapper script, the VM proper, what they started).
     #[command(
-        after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nOnce the VM has stopped, its pid file is removed, and so is every other pid file of the directory that named it (SCRIPT.pid of pharo-ctl.sh's order).\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --all"
+        after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nOnce the VM has stopped, its pid file is removed, and so is every other pid file of the directory that named it (SCRIPT.pid of pharo-ctl.sh's order).\n\nWith --save, each image is first saved as `pharo-ctl snapshot` saves it (backup, save, check); an image whose save fails is not stopped: it runs on, its image file as it was (exit 1).\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --save zinc\n  pharo-ctl stop --all"
     )]
     Stop {
         #[command(flatten)]
         names: Names,
+        /// Save the image first (a verified snapshot, see `pharo-ctl snapshot`); an image whose
+        /// save fails is not stopped.
+        #[arg(long)]
+        save: bool,
+        /// With --save: how long the save may take.
+        #[arg(long, value_name = "DURATION", default_value = super::save::DEFAULT_SAVE_TIMEOUT, value_parser = duration::parse_positive, requires = "save", hide_short_help = true)]
+        save_timeout: Duration,
+        #[command(flatten)]
+        save_args: SaveArgs,
         #[command(flatten)]
         stop: StopArgs,
         #[command(flatten)]
         instance: InstanceArgs,
         #[command(flatten)]
         repl: ReplArgs,
+    },
+    /// Save the running image in place, safely: room checked, a backup first, the new file
+    /// checked, the backup put back if the save fails.
+    #[command(
+        after_help = "Through the instance's REPL it evaluates `Smalltalk snapshot: true andQuit: false`, which makes the VM truncate the image file and write it anew. First the file system must have room for a backup of the image and its .changes plus the new image (else nothing is written, exit 1). Then the backup: DIR/backups/NAME-UTCSTAMP.image and .changes (--backup-dir), by reflink where the file system supports it, else a copy. Then the save, and a check of the new file: rewritten, complete (its size stable, and as long as its header says), starting with an image format word. A save that fails (an error answer, no answer, a file empty, short or not an image) puts the backup back in place, byte for byte, and exits 1; the image runs on. After a verified save, backups beyond --keep are removed, oldest first.\n\nThe last line says what was saved: `zinc saved in 1.42s: /srv/zinc/zinc.image (62.1 MB); backup backups/zinc-20261207T195000Z.image`. Several instances are saved one after another. `pharo-ctl restore NAME` puts a backup back while the instance is stopped.\n\nExamples:\n  pharo-ctl snapshot zinc\n  pharo-ctl snapshot --all --keep 10\n  pharo-ctl snapshot zinc --json | jq .backup"
+    )]
+    Snapshot {
+        #[command(flatten)]
+        names: Names,
+        /// How long the save may take (the image is blocked while it writes itself).
+        #[arg(short = 't', long, value_name = "DURATION", default_value = super::save::DEFAULT_SAVE_TIMEOUT, value_parser = duration::parse_positive)]
+        timeout: Duration,
+        /// Print one JSON object per instance (an array for several): the image, its size, the
+        /// time taken, the backup and how it was taken (reflink or copy).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        save: SaveArgs,
+        #[command(flatten)]
+        instance: InstanceArgs,
+        #[command(flatten)]
+        repl: ReplArgs,
+    },
+    /// Put a backup of the image back in place (the newest by default), while the instance is
+    /// stopped; or list the backups.
+    #[command(
+        after_help = "The current image (and its .changes) first becomes a backup itself, so a restore can be undone with another. BACKUP is a backup's file name in the backup directory (as --list shows it) or a path. An instance that runs is refused (exit 1): stop it first.\n\nExamples:\n  pharo-ctl restore --list zinc\n  pharo-ctl stop zinc && pharo-ctl restore zinc && pharo-ctl start zinc\n  pharo-ctl restore zinc zinc-20261207T195000Z.image"
+    )]
+    Restore {
+        /// The instance: NAME.image in the directory.
+        name: String,
+        /// The backup to put back [default: the newest].
+        backup: Option<String>,
+        /// List the instance's backups (time, size, file), newest last.
+        #[arg(long, conflicts_with = "backup")]
+        list: bool,
+        /// The directory of the backups, relative to the image's [default: backups beside the
+        /// image].
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        backup_dir: Option<PathBuf>,
+        #[command(flatten)]
+        instance: InstanceArgs,
     },
     /// Stop the image if it runs, then start it.
     #[command(
@@ -244,7 +295,7 @@ Examples:
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
     #[command(
-        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nWith --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s"
+        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nWith --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nWith --snapshot-every INTERVAL it prints instead a timer, pharo-NAME-snapshot.timer, that saves the image every INTERVAL with `pharo-ctl snapshot NAME`, and the one-shot service it starts, each after a `### FILE` line; an image that is not running has nothing to save, and the service does not count that as a failure.\n\nExamples:\n  pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service\n  pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service\n  pharo-ctl -C /srv/zinc unit zinc --watchdog 10s\n  pharo-ctl -C /srv/zinc unit zinc --snapshot-every 1h"
     )]
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -270,6 +321,10 @@ Examples:
         repl: ReplArgs,
         #[command(flatten)]
         watchdog: WatchdogArgs,
+        /// Print instead a systemd timer that saves the image every INTERVAL (`pharo-ctl
+        /// snapshot`), and the service it starts.
+        #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, conflicts_with_all = ["template", "watchdog"], hide_short_help = true)]
+        snapshot_every: Option<Duration>,
     },
     /// Make an instance ready: a startup script whose REPL asks for credentials, their secret,
     /// a free REPL port.
@@ -317,6 +372,8 @@ impl Command {
         match self {
             Command::Start { .. } => "start",
             Command::Stop { .. } => "stop",
+            Command::Snapshot { .. } => "snapshot",
+            Command::Restore { .. } => "restore",
             Command::Restart { .. } => "restart",
             Command::Status { .. } => "status",
             Command::Console { .. } => "console",

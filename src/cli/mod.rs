@@ -2,7 +2,7 @@
 //! man pages. Every `///` here becomes both `--help` text and man page text. The subcommands
 //! are in [`command`]; their argument groups one per file: the instances and their files
 //! ([`instance`]), starting ([`start`]), the REPL and the stop ([`repl`]), the output
-//! ([`output`]).
+//! ([`output`]), saving the image ([`save`]).
 
 pub(crate) mod words;
 
@@ -13,12 +13,14 @@ mod command;
 mod instance;
 mod output;
 mod repl;
+mod save;
 mod start;
 
 pub use command::Command;
 pub use instance::{InstanceArgs, Names, VmArgs};
 pub use output::{ColorChoice, OutputArgs};
 pub use repl::{DEFAULT_SHUTDOWN, ReplArgs, StopArgs};
+pub use save::SaveArgs;
 pub use start::{StartArgs, WatchdogArgs};
 
 /// The control plane for headless Pharo Smalltalk servers.
@@ -132,6 +134,7 @@ mod tests {
             let extra: &[&str] = match name {
                 "completions" => &["bash"],
                 "generate-docs" => &["."],
+                "restore" => &["zinc"],
                 _ => &[],
             };
             let args: Vec<&str> = ["pharo-ctl", name]

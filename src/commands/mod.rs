@@ -11,7 +11,9 @@ mod logs;
 mod pid;
 mod ps;
 mod restart;
+mod restore;
 mod run;
+mod snapshot;
 mod start;
 mod status;
 mod stop;
@@ -61,12 +63,51 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         }
         Command::Stop {
             names,
+            save,
+            save_timeout,
+            save_args,
             stop,
             instance,
             repl,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
-            stop::run(&ctx, Targets::select(&ctx, &names, false)?)
+            let options = save.then(|| snapshot::options(&save_args, save_timeout));
+            stop::run(
+                &ctx,
+                Targets::select(&ctx, &names, false)?,
+                options.as_ref(),
+            )
+        }
+        Command::Snapshot {
+            names,
+            timeout,
+            json,
+            save,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            let targets = Targets::select(&ctx, &names, false)?;
+            snapshot::run(&ctx, targets, &snapshot::options(&save, timeout), json)
+        }
+        Command::Restore {
+            name,
+            backup,
+            list,
+            backup_dir,
+            instance,
+        } => {
+            let ctx = resolve(&instance, None, None)?;
+            let action = match list {
+                true => restore::Action::List,
+                false => restore::Action::Restore(backup.as_deref()),
+            };
+            restore::run(
+                &ctx,
+                &ctx.instance_files(&name)?,
+                action,
+                backup_dir.as_deref(),
+            )
         }
         Command::Restart {
             names,
@@ -197,8 +238,15 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             instance,
             repl,
             watchdog,
+            snapshot_every,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            if let Some(every) = snapshot_every {
+                let instance = ctx.instance(name.as_deref())?;
+                let text = unit::timer::units(&ctx, &instance, user.as_deref(), every)?;
+                std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+                return Ok(Code::Success);
+            }
             let instance;
             let target = if template {
                 unit::For::Template

@@ -19,6 +19,7 @@ use crate::repl::{Repl, ReplError};
 use anyhow::Result;
 
 pub(super) mod overview;
+mod saved;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -219,7 +220,7 @@ pub(crate) fn observe(found: &Found) -> Report {
 }
 
 pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
-    json!({
+    let mut object = json!({
         "name": instance.name,
         "state": r.state,
         "pid": r.pid,
@@ -246,7 +247,9 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
             "auth": r.repl_auth,
             "secret_file": repl.credentials().map(|c| c.file()),
         },
-    })
+    });
+    saved::add_json(&mut object, instance);
+    object
 }
 
 /// How long the REPL has not answered, since `since`.
@@ -357,6 +360,7 @@ fn write_human(
     }
     writeln!(out, "{:>10}: {}", "PID file", instance.pid_file.display())?;
     writeln!(out, "{:>10}: {}", "Log", instance.log_file.display())?;
+    saved::write_lines(out, instance)?;
     let tail = logfile::last_lines(&instance.log_file, 0, lines);
     if !tail.is_empty() {
         writeln!(out)?;

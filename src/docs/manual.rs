@@ -267,34 +267,15 @@ The console's history of the instance (without \fBXDG_STATE_HOME\fR: \fB~/.local
 Where the VM is looked for before \fBpharo\fR on \fBPATH\fR.
 "#;
 
-const SHUTDOWN_SCRIPT: &str = "\
-ZnReadEvalPrintDelegate startInServerOn: 42033.
+/// The startup script the pages show: the one `init` writes.
+fn startup_script() -> String {
+    crate::instance::script::new_script("zinc", 42033, "pharo-ctl", "zinc.repl-secret")
+}
 
-Smalltalk at: #ShutdownSequence put: [
-  'Starting ShutdownSequence...' crTrace.
-  ZnServer default stopServer.
-  ZnServer default hasOpenConnections ifTrue: [ 3 seconds wait ].
-  ZnServer default closeConnections.
-  'Completed ShutdownSequence successfully' crTrace.
-  Smalltalk snapshot: false andQuit: true ].";
-
-const SYSTEMD_UNIT: &str = "\
-[Unit]
-Description=Pharo image zinc
-After=network.target
-
-[Service]
-Type=notify
-NotifyAccess=main
-User=pharo
-WorkingDirectory=/srv/zinc
-ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc
-KillMode=mixed
-TimeoutStopSec=15
-Restart=always
-
-[Install]
-WantedBy=multi-user.target";
+/// The unit the pages show: the one `unit` writes, for /srv/zinc.
+fn systemd_unit() -> String {
+    crate::run::unit::Service::example().render()
+}
 
 /// The paragraphs of a command's `after_help` before its examples.
 fn notes(command: &clap::Command) -> Vec<String> {
@@ -345,23 +326,23 @@ fn examples(command: &clap::Command, main: bool) -> String {
         out.push_str(&paragraph(
             "A startup script, zinc.st, that starts the REPL on loopback and defines the ShutdownSequence that the stop asks for:",
         ));
-        out.push_str(&literal(SHUTDOWN_SCRIPT));
+        out.push_str(&literal(startup_script().trim_end()));
     }
     if unit {
         out.push_str(&paragraph(
             "A systemd unit for pharo-ctl run (pharo-ctl unit prints one with the paths and options in effect). TimeoutStopSec stays above --timeout plus --kill-after, so that systemd's own SIGKILL never pre-empts the cooperative shutdown:",
         ));
-        out.push_str(&literal(SYSTEMD_UNIT));
+        out.push_str(&literal(systemd_unit().trim_end()));
     }
     if main {
         out.push_str(&paragraph(
             "A startup script, zinc.st, that starts the REPL on loopback and defines the ShutdownSequence that stop and run ask for:",
         ));
-        out.push_str(&literal(SHUTDOWN_SCRIPT));
+        out.push_str(&literal(startup_script().trim_end()));
         out.push_str(&paragraph(
             "A systemd unit that runs it, written to /etc/systemd/system/zinc.service (pharo-ctl unit prints one). TimeoutStopSec stays above --timeout plus --kill-after, so that systemd's own SIGKILL never pre-empts the cooperative shutdown:",
         ));
-        out.push_str(&literal(SYSTEMD_UNIT));
+        out.push_str(&literal(systemd_unit().trim_end()));
         out.push_str(&paragraph(
             "Install the completions and this manual (see also pharo-ctl-completions(1)):",
         ));

@@ -287,6 +287,12 @@ impl Repl {
         }
     }
 
+    /// Whether it is an instance's REPL ([`Repl::owned`]), whose every request first proves
+    /// where it goes.
+    pub fn is_owned(&self) -> bool {
+        self.owner.is_some()
+    }
+
     /// Whether the instance whose REPL it is has ended (its VM proper is gone).
     pub fn owner_gone(&self) -> bool {
         self.owner.as_ref().is_some_and(|owner| owner.gone())

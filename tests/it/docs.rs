@@ -75,6 +75,8 @@ fn there_is_a_completion_script_per_shell_and_a_page_per_command() {
     for command in [
         "start",
         "stop",
+        "snapshot",
+        "restore",
         "restart",
         "status",
         "eval",
@@ -183,7 +185,7 @@ fn the_man_pages_render_without_warnings() {
         "NAME.pid",
         "EXAMPLES",
         "Smalltalk at: #ShutdownSequence put: [",
-        "ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc",
+        "ExecStart=/usr/local/bin/pharo-ctl --dir /srv/zinc --vm /srv/zinc/pharo",
         "KillMode=mixed",
         "pharo-ctl-stop(1)",
     ] {

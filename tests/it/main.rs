@@ -28,6 +28,7 @@ mod resolution;
 mod rolling;
 mod run;
 mod setup;
+mod snapshot;
 mod status;
 mod systemd_container;
 mod terminal;
