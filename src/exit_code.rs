@@ -262,7 +262,7 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
         &[
             (
                 Code::Unknown,
-                "a REPL secret others may read or it may not read",
+                "a REPL secret others may read or it may not read, or a --user who cannot write the instance's files",
             ),
             (Code::VmNotFound, "VM not found or not executable"),
             (
