@@ -56,7 +56,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l image -d '
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -65,7 +65,6 @@ never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l all -d 'Every instance of the directory: each of its *.image files'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l parallel -d 'With several instances: start them all at once instead of one after another'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l wait -d 'Wait until the REPL answers before reporting success'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand start" -s v -l verbose -d 'Print more detail about each step'
@@ -82,7 +81,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -91,7 +90,6 @@ never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l all -d 'Every instance of the directory: each of its *.image files'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l save -d 'Save the image first (a verified snapshot, see `pharo-ctl snapshot`); an image whose save fails is not stopped'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l no-backup -d 'Take no backup before the save (for operators who keep their own): a failed save can then not be undone'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand stop" -s v -l verbose -d 'Print more detail about each step'
@@ -105,7 +103,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l image -
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -114,7 +112,6 @@ never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l all -d 'Every instance of the directory: each of its *.image files'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l json -d 'Print one JSON object per instance (an array for several): the image, its size, the time taken, the backup and how it was taken (reflink or copy)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l no-backup -d 'Take no backup before the save (for operators who keep their own): a failed save can then not be undone'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand snapshot" -s v -l verbose -d 'Print more detail about each step'
@@ -126,12 +123,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l image -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l list -d 'List the instance\'s backups (time, size, file), newest last'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -147,7 +143,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l image -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -157,7 +153,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l all -d '
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l rolling -d 'One instance at a time, each answering before the next one stops'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l parallel -d 'With several instances: start them all at once after the stop'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l wait -d 'Wait until the REPL answers before reporting success'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s v -l verbose -d 'Print more detail about each step'
@@ -170,7 +165,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l image -d 
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
@@ -180,7 +175,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l all -d 'E
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l json -d 'Print JSON on one line: one object, or an array for several instances'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l pretty -d 'With --json: indent the JSON over several lines'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l probe -d 'Print nothing; only the exit status tells: 0 when the VM runs and its REPL answers within --timeout, 1 hung, 3 not running, 4 unknown (for health and liveness probes)'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s v -l verbose -d 'Print more detail about each step'
@@ -192,13 +186,12 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l image -d
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand console" -s v -l verbose -d 'Print more detail about each step'
@@ -210,14 +203,13 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l raw -d 'Print the answer and exit 0 even when it is an evaluation error'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand eval" -s v -l verbose -d 'Print more detail about each step'
@@ -230,13 +222,12 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s f -l follow -d 'Keep printing the lines as the VM writes them, across rotation, until interrupted'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l until-exit -d 'Follow the log (as --follow) and end when the VM exits'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -250,7 +241,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l image -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
@@ -258,7 +249,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l watchdog-mis
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand run" -s v -l verbose -d 'Print more detail about each step'
@@ -270,12 +260,11 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l json -d 'Print one JSON object: pid, taken_at, file, report'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -285,11 +274,10 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l image -d 'Th
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand pid" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -320,7 +308,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l image -d 'T
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l script -d 'The startup script [default: NAME.st beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l pid-file -d 'The pid file [default: NAME.pid beside the image]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l log-file -d 'The log file the VM\'s output is appended to [default: NAME.log beside the image]' -r -F
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless]' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l vm-arg -d 'An argument for the VM, before the image; repeatable [default: --headless, unless the VM is a script that passes it, as zeroconf\'s `pharo`]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl -d 'The REPL\'s URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl-secret -d 'The file of the REPL\'s secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
@@ -330,7 +318,6 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'W
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l template -d 'Print pharo@.service, the template unit whose instance name (%i) is the NAME'
-complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l legacy-order -d 'The files above were named by pharo-ctl.sh\'s order `SCRIPT COMMAND IMAGE` (set by its rewrite, so that hints name what was typed)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'

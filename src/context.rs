@@ -146,8 +146,9 @@ impl Context {
             Some(script) => Some(script.clone()),
             None => Some(beside.join(format!("{name}.st"))).filter(|p| p.is_file()),
         };
+        let vm = instance::find_vm(self.vm.as_deref(), &dir).map_err(|e| e.to_string());
         let vm_args = if self.vm_args.is_empty() {
-            vec!["--headless".to_string()]
+            instance::default_vm_args(vm.as_deref().ok())
         } else {
             self.vm_args.clone()
         };
@@ -162,7 +163,7 @@ impl Context {
                 .log_file
                 .clone()
                 .unwrap_or_else(|| beside.join(format!("{name}.log"))),
-            vm: instance::find_vm(self.vm.as_deref(), &dir).map_err(|e| e.to_string()),
+            vm,
             vm_args,
             name,
             dir,

@@ -367,7 +367,7 @@ mod tests {
     /// The rows of the README's "Exit codes" table: `| 0 | success… |`.
     fn readme_rows() -> Vec<(u8, String)> {
         let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
-        let table = &readme[readme.find("### Exit codes").expect("README has the table")..];
+        let table = &readme[readme.find("## Exit codes").expect("README has the table")..];
         table
             .lines()
             .skip_while(|line| !line.starts_with('|'))

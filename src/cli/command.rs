@@ -29,7 +29,7 @@ pub enum Command {
     /// Stop the image: cooperative shutdown through the REPL, then SIGTERM, then SIGKILL, to
     /// the VM's whole process tree (a wrapper script, the VM proper, what they started).
     #[command(
-        after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nWith --save, each image is first saved as `pharo-ctl snapshot` saves it (backup, save, check); an image whose save fails is not stopped: it runs on, its image file as it was (exit 1).\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --save zinc\n  pharo-ctl stop --all"
+        after_help = "Several instances stop at once, each with its own escalation; each step line starts with the instance's name, and a summary line names those that failed. The exit status is the highest of theirs.\n\nOnce the VM has stopped, its pid file is removed, and so is every other pid file of the directory that named it (SCRIPT.pid of pharo-ctl.sh's order).\n\nWith --save, each image is first saved as `pharo-ctl snapshot` saves it (backup, save, check); an image whose save fails is not stopped: it runs on, its image file as it was (exit 1).\n\nExamples:\n  pharo-ctl stop zinc\n  pharo-ctl stop zinc --timeout 30s --kill-after 10s\n  pharo-ctl stop --save zinc\n  pharo-ctl stop --all"
     )]
     Stop {
         #[command(flatten)]
@@ -304,6 +304,10 @@ Examples:
         #[arg(long, conflicts_with = "name")]
         template: bool,
         /// The user the service runs as (User=).
+        ///
+        /// It must exist and be able to write the instance's files. Without it, a unit printed
+        /// by root runs as the owner of the image (of the directory, for --template), and an
+        /// image that root owns is refused: a REPL runs any code it is sent.
         #[arg(long)]
         user: Option<String>,
         /// How long `run` waits for the REPL before the start fails (passed to ExecStart).

@@ -16,7 +16,12 @@ pub struct ReplArgs {
     /// nothing is sent and the holder is named. Where the script says nothing or wrong, the
     /// VM's own loopback listener that answers GET /repl like Zinc is its REPL. Only `eval`
     /// and `console` with --repl and no NAME send to the URL as asked.
-    #[arg(long = "repl", env = "PHARO_REPL", value_name = "URL")]
+    #[arg(
+        long = "repl",
+        env = "PHARO_REPL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub url: Option<String>,
     /// Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent).
     #[arg(long, hide_short_help = true)]
@@ -48,6 +53,7 @@ pub struct StopArgs {
     #[arg(
         long,
         env = "PHARO_CTL_SHUTDOWN",
+        hide_env_values = true,
         value_name = "EXPR",
         default_value = DEFAULT_SHUTDOWN,
         hide_short_help = true

@@ -4,9 +4,12 @@
 //! and stop and start timeouts above pharo-ctl's own, so that systemd's SIGKILL never
 //! pre-empts the cooperative shutdown. `--template` prints `pharo@.service` instead, whose
 //! instance name (`%i`) is the NAME, so that one unit file runs every image of a directory.
-//! `--snapshot-every` prints a timer that saves the image instead ([`timer`]).
+//! The service restarts whatever ended it but `systemctl stop` (`Restart=always`), and runs
+//! as a user who can write the instance's files ([`user`]). `--snapshot-every` prints a timer
+//! that saves the image instead ([`timer`]).
 
 pub mod timer;
+mod user;
 
 use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};
 use crate::context::Context;
@@ -41,13 +44,21 @@ pub fn run(
 ) -> Result<Code> {
     // The directory and the VM; the NAME as ExecStart= and Description= write it; the
     // comments at the top.
-    let (dir, vm, exec_name, name, comments) = match target {
+    let (dir, vm, exec_name, name, comments, needs) = match target {
         For::Instance(instance) => {
             instance.check_files()?;
             let vm = instance.vm()?.to_path_buf();
             if let Some(credentials) = ctx.repl(Some(instance))?.credentials() {
                 check_secret_owner(credentials.file(), user);
             }
+            let needs = user::Needs {
+                owned: instance.image.clone(),
+                writes: [&instance.pid_file, &instance.log_file]
+                    .into_iter()
+                    .flat_map(|file| [file.parent().map(Path::to_path_buf), Some(file.clone())])
+                    .flatten()
+                    .collect(),
+            };
             let name = &instance.name;
             let comments = [
                 format!("The Pharo image {name}, run by pharo-ctl."),
@@ -62,6 +73,7 @@ pub fn run(
                 quote(name),
                 escape(name),
                 comments,
+                needs,
             )
         }
         For::Template => {
@@ -83,9 +95,14 @@ pub fn run(
                     .into(),
             ];
             let name = INSTANCE.to_string();
-            (ctx.dir.clone(), vm, name.clone(), name, comments)
+            let needs = user::Needs {
+                owned: ctx.dir.clone(),
+                writes: vec![ctx.dir.clone()],
+            };
+            (ctx.dir.clone(), vm, name.clone(), name, comments, needs)
         }
     };
+    let user = user::service_user(user, &needs)?;
     let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
     let exe = exe.canonicalize().unwrap_or(exe);
 
@@ -161,7 +178,7 @@ pub fn run(
     writeln!(w, "NotifyAccess=main")?;
     writeln!(w, "ExecStart={}", exec_start.join(" "))?;
     writeln!(w, "WorkingDirectory={}", escape(&path(&dir)))?;
-    if let Some(user) = user {
+    if let Some(user) = &user {
         writeln!(w, "User={}", escape(user))?;
     }
     writeln!(
@@ -197,7 +214,15 @@ pub fn run(
             seconds(watchdog.verdict_within() + MARGIN)
         )?;
     }
-    writeln!(w, "Restart=on-failure")?;
+    writeln!(
+        w,
+        "# An image may quit by itself (Smalltalk snapshot: false andQuit: true), and run then"
+    )?;
+    writeln!(
+        w,
+        "# exits 0: it is started again all the same. systemctl stop stops it for good."
+    )?;
+    writeln!(w, "Restart=always")?;
     writeln!(w)?;
     writeln!(w, "[Install]")?;
     writeln!(w, "WantedBy=multi-user.target")?;

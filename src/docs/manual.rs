@@ -9,6 +9,8 @@ use clap::CommandFactory;
 use clap_mangen::Man;
 use std::io::Write;
 
+mod options;
+
 /// One rendered page: its file name (`pharo-ctl-stop.1`) and its roff text.
 pub struct Page {
     pub file_name: String,
@@ -17,7 +19,7 @@ pub struct Page {
 
 /// Every page: the main one first, then one per visible subcommand.
 pub fn pages() -> Vec<Page> {
-    let mut root = Cli::command().disable_help_subcommand(true);
+    let mut root = options::described(Cli::command().disable_help_subcommand(true));
     root.build();
     let siblings: Vec<String> = root
         .get_subcommands()
@@ -51,9 +53,12 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
     write(&mut out, &|w| man.render_synopsis_section(w));
     write(&mut out, &|w| man.render_description_section(w));
     let name = page_name(command);
-    let mut out = repeatable_positionals(
+    let mut out = options::with_values(
         command,
-        String::from_utf8(out).expect("clap_mangen writes UTF-8"),
+        repeatable_positionals(
+            command,
+            String::from_utf8(out).expect("clap_mangen writes UTF-8"),
+        ),
     );
     // The paragraphs of `--help` after the options (signals, exit codes…), examples aside.
     for note in notes(command) {
@@ -286,7 +291,7 @@ WorkingDirectory=/srv/zinc
 ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc
 KillMode=mixed
 TimeoutStopSec=15
-Restart=on-failure
+Restart=always
 
 [Install]
 WantedBy=multi-user.target";

@@ -267,6 +267,35 @@ pub fn find_vm(given: Option<&Path>, dir: &Path) -> Result<PathBuf> {
         })
 }
 
+/// The VM's arguments when `--vm-arg` gives none: `--headless`, unless the VM is a script
+/// that passes `--headless` itself (Pharo's zeroconf `pharo` runs `pharo-vm/pharo --headless
+/// "$@"`), which would then get it twice.
+pub fn default_vm_args(vm: Option<&Path>) -> Vec<String> {
+    let headless = || vec!["--headless".to_string()];
+    let Some(vm) = vm else {
+        return headless();
+    };
+    let mut head = Vec::new();
+    let read = std::fs::File::open(vm).and_then(|f| {
+        use std::io::Read as _;
+        f.take(64 * 1024).read_to_end(&mut head)
+    });
+    if read.is_err() || !head.starts_with(b"#!") {
+        return headless();
+    }
+    let text = String::from_utf8_lossy(&head);
+    let passes_headless = text
+        .lines()
+        .skip(1)
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .any(|line| line.split_whitespace().any(|word| word == "--headless"));
+    if passes_headless {
+        Vec::new()
+    } else {
+        headless()
+    }
+}
+
 fn on_path(program: &Path) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(program))

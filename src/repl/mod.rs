@@ -343,7 +343,8 @@ impl Repl {
 
     /// How often a readiness wait (`start --wait`, `run`) asks the REPL.
     pub const PROBE_INTERVAL: Duration = Duration::from_millis(50);
-    /// How long one request of a readiness wait may take.
+    /// How long one request of the console's health check may take (a readiness wait gives
+    /// each request the time it has left).
     pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
     /// The probe's request: `GET` of the URL, with the credentials if there are some: to be

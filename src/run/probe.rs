@@ -34,7 +34,9 @@ impl Probe {
                     if left.is_zero() {
                         break;
                     }
-                    match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
+                    // A busy image may answer slowly at first: the request may take the
+                    // time left.
+                    match repl.probe(left) {
                         Ok(_) => {
                             let _ = tx.send(Ok(started.elapsed()));
                             drop(notify);

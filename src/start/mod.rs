@@ -34,7 +34,8 @@ const LOG_TAIL: usize = 10;
 /// When a start counts as done, resolved from the options of `start` and `restart`.
 #[derive(Debug, Clone, Copy)]
 pub struct Readiness {
-    /// Only once the REPL answered (`--wait`), else once the VM stayed up for `settle`.
+    /// Only once the REPL answered (`--wait`), else once the VM stayed up for `settle` or,
+    /// sooner, once the REPL the startup script names answered.
     pub wait: bool,
     /// How long the VM must stay up, without `wait`.
     pub settle: Duration,
@@ -83,23 +84,32 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
     })?;
 
     let started = Instant::now();
-    // Only the REPL that the VM's tree holds is waited for.
-    let repl = match args.wait {
+    // Only the REPL that the VM's tree holds is waited for. Without --wait, a REPL that the
+    // startup script names makes the start count as soon as it answers.
+    let repl = match args.wait || instance.script_repl_port().is_some() {
         true => Some(repl.owned(&instance.name, &launched.tree)?),
         false => None,
     };
     let outcome = match &repl {
-        Some(repl) => wait_ready(instance, &mut launched, repl, args.start_timeout),
-        None => settle(instance, &mut launched, args.settle),
+        Some(repl) if args.wait => {
+            wait_ready(instance, &mut launched, repl, args.start_timeout).map(|()| true)
+        }
+        Some(repl) => answered_or_settled(instance, &mut launched, repl, args.settle),
+        None => settle(instance, &mut launched, started, args.settle).map(|()| false),
     };
-    let outcome = outcome.and_then(|()| launched.stop_looking().map_err(Failure::Other));
+    let outcome = outcome.and_then(|answered| {
+        launched
+            .stop_looking()
+            .map(|()| answered)
+            .map_err(Failure::Other)
+    });
     match outcome {
-        Ok(()) => {
+        Ok(answered) => {
             output::step(format!(
                 "{} is running (pid {}){}",
                 instance.name,
                 launched.tree.pid(),
-                if args.wait {
+                if answered {
                     format!("; its REPL answered after {}", human(started.elapsed()))
                 } else {
                     String::new()
@@ -233,11 +243,15 @@ fn wait_vm(
 }
 
 /// A start counts once the VM has stayed up this long (supervisord's `startsecs`), counted
-/// from the moment the VM proper is known: a wrapper may take a while to start it. A script
-/// that has stayed up that long with no process beside it (at two looks in a row) is itself
-/// the VM; a wrapper gets [`launch::VM_PROPER_WAIT`] at most.
-fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Result<(), Failure> {
-    let started = Instant::now();
+/// from the moment the VM proper is known (at the earliest `started`): a wrapper may take a
+/// while to start it. A script that has stayed up that long with no process beside it (at two
+/// looks in a row) is itself the VM; a wrapper gets [`launch::VM_PROPER_WAIT`] at most.
+fn settle(
+    instance: &Instance,
+    launched: &mut Launched,
+    started: Instant,
+    settle: Duration,
+) -> Result<(), Failure> {
     let spinner = Spinner::new(
         format!("{}: making sure the VM stays up", instance.name),
         Some(duration::deadline(started, settle)),
@@ -296,7 +310,49 @@ fn vm_proper(
 /// How often a script that may be the VM itself is looked at once the settle time is over.
 const ALONE_LOOK: Duration = Duration::from_millis(20);
 
-/// Waits until the REPL answers `GET`, noticing at once if the VM dies meanwhile.
+/// Without `--wait`, for an image whose startup script names its REPL: the start counts as
+/// soon as the REPL answers `GET` (answers true), or else as [`settle`] says: an image whose
+/// REPL did not come up still runs. A VM that dies meanwhile is noticed at once.
+fn answered_or_settled(
+    instance: &Instance,
+    launched: &mut Launched,
+    repl: &Repl,
+    settle_for: Duration,
+) -> Result<bool, Failure> {
+    let started = Instant::now();
+    let deadline = duration::deadline(started, settle_for);
+    let spinner = Spinner::new(
+        format!(
+            "{}: waiting for the REPL or the VM to stay up",
+            instance.name
+        ),
+        Some(deadline),
+    );
+    loop {
+        if launched.tree.vm().exited() && !launched.lost_vm().map_err(Failure::Other)? {
+            return Err(Failure::Exited);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        // Only the REPL of the VM's tree counts; one that is not (or cannot be told to be)
+        // is as if none answered: the settle time decides, as for an image without a REPL.
+        if !left.is_zero() && repl.probe(left).is_ok() {
+            // The REPL answers: a wrapper has started the VM proper, or is about to.
+            return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(|_| true);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            drop(spinner);
+            return settle(instance, launched, started, settle_for).map(|()| false);
+        }
+        let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
+        if wait_vm(launched, next, false, &spinner)? {
+            return Err(Failure::Exited);
+        }
+    }
+}
+
+/// Waits until the REPL answers `GET`, noticing at once if the VM dies meanwhile. Each
+/// request may take the time left: a busy image may answer slowly at first.
 fn wait_ready(
     instance: &Instance,
     launched: &mut Launched,
@@ -323,7 +379,7 @@ fn wait_ready(
         if launched.tree.vm().exited() && !launched.lost_vm().map_err(Failure::Other)? {
             return Err(Failure::Exited);
         }
-        match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
+        match repl.probe(left) {
             // The REPL answers: a wrapper has started the VM proper, or is about to.
             Ok(_) => {
                 return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);

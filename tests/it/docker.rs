@@ -226,3 +226,52 @@ fn a_second_build_of_an_unchanged_image_reuses_it() {
     assert!(said.contains(&format!("{name} is up to date")), "{said}");
     assert!(!said.contains("building"), "{said}");
 }
+
+#[test]
+fn a_rebuilt_image_replaces_the_one_it_supersedes_and_says_what_it_keeps() {
+    if !docker_usable("docker-image-superseded") {
+        return;
+    }
+    // A checkout of its own (its target/docker), whose app image is first built with another
+    // program as the VM, then with the double: the first image is superseded.
+    let target = tempfile::tempdir().unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/docker/build-images.sh");
+    let build = |vm: &std::path::Path| {
+        let out = Cmd::program("bash", target.path())
+            .env("CARGO_TARGET_DIR", target.path())
+            .args([
+                script.as_os_str(),
+                "app".as_ref(),
+                pharo_ctl().as_os_str(),
+                vm.as_os_str(),
+            ])
+            .run();
+        out.success();
+        (out.stdout.trim().to_string(), out.stderr.clone())
+    };
+    let (first, _) = build(std::path::Path::new("/bin/true"));
+    let (second, said) = build(&double());
+    assert_ne!(first, second);
+    assert!(
+        said.contains(&format!("removed {first}, superseded")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("kept {second} (")) && said.contains("build-images.sh clean"),
+        "{said}"
+    );
+    assert_ne!(
+        docker(&["image", "inspect", &first]).code,
+        Some(0),
+        "{first} is left behind"
+    );
+    // Nothing but the record of the image built last is left in target/docker.
+    let left: Vec<String> = std::fs::read_dir(target.path().join("docker"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".lock"))
+        .collect();
+    assert_eq!(left, ["app.image"]);
+}
