@@ -267,64 +267,34 @@ The console's history of the instance (without \fBXDG_STATE_HOME\fR: \fB~/.local
 Where the VM is looked for before \fBpharo\fR on \fBPATH\fR.
 "#;
 
-const SHUTDOWN_SCRIPT: &str = "\
-ZnReadEvalPrintDelegate startInServerOn: 42033.
+/// The startup script the pages show: the one `init` writes.
+fn startup_script() -> String {
+    crate::instance::script::new_script("zinc", 42033, "pharo-ctl", "zinc.repl-secret")
+}
 
-Smalltalk at: #ShutdownSequence put: [
-  'Starting ShutdownSequence...' crTrace.
-  ZnServer default stopServer.
-  ZnServer default hasOpenConnections ifTrue: [ 3 seconds wait ].
-  ZnServer default closeConnections.
-  'Completed ShutdownSequence successfully' crTrace.
-  Smalltalk snapshot: false andQuit: true ].";
+/// The unit the pages show: the one `unit` writes, for /srv/zinc.
+fn systemd_unit() -> String {
+    crate::run::unit::Service::example().render()
+}
 
-const SYSTEMD_UNIT: &str = "\
-[Unit]
-Description=Pharo image zinc
-After=network.target
-
-[Service]
-Type=notify
-NotifyAccess=main
-User=pharo
-WorkingDirectory=/srv/zinc
-ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc
-KillMode=mixed
-TimeoutStopSec=15
-Restart=always
-
-[Install]
-WantedBy=multi-user.target";
-
-/// The paragraphs of a command's `after_help` before its examples.
+/// The paragraphs of a command's `after_help` (its notes; the exit codes have their own
+/// section, the examples theirs).
 fn notes(command: &clap::Command) -> Vec<String> {
     let Some(help) = command.get_after_help() else {
         return Vec::new();
     };
-    let help = help.to_string();
-    let before = help.split("Examples:").next().unwrap_or_default();
-    before
+    help.to_string()
         .split("\n\n")
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        // Exit codes have their own section.
-        .filter(|p| !p.is_empty() && !p.starts_with("Exit codes"))
+        .filter(|p| !p.is_empty() && !p.starts_with("Exit codes") && !p.starts_with("Examples:"))
         .collect()
 }
 
-/// The example lines of a command's `after_help` (the indented lines after `Examples:`).
+/// The examples of a command, from the command line's table of them.
 fn example_lines(command: &clap::Command) -> Vec<String> {
-    let Some(help) = command.get_after_help() else {
-        return Vec::new();
-    };
-    let help = help.to_string();
-    let Some(at) = help.find("Examples:") else {
-        return Vec::new();
-    };
-    help[at + "Examples:".len()..]
-        .lines()
-        .skip(1)
-        .take_while(|line| line.starts_with("  "))
-        .map(|line| line.trim().to_string())
+    crate::cli::examples::of(command.get_name())
+        .iter()
+        .map(ToString::to_string)
         .collect()
 }
 
@@ -345,23 +315,23 @@ fn examples(command: &clap::Command, main: bool) -> String {
         out.push_str(&paragraph(
             "A startup script, zinc.st, that starts the REPL on loopback and defines the ShutdownSequence that the stop asks for:",
         ));
-        out.push_str(&literal(SHUTDOWN_SCRIPT));
+        out.push_str(&literal(startup_script().trim_end()));
     }
     if unit {
         out.push_str(&paragraph(
             "A systemd unit for pharo-ctl run (pharo-ctl unit prints one with the paths and options in effect). TimeoutStopSec stays above --timeout plus --kill-after, so that systemd's own SIGKILL never pre-empts the cooperative shutdown:",
         ));
-        out.push_str(&literal(SYSTEMD_UNIT));
+        out.push_str(&literal(systemd_unit().trim_end()));
     }
     if main {
         out.push_str(&paragraph(
             "A startup script, zinc.st, that starts the REPL on loopback and defines the ShutdownSequence that stop and run ask for:",
         ));
-        out.push_str(&literal(SHUTDOWN_SCRIPT));
+        out.push_str(&literal(startup_script().trim_end()));
         out.push_str(&paragraph(
             "A systemd unit that runs it, written to /etc/systemd/system/zinc.service (pharo-ctl unit prints one). TimeoutStopSec stays above --timeout plus --kill-after, so that systemd's own SIGKILL never pre-empts the cooperative shutdown:",
         ));
-        out.push_str(&literal(SYSTEMD_UNIT));
+        out.push_str(&literal(systemd_unit().trim_end()));
         out.push_str(&paragraph(
             "Install the completions and this manual (see also pharo-ctl-completions(1)):",
         ));

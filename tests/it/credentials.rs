@@ -412,13 +412,25 @@ fn a_protected_repl_the_script_no_longer_names_is_found_with_the_credentials() {
 fn the_unit_names_the_secret_file_never_the_secret_and_warns_of_its_owner() {
     let env = Env::new();
     protected(&env, "zinc");
-    let out = env.cmd().args(["unit", "zinc"]).run();
+    // The service runs as the user running the test, who owns the secret.
+    let me = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .unwrap()
+        .unwrap()
+        .name;
+    let out = env.cmd().args(["unit", "zinc", "--user", &me]).run();
     out.success();
     no_secret_in(&out);
     assert!(!out.stdout.contains("--repl-secret"), "{}", out.stdout);
     let out = env
         .cmd()
-        .args(["unit", "zinc", "--repl-secret", "zinc.repl-secret"])
+        .args([
+            "unit",
+            "zinc",
+            "--user",
+            &me,
+            "--repl-secret",
+            "zinc.repl-secret",
+        ])
         .run();
     out.success().stdout_has(&format!(
         "--repl-secret {}",
@@ -427,6 +439,8 @@ fn the_unit_names_the_secret_file_never_the_secret_and_warns_of_its_owner() {
     no_secret_in(&out);
     // SAFETY: geteuid only reads this process's effective user id.
     if unsafe { libc::geteuid() } == 0 {
+        // A service user must be able to write the instance's files.
+        env.chown_to_nobody("");
         env.cmd()
             .args(["unit", "zinc", "--user", "nobody"])
             .run()

@@ -185,7 +185,7 @@ fn the_man_pages_render_without_warnings() {
         "NAME.pid",
         "EXAMPLES",
         "Smalltalk at: #ShutdownSequence put: [",
-        "ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc",
+        "ExecStart=/usr/local/bin/pharo-ctl --dir /srv/zinc --vm /srv/zinc/pharo",
         "KillMode=mixed",
         "pharo-ctl-stop(1)",
     ] {

@@ -2,10 +2,10 @@
 //! INTERVAL, and the one-shot service it starts (`pharo-ctl snapshot NAME`), printed one after
 //! the other, each after a `### FILE` line that the install line's awk splits on.
 
-use super::{escape, path, quote};
 use crate::context::Context;
 use crate::duration;
 use crate::instance::Instance;
+use crate::run::unit::{escape, path, quote};
 use anyhow::{Context as _, Result};
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -55,7 +55,7 @@ pub fn units(
     )?;
     writeln!(
         w,
-        "# which runs `pharo-ctl snapshot` (a backup, the save, its check; see pharo-ctl snapshot --help)."
+        "# which runs `pharo-ctl snapshot` (a backup, the save, its check; man pharo-ctl-snapshot)."
     )?;
     writeln!(
         w,
