@@ -1136,28 +1136,37 @@ class Cycle:
         return inst.kind not in ("hung-repl", "exits-later")
 
     def step_snapshot(self, inst):
-        before = self.vm_of(inst)
+        before, up = self.vm_of(inst), repl_listening(inst.repl_port)
         result = self.ctl(inst, "snapshot", inst.name, timing=["--timeout", "500ms"])
         after = self.vm_of(inst)
-        if inst.untrusted:
+        if up != repl_listening(inst.repl_port):
+            pass  # its REPL came up (a slow start) or went away meanwhile
+        elif inst.untrusted:
             self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
         elif before is None and after is None:
             self.expect_code(result, {3}, f"{inst.label()} is not running: nothing to save")
         elif before is not None and after is not None and before.pid == after.pid:
-            if self.saves(inst):
+            if not up:
+                self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port yet")
+            elif self.saves(inst):
                 self.expect_code(result, {0}, f"{inst.label()} ({inst.kind}) runs and its REPL answers")
             elif inst.kind == "hung-repl":
                 self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: the save times out")
         self.same_vm(inst, before, after, result)
 
     def step_stop_save(self, inst):
-        before = self.vm_of(inst)
+        before, up = self.vm_of(inst), repl_listening(inst.repl_port)
         result = self.ctl(inst, "stop", "--save", "--save-timeout", "500ms", inst.name,
                           timing=STOP_TIMING)
         after = self.vm_of(inst)
         if inst.untrusted:
             self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
             self.same_vm(inst, before, after, result)
+        elif before is not None and not up and after is not None and not repl_listening(inst.repl_port):
+            self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port: no save, no stop")
+            self.same_vm(inst, before, after, result)
+        elif before is not None and (not up or up != repl_listening(inst.repl_port)):
+            inst.expect = None if after is not None else False  # its REPL came up meanwhile
         elif before is None:
             self.expect_code(result, {0}, f"{inst.label()} is not running: nothing to save or stop")
             inst.expect = False
