@@ -7,7 +7,8 @@
    same on Pharo's zeroconf layout, where a bash wrapper that does not exec stands above the
    VM proper and stop waits for the whole process tree.
 2. eval and status: `pharo-ctl eval '3 + 4'` against curl doing the same POST, and
-   `pharo-ctl status` wall time against it too.
+   `pharo-ctl status` wall time against it too; eval against `pharo-ctl --version`, the cost
+   of starting the binary at all (goal: 1.25x at most).
 3. console: from starting `pharo-ctl console` on a pseudo-terminal to its first answer (the
    prompt, then `3 + 4` typed at it), and a scripted console (`3 + 4` on standard input),
    against `pharo-ctl eval '3 + 4'`.
@@ -15,6 +16,12 @@
    processes against `pgrep -f`.
 5. many: `pharo-ctl status --all` over 50 running instances of one directory against 50
    `pharo-ctl status NAME` run one after another (goal: 0.1x, and under 50 ms).
+6. identity: what proving that the REPL's socket is the instance's costs (the time pharo-ctl
+   reports with -v for the check: the kernel's socket table for the port, the VM's
+   descriptors), `eval NAME` (checked) against `eval --repl URL` (sent as asked, unchecked),
+   and stop's lag after the VM's exit; each without and with 10,000 other loopback sockets
+   open (5,000 connections), which the check must not depend on (goal: the check under
+   0.2 ms, the lag under 2 ms).
 
 It builds nothing: it runs target/release/pharo-ctl and target/release/examples/pharo-vm-double
 (`cargo build --release --bins --examples`). Everything runs on loopback in a temporary
@@ -191,11 +198,14 @@ class Bench:
                        "--data-binary", "3 + 4", self.url]) for _ in range(rounds)]
         ctl = [timed([self.ctl, "eval", "3 + 4"], env=self.env) for _ in range(rounds)]
         status = [timed([self.ctl, "status", "zinc"], env=self.env) for _ in range(rounds)]
-        c, e, st = median_ms(curl), median_ms(ctl), median_ms(status)
+        version = [timed([self.ctl, "--version"], env=self.env) for _ in range(rounds)]
+        c, e, st, v = median_ms(curl), median_ms(ctl), median_ms(status), median_ms(version)
         return [
             ("curl POST '3 + 4'", c, "reference"),
             ("pharo-ctl eval '3 + 4'", e, f"{e / c:.2f}x"),
             ("pharo-ctl status (incl. REPL probe)", st, f"{st / c:.2f}x"),
+            ("pharo-ctl --version", v, "reference"),
+            ("pharo-ctl eval '3 + 4'", e, f"{e / v:.2f}x of --version; goal <= 1.25x"),
         ]
 
     def console_to_first_answer(self):
@@ -267,6 +277,64 @@ class Bench:
         ]
 
 
+# A crowd of loopback sockets: `n` connections (2n sockets) held open by a process of its own
+# until its standard input closes.
+CROWD = r'''
+import resource, socket, sys
+n = int(sys.argv[1])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+want = 2 * n + 64
+try:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), max(hard, want)))
+except (ValueError, OSError):
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(1024)
+held = []
+for _ in range(n):
+    client = socket.create_connection(server.getsockname())
+    held += [client, server.accept()[0]]
+print(len(held), flush=True)
+sys.stdin.read()
+'''
+
+
+def identity_figures(bench, rounds, sockets):
+    """The REPL identity check's cost, eval and stop's lag, without and with a crowd."""
+    rows = []
+    for crowd in (0, sockets):
+        holder = None
+        if crowd:
+            holder = subprocess.Popen([sys.executable, "-c", CROWD, str(crowd // 2)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            opened = int(holder.stdout.readline())
+        try:
+            bench.start()
+            checks, checked, asked = [], [], []
+            for _ in range(rounds):
+                out = subprocess.run([bench.ctl, "-v", "eval", "zinc", "3 + 4"], env=bench.env,
+                                     check=True, capture_output=True, text=True).stderr
+                checks.append(float(out.split("(checked in ")[1].split(" ms")[0]) / 1000)
+                checked.append(timed([bench.ctl, "eval", "zinc", "3 + 4"], env=bench.env))
+                asked.append(timed([bench.ctl, "eval", "--repl", bench.url, "3 + 4"], env=bench.env))
+            bench.ctl_run("stop", "-q", "zinc")
+            lag = bench.stop_figures(rounds)[-1][1]
+        finally:
+            if holder:
+                holder.stdin.close()
+                holder.wait()
+        around = f" ({opened} other loopback sockets)" if crowd else ""
+        k, c, a = median_ms(checks), median_ms(checked), median_ms(asked)
+        rows += [
+            (f"eval --repl URL, unchecked{around}", a, "reference"),
+            (f"eval NAME, checked{around}", c, f"{c / a:.2f}x"),
+            (f"the check itself{around}", k, f"{k / a:.3f}x of eval; goal < 0.2 ms"),
+            (f"VM exit to pharo-ctl stop done{around}", lag, "goal < 2 ms"),
+        ]
+    return rows
+
+
 def fleet_figures(ctl, double, rounds, count):
     """status --all over `count` running doubles against `count` sequential status NAME."""
     fleet = tempfile.mkdtemp(prefix="pharo-ctl-bench-many.")
@@ -314,11 +382,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=30, help="samples per figure (median)")
     parser.add_argument("--crowd", type=int, default=3000, help="extra processes for the scan")
     parser.add_argument("--quick", action="store_true", help="few rounds, small crowd (CI)")
-    parser.add_argument("--only", choices=["stop", "eval", "console", "scan", "many"], action="append",
+    parser.add_argument("--sockets", type=int, default=10000, help="other loopback sockets (identity)")
+    parser.add_argument("--only", choices=["stop", "eval", "console", "scan", "many", "identity"],
+                        action="append",
                         help="run only these parts (repeatable)")
     args = parser.parse_args()
     if args.quick:
-        args.rounds, args.crowd = 3, 200
+        args.rounds, args.crowd, args.sockets = 3, 200, 1000
     for path in (args.pharo_ctl, args.double):
         if not os.access(path, os.X_OK):
             sys.exit(f"bench: {path} is missing: run `cargo build --release --bins --examples`")
@@ -327,7 +397,7 @@ def main():
         bench.instance()
         zeroconf.instance()
         print(f"pharo-ctl benchmark: medians of {args.rounds} rounds, {os.cpu_count()} CPUs")
-        parts = args.only or ["stop", "eval", "console", "scan", "many"]
+        parts = args.only or ["stop", "eval", "console", "scan", "many", "identity"]
         if "stop" in parts:
             table("1. stop", bench.stop_figures(args.rounds)
                   + zeroconf.stop_figures(args.rounds, ", zeroconf wrapper"))
@@ -341,6 +411,10 @@ def main():
             table("4. scan", bench.scan_figures(args.rounds, args.crowd))
         if "many" in parts:
             table("5. many instances", fleet_figures(bench.ctl, bench.double, args.rounds, 50))
+        if "identity" in parts:
+            if os.path.exists(os.path.join(bench.dir, "zinc.pid")):
+                bench.ctl_run("stop", "-q", "zinc")
+            table("6. the REPL's identity", identity_figures(bench, args.rounds, args.sockets))
     finally:
         bench.close()
         zeroconf.close()

@@ -6,11 +6,11 @@
 use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs, VmArgs};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
-use crate::instance::{self, Instance, Source};
+use crate::instance::{self, Instance, Source, normalise};
 use crate::repl::{self, Repl};
-use crate::stopper::Plan;
+use crate::stop::Settings;
 use anyhow::Result;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The stop sequence of a command that has no stop options (a failed start): the defaults.
@@ -44,12 +44,8 @@ pub struct Context {
     /// The REPL URL as given (`--repl`, `PHARO_REPL`).
     pub repl_url: Option<String>,
     pub allow_remote: bool,
-    /// The Smalltalk that asks the image to shut down.
-    pub shutdown: String,
-    /// How long the image may take to exit after the shutdown request.
-    pub grace: Duration,
-    /// SIGTERM to SIGKILL.
-    pub kill_after: Duration,
+    /// How an instance is stopped.
+    pub stop: Settings,
 }
 
 impl Context {
@@ -79,9 +75,11 @@ impl Context {
             vm_args: files.vm_args.clone(),
             repl_url: repl.and_then(|r| r.url.clone()),
             allow_remote: repl.is_some_and(|r| r.allow_remote),
-            shutdown: stop.map_or(DEFAULT_SHUTDOWN.to_string(), |s| s.shutdown.clone()),
-            grace: stop.map_or(DEFAULT_STOP.0, |s| s.timeout),
-            kill_after: stop.map_or(DEFAULT_STOP.1, |s| s.kill_after),
+            stop: Settings {
+                shutdown: stop.map_or(DEFAULT_SHUTDOWN.to_string(), |s| s.shutdown.clone()),
+                grace: stop.map_or(DEFAULT_STOP.0, |s| s.timeout),
+                kill_after: stop.map_or(DEFAULT_STOP.1, |s| s.kill_after),
+            },
         })
     }
 
@@ -93,8 +91,8 @@ impl Context {
             && !instance.image.exists()
             && !instance.pid_file.exists()
             && matches!(
-                crate::finder::find(&instance)?,
-                crate::finder::Found::NotRunning
+                crate::instance::finder::find(&instance)?,
+                crate::instance::finder::Found::NotRunning
             )
         {
             return fail(Code::NotConfigured, self.unknown(&instance.name));
@@ -263,13 +261,17 @@ impl Context {
     /// The REPL of an instance (checked: loopback unless `--allow-remote`): `--repl`, else
     /// the port of its startup script's `startInServerOn:`, else the default.
     pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
-        Ok(Repl::new(&self.repl_url(instance), self.allow_remote)?.given(self.repl_url.is_some()))
+        let named = self.repl_url.is_some()
+            || instance.is_some_and(|instance| instance.script_repl_port().is_some());
+        Ok(Repl::new(&self.repl_url(instance), self.allow_remote)?
+            .given(self.repl_url.is_some())
+            .named(named))
     }
 
     /// The REPL of a running instance, whose requests go only to a socket its tree holds
     /// (looked for among the VM's listeners when the URL's is not its, unless `--repl` gave
     /// the URL).
-    pub fn own_repl(&self, instance: &Instance, tree: &crate::tree::Tree) -> Result<Repl> {
+    pub fn own_repl(&self, instance: &Instance, tree: &crate::process::tree::Tree) -> Result<Repl> {
         Ok(self.repl(Some(instance))?.owned(&instance.name, tree)?)
     }
 
@@ -277,8 +279,8 @@ impl Context {
     /// does not run has none, and nothing is sent anywhere (exit 7).
     pub fn running_repl(&self, instance: &Instance) -> Result<Repl> {
         let repl = self.repl(Some(instance))?;
-        match crate::finder::find(instance)? {
-            crate::finder::Found::Running { tree, .. } => self.own_repl(instance, &tree),
+        match crate::instance::finder::find(instance)? {
+            crate::instance::finder::Found::Running { tree, .. } => self.own_repl(instance, &tree),
             _ => {
                 let name = &instance.name;
                 fail(
@@ -290,15 +292,6 @@ impl Context {
                 )
             }
         }
-    }
-
-    /// The REPL of an instance when its address is named (`--repl`, or the startup script's
-    /// port), for the check that nothing else holds it before a start.
-    pub fn named_repl(&self, instance: &Instance) -> Result<Option<Repl>> {
-        if self.repl_url.is_none() && instance.script_repl_port().is_none() {
-            return Ok(None);
-        }
-        self.repl(Some(instance)).map(Some)
     }
 
     /// The URL of [`Context::repl`], unchecked.
@@ -349,17 +342,6 @@ impl Context {
             _ => self.repl(None),
         }
     }
-
-    /// The stop sequence for an instance.
-    pub fn plan<'a>(&'a self, instance: &'a Instance, repl: Option<&'a Repl>) -> Plan<'a> {
-        Plan {
-            name: &instance.name,
-            repl,
-            shutdown: &self.shutdown,
-            grace: self.grace,
-            kill_after: self.kill_after,
-        }
-    }
 }
 
 /// The instances' directory: `-C/--dir` (against the current one), else the current one;
@@ -379,26 +361,6 @@ pub fn given_vm(args: &VmArgs) -> Result<Option<PathBuf>> {
         Some(vm) => Ok(Some(instance::find_vm(Some(vm), &directory(args)?)?)),
         None => Ok(None),
     }
-}
-
-/// A path without `.` and with `..` taken back lexically, as a shell's `cd` does:
-/// `/srv/b/../a/zinc.image` is `/srv/a/zinc.image`.
-pub fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match out.components().next_back() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir) => {}
-                _ => out.push(component),
-            },
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn check_dir(dir: &Path) -> Result<()> {

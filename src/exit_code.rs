@@ -41,25 +41,214 @@ codes! {
     Failure = 1, "failure: start failed, could not stop, the stop was not cooperative (run), evaluation error, stale pid file (status, pid)";
     Usage = 2, "usage error: a bad option, argument or instance name, a refused REPL URL, an ambiguous instance";
     NotRunning = 3, "not running (status, pid)";
-    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list), an untrusted pid file, several candidate VMs, or status unknown";
+    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list, a REPL whose owner it may not tell), an untrusted pid file, several candidate VMs, or status unknown";
     VmNotFound = 5, "VM not found or not executable";
-    NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port (start, restart, run)";
-    ReplUnreachable = 7, "REPL unreachable (eval, console)";
+    NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port, or a REPL port another process holds (start, restart, run)";
+    ReplUnreachable = 7, "REPL unreachable, or not the instance's (eval, console)";
     Hung = 8, "hung: run --watchdog stopped the VM because its REPL stopped answering";
 }
 
+/// What each command's exit codes mean for it, beyond 0 (success) and 2 (a usage error),
+/// which every command may end with: the one source of `--help`'s and the man pages' exit
+/// codes, and of the lifecycle test's (which reads `--help`). A man page lists only the codes
+/// its command returns.
+const RETURNS: &[(&str, &[(Code, &str)])] = &[
+    (
+        "start",
+        &[
+            (
+                Code::Failure,
+                "the start failed: the VM exited during it, or its REPL did not answer (--wait) or was not its own",
+            ),
+            (
+                Code::Unknown,
+                "a pid file, log or directory it may not write, an untrusted pid file, or several candidate VMs",
+            ),
+            (Code::VmNotFound, "VM not found or not executable"),
+            (
+                Code::NotConfigured,
+                "no such instance, or its image, script or directory missing; a REPL port another instance's script names too, or that another process holds",
+            ),
+        ],
+    ),
+    (
+        "stop",
+        &[
+            (Code::Failure, "could not stop: the VM outlived SIGKILL"),
+            (
+                Code::Unknown,
+                "a VM it may not signal, a pid file it may not read or remove, an untrusted pid file, or several candidate VMs",
+            ),
+            (Code::NotConfigured, "no such instance"),
+        ],
+    ),
+    (
+        "restart",
+        &[
+            (
+                Code::Failure,
+                "the stop or the start failed (a rolling restart stops at the first)",
+            ),
+            (
+                Code::Unknown,
+                "a VM it may not signal, a pid file, log or directory it may not write, an untrusted pid file, or several candidate VMs",
+            ),
+            (Code::VmNotFound, "VM not found or not executable"),
+            (
+                Code::NotConfigured,
+                "no such instance, or its image, script or directory missing; a REPL port another instance's script names too, or that another process holds",
+            ),
+        ],
+    ),
+    (
+        "status",
+        &[
+            (
+                Code::Failure,
+                "not running but a stale pid file is left; with --probe, running but its REPL does not answer (hung); of several, some run and some do not",
+            ),
+            (Code::NotRunning, "not running"),
+            (
+                Code::Unknown,
+                "status unknown: a pid file it may not read, an untrusted pid file, several candidate VMs, or (--probe) a REPL whose owner it may not tell",
+            ),
+            (Code::NotConfigured, "no such instance"),
+        ],
+    ),
+    (
+        "eval",
+        &[
+            (
+                Code::Failure,
+                "the answer is an evaluation error, no answer in time, or the REPL refused the request",
+            ),
+            (
+                Code::Unknown,
+                "whose the socket on the REPL's address is cannot be told (another user's VM): nothing was sent",
+            ),
+            (Code::NotConfigured, "no such instance"),
+            (
+                Code::ReplUnreachable,
+                "REPL unreachable, not the instance's, or the instance not running: nothing was sent",
+            ),
+        ],
+    ),
+    (
+        "console",
+        &[
+            (
+                Code::Failure,
+                "off a terminal, an answer was an evaluation error",
+            ),
+            (
+                Code::Unknown,
+                "whose the socket on the REPL's address is cannot be told (another user's VM): nothing was sent",
+            ),
+            (Code::NotConfigured, "no such instance"),
+            (
+                Code::ReplUnreachable,
+                "REPL unreachable, not the instance's, or the instance not running: nothing was sent",
+            ),
+        ],
+    ),
+    (
+        "logs",
+        &[
+            (Code::Failure, "the log cannot be read"),
+            (Code::Unknown, "a log it may not read"),
+            (Code::NotConfigured, "no such instance"),
+        ],
+    ),
+    (
+        "run",
+        &[
+            (
+                Code::Failure,
+                "the start failed, or the stop fell back to signals (not cooperative)",
+            ),
+            (
+                Code::Unknown,
+                "a pid file, log or directory it may not write, or an untrusted pid file",
+            ),
+            (Code::VmNotFound, "VM not found or not executable"),
+            (
+                Code::NotConfigured,
+                "no such instance, or its image, script or directory missing; a REPL port another instance's script names too, or that another process holds",
+            ),
+            (
+                Code::Hung,
+                "hung: the watchdog stopped the VM because its REPL stopped answering",
+            ),
+        ],
+    ),
+    (
+        "dump",
+        &[
+            (
+                Code::Failure,
+                "no report came: the VM does not catch SIGUSR1, or it ended",
+            ),
+            (Code::NotRunning, "not running"),
+            (
+                Code::Unknown,
+                "a VM it may not signal, or its working directory it may not read",
+            ),
+            (Code::NotConfigured, "no such instance"),
+        ],
+    ),
+    (
+        "pid",
+        &[
+            (Code::Failure, "not running but a stale pid file is left"),
+            (Code::NotRunning, "not running"),
+            (
+                Code::Unknown,
+                "a pid file it may not read, an untrusted pid file, or several candidate VMs",
+            ),
+            (Code::NotConfigured, "no such instance"),
+        ],
+    ),
+    (
+        "unit",
+        &[
+            (Code::VmNotFound, "VM not found or not executable"),
+            (
+                Code::NotConfigured,
+                "no such instance, or its image or directory missing",
+            ),
+        ],
+    ),
+    (
+        "generate-docs",
+        &[(Code::Failure, "a file could not be written")],
+    ),
+];
+
+/// The commands [`RETURNS`] names.
+pub fn commands_with_codes() -> impl Iterator<Item = &'static str> {
+    RETURNS.iter().map(|(command, _)| *command)
+}
+
 impl Code {
-    /// The codes a command can end with: those of an instance (3 and above) do not concern
-    /// the commands that touch none, and only run ends hung.
-    pub fn of_command(command: &str) -> impl Iterator<Item = Code> {
-        let instance = !matches!(command, "ps" | "completions" | "generate-docs");
-        // Only the watchdog of run ends a command as hung.
-        let hung = matches!(command, "pharo-ctl" | "run");
-        Code::TABLE
-            .iter()
-            .copied()
-            .filter(move |code| instance || code.value() <= 2)
-            .filter(move |code| hung || *code != Code::Hung)
+    /// The codes `command` ends with, each with what it means for that command: 0 and 2 for
+    /// every one, then those of [`RETURNS`]; `pharo-ctl` alone (the main page) has the whole
+    /// table.
+    pub fn of_command(command: &str) -> Vec<(Code, &'static str)> {
+        if command == "pharo-ctl" {
+            return Code::TABLE
+                .iter()
+                .map(|&code| (code, code.meaning()))
+                .collect();
+        }
+        let mut codes = vec![
+            (Code::Success, "success"),
+            (Code::Usage, Code::Usage.meaning()),
+        ];
+        if let Some((_, own)) = RETURNS.iter().find(|(name, _)| *name == command) {
+            codes.extend(own.iter().copied());
+        }
+        codes.sort_by_key(|(code, _)| code.value());
+        codes
     }
 }
 
@@ -67,11 +256,11 @@ impl Code {
 /// under their meaning.
 pub fn help_section(command: &str, width: usize) -> String {
     let mut text = String::from("Exit codes:");
-    for code in Code::of_command(command) {
+    for (code, meaning) in Code::of_command(command) {
         let mut line = format!("\n  {:<3}", code.value());
         let indent = line.len() - 1;
         let mut column = indent;
-        for (i, word) in code.meaning().split(' ').enumerate() {
+        for (i, word) in meaning.split(' ').enumerate() {
             if i > 0 && column + 1 + word.len() > width {
                 line.push('\n');
                 line.push_str(&" ".repeat(indent));
@@ -136,9 +325,31 @@ mod tests {
     #[test]
     fn the_help_section_wraps_under_the_meaning() {
         let help = help_section("stop", 60);
-        assert!(help.starts_with("Exit codes:\n  0  success; status: running\n"));
+        assert!(help.starts_with("Exit codes:\n  0  success\n"), "{help}");
         assert!(help.lines().all(|line| line.len() <= 60), "{help}");
         assert!(help.contains("\n     "), "{help}");
         assert!(!help_section("ps", 100).contains("\n  3 "));
+    }
+
+    #[test]
+    fn each_command_lists_only_its_own_codes() {
+        let codes = |command| -> Vec<u8> {
+            Code::of_command(command)
+                .iter()
+                .map(|(code, _)| code.value())
+                .collect()
+        };
+        assert_eq!(codes("ps"), [0, 2]);
+        assert_eq!(codes("start"), [0, 1, 2, 4, 5, 6]);
+        assert_eq!(codes("eval"), [0, 1, 2, 4, 6, 7]);
+        assert_eq!(codes("run"), [0, 1, 2, 4, 5, 6, 8]);
+        assert_eq!(codes("pharo-ctl").len(), Code::TABLE.len());
+        // Every code the table gives is in the table (the command line's tests check that
+        // every command it names exists).
+        for (command, own) in RETURNS {
+            for (code, _) in *own {
+                assert!(Code::TABLE.contains(code), "{command}: {code:?}");
+            }
+        }
     }
 }

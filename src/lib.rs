@@ -1,59 +1,24 @@
 //! pharo-ctl: the control plane for headless Pharo Smalltalk servers on Linux.
 //!
-//! `main` reads the command line's words ([`words`]: pharo-ctl.sh's order, options before the
-//! command), parses them ([`cli`]) and hands them to [`run`], which resolves them once into
-//! the values the commands work with ([`context`]: the instance, its REPL, the stop plan) and
-//! dispatches to one module per command under [`commands`]. The shared machinery lives in
-//! modules named for what they own: the instance and its files ([`instance`], [`files`]), the pid file ([`pidfile`]), the
-//! process table ([`process`]) and who counts as an image's VM in it ([`identity`]), process
-//! handles ([`handle`]), stack dumps ([`dump`]) and unanswered REPLs ([`hung`]), finding a VM
-//! ([`finder`]) and its process tree ([`tree`]), the REPL client ([`repl`]) with the console's
-//! cancellable requests ([`inflight`]) and the ends of its expressions ([`expression`]), the
-//! instance's log ([`logfile`]), the stop sequence ([`stopper`]), starting a VM ([`starter`],
-//! with what it shares with `run` in [`launch`]), and the launcher of `run` ([`launcher`]) with
-//! its signals ([`signals`]), children ([`reaper`]), readiness probe ([`probe`]), REPL watchdog
-//! ([`watchdog`]) and systemd notifications ([`notify`]); several instances at once
-//! ([`fleet`]), tables ([`table`]) and what processes use ([`usage`]); the generated
-//! documentation has its own: the completion scripts ([`completion`]) and the man pages
-//! ([`manual`]).
+//! `main` reads the command line ([`cli`]) and hands it to [`run`], which resolves it once
+//! ([`context`]) and dispatches to one module per command ([`commands`]). Each folder owns one
+//! concern and says so in its `mod.rs`; README.md's Development section draws the layout and
+//! which way the imports go.
 
 pub mod cli;
 pub(crate) mod commands;
-pub(crate) mod completion;
 pub(crate) mod context;
-pub(crate) mod dump;
+pub(crate) mod docs;
 pub(crate) mod duration;
 pub(crate) mod error;
 pub mod exit_code;
-pub(crate) mod expression;
-pub(crate) mod files;
-pub(crate) mod finder;
-pub(crate) mod fleet;
-pub(crate) mod handle;
-pub(crate) mod hung;
-pub(crate) mod identity;
 pub(crate) mod instance;
-pub(crate) mod launch;
-pub(crate) mod launcher;
-pub(crate) mod logfile;
-pub(crate) mod manual;
-pub(crate) mod notify;
 pub(crate) mod output;
-pub(crate) mod pidfile;
-pub(crate) mod ping;
-pub(crate) mod probe;
 pub(crate) mod process;
-pub(crate) mod reaper;
 pub(crate) mod repl;
-pub(crate) mod signals;
-pub(crate) mod starter;
-pub(crate) mod stopper;
-pub(crate) mod stopping;
-pub(crate) mod table;
-pub(crate) mod tree;
-pub(crate) mod usage;
-pub(crate) mod watchdog;
-pub(crate) mod words;
+pub(crate) mod run;
+pub(crate) mod start;
+pub(crate) mod stop;
 
 use cli::Cli;
 use exit_code::Code;
@@ -65,16 +30,18 @@ pub fn main() -> ExitCode {
     let args = match utf8_args(std::env::args_os()) {
         Ok(args) => args,
         Err(message) => {
-            output::init(&cli::OutputArgs::from_words(&lossy_args()), false);
+            cli::OutputArgs::from_words(&lossy_args()).init(false);
             output::error(message);
             return Code::Usage.into();
         }
     };
-    let cli = match cli::parse(words::hoist_options(words::rewrite_legacy(args.clone()))) {
+    let cli = match cli::parse(cli::words::hoist_options(cli::words::rewrite_legacy(
+        args.clone(),
+    ))) {
         Ok(cli) => cli,
         Err(e) => {
             if e.kind() == clap::error::ErrorKind::InvalidSubcommand
-                && let Some(legacy) = words::legacy_error(&args)
+                && let Some(legacy) = cli::words::legacy_error(&args)
             {
                 // A first word that resembles a command may be a misspelt one: say both.
                 let message = match usage_error_line(&e.render().to_string(), None) {
@@ -87,7 +54,7 @@ pub fn main() -> ExitCode {
                     }
                     _ => legacy.message,
                 };
-                output::init(&cli::OutputArgs::from_words(&args), false);
+                cli::OutputArgs::from_words(&args).init(false);
                 output::error(format!("{message}; see `pharo-ctl --help`"));
                 return Code::Usage.into();
             }
@@ -95,7 +62,7 @@ pub fn main() -> ExitCode {
             // --version are printed as clap renders them.
             match usage_error_line(&e.render().to_string(), subcommand_in(&args)) {
                 Some(line) if e.use_stderr() => {
-                    output::init(&cli::OutputArgs::from_words(&args), false);
+                    cli::OutputArgs::from_words(&args).init(false);
                     output::error(line);
                 }
                 _ => {
@@ -158,7 +125,7 @@ pub fn run(cli: Cli) -> Code {
             | cli::Command::Dump { json: true, .. }
     );
     let probe = matches!(cli.command, cli::Command::Status { probe: true, .. });
-    output::init(&cli.output, machine);
+    cli.output.init(machine);
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => Code::Success,

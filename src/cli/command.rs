@@ -2,7 +2,7 @@
 
 use super::{InstanceArgs, Names, ReplArgs, StartArgs, StopArgs, VmArgs, WatchdogArgs};
 use crate::duration;
-use crate::logfile::since;
+use crate::instance::logfile::since;
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::time::Duration;

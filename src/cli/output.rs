@@ -1,5 +1,6 @@
 //! What is printed, and how: the options every command takes.
 
+pub use crate::output::ColorChoice;
 use clap::{Args, ValueEnum};
 
 /// What is printed, and how.
@@ -44,17 +45,11 @@ impl OutputArgs {
             ..OutputArgs::default()
         }
     }
-}
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb.
-    #[default]
-    Auto,
-    /// Always colour, even into a pipe or a file (and despite NO_COLOR).
-    Always,
-    /// Never colour.
-    Never,
+    /// Sets up the output as these options say; `machine_output` (JSON) is never coloured.
+    pub fn init(&self, machine_output: bool) {
+        crate::output::init(self.color, self.quiet, self.verbose, machine_output);
+    }
 }
 
 #[cfg(test)]

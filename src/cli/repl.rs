@@ -9,6 +9,12 @@ use std::time::Duration;
 #[command(next_help_heading = "REPL")]
 pub struct ReplArgs {
     /// The REPL's URL [default: the port of `startInServerOn:` in the script, else http://127.0.0.1:42033/repl].
+    ///
+    /// An instance's REPL is sent to only when a process of the instance's tree holds the
+    /// socket listening there (the kernel's socket table, the tree's descriptors); otherwise
+    /// nothing is sent and the holder is named. Where the script says nothing or wrong, the
+    /// VM's own loopback listener that answers GET /repl like Zinc is its REPL. Only `eval`
+    /// and `console` with --repl and no NAME send to the URL as asked.
     #[arg(long = "repl", env = "PHARO_REPL", value_name = "URL")]
     pub url: Option<String>,
     /// Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent).

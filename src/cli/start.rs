@@ -20,8 +20,8 @@ pub struct StartArgs {
 
 impl StartArgs {
     /// When a start counts as done: what the machinery below the command line takes.
-    pub fn readiness(&self) -> crate::starter::Readiness {
-        crate::starter::Readiness {
+    pub fn readiness(&self) -> crate::start::Readiness {
+        crate::start::Readiness {
             wait: self.wait,
             settle: self.settle,
             start_timeout: self.start_timeout,
@@ -41,6 +41,6 @@ pub struct WatchdogArgs {
     #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, allow_hyphen_values = true)]
     pub watchdog: Option<Duration>,
     /// How many probes in a row without an answer mean the image is hung.
-    #[arg(long, value_name = "N", default_value_t = crate::watchdog::DEFAULT_MISSES, value_parser = clap::value_parser!(u32).range(1..=1000), hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = crate::run::watchdog::DEFAULT_MISSES, value_parser = clap::value_parser!(u32).range(1..=1000), hide_short_help = true)]
     pub watchdog_misses: u32,
 }

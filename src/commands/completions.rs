@@ -1,6 +1,6 @@
 //! `pharo-ctl completions SHELL`: print the completion script of a shell.
 
-use crate::completion;
+use crate::docs::completion;
 use crate::exit_code::Code;
 use anyhow::Result;
 use clap_complete::Shell;

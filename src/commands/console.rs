@@ -1,20 +1,20 @@
 //! `pharo-ctl console`: an interactive session with the image's REPL, with line editing,
 //! persistent history per instance and multi-line input (an expression goes on while a
-//! bracket, a string or a comment is open, see [`crate::expression`]). Ctrl-C cancels the
+//! bracket, a string or a comment is open, see [`crate::commands::console::expression`]). Ctrl-C cancels the
 //! line being typed, or the request in flight (its connection is closed); Ctrl-D leaves.
 //!
 //! Off a terminal (`pharo-ctl console < script.st`) it reads whole expressions from standard
 //! input, prints each answer, and exits 1 when any answer was an error.
 
+use crate::commands::console::expression::Lines;
 use crate::context::Context;
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
-use crate::expression::Lines;
 use crate::instance::Instance;
 use crate::output;
+use crate::process::signals::Signals;
 use crate::repl::Reply;
 use crate::repl::{self, Repl, ReplError};
-use crate::signals::Signals;
 use anyhow::{Context as _, Result};
 use nix::sys::signal::Signal;
 use rustyline::error::ReadlineError;
@@ -23,6 +23,7 @@ use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 mod editor;
+pub(crate) mod expression;
 
 /// How long a dropped connection may take to turn into a REPL that is gone, for the console
 /// to call it a quit.

@@ -1,12 +1,12 @@
 //! `pharo-ctl dump`: ask the running VM for its stack report (SIGUSR1) and print it, from
 //! `crash.dmp` in the VM's working directory, else from the new part of the log.
 
-use crate::dump::{self, NoReport};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
-use crate::finder::{self, Found};
-use crate::handle::ProcessHandle;
 use crate::instance::Instance;
+use crate::instance::finder::{self, Found};
+use crate::process::dump::{self, NoReport};
+use crate::process::handle::ProcessHandle;
 use anyhow::Result;
 use nix::sys::signal::Signal;
 use serde_json::json;

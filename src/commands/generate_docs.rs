@@ -2,9 +2,9 @@
 //! and the man pages into `DIR/man`, the files checked in with the project. One command keeps
 //! them in step with the command line: `cargo run -- generate-docs .`
 
-use crate::completion;
+use crate::docs::completion;
+use crate::docs::manual;
 use crate::exit_code::Code;
-use crate::manual;
 use crate::output;
 use anyhow::{Context as _, Result};
 use std::path::Path;

@@ -5,12 +5,12 @@
 
 use crate::error::{Fail, fail, reason};
 use crate::exit_code::Code;
-use crate::finder::{self, Found};
 use crate::instance::Instance;
-use crate::logfile::{self, Follower, Woke};
+use crate::instance::finder::{self, Found};
+use crate::instance::logfile::{self, Follower, Woke};
 use crate::output;
 use crate::process::FileId;
-use crate::tree::Tree;
+use crate::process::tree::Tree;
 use anyhow::Result;
 use std::fs::File;
 use std::io::Write;

@@ -4,6 +4,7 @@ mod completions;
 mod console;
 mod dump;
 mod eval;
+mod fleet;
 mod generate_docs;
 mod logs;
 mod pid;
@@ -16,10 +17,25 @@ mod stop;
 mod unit;
 
 use crate::cli::{Cli, Command};
+use crate::commands::fleet::Targets;
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::fleet::Targets;
 use anyhow::Result;
+
+/// Starts one instance with the REPL and stop settings the command line resolves to.
+fn start_one(
+    ctx: &Context,
+    instance: &crate::instance::Instance,
+    readiness: &crate::start::Readiness,
+) -> Result<Code> {
+    crate::start::start(instance, &ctx.repl(Some(instance))?, &ctx.stop, readiness)
+}
+
+/// Stops one instance with the REPL and stop settings the command line resolves to; the REPL
+/// URL is checked before anything is found or signalled.
+fn stop_one(ctx: &Context, instance: &crate::instance::Instance) -> Result<()> {
+    crate::stop::one::stop_instance(instance, &ctx.repl(Some(instance))?, &ctx.stop)
+}
 
 /// Runs the command of a parsed command line, which is resolved here, once: the commands get
 /// the instance, the REPL and the stop plan it resolves to.

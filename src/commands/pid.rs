@@ -1,8 +1,8 @@
 //! `pharo-ctl pid`: print the pid of the running image.
 
 use crate::exit_code::Code;
-use crate::finder::{self, Found};
 use crate::instance::Instance;
+use crate::instance::finder::{self, Found};
 use crate::output;
 use anyhow::Result;
 use std::io::Write;

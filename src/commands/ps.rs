@@ -7,13 +7,13 @@
 //! proper's, with the wrapper's pid beside it.
 
 use crate::exit_code::Code;
-use crate::identity;
 use crate::instance;
+use crate::instance::pidfile::{self, PidFile};
 use crate::output;
-use crate::pidfile::{self, PidFile};
+use crate::output::table::{GAP, uptime};
+use crate::process::identity;
+use crate::process::usage;
 use crate::process::{self, FileId};
-use crate::table::{GAP, uptime};
-use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde::Serialize;
@@ -231,7 +231,7 @@ fn write_table(out: &mut impl Write, vms: &[Vm]) -> Result<()> {
             ]
         })
         .collect();
-    let table = crate::table::layout(&HEADER, &rows);
+    let table = crate::output::table::layout(&HEADER, &rows);
     writeln!(out, "{}", table[0].join(GAP).bold())?;
     for (row, vm) in table[1..].iter().zip(vms) {
         let text = row.join(GAP);

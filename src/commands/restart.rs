@@ -2,15 +2,14 @@
 //! once, then start one after another (or all at once with `--parallel`); `--rolling` is
 //! [`rolling`].
 
+use crate::commands::fleet::{self, Targets};
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::files;
-use crate::finder::{self, Found};
-use crate::fleet::{self, Targets};
 use crate::instance::Instance;
-use crate::launch;
-use crate::starter::{self, Readiness};
-use crate::stopping::stop_instance;
+use crate::instance::files;
+use crate::instance::finder::{self, Found};
+use crate::start::Readiness;
+use crate::start::launch;
 use anyhow::Result;
 
 mod rolling;
@@ -27,8 +26,8 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &Readiness) -> Re
         Targets::One(instance) if !mode.rolling => {
             fleet::check_ports(&[&instance])?;
             check_startable(ctx, &instance)?;
-            stop_instance(ctx, &instance)?;
-            return starter::start(ctx, &instance, args);
+            super::stop_one(ctx, &instance)?;
+            return super::start_one(ctx, &instance, args);
         }
         Targets::One(instance) => vec![instance],
         Targets::Several(instances) => instances,
@@ -39,7 +38,7 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &Readiness) -> Re
     }
     let stopped = fleet::each(&instances, true, |i| {
         check_startable(ctx, i)?;
-        stop_instance(ctx, i).map(|()| Code::Success)
+        super::stop_one(ctx, i).map(|()| Code::Success)
     });
     let to_start: Vec<Instance> = instances
         .iter()
@@ -48,7 +47,7 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &Readiness) -> Re
         .map(|(i, _)| i.clone())
         .collect();
     let mut started =
-        fleet::each(&to_start, mode.parallel, |i| starter::start(ctx, i, args)).into_iter();
+        fleet::each(&to_start, mode.parallel, |i| super::start_one(ctx, i, args)).into_iter();
     let codes: Vec<Code> = stopped
         .iter()
         .map(|code| match code {
@@ -69,5 +68,5 @@ pub fn check_startable(ctx: &Context, instance: &Instance) -> Result<()> {
         Found::Running { tree, .. } => Some(tree),
         _ => None,
     };
-    launch::check_repl_port(instance, ctx.named_repl(instance)?.as_ref(), tree.as_ref())
+    launch::check_repl_port(instance, &ctx.repl(Some(instance))?, tree.as_ref())
 }

@@ -1,12 +1,11 @@
 //! `pharo-ctl run`: run the image in the foreground as a service's main process.
 
 use crate::cli::WatchdogArgs;
+use crate::commands::fleet;
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::fleet;
 use crate::instance::Instance;
-use crate::launcher;
-use crate::watchdog::Config;
+use crate::run::watchdog::Config;
 use anyhow::Result;
 use std::time::Duration;
 
@@ -20,5 +19,11 @@ pub fn run(
     // VM starts (exit 6).
     fleet::check_ports(&[instance])?;
     let watchdog = Config::resolve(watchdog.watchdog, watchdog.watchdog_misses);
-    launcher::run(ctx, instance, start_timeout, watchdog)
+    crate::run::run(
+        instance,
+        ctx.repl(Some(instance))?,
+        ctx.stop.clone(),
+        start_timeout,
+        watchdog,
+    )
 }

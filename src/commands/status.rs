@@ -1,20 +1,20 @@
 //! `pharo-ctl status`: whether the image runs, in the spirit of `systemctl status`, or as one
 //! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
 //! 4 unknown. A running VM whose REPL does not answer is hung: the report says since when
-//! (see [`crate::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
+//! (see [`crate::instance::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
 //! orchestrator's health or liveness probe tells it apart. Several instances are one row
 //! each ([`overview`]).
 
 use crate::duration::human;
 use crate::exit_code::Code;
-use crate::finder::{self, Found};
-use crate::hung;
 use crate::instance::Instance;
-use crate::logfile;
+use crate::instance::finder::{self, Found};
+use crate::instance::hung;
+use crate::instance::logfile;
 use crate::output;
-use crate::ping::Pings;
+use crate::process::usage;
+use crate::repl::ping::Pings;
 use crate::repl::{Repl, ReplError};
-use crate::usage;
 use anyhow::Result;
 
 pub(super) mod overview;

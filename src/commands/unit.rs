@@ -9,7 +9,7 @@ use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::instance::{self, Instance};
-use crate::watchdog::Config;
+use crate::run::watchdog::Config;
 use anyhow::{Context as _, Result};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -62,7 +62,7 @@ pub fn run(
         For::Template => {
             // Each instance's files are found when it starts; the directory and the VM are
             // the template's.
-            crate::fleet::refuse_one_instance_options(ctx)?;
+            crate::commands::fleet::refuse_one_instance_options(ctx)?;
             ctx.all_names()?;
             let vm = instance::find_vm(ctx.vm.as_deref(), &ctx.dir)?;
             ctx.repl(None)?;
@@ -104,10 +104,10 @@ pub fn run(
     if ctx.allow_remote {
         args.push("--allow-remote".into());
     }
-    if ctx.shutdown != DEFAULT_SHUTDOWN {
-        args.extend(["--shutdown".into(), ctx.shutdown.clone()]);
+    if ctx.stop.shutdown != DEFAULT_SHUTDOWN {
+        args.extend(["--shutdown".into(), ctx.stop.shutdown.clone()]);
     }
-    let (grace, kill_after) = (ctx.grace, ctx.kill_after);
+    let (grace, kill_after) = (ctx.stop.grace, ctx.stop.kill_after);
     args.extend([
         "--timeout".into(),
         crate::duration::exact(grace),

@@ -6,9 +6,9 @@
 //! a look through it that it still lives, so what was read was that process's.
 
 use super::sockets::{self, Listener};
-use crate::handle::ProcessHandle;
 use crate::process;
-use crate::tree::Members;
+use crate::process::handle::ProcessHandle;
+use crate::process::tree::Members;
 use std::io;
 use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
@@ -209,7 +209,7 @@ fn image_of(pid: i32) -> Option<String> {
             .ok()?
             .join(path)
     };
-    Some(crate::context::normalise(&path).display().to_string())
+    Some(crate::instance::normalise(&path).display().to_string())
 }
 
 fn uid_of(pid: i32) -> Option<u32> {

@@ -3,7 +3,7 @@
 //! descriptor that becomes readable when the operator presses Ctrl-C (the signal pipe). A
 //! cancelled request has its connection closed at once; the image may still be evaluating it.
 //! `eval`, the stop's shutdown request, the readiness waits and the console use it; the
-//! probes that many REPLs answer at once use the poll-driven one ([`crate::ping`]).
+//! probes that many REPLs answer at once use the poll-driven one ([`crate::repl::ping`]).
 
 use super::ReplError;
 use nix::errno::Errno;

@@ -7,11 +7,12 @@
 //! known instance is the instance's only when its tree holds the listening socket
 //! ([`owner`]): nothing is sent to another process's port. Two transports carry the
 //! requests: a blocking one ([`http`]) and a poll-driven probe for many REPLs at once
-//! ([`crate::ping`]).
+//! ([`crate::repl::ping`]).
 
 pub(crate) mod holder;
 pub(crate) mod http;
 pub(crate) mod owner;
+pub(crate) mod ping;
 pub(crate) mod sockets;
 
 use crate::error::Fail;
@@ -112,6 +113,9 @@ pub struct Repl {
     /// Whether the operator gave the URL (`--repl`): then the REPL is not looked for
     /// elsewhere among an instance's sockets.
     given: bool,
+    /// Whether the address is named (by `--repl`, or the startup script's port), as opposed
+    /// to the default one.
+    named: bool,
     owner: Option<Arc<Owner>>,
 }
 
@@ -159,8 +163,20 @@ impl Repl {
             url: parsed,
             pinned,
             given: false,
+            named: false,
             owner: None,
         })
+    }
+
+    /// The same REPL, its address named by `--repl` or the startup script.
+    pub fn named(mut self, named: bool) -> Repl {
+        self.named = named;
+        self
+    }
+
+    /// Whether the address is named, not the default one.
+    pub fn is_named(&self) -> bool {
+        self.named
     }
 
     /// The same REPL, its URL given by the operator.
@@ -171,7 +187,7 @@ impl Repl {
 
     /// The REPL of the instance `name` whose process tree is `tree`: sent to only once the
     /// tree is shown to hold it.
-    pub fn owned(&self, name: &str, tree: &crate::tree::Tree) -> std::io::Result<Repl> {
+    pub fn owned(&self, name: &str, tree: &crate::process::tree::Tree) -> std::io::Result<Repl> {
         let owner = Owner::new(name, tree.members_view()?, !self.given);
         Ok(Repl {
             owner: Some(Arc::new(owner)),
@@ -244,13 +260,17 @@ impl Repl {
     /// How long one request of a readiness wait may take.
     pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+    /// The probe's request: `GET` of the URL.
+    pub fn get_request(&self) -> Vec<u8> {
+        let (host, path) = self.host_and_target();
+        request(&host, &path, None)
+    }
+
     /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();
         let target = self.target()?;
-        let (host, path) = self.host_and_target();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-        http::exchange(target, request.as_bytes(), timeout, None)?;
+        http::exchange(target, &self.get_request(), timeout, None)?;
         Ok(started.elapsed())
     }
 
@@ -272,12 +292,22 @@ impl Repl {
     ) -> Result<Reply, ReplError> {
         let target = self.target()?;
         let (host, path) = self.host_and_target();
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{expr}",
-            expr.len()
-        );
-        http::exchange(target, request.as_bytes(), timeout, cancel)
+        http::exchange(target, &request(&host, &path, Some(expr)), timeout, cancel)
     }
+}
+
+/// A request to Zinc's REPL, the one shape every transport sends: `GET` (no `body`), or `POST`
+/// of the expression as UTF-8 text (Zinc answers 404 to a body it takes for binary), each
+/// closing the connection after the answer.
+pub fn request(host: &str, path: &str, body: Option<&str>) -> Vec<u8> {
+    match body {
+        None => format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        Some(body) => format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    }
+    .into_bytes()
 }
 
 fn is_loopback_v6(ip: &std::net::Ipv6Addr) -> bool {

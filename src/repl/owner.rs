@@ -8,7 +8,7 @@
 use super::holder::{self, Verdict};
 use super::http::{self, Reply};
 use super::{ReplError, sockets};
-use crate::tree::Members;
+use crate::process::tree::Members;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -31,6 +31,8 @@ pub struct Owner {
     discover: bool,
     /// The address the REPL was found at, when it is not the URL's.
     found: Mutex<Option<SocketAddr>>,
+    /// Whether the check's detail line (`-v`) was printed.
+    told: std::sync::atomic::AtomicBool,
 }
 
 impl Owner {
@@ -40,6 +42,7 @@ impl Owner {
             members,
             discover,
             found: Mutex::new(None),
+            told: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -60,8 +63,16 @@ impl Owner {
                 self.name
             )));
         }
+        let checked = std::time::Instant::now();
         let verdict = self.judge(nominal);
-        if let Verdict::Own(_) = verdict {
+        if let Verdict::Own(pid) = verdict {
+            if !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                crate::output::detail(format!(
+                    "{}: the socket on {nominal} is held by pid {pid} of its tree (checked in {:.3} ms)",
+                    self.name,
+                    checked.elapsed().as_secs_f64() * 1000.0
+                ));
+            }
             return Ok(nominal);
         }
         if self.discover
@@ -126,9 +137,9 @@ pub fn held_repl(pids: &[i32], skip: Option<SocketAddr>) -> Option<SocketAddr> {
     candidates.sort();
     candidates.dedup();
     candidates.into_iter().find(|&addr| {
-        let request = format!("GET /repl HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = super::request(&addr.to_string(), "/repl", None);
         matches!(
-            http::exchange(addr, request.as_bytes(), LOOK_TIMEOUT, None),
+            http::exchange(addr, &request, LOOK_TIMEOUT, None),
             Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)
         )
     })

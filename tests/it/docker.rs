@@ -2,7 +2,7 @@
 //! (`ENTRYPOINT ["/usr/local/bin/pharo-ctl", "--dir", "/srv/zinc", "run", "zinc"]`, as the
 //! README's Dockerfile), run and stopped by the Docker engine with the README's commands.
 
-use crate::container::*;
+use crate::harness::container::*;
 use crate::harness::*;
 use std::time::Duration;
 

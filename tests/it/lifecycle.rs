@@ -453,7 +453,7 @@ fn the_start_line_shows_the_command_run_even_when_the_vm_dies_at_once() {
             .env("PHARO_DOUBLE_DIE_ON_START", "3")
             .args(args)
             .run();
-        assert_ne!(out.code, Some(0), "{args:?}: {}", out.stderr);
+        assert_ne!(out.exited(), Some(0), "{args:?}: {}", out.stderr);
         let line = out
             .stderr
             .lines()

@@ -227,7 +227,7 @@ fn a_vm_whose_output_goes_elsewhere_is_told_apart() {
         env.path(),
     );
     wait_until("the VM to be found", LIMIT, || {
-        env.cmd().args(["pid", "zinc"]).run().code == Some(0)
+        env.cmd().args(["pid", "zinc"]).run().exited() == Some(0)
     });
     let out = env.cmd().args(["logs", "zinc"]).run();
     out.code(1)

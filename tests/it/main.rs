@@ -3,9 +3,9 @@
 
 mod harness;
 
+mod architecture;
 mod completions;
 mod console;
-mod container;
 mod docker;
 mod docs;
 mod dump;

@@ -155,6 +155,7 @@ fn a_vm_whose_repl_does_not_answer_is_hung() {
         .cmd()
         .args(["status", "--all", "--json", "-t", "300ms"])
         .run();
+    out.code(1);
     let all: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(all[1]["name"], "b");
     assert_eq!(all[1]["state"], "running");

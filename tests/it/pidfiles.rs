@@ -4,7 +4,7 @@
 //! its interpreter) is found and listed when `--vm`/`PHARO_VM` names it.
 
 use crate::harness::*;
-use crate::tree::{nothing_left, vm_proper};
+
 use serde_json::Value;
 use std::time::Duration;
 

@@ -303,3 +303,26 @@ fn the_expanded_form_of_the_repl_start_is_read_from_the_script() {
         .success()
         .stderr_has("zinc stopped cooperatively");
 }
+
+#[test]
+fn run_takes_no_squatters_word_for_readiness() {
+    let env = Env::new();
+    let b = env.instance("b");
+    let run = env
+        .cmd()
+        .env("PHARO_DOUBLE_START_DELAY_MS", "1500")
+        .env("PHARO_DOUBLE_NO_QUIT", "1")
+        .args(["run", "b"])
+        .spawn();
+    wait_until("b's VM", LIMIT, || !env.vms().is_empty());
+    let squatter = Squatter::bind(b.repl_port);
+    let out = run.finish();
+    out.code(1).stderr_has(&format!(
+        "b did not become ready: port {} is held by pid {}",
+        b.repl_port,
+        std::process::id()
+    ));
+    wait_until("nothing of b left", LIMIT, || env.processes().is_empty());
+    assert!(!env.exists("b.pid"));
+    assert_eq!(squatter.requests(), Vec::<String>::new());
+}

@@ -3,8 +3,6 @@
 //! PID 1 of a new PID namespace.
 
 use crate::harness::*;
-use std::os::linux::net::SocketAddrExt;
-use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -302,71 +300,6 @@ fn refuses_to_run_an_instance_that_already_runs() {
     assert!(alive(vm));
     assert_eq!(env.pid_of("zinc"), vm);
     env.cmd().args(["stop", "zinc"]).run().success();
-}
-
-/// A datagram socket in the test's directory (or an abstract one) that receives what the
-/// launcher sends to `NOTIFY_SOCKET`.
-pub struct NotifySocket {
-    socket: UnixDatagram,
-    pub value: String,
-    pub received: Vec<String>,
-}
-
-impl NotifySocket {
-    pub fn at_path(env: &Env) -> NotifySocket {
-        let path = env.file("notify.sock");
-        let socket = UnixDatagram::bind(&path).unwrap();
-        NotifySocket::new(socket, path.to_string_lossy().into_owned())
-    }
-
-    pub fn abstract_socket() -> NotifySocket {
-        let name = format!("pharo-ctl-test/{}/{}", std::process::id(), free_port());
-        let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
-        let socket = UnixDatagram::bind_addr(&addr).unwrap();
-        NotifySocket::new(socket, format!("@{name}"))
-    }
-
-    fn new(socket: UnixDatagram, value: String) -> NotifySocket {
-        NotifySocket {
-            socket,
-            value,
-            received: Vec::new(),
-        }
-    }
-
-    /// Receives messages until one equals `message`; fails the test after `limit`.
-    #[track_caller]
-    pub fn wait_for(&mut self, message: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while !self.received.iter().any(|m| m == message) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "no {message:?} within {limit:?}; received {:?}",
-                self.received
-            );
-            self.socket.set_read_timeout(Some(left)).unwrap();
-            let mut buf = [0u8; 4096];
-            if let Ok(n) = self.socket.recv(&mut buf) {
-                self.received
-                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        }
-    }
-
-    /// Receives whatever else arrived, without waiting.
-    pub fn drain(&mut self) {
-        self.socket.set_nonblocking(true).unwrap();
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = self.socket.recv(&mut buf) {
-            self.received
-                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-        }
-    }
-
-    pub fn has(&self, prefix: &str) -> bool {
-        self.received.iter().any(|m| m.starts_with(prefix))
-    }
 }
 
 #[test]

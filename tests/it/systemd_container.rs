@@ -4,7 +4,7 @@
 //! ShutdownSequence) and zeroconf (a wrapper that does not exec) installed; and the template
 //! unit of `pharo-ctl unit --template`, for the two instances of /srv/pair.
 
-use crate::container::*;
+use crate::harness::container::*;
 use crate::harness::*;
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ fn show(container: &Container, unit: &str, property: &str) -> String {
 fn journal(container: &Container, unit: &str) -> String {
     let out = container.exec(&["journalctl", "-u", unit, "--no-pager", "-o", "cat"]);
     out.success();
-    out.stdout
+    out.stdout.clone()
 }
 
 /// Waits until the unit's journal holds `text` (journald stores a service's output a moment
@@ -127,7 +127,7 @@ fn systemctl_start_returns_once_ready_and_stop_is_cooperative() {
     let journal = wait_journal(&container, unit, "zinc is ready: its REPL answered after");
     assert!(journal.contains("zinc: started pid"), "{journal}");
 
-    systemctl(&container, "stop", unit);
+    systemctl(&container, "stop", unit).success();
     assert_eq!(show(&container, unit, "Result"), "success");
     assert_eq!(show(&container, unit, "ExecMainStatus"), "0");
     let journal = wait_journal(&container, unit, "zinc stopped cooperatively in");
@@ -146,7 +146,7 @@ fn an_image_without_shutdown_sequence_is_stopped_by_the_escalation_not_by_system
     // after its SIGTERM (the unit's --kill-after), before systemd's TimeoutStopSec.
     let unit = "pharo-plain.service";
     environment(&container, unit, &["PHARO_DOUBLE_IGNORE_SIGTERM=1"]);
-    systemctl(&container, "start", unit);
+    systemctl(&container, "start", unit).success();
     let timeout_stop = show(&container, unit, "TimeoutStopUSec");
     assert_eq!(timeout_stop, "15s");
     let stop = systemctl(&container, "stop", unit);
@@ -180,7 +180,7 @@ fn a_vm_that_dies_is_restarted_by_restart_on_failure() {
             "PHARO_DOUBLE_EXIT_CODE=3",
         ],
     );
-    systemctl(&container, "start", unit);
+    systemctl(&container, "start", unit).success();
     let first = show(&container, unit, "MainPID");
     wait_until("systemd to restart the unit", LIMIT, || {
         show(&container, unit, "NRestarts") != "0"
@@ -192,7 +192,7 @@ fn a_vm_that_dies_is_restarted_by_restart_on_failure() {
         journal.contains("Main process exited, code=exited, status=3/NOTIMPLEMENTED"),
         "{journal}"
     );
-    systemctl(&container, "stop", unit);
+    systemctl(&container, "stop", unit).success();
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn a_zeroconf_wrapper_leaves_nothing_in_the_cgroup_after_stop() {
         return;
     };
     let unit = "pharo-zeroconf.service";
-    systemctl(&container, "start", unit);
+    systemctl(&container, "start", unit).success();
     let status = container.exec(&["systemctl", "status", "--no-pager", "--lines", "0", unit]);
     status.success();
     for process in [
@@ -211,7 +211,7 @@ fn a_zeroconf_wrapper_leaves_nothing_in_the_cgroup_after_stop() {
     ] {
         assert!(status.stdout.contains(process), "{}", status.stdout);
     }
-    systemctl(&container, "stop", unit);
+    systemctl(&container, "stop", unit).success();
     assert_eq!(show(&container, unit, "Result"), "success");
     // What pharo-ctl leaves behind, systemd kills after the main process ended (KillMode=
     // mixed) and says so: "Killing process N (pharo) with signal SIGKILL".
@@ -237,7 +237,7 @@ fn a_wedged_image_is_restarted_under_the_watchdog() {
     // The REPL wedges after 10s, past WatchdogSec: pharo-ctl's WATCHDOG=1 keeps systemd's own
     // watchdog from firing until then.
     environment(&container, unit, &["PHARO_DOUBLE_WEDGE_AFTER_MS=10000"]);
-    systemctl(&container, "start", unit);
+    systemctl(&container, "start", unit).success();
     // systemd shows the watchdog in effect only while the unit runs.
     assert_eq!(show(&container, unit, "WatchdogUSec"), "8s");
     let first = show(&container, unit, "MainPID");
@@ -261,7 +261,7 @@ fn a_wedged_image_is_restarted_under_the_watchdog() {
     }
     assert!(!journal.contains("Watchdog timeout"), "{journal}");
     assert_ne!(show(&container, unit, "MainPID"), first);
-    systemctl(&container, "stop", unit);
+    systemctl(&container, "stop", unit).success();
 }
 
 #[test]

@@ -25,52 +25,6 @@ on_each_layout!(
     a_pid_file_naming_tail_is_stale_and_tail_survives,
 );
 
-/// The one VM proper running in the directory, once there is one, and the wrapper above it
-/// (for a layout that wraps).
-pub fn vm_proper(env: &Env) -> (i32, Option<i32>) {
-    wait_until("one VM proper", LIMIT, || env.vms().len() == 1);
-    let vm = env.vms()[0];
-    let wrapper = env.layout.wraps().then(|| {
-        let parent = ppid(vm).expect("the VM has a parent");
-        let command = std::fs::read(format!("/proc/{parent}/cmdline")).unwrap();
-        assert!(
-            command
-                .windows(env.path().as_os_str().len())
-                .any(|w| w == env.path().as_os_str().as_encoded_bytes()),
-            "the VM's parent {parent} is not the wrapper"
-        );
-        parent
-    });
-    (vm, wrapper)
-}
-
-/// A process's parent.
-pub fn ppid(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
-}
-
-/// Nothing of the instance's tree is left: no process mentions the directory, and no pid
-/// file (nor a temporary one) is there.
-#[track_caller]
-pub fn nothing_left(env: &Env, name: &str) {
-    assert_eq!(env.processes(), Vec::<i32>::new(), "processes are left");
-    let leftovers: Vec<String> = std::fs::read_dir(env.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|f| f.starts_with(&format!("{name}.pid")) && f != &format!("{name}.pid.lock"))
-        .chain(
-            std::fs::read_dir(env.path())
-                .unwrap()
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|f| f.ends_with(".tmp")),
-        )
-        .collect();
-    assert!(leftovers.is_empty(), "files are left: {leftovers:?}");
-}
-
 /// Starts `inst` with `--wait` and answers its VM proper and wrapper, checking that the pid
 /// file names the VM proper.
 fn started(env: &Env, inst: &Inst, switches: &[(&str, &str)]) -> (i32, Option<i32>) {

@@ -1,7 +1,7 @@
 //! The console's line editor: rustyline, with Enter ending the input only once the
 //! expression is whole, and the history of the instance kept in a file.
 
-use crate::expression;
+use crate::commands::console::expression;
 use crate::output;
 use anyhow::Result;
 use rustyline::history::FileHistory;

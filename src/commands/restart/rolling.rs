@@ -4,14 +4,13 @@
 //! once: the instances after it stay as they were, running and untouched (exit 1).
 
 use super::check_startable;
+use crate::commands::fleet;
 use crate::context::Context;
 use crate::duration::human;
 use crate::exit_code::Code;
-use crate::fleet;
 use crate::instance::Instance;
 use crate::output;
-use crate::starter::{self, Readiness};
-use crate::stopping::stop_instance;
+use crate::start::Readiness;
 use anyhow::Result;
 use std::time::Duration;
 
@@ -40,8 +39,8 @@ pub fn run(
             std::thread::sleep(pause);
         }
         output::step(format!("rolling restart: {name} ({} of {count})", n + 1));
-        let result =
-            stop_instance(ctx, instance).and_then(|()| starter::start(ctx, instance, &ready));
+        let result = super::super::stop_one(ctx, instance)
+            .and_then(|()| super::super::start_one(ctx, instance, &ready));
         if fleet::settle(instance, result) != Code::Success {
             output::error(format!(
                 "the rolling restart stopped at {name} ({} of {count}): {}",

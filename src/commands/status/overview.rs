@@ -7,16 +7,16 @@
 //! Exit 0 when every instance runs and its REPL answers, 3 when none runs, else 1.
 
 use super::{Report, View};
+use crate::commands::fleet;
 use crate::context::Context;
 use crate::exit_code::Code;
-use crate::finder;
-use crate::fleet;
 use crate::instance::Instance;
+use crate::instance::finder;
 use crate::output;
-use crate::ping::Pings;
+use crate::output::table::{self, GAP};
+use crate::process::usage;
+use crate::repl::ping::Pings;
 use crate::repl::{Repl, ReplError};
-use crate::table::{self, GAP};
-use crate::usage;
 use anyhow::Result;
 use colored::Colorize;
 use serde_json::{Value, json};
