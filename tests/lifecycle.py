@@ -224,8 +224,8 @@ for line in sys.stdin:
 
 # A squatter: a local process that is no VM, answering `/repl` like Zinc on a port it binds
 # when told to (a line on stdin: so that the moment of the bind is the test's, not Python's
-# start-up). `squatter.py HOST PORT LOG` says `ready` once bound, `busy ...` when the port is
-# taken (and exits); it records in LOG every request (`METHOD PATH [first line of the body]`),
+# start-up). `squatter.py HOST PORT LOG` says `waiting` when it can be told, then `ready` once
+# bound, or `busy ...` when the port is taken (and exits); it records in LOG every request (`METHOD PATH [first line of the body]`),
 # every connection that sent none, and every catchable signal it gets.
 SQUATTER = r'''
 import signal, sys, threading
@@ -289,6 +289,7 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+print("waiting", flush=True)
 sys.stdin.readline()
 try:
     server = Server((host, port), Zinc)
@@ -743,19 +744,28 @@ class Squatter:
         self.log = os.path.join(world.base, f"squatter-{next(DECOY_NUMBERS)}.requests")
         open(self.log, "w").close()
         self.seen = 0
+        self.armed = False
         self.bound = False
         self.popen = subprocess.Popen([sys.executable, world.squatter_script, self.host, str(self.port), self.log],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       start_new_session=True)
         self.pid = self.popen.pid
 
+    def said(self, word):
+        ready, _, _ = select.select([self.popen.stdout], [], [], 10)
+        return bool(ready) and self.popen.stdout.readline().strip() == word
+
+    def arm(self):
+        """Waits until it is ready to bind the port at once."""
+        self.armed = self.armed or self.said(b"waiting")
+
     def bind(self):
         """Binds the port now; answers whether it could (the port may have been taken)."""
         try:
+            self.arm()
             self.popen.stdin.write(b"bind\n")
             self.popen.stdin.flush()
-            ready, _, _ = select.select([self.popen.stdout], [], [], 10)
-            self.bound = bool(ready) and self.popen.stdout.readline().strip() == b"ready"
+            self.bound = self.said(b"ready")
         except OSError:
             self.bound = False
         return self.bound
@@ -932,7 +942,7 @@ class Cycle:
                 self.say(decoy.describe())
             if self.twin:
                 self.say(self.twin.describe())
-        if self.twin and rng.random() < 0.5:
+        if self.twin and rng.random() < 0.6:
             self.action = f"start {self.twin.label()}"
             self.twin_start()
 
@@ -1353,13 +1363,13 @@ class Cycle:
             (self.step_ps, 3), (self.step_concurrent_starts, 5), (self.step_start_and_stop, 5),
             (self.step_kill_ctl_in_start, 4), (self.step_kill_ctl_in_stop, 4), (self.step_kill_vm, 5),
             (self.step_kill_wrapper, 2), (self.step_corrupt, 14), (self.step_by_hand, 3),
-            (self.step_repair, 3), (self.step_run, 6), (self.step_squat, 5), (self.step_squat_in_start, 2),
+            (self.step_repair, 3), (self.step_run, 6), (self.step_squat, 5), (self.step_squat_in_start, 4),
             (self.step_other_directory, 6),
         ]
         weighted = [s for s, w in steps for _ in range(w)]
         for _ in range(self.run.args.steps):
             self.step += 1
-            inst = self.rng.choice(self.instances)
+            inst = self.pick()
             weighted_step = self.rng.choice(weighted)
             self.action = weighted_step.__name__[5:].replace("_", " ") + " " + inst.label()
             if self.run.args.verbose:
@@ -1368,6 +1378,14 @@ class Cycle:
             self.check()
             if self.findings and not self.run.args.keep_going:
                 return
+
+    def pick(self):
+        """The instance a step is aimed at: often one whose REPL port another process holds."""
+        held = [i for i in self.instances if i.repl_port in self.squatters
+                or (self.twin and self.twin.expect and self.twin.inst is i)]
+        if held and self.rng.random() < 0.4:
+            return self.rng.choice(held)
+        return self.rng.choice(self.instances)
 
     def start_args(self, inst, wait):
         if wait:
@@ -1757,8 +1775,9 @@ class Cycle:
         args, timeout = self.start_args(inst, wait)
         succeeds = inst.start_succeeds(wait, timeout)
         squatter = Squatter(self, inst)
+        squatter.arm()
         popen = self.spawn(inst, "start", *args, inst.name, timing=STOP_TIMING)
-        time.sleep(self.rng.uniform(0, 0.5))  # a random point of the start, not a wait
+        time.sleep(self.rng.uniform(0, 0.3))  # a random point of the start, not a wait
         done = popen.poll() is not None
         bound = squatter.bind()
         if self.run.args.verbose:
