@@ -225,8 +225,9 @@ for line in sys.stdin:
 # A squatter: a local process that is no VM, answering `/repl` like Zinc on a port it binds
 # when told to (a line on stdin: so that the moment of the bind is the test's, not Python's
 # start-up). `squatter.py HOST PORT LOG` says `waiting` when it can be told, then `ready` once
-# bound, or `busy ...` when the port is taken (and exits); it records in LOG every request (`METHOD PATH [first line of the body]`),
-# every connection that sent none, and every catchable signal it gets.
+# bound, or `busy ...` when the port is taken (and exits); it records in LOG every request
+# (`METHOD PATH [first line of the body]`), every connection that sent none, and every
+# catchable signal it gets.
 SQUATTER = r'''
 import signal, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -1500,8 +1501,8 @@ class Cycle:
         if inst.untrusted:
             self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
         elif not vms[inst]:
-            self.expect_code(result, {7}, f"{inst.label()} does not run: it is evaluated nowhere"
-                             + (f", though {listener_of(inst.repl_port)} holds its REPL port" if state != "nobody" else ""))
+            holder = f", though {listener_of(inst.repl_port)} holds its REPL port" if state != "nobody" else ""
+            self.expect_code(result, {7}, f"{inst.label()} does not run: it is evaluated nowhere{holder}")
         elif state == "stranger":
             self.expect_code(result, {7}, f"{inst.label()}'s REPL port is held by {listener_of(inst.repl_port)}")
         elif state != "own":
