@@ -22,6 +22,10 @@
    and stop's lag after the VM's exit; each without and with 10,000 other loopback sockets
    open (5,000 connections), which the check must not depend on (goal: the check under
    0.2 ms, the lag under 2 ms).
+7. snapshot: `pharo-ctl snapshot` of a 50 MB image file against the image's own save (the
+   same `Smalltalk snapshot: true andQuit: false` POSTed directly), and the time the snapshot
+   adds over it (goal: under 5%); the backup is a reflink where the file system of the
+   temporary directory supports it, else a copy, and the line says which.
 
 It builds nothing: it runs target/release/pharo-ctl and target/release/examples/pharo-vm-double
 (`cargo build --release --bins --examples`). Everything runs on loopback in a temporary
@@ -29,6 +33,7 @@ directory, and every process it starts is killed before it ends.
 """
 
 import argparse
+import json
 import os
 import pty
 import random
@@ -368,6 +373,69 @@ def fleet_figures(ctl, double, rounds, count):
     ]
 
 
+def snapshot_figures(ctl, double, rounds, parent=None, megabytes=50):
+    """pharo-ctl snapshot of a `megabytes` MB image (in a temporary directory under `parent`)
+    against the image's own save."""
+    where = tempfile.mkdtemp(prefix="pharo-ctl-bench-snapshot.", dir=parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHARO")}
+    env.update(PHARO_VM=double, NO_COLOR="1", PHARO_CTL_DIR=where)
+    quiet = dict(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    image = os.path.join(where, "zinc.image")
+    with open(image, "wb") as f:
+        f.truncate(megabytes * 1000 * 1000)
+    with open(os.path.join(where, "zinc.st"), "w") as f:
+        f.write(f"ZnReadEvalPrintDelegate startInServerOn: {port}.\n")
+    body = b"Smalltalk snapshot: true andQuit: false"
+    request = (b"POST /repl HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain;charset=utf-8\r\n"
+               b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def own_save():
+        start = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(request)
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        assert answer.endswith(b"false\n"), answer
+        return time.perf_counter() - start
+
+    own, with_backup, without = [], [], []
+    method = "?"
+    try:
+        subprocess.run([ctl, "start", "--wait", "zinc"], check=True, **quiet)
+        own_save()  # the first save makes the file an image
+        def snapshot():
+            nonlocal method
+            start = time.perf_counter()
+            out = subprocess.run([ctl, "snapshot", "--json", "--keep", "1", "zinc"], check=True,
+                                 env=env, capture_output=True, text=True)
+            with_backup.append(time.perf_counter() - start)
+            method = json.loads(out.stdout)["backup_method"]
+
+        steps = [lambda: own.append(own_save()), snapshot,
+                 lambda: without.append(timed([ctl, "snapshot", "--no-backup", "zinc"], env=env))]
+        for _ in range(rounds):
+            # In a new order each round: a save's cost depends on what the one before left.
+            random.shuffle(steps)
+            for step in steps:
+                # Each save starts as an hourly one does: what the last one wrote is on disk.
+                os.sync()
+                step()
+    finally:
+        subprocess.run([ctl, "stop", "--timeout", "1s", "--kill-after", "1s", "zinc"], **quiet)
+        shutil.rmtree(where, ignore_errors=True)
+    own_ms, with_ms, without_ms = median_ms(own), median_ms(with_backup), median_ms(without)
+    return [
+        (f"the image's own save, {megabytes} MB, POSTed directly", own_ms, "reference"),
+        (f"pharo-ctl snapshot, backup by {method}", with_ms,
+         f"{with_ms / own_ms:.2f}x: adds {with_ms - own_ms:.1f} ms, "
+         f"{(with_ms - own_ms) / own_ms * 100:.0f}%; goal < 5%"),
+        ("pharo-ctl snapshot --no-backup (the check only)", without_ms,
+         f"{without_ms / own_ms:.2f}x: adds {without_ms - own_ms:.1f} ms"),
+    ]
+
+
 def table(title, rows):
     print(f"\n{title}")
     width = max(len(r[0]) for r in rows)
@@ -383,7 +451,10 @@ def main():
     parser.add_argument("--crowd", type=int, default=3000, help="extra processes for the scan")
     parser.add_argument("--quick", action="store_true", help="few rounds, small crowd (CI)")
     parser.add_argument("--sockets", type=int, default=10000, help="other loopback sockets (identity)")
-    parser.add_argument("--only", choices=["stop", "eval", "console", "scan", "many", "identity"],
+    parser.add_argument("--snapshot-dir", help="where the snapshot part's image lives (a file "
+                        "system to measure, e.g. an XFS or Btrfs mount for reflinks)")
+    parser.add_argument("--only", choices=["stop", "eval", "console", "scan", "many", "identity",
+                                           "snapshot"],
                         action="append",
                         help="run only these parts (repeatable)")
     args = parser.parse_args()
@@ -397,7 +468,7 @@ def main():
         bench.instance()
         zeroconf.instance()
         print(f"pharo-ctl benchmark: medians of {args.rounds} rounds, {os.cpu_count()} CPUs")
-        parts = args.only or ["stop", "eval", "console", "scan", "many", "identity"]
+        parts = args.only or ["stop", "eval", "console", "scan", "many", "identity", "snapshot"]
         if "stop" in parts:
             table("1. stop", bench.stop_figures(args.rounds)
                   + zeroconf.stop_figures(args.rounds, ", zeroconf wrapper"))
@@ -415,6 +486,10 @@ def main():
             if os.path.exists(os.path.join(bench.dir, "zinc.pid")):
                 bench.ctl_run("stop", "-q", "zinc")
             table("6. the REPL's identity", identity_figures(bench, args.rounds, args.sockets))
+        if "snapshot" in parts:
+            # Each round writes 50 MB three times and copies it once: ten rounds at most.
+            table("7. snapshot", snapshot_figures(bench.ctl, bench.double, min(args.rounds, 10),
+                                                    args.snapshot_dir))
     finally:
         bench.close()
         zeroconf.close()

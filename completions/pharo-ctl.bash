@@ -31,6 +31,9 @@ _pharo__ctl() {
             pharo__ctl,help)
                 cmd="pharo__ctl__subcmd__help"
                 ;;
+            pharo__ctl,init)
+                cmd="pharo__ctl__subcmd__init"
+                ;;
             pharo__ctl,logs)
                 cmd="pharo__ctl__subcmd__logs"
                 ;;
@@ -43,8 +46,14 @@ _pharo__ctl() {
             pharo__ctl,restart)
                 cmd="pharo__ctl__subcmd__restart"
                 ;;
+            pharo__ctl,restore)
+                cmd="pharo__ctl__subcmd__restore"
+                ;;
             pharo__ctl,run)
                 cmd="pharo__ctl__subcmd__run"
+                ;;
+            pharo__ctl,snapshot)
+                cmd="pharo__ctl__subcmd__snapshot"
                 ;;
             pharo__ctl,start)
                 cmd="pharo__ctl__subcmd__start"
@@ -73,6 +82,9 @@ _pharo__ctl() {
             pharo__ctl__subcmd__help,help)
                 cmd="pharo__ctl__subcmd__help__subcmd__help"
                 ;;
+            pharo__ctl__subcmd__help,init)
+                cmd="pharo__ctl__subcmd__help__subcmd__init"
+                ;;
             pharo__ctl__subcmd__help,logs)
                 cmd="pharo__ctl__subcmd__help__subcmd__logs"
                 ;;
@@ -85,8 +97,14 @@ _pharo__ctl() {
             pharo__ctl__subcmd__help,restart)
                 cmd="pharo__ctl__subcmd__help__subcmd__restart"
                 ;;
+            pharo__ctl__subcmd__help,restore)
+                cmd="pharo__ctl__subcmd__help__subcmd__restore"
+                ;;
             pharo__ctl__subcmd__help,run)
                 cmd="pharo__ctl__subcmd__help__subcmd__run"
+                ;;
+            pharo__ctl__subcmd__help,snapshot)
+                cmd="pharo__ctl__subcmd__help__subcmd__snapshot"
                 ;;
             pharo__ctl__subcmd__help,start)
                 cmd="pharo__ctl__subcmd__help__subcmd__start"
@@ -107,7 +125,7 @@ _pharo__ctl() {
 
     case "${cmd}" in
         pharo__ctl)
-            opts="-q -v -h -V --color --quiet --verbose --help --version start stop restart status console eval logs run dump pid ps completions unit help"
+            opts="-q -v -h -V --color --quiet --verbose --help --version start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,7 +161,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__console)
-            opts="-t -C -q -v -h --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +261,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -255,7 +277,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__dump)
-            opts="-t -C -q -v -h --json --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --json --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -363,7 +385,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__eval)
-            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --raw --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +485,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -475,7 +501,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__help)
-            opts="start stop restart status console eval logs run dump pid ps completions unit help"
+            opts="start stop snapshot restore restart status console eval logs run dump pid ps completions unit init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -558,6 +584,20 @@ _pharo__ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pharo__ctl__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pharo__ctl__subcmd__help__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -614,7 +654,35 @@ _pharo__ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pharo__ctl__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pharo__ctl__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pharo__ctl__subcmd__help__subcmd__snapshot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -684,8 +752,63 @@ _pharo__ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pharo__ctl__subcmd__init)
+            opts="-C -q -v -h --image --link --repl-port --user --print --dir --color --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --image)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --repl-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pharo__ctl__subcmd__logs)
-            opts="-n -f -C -q -v -h --lines --follow --until-exit --since --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --color --quiet --verbose --help"
+            opts="-n -f -C -q -v -h --lines --follow --until-exit --since --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,7 +920,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__pid)
-            opts="-C -q -v -h --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --color --quiet --verbose --help"
+            opts="-C -q -v -h --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -933,7 +1056,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__restart)
-            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --rolling --pause --parallel --wait --settle --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1053,6 +1176,117 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pharo__ctl__subcmd__restore)
+            opts="-C -q -v -h --list --backup-dir --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backup-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --script)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --pid-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --log-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --vm-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1065,7 +1299,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__run)
-            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --watchdog --watchdog-misses --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1177,6 +1411,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --watchdog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1196,8 +1434,135 @@ _pharo__ctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pharo__ctl__subcmd__snapshot)
+            opts="-t -C -q -v -h --all --timeout --json --backup-dir --keep --no-backup --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --script)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --pid-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --log-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --vm-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pharo__ctl__subcmd__start)
-            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-C -q -v -h --all --parallel --wait --settle --start-timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1297,6 +1662,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1309,7 +1678,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1417,6 +1786,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1429,12 +1802,27 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__stop)
-            opts="-t -C -q -v -h --all --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --all --save --save-timeout --backup-dir --keep --no-backup --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --save-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1537,6 +1925,10 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -1549,7 +1941,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__unit)
-            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --legacy-order --repl --allow-remote --watchdog --watchdog-misses --color --quiet --verbose --help"
+            opts="-t -C -q -v -h --template --user --start-timeout --timeout --kill-after --shutdown --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --watchdog --watchdog-misses --snapshot-every --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1665,11 +2057,19 @@ _pharo__ctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --repl-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --watchdog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --watchdog-misses)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snapshot-every)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1722,7 +2122,7 @@ _pharo_ctl_with_names() {
             -C?*)
                 dir="${word#-C}"
                 ;;
-            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|-t|--timeout|--kill-after|--shutdown|--pause|-n|--lines|--since|--watchdog|--watchdog-misses|--user)
+            --color|--settle|--start-timeout|-C|--dir|--vm|--image|--script|--pid-file|--log-file|--vm-arg|--repl|--repl-secret|--save-timeout|--backup-dir|--keep|-t|--timeout|--kill-after|--shutdown|--pause|-n|--lines|--since|--watchdog|--watchdog-misses|--user|--snapshot-every|--repl-port)
                 skip=1
                 ;;
             -*)
@@ -1739,13 +2139,13 @@ _pharo_ctl_with_names() {
     local cur="${COMP_WORDS[COMP_CWORD]}"
     # Every positional of a command that takes several NAMEs is a NAME; of the others, the first.
     case "$sub" in
-        start|stop|restart|status)
+        start|stop|snapshot|restart|status)
             positionals=0
             ;;
     esac
     if (( ! skip && positionals == 0 )) && [[ "$cur" != -* ]]; then
         case "$sub" in
-            start|stop|restart|status|console|eval|logs|run|dump|pid|unit)
+            start|stop|snapshot|restart|status|restore|console|eval|logs|run|dump|pid|unit|init)
                 dir="${dir/#\~/$HOME}"
                 COMPREPLY=()
                 local image name

@@ -82,7 +82,7 @@ echo "(exit $status)"
 printf '\n# A hung image: its REPL stops answering while the VM lives; the watchdog stops it (exit 8).\n'
 PHARO_DOUBLE_WEDGE_AFTER_MS=1000 run "$ctl" run zinc --watchdog 300ms --kill-after 1s 2>&1 |
   grep -v "^0x\|^Process\|^primitive" || echo "(exit $?: the image was hung)"
-run "$ctl" unit zinc --watchdog 10s
+run "$ctl" unit zinc --user "$(id -un)" --watchdog 10s
 
 printf '\n# Several images of one directory, as behind a load balancer:\n'
 mkdir "$dir/shop"
@@ -96,4 +96,4 @@ run "$ctl" start --all --parallel --wait -q
 run "$ctl" status --all
 run "$ctl" restart --rolling --all --pause 100ms
 run "$ctl" stop --all
-run "$ctl" unit --template
+run "$ctl" unit --template --user "$(id -un)"

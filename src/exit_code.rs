@@ -38,13 +38,13 @@ macro_rules! codes {
 
 codes! {
     Success = 0, "success; status: running";
-    Failure = 1, "failure: start failed, could not stop, the stop was not cooperative (run), evaluation error, stale pid file (status, pid)";
+    Failure = 1, "failure: start failed, could not stop, the stop was not cooperative (run), evaluation error, stale pid file (status, pid), the image not saved (snapshot, stop --save), a restore refused or failed";
     Usage = 2, "usage error: a bad option, argument or instance name, a refused REPL URL, an ambiguous instance";
-    NotRunning = 3, "not running (status, pid)";
-    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list, a REPL whose owner it may not tell), an untrusted pid file, several candidate VMs, or status unknown";
+    NotRunning = 3, "not running (status, pid, snapshot)";
+    Unknown = 4, "insufficient privilege (a VM pharo-ctl may not signal, a pid file, log or directory it may not write or list, a REPL secret it may not read, a REPL whose owner it may not tell), an untrusted pid file, a REPL secret others may read, a REPL that asks for credentials pharo-ctl lacks (eval, console, snapshot), several candidate VMs, or status unknown";
     VmNotFound = 5, "VM not found or not executable";
     NotConfigured = 6, "not configured: no such instance, or its image, script or directory missing; two instances of a directory on one REPL port, or a REPL port another process holds (start, restart, run)";
-    ReplUnreachable = 7, "REPL unreachable, or not the instance's (eval, console)";
+    ReplUnreachable = 7, "REPL unreachable, or not the instance's (eval, console, snapshot)";
     Hung = 8, "hung: run --watchdog stopped the VM because its REPL stopped answering";
 }
 
@@ -58,11 +58,11 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
         &[
             (
                 Code::Failure,
-                "the start failed: the VM exited during it, or its REPL did not answer (--wait) or was not its own",
+                "the start failed: the VM exited during it, or its REPL did not answer (--wait), was not its own, or asked for credentials pharo-ctl lacks",
             ),
             (
                 Code::Unknown,
-                "a pid file, log or directory it may not write, an untrusted pid file, or several candidate VMs",
+                "a pid file, log or directory it may not write, an untrusted pid file, several candidate VMs, or a REPL secret others may read or it may not read",
             ),
             (Code::VmNotFound, "VM not found or not executable"),
             (
@@ -74,10 +74,53 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
     (
         "stop",
         &[
-            (Code::Failure, "could not stop: the VM outlived SIGKILL"),
+            (
+                Code::Failure,
+                "could not stop: the VM outlived SIGKILL; with --save, the image was not saved, and the instance runs on",
+            ),
             (
                 Code::Unknown,
-                "a VM it may not signal, a pid file it may not read or remove, an untrusted pid file, or several candidate VMs",
+                "a VM it may not signal, a pid file it may not read or remove, an untrusted pid file, several candidate VMs, or a REPL secret others may read or it may not read",
+            ),
+            (Code::NotConfigured, "no such instance"),
+            (
+                Code::ReplUnreachable,
+                "with --save: the REPL unreachable or not the instance's: nothing was saved or stopped",
+            ),
+        ],
+    ),
+    (
+        "snapshot",
+        &[
+            (
+                Code::Failure,
+                "the image was not saved: too little room, the backup failed, or the save did (the backup was put back); or another save or restore of it was under way",
+            ),
+            (Code::NotRunning, "not running: there is nothing to save"),
+            (
+                Code::Unknown,
+                "a pid file it may not read, an untrusted pid file, several candidate VMs, a REPL whose owner it may not tell, a REPL secret others may read or it may not read, or a REPL that asks for credentials it lacks: nothing was saved",
+            ),
+            (
+                Code::NotConfigured,
+                "no such instance, or its image missing",
+            ),
+            (
+                Code::ReplUnreachable,
+                "REPL unreachable or not the instance's: nothing was saved",
+            ),
+        ],
+    ),
+    (
+        "restore",
+        &[
+            (
+                Code::Failure,
+                "the instance runs, it has no backup, or a file could not be backed up or put in place",
+            ),
+            (
+                Code::Unknown,
+                "a pid file it may not read, an untrusted pid file, or several candidate VMs",
             ),
             (Code::NotConfigured, "no such instance"),
         ],
@@ -91,7 +134,7 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
             ),
             (
                 Code::Unknown,
-                "a VM it may not signal, a pid file, log or directory it may not write, an untrusted pid file, or several candidate VMs",
+                "a VM it may not signal, a pid file, log or directory it may not write, an untrusted pid file, several candidate VMs, or a REPL secret others may read or it may not read",
             ),
             (Code::VmNotFound, "VM not found or not executable"),
             (
@@ -110,7 +153,7 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
             (Code::NotRunning, "not running"),
             (
                 Code::Unknown,
-                "status unknown: a pid file it may not read, an untrusted pid file, several candidate VMs, or (--probe) a REPL whose owner it may not tell",
+                "status unknown: a pid file it may not read, an untrusted pid file, several candidate VMs, a REPL secret others may read or it may not read, or (--probe) a REPL whose owner it may not tell",
             ),
             (Code::NotConfigured, "no such instance"),
         ],
@@ -124,9 +167,12 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
             ),
             (
                 Code::Unknown,
-                "whose the socket on the REPL's address is cannot be told (another user's VM): nothing was sent",
+                "whose the socket on the REPL's address is cannot be told (another user's VM), or a REPL secret others may read or it may not read: nothing was sent; or the REPL asks for credentials pharo-ctl lacks or refused them",
             ),
-            (Code::NotConfigured, "no such instance"),
+            (
+                Code::NotConfigured,
+                "no such instance, or no secret at --repl-secret",
+            ),
             (
                 Code::ReplUnreachable,
                 "REPL unreachable, not the instance's, or the instance not running: nothing was sent",
@@ -142,9 +188,12 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
             ),
             (
                 Code::Unknown,
-                "whose the socket on the REPL's address is cannot be told (another user's VM): nothing was sent",
+                "whose the socket on the REPL's address is cannot be told (another user's VM), or a REPL secret others may read or it may not read: nothing was sent; or the REPL asks for credentials pharo-ctl lacks or refused them",
             ),
-            (Code::NotConfigured, "no such instance"),
+            (
+                Code::NotConfigured,
+                "no such instance, or no secret at --repl-secret",
+            ),
             (
                 Code::ReplUnreachable,
                 "REPL unreachable, not the instance's, or the instance not running: nothing was sent",
@@ -164,11 +213,11 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
         &[
             (
                 Code::Failure,
-                "the start failed, or the stop fell back to signals (not cooperative)",
+                "the start failed (the REPL did not answer, was not its own, or asked for credentials pharo-ctl lacks), or the stop fell back to signals (not cooperative)",
             ),
             (
                 Code::Unknown,
-                "a pid file, log or directory it may not write, or an untrusted pid file",
+                "a pid file, log or directory it may not write, an untrusted pid file, or a REPL secret others may read or it may not read",
             ),
             (Code::VmNotFound, "VM not found or not executable"),
             (
@@ -211,10 +260,31 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
     (
         "unit",
         &[
+            (
+                Code::Unknown,
+                "a REPL secret others may read or it may not read, or a --user who cannot write the instance's files",
+            ),
             (Code::VmNotFound, "VM not found or not executable"),
             (
                 Code::NotConfigured,
                 "no such instance, or its image or directory missing",
+            ),
+        ],
+    ),
+    (
+        "init",
+        &[
+            (
+                Code::Failure,
+                "a file could not be copied or written (what was written is taken back), or no free port",
+            ),
+            (
+                Code::Unknown,
+                "a directory it may not write, a script it may not read, --user when not root, or an existing secret others may read",
+            ),
+            (
+                Code::NotConfigured,
+                "no image (pass --image), --repl-port another script of the directory names, or a script whose REPL reads its password elsewhere",
             ),
         ],
     ),
@@ -297,7 +367,7 @@ mod tests {
     /// The rows of the README's "Exit codes" table: `| 0 | success… |`.
     fn readme_rows() -> Vec<(u8, String)> {
         let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
-        let table = &readme[readme.find("### Exit codes").expect("README has the table")..];
+        let table = &readme[readme.find("## Exit codes").expect("README has the table")..];
         table
             .lines()
             .skip_while(|line| !line.starts_with('|'))

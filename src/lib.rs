@@ -17,6 +17,7 @@ pub(crate) mod output;
 pub(crate) mod process;
 pub(crate) mod repl;
 pub(crate) mod run;
+pub(crate) mod snapshot;
 pub(crate) mod start;
 pub(crate) mod stop;
 
@@ -179,7 +180,20 @@ fn usage_error_line(report: &str, subcommand: Option<&str>) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
+    let parts: Vec<String> = parts.iter().map(|part| closest_only(part)).collect();
     Some(format!("{}; see `{usage}`", parts.join("; ")))
+}
+
+/// clap's `some similar subcommands exist: 'a', 'b', 'c'` names them from the least similar to
+/// the most: only the most similar is worth a hint (`stpo` is `stop`, not `snapshot`).
+fn closest_only(part: &str) -> String {
+    let Some(rest) = part.split_once("some similar subcommands exist: ") else {
+        return part.to_string();
+    };
+    match rest.1.rsplit(", ").next() {
+        Some(closest) => format!("{}a similar subcommand exists: {closest}", rest.0),
+        None => part.to_string(),
+    }
 }
 
 /// The first word of a command line that names a subcommand, for the hint of a usage error
@@ -217,6 +231,18 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_usage_error_suggests_the_closest_subcommand_only() {
+        assert_eq!(
+            closest_only(
+                "unrecognized subcommand 'stpo'; some similar subcommands exist: 'snapshot', 'restore', 'stop'"
+            ),
+            "unrecognized subcommand 'stpo'; a similar subcommand exists: 'stop'"
+        );
+        let one = "unrecognized subcommand 'stpo'; a similar subcommand exists: 'stop'";
+        assert_eq!(closest_only(one), one);
+    }
 
     #[test]
     fn arguments_must_be_utf8() {

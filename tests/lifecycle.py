@@ -2,7 +2,8 @@
 """A seeded, randomized test of whole lifecycles of pharo-ctl.
 
 Each cycle builds a few instances in a temporary directory (some share a directory, some share
-a NAME, some misbehave through the test double's PHARO_DOUBLE_* switches), on the three launch
+a NAME, some misbehave through the test double's PHARO_DOUBLE_* switches, some have a REPL that
+asks for the credentials of NAME.repl-secret, as init sets it up), on the three launch
 layouts: the double run directly, Pharo's zeroconf layout (DIR/pharo, a bash script that runs
 pharo-vm/pharo without exec, which execs pharo-vm/lib/pharo: the double) and an interpreted
 VM (a Python script that is the VM), plus a Python launcher that runs the double as its child;
@@ -15,15 +16,16 @@ running or not (started, stopped, evaluated and asked its status by pharo-ctl in
 directory); and squatters, local processes that are no VM, answering `/repl` like Zinc and
 recording every request, that appear on a free REPL port of an instance and vanish at random
 steps, or bind it in the middle of its start. Then it plays random steps: start, start --wait,
-stop, restart, status --json, pid, eval, ps, concurrent starts, a start and a stop at once,
-SIGKILL of pharo-ctl in the middle of a start or a stop, SIGKILL of the VM or of its wrapper
-behind pharo-ctl's back, a VM started by hand (without its REPL when another process holds the
-port), and every kind of pid-file corruption. After every step it checks that no foreign
-process got a signal, that nothing is left after a stop or a failed start, that every exit
-code is one the README documents for the command and tells the truth (a start, restart or run
-while another process holds the REPL port is refused, exit 6; eval of an instance that does not
-run, or whose port is not its VM's, exits 7), that status and pid name the real VM, and that no
-request reaches a REPL that is not the instance's: a squatter gets none at all, and the other
+stop, restart, status --json, pid, eval, ps, snapshot, stop --save, concurrent starts, a start
+and a stop at once, SIGKILL of pharo-ctl in the middle of a start or a stop, SIGKILL of the VM
+or of its wrapper behind pharo-ctl's back, a VM started by hand (without its REPL when another
+process holds the port), and every kind of pid-file corruption. After every step it checks
+that no foreign process got a signal, that nothing is left after a stop or a failed start, that
+every exit code is one the README documents for the command and tells the truth (a start,
+restart or run while another process holds the REPL port is refused, exit 6; eval of an
+instance that does not run, or whose port is not its VM's, exits 7; a save whose REPL is not
+the instance's, exit 7), that status and pid name the real VM, that every image file is whole,
+and that no request reaches a REPL that is not the instance's: a squatter gets none at all, and the other
 directory's image only those of the commands aimed at it (none of which reach the cycle's
 instance on that port) and `GET /repl` from ps, which looks for every VM's REPL among its own
 sockets, while it keeps running and answering.
@@ -61,7 +63,8 @@ OUTER_PID = "PHARO_CTL_LIFECYCLE_OUTER_PID"
 DOCUMENTED = {
     "start": {0, 1, 4, 5, 6},
     "restart": {0, 1, 4, 5, 6},
-    "stop": {0, 1, 4},
+    "stop": {0, 1, 4, 7},
+    "snapshot": {0, 1, 3, 4, 7},
     "status": {0, 1, 3, 4},
     "pid": {0, 1, 3, 4},
     "eval": {0, 1, 4, 7},
@@ -82,7 +85,8 @@ PYVM = r'''
 """An interpreted Pharo VM for pharo-ctl's lifecycle test: `vm.py [OPTIONS] IMAGE [SCRIPT]`
 serves GET and POST /repl on the port of the script's `startInServerOn:` and honours the test
 double's PHARO_DOUBLE_ IGNORE_SHUTDOWN, IGNORE_SIGTERM, HANG, SLOW_MS, START_DELAY_MS,
-DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE, NO_QUIT and EVENTS."""
+DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE, NO_QUIT and EVENTS; `Smalltalk snapshot:
+true andQuit: false` rewrites the image in place and answers false."""
 import os, sys, time
 
 
@@ -110,7 +114,7 @@ if not positional or not os.path.isfile(positional[0]):
 if switch("DIE_ON_START"):  # before the slower imports: a crash at start is quick
     time.sleep(seconds("DIE_DELAY_MS"))
     sys.exit(int(switch("DIE_ON_START")))
-import re, signal, socket, threading
+import re, signal, socket, struct, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 source = open(positional[1]).read() if len(positional) > 1 else ""
@@ -119,7 +123,16 @@ time.sleep(seconds("START_DELAY_MS"))
 if switch("EXIT_AFTER_MS"):
     exit_code = int(switch("EXIT_CODE") or 0)
     threading.Timer(seconds("EXIT_AFTER_MS"), lambda: (event(f"exit {exit_code}"), os._exit(exit_code))).start()
-port = re.search(r"ZnReadEvalPrintDelegate\s+startInServerOn:\s*(\d+)", source)
+port = (re.search(r"ZnReadEvalPrintDelegate\s+startInServerOn:\s*(\d+)", source)
+        or re.search(r"\(ZnServer on:\s*(\d+)\)[^.]*delegate:\s*ZnReadEvalPrintDelegate new", source))
+# The REPL's authenticator, in the form pharo-ctl init writes: the password read at start-up
+# from a file beside the image.
+auth = re.search(r"ZnBasicAuthenticator\s+username:\s*'([^']*)'\s+password:\s*"
+                 r"\(Smalltalk imageDirectory / '([^']*)'\) contents trimBoth", source)
+if auth:
+    import base64
+    with open(os.path.join(os.path.dirname(os.path.abspath(positional[0])), auth[2])) as f:
+        expected = "Basic " + base64.b64encode(f"{auth[1]}:{f.read().strip()}".encode()).decode()
 defines_shutdown = "Smalltalk at: #ShutdownSequence put:" in source
 
 
@@ -139,13 +152,26 @@ class Repl(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def begin(self, line):
-        event(line)
         if on("HANG"):
+            event(line)
             threading.Event().wait()
+        if auth and self.headers.get("Authorization") != expected:
+            event(f"401 {self.command} {self.path}")
+            body = b"Unauthorized\n"
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", "Basic realm=ZincHTTPComponents")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            return False
+        event(line)
         time.sleep(seconds("SLOW_MS"))
+        return True
 
     def do_GET(self):
-        self.begin("GET " + self.path)
+        if not self.begin("GET " + self.path):
+            return
         if self.path == "/repl":
             self.answer(200, "# Pharo Smalltalk REPL. POST expressions to evaluate\n")
         else:
@@ -154,7 +180,8 @@ class Repl(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace")
-        self.begin(("POST " + self.path + " " + (body.splitlines() or [""])[0]).strip())
+        if not self.begin(("POST " + self.path + " " + (body.splitlines() or [""])[0]).strip()):
+            return
         if self.path != "/repl" or not body or not self.headers.get("Content-Type", "").startswith("text/"):
             return self.answer(404, "Not Found " + self.path)
         if "ShutdownSequence" in body:
@@ -166,6 +193,14 @@ class Repl(BaseHTTPRequestHandler):
                 event("exit 0")
                 os._exit(0)
             return
+        if "snapshot: true" in body:
+            # Saved as the VM saves: the file truncated, then written in place (Spur's
+            # format word, the header's size, the size of the data after it).
+            data = b"vm.py image\n"
+            with open(positional[0], "wb") as image:
+                image.write(struct.pack("<IIQ", 68021, 128, len(data)).ljust(128, b"\0") + data)
+            event(f"saved {positional[0]}")
+            return self.answer(200, "false\n")
         sum = re.fullmatch(r"\s*(\d+)\s*\+\s*(\d+)\s*", body)
         self.answer(200, f"{int(sum[1]) + int(sum[2])}\n" if sum else "Error: vm.py only adds\n")
 
@@ -545,7 +580,11 @@ class Image:
     def __init__(self, path):
         self.path = path
         self.file_name = os.path.basename(path).encode()
-        self.id = file_id(path)
+
+    @property
+    def id(self):
+        """The file now at the path: a backup put back in place is a new file there."""
+        return file_id(self.path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -608,8 +647,25 @@ class Instance:
         self.vm = vm
         with open(self.image, "wb") as f:
             f.write(b"a Pharo image\n")
+        # Some REPLs ask for credentials, whose password the image reads from NAME.repl-secret,
+        # as pharo-ctl init sets it up: every request pharo-ctl sends must carry them.
+        self.protected = rng.random() < 0.4
+        self.secret_file = os.path.join(directory, name + ".repl-secret")
+        if self.protected:
+            fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(16).hex() + "\n")
         with open(self.script, "w") as f:
-            f.write(f"ZnReadEvalPrintDelegate startInServerOn: {self.repl_port}.\n")
+            if self.protected:
+                f.write(f"(ZnServer on: {self.repl_port})\n"
+                        "  bindingAddress: NetNameResolver loopBackAddress;\n"
+                        "  delegate: ZnReadEvalPrintDelegate new;\n"
+                        "  authenticator: (ZnBasicAuthenticator\n"
+                        "    username: 'pharo-ctl'\n"
+                        f"    password: (Smalltalk imageDirectory / '{name}.repl-secret') contents trimBoth);\n"
+                        "  start.\n")
+            else:
+                f.write(f"ZnReadEvalPrintDelegate startInServerOn: {self.repl_port}.\n")
             if self.kind != "no-shutdown-sequence":
                 f.write("\nSmalltalk at: #ShutdownSequence put: [\n"
                         "  'Starting ShutdownSequence...' crTrace.\n"
@@ -627,7 +683,8 @@ class Instance:
 
     def describe(self):
         how = "--vm" if self.vm_args else ("PHARO_VM" if "PHARO_VM" in self.env else "default VM")
-        return f"{self.label()} ({self.layout}, {how}, {self.kind}, REPL {self.repl_port})"
+        auth = ", credentials" if self.protected else ""
+        return f"{self.label()} ({self.layout}, {how}, {self.kind}, REPL {self.repl_port}{auth})"
 
     @property
     def cooperative(self):
@@ -1114,6 +1171,12 @@ class Cycle:
         for decoy in self.decoys + self.run.sentinels:
             for problem in decoy.check():
                 self.finding(problem)
+        # A protected REPL never turns away an evaluation pharo-ctl sent (status's probe without
+        # credentials, which tells whether the REPL asks for them, is a GET).
+        for inst in self.instances:
+            if inst.protected and b"401 POST" in read_bytes(inst.events):
+                self.finding(f"{inst.label()}'s REPL turned away a POST without its credentials",
+                             key=("credentials", inst))
         for problem in self.run.own_signals():
             self.finding(problem)
         vms, members = self.truth()
@@ -1150,6 +1213,7 @@ class Cycle:
                 for path in self.temp_files(inst):
                     self.finding(f"temporary file {path} left behind")
         self.check_status_and_pid()
+        self.check_images()
         self.check_strangers()
 
     # -- the REPLs that are not the instances' -------------------------------------------------
@@ -1163,6 +1227,10 @@ class Cycle:
         if vms is None:
             vms, members = self.truth()
         return "own" if holding({p.pid for p in vms[inst] + members[inst]}, inodes) else "stranger"
+
+    def own_repl(self, inst):
+        """Whether the instance's REPL port is held by a process of its tree."""
+        return self.port_state(inst) == "own"
 
     def stranger(self, inst):
         """Who holds the instance's REPL port when that is a process outside its tree, else None."""
@@ -1364,8 +1432,8 @@ class Cycle:
             (self.step_ps, 3), (self.step_concurrent_starts, 5), (self.step_start_and_stop, 5),
             (self.step_kill_ctl_in_start, 4), (self.step_kill_ctl_in_stop, 4), (self.step_kill_vm, 5),
             (self.step_kill_wrapper, 2), (self.step_corrupt, 14), (self.step_by_hand, 3),
-            (self.step_repair, 3), (self.step_run, 6), (self.step_squat, 5), (self.step_squat_in_start, 4),
-            (self.step_other_directory, 6),
+            (self.step_repair, 3), (self.step_run, 6), (self.step_snapshot, 6), (self.step_stop_save, 4),
+            (self.step_squat, 5), (self.step_squat_in_start, 4), (self.step_other_directory, 6),
         ]
         weighted = [s for s, w in steps for _ in range(w)]
         for _ in range(self.run.args.steps):
@@ -1478,6 +1546,80 @@ class Cycle:
         inst.expect = False
         self.expect_clean(inst, result)
 
+    def saves(self, inst):
+        """Whether a save of the running instance must succeed: its REPL answers."""
+        return inst.kind not in ("hung-repl", "exits-later")
+
+    def step_snapshot(self, inst):
+        before, up = self.vm_of(inst), self.own_repl(inst)
+        result = self.ctl(inst, "snapshot", inst.name, timing=["--timeout", "500ms"])
+        after = self.vm_of(inst)
+        if up != self.own_repl(inst):
+            pass  # its REPL came up (a slow start) or went away meanwhile
+        elif inst.untrusted:
+            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+        elif before is None and after is None:
+            self.expect_code(result, {3}, f"{inst.label()} is not running: nothing to save")
+        elif before is not None and after is not None and before.pid == after.pid:
+            if not up:
+                self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port yet")
+            elif self.saves(inst):
+                self.expect_code(result, {0}, f"{inst.label()} ({inst.kind}) runs and its REPL answers")
+            elif inst.kind == "hung-repl":
+                self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: the save times out")
+        self.same_vm(inst, before, after, result)
+
+    def step_stop_save(self, inst):
+        before, up = self.vm_of(inst), self.own_repl(inst)
+        result = self.ctl(inst, "stop", "--save", "--save-timeout", "500ms", inst.name,
+                          timing=STOP_TIMING)
+        after = self.vm_of(inst)
+        if inst.untrusted:
+            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+            self.same_vm(inst, before, after, result)
+        elif before is not None and not up and after is not None and not self.own_repl(inst):
+            self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port: no save, no stop")
+            self.same_vm(inst, before, after, result)
+        elif before is not None and (not up or up != self.own_repl(inst)):
+            inst.expect = None if after is not None else False  # its REPL came up meanwhile
+        elif before is None:
+            self.expect_code(result, {0}, f"{inst.label()} is not running: nothing to save or stop")
+            inst.expect = False
+        elif inst.kind == "hung-repl":
+            self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: the save fails")
+            self.same_vm(inst, before, after, result)
+        elif self.saves(inst):
+            self.expect_code(result, {0}, f"{inst.label()} ({inst.kind}) saves, then stops")
+            inst.expect = False
+            self.expect_clean(inst, result)
+        else:
+            inst.expect = None if after is not None else False
+
+    def check_images(self):
+        """The invariant of saves: an instance's image file is always a complete image (the
+        placeholder it was made with, or an image the double saved, as long as its header
+        says), and no half-made backup or put-back is left."""
+        for inst in self.instances:
+            data = read_bytes(inst.image)
+            if data == b"a Pharo image\n":
+                continue
+            if len(data) < 16 or struct.unpack("<I", data[:4])[0] != 68021:
+                self.finding(f"{inst.label()}'s image file is not an image: {len(data)} bytes, "
+                             f"starting {data[:16]!r}", key=("image", inst))
+                continue
+            header, size = struct.unpack("<I", data[4:8])[0], struct.unpack("<Q", data[8:16])[0]
+            if len(data) < header + size:
+                self.finding(f"{inst.label()}'s image file is short: {len(data)} bytes of "
+                             f"{header + size}", key=("image", inst))
+            for folder in (inst.dir, os.path.join(inst.dir, "backups")):
+                try:
+                    names = os.listdir(folder)
+                except OSError:
+                    continue
+                for n in names:
+                    if n.endswith(".part"):
+                        self.finding(f"a half-made copy {os.path.join(folder, n)} is left")
+
     def step_restart(self, inst):
         wait = self.rng.random() < 0.5
         args, timeout = self.start_args(inst, wait)
@@ -1516,6 +1658,8 @@ class Cycle:
 
     def eval_by_url(self, inst):
         timing = ["--timeout", "400ms", "--repl", f"http://127.0.0.1:{inst.repl_port}/repl"]
+        if inst.protected:
+            timing += ["--repl-secret", inst.secret_file]
         vm, up = self.vm_of(inst), listening(inst.repl_port)
         result = self.ctl(inst, "eval", "3 + 4", timing=timing)
         if (vm and vm.pid) != (self.vm_of(inst) and self.vm_of(inst).pid) or up != listening(inst.repl_port):

@@ -30,6 +30,8 @@ impl Request {
 pub struct Response {
     status: u16,
     content_type: &'static str,
+    /// Headers beyond those every response carries.
+    extra: &'static str,
     body: Vec<u8>,
 }
 
@@ -38,6 +40,7 @@ impl Response {
         Response {
             status: 200,
             content_type,
+            extra: "",
             body: body.into(),
         }
     }
@@ -47,7 +50,18 @@ impl Response {
         Response {
             status: 404,
             content_type: "text/plain;charset=utf-8",
+            extra: "",
             body: format!("Not Found {path}\n").into(),
+        }
+    }
+
+    /// Zinc's answer to a request without the credentials its authenticator asks for.
+    pub fn unauthorized() -> Self {
+        Response {
+            status: 401,
+            content_type: "text/plain;charset=utf-8",
+            extra: "WWW-Authenticate: Basic realm=ZincHTTPComponents\r\n",
+            body: b"Unauthorized\n".to_vec(),
         }
     }
 
@@ -55,6 +69,7 @@ impl Response {
         Response {
             status: 400,
             content_type: "text/plain;charset=utf-8",
+            extra: "",
             body: b"Bad Request\n".to_vec(),
         }
     }
@@ -62,14 +77,16 @@ impl Response {
     fn write_to(&self, out: &mut impl Write, keep_alive: bool) -> io::Result<()> {
         let reason = match self.status {
             200 => "OK",
+            401 => "Unauthorized",
             404 => "Not Found",
             _ => "Bad Request",
         };
         let mut message = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nServer: Zinc HTTP Components 1.0 (Pharo/12.0)\r\n{}\r\n",
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nServer: Zinc HTTP Components 1.0 (Pharo/12.0)\r\n{}{}\r\n",
             self.status,
             self.content_type,
             self.body.len(),
+            self.extra,
             if keep_alive { "" } else { "Connection: close\r\n" },
         )
         .into_bytes();

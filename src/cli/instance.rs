@@ -19,10 +19,10 @@ pub struct Names {
 #[command(next_help_heading = "Instance")]
 pub struct VmArgs {
     /// The directory of the instances' files [default: the current directory].
-    #[arg(short = 'C', long, env = "PHARO_CTL_DIR", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(short = 'C', long, env = "PHARO_CTL_DIR", hide_env_values = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
     /// The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH].
-    #[arg(long, env = "PHARO_VM", value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
+    #[arg(long, env = "PHARO_VM", hide_env_values = true, value_name = "PATH", value_hint = clap::ValueHint::ExecutablePath)]
     pub vm: Option<PathBuf>,
 }
 
@@ -44,7 +44,8 @@ pub struct InstanceArgs {
     /// The log file the VM's output is appended to [default: NAME.log beside the image].
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath, hide_short_help = true)]
     pub log_file: Option<PathBuf>,
-    /// An argument for the VM, before the image; repeatable [default: --headless].
+    /// An argument for the VM, before the image; repeatable [default: --headless, unless the VM
+    /// is a script that passes it, as zeroconf's `pharo`].
     #[arg(
         long = "vm-arg",
         value_name = "ARG",

@@ -2,7 +2,7 @@
 //! man pages. Every `///` here becomes both `--help` text and man page text. The subcommands
 //! are in [`command`]; their argument groups one per file: the instances and their files
 //! ([`instance`]), starting ([`start`]), the REPL and the stop ([`repl`]), the output
-//! ([`output`]).
+//! ([`output`]), saving the image ([`save`]).
 
 pub(crate) mod words;
 
@@ -10,15 +10,18 @@ use crate::exit_code;
 use clap::Parser;
 
 mod command;
+pub(crate) mod examples;
 mod instance;
 mod output;
 mod repl;
+mod save;
 mod start;
 
 pub use command::Command;
 pub use instance::{InstanceArgs, Names, VmArgs};
 pub use output::{ColorChoice, OutputArgs};
 pub use repl::{DEFAULT_SHUTDOWN, ReplArgs, StopArgs};
+pub use save::SaveArgs;
 pub use start::{StartArgs, WatchdogArgs};
 
 /// The control plane for headless Pharo Smalltalk servers.
@@ -40,12 +43,10 @@ pub struct Cli {
 /// The widest the help is printed.
 const WIDTH: usize = 100;
 
-/// What `pharo-ctl --help` shows after the options: the exit codes and examples.
+/// What `pharo-ctl --help` shows after the options: the exit codes (the examples follow,
+/// from [`examples`]).
 fn after_help() -> String {
-    format!(
-        "{}\n\nExamples:\n  pharo-ctl start --wait -C /srv/zinc zinc\n  pharo-ctl status zinc\n  pharo-ctl eval '42 factorial'\n  pharo-ctl stop zinc\n  pharo-ctl status --all\n  pharo-ctl restart --rolling --all\n  pharo-ctl ps",
-        exit_code::help_section("pharo-ctl", WIDTH)
-    )
+    exit_code::help_section("pharo-ctl", WIDTH)
 }
 
 /// The command line as clap sees it: the definition below, with each command's notes and
@@ -64,20 +65,14 @@ fn split_help(command: clap::Command) -> clap::Command {
         .map(ToString::to_string)
         .unwrap_or_default();
     let codes = exit_code::help_section(command.get_name(), WIDTH);
-    let examples = help.find("Examples:").map_or("", |at| &help[at..]);
-    let notes = help
-        .replace(examples, "")
-        .replace(&codes, "")
-        .trim()
-        .to_string();
-    let long: Vec<&str> = [notes.as_str(), codes.as_str(), examples]
+    let examples = examples::section(command.get_name());
+    let notes = help.replace(&codes, "").trim().to_string();
+    let long: Vec<&str> = [notes.as_str(), codes.as_str(), examples.as_str()]
         .into_iter()
         .filter(|part| !part.is_empty())
         .collect();
     let long = long.join("\n\n");
-    command
-        .after_help(examples.to_string())
-        .after_long_help(long)
+    command.after_help(examples).after_long_help(long)
 }
 
 /// Parses a command line.
@@ -132,6 +127,7 @@ mod tests {
             let extra: &[&str] = match name {
                 "completions" => &["bash"],
                 "generate-docs" => &["."],
+                "restore" => &["zinc"],
                 _ => &[],
             };
             let args: Vec<&str> = ["pharo-ctl", name]

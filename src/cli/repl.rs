@@ -2,6 +2,7 @@
 
 use crate::duration;
 use clap::Args;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How to reach the image's REPL.
@@ -15,11 +16,26 @@ pub struct ReplArgs {
     /// nothing is sent and the holder is named. Where the script says nothing or wrong, the
     /// VM's own loopback listener that answers GET /repl like Zinc is its REPL. Only `eval`
     /// and `console` with --repl and no NAME send to the URL as asked.
-    #[arg(long = "repl", env = "PHARO_REPL", value_name = "URL")]
+    #[arg(
+        long = "repl",
+        env = "PHARO_REPL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub url: Option<String>,
     /// Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent).
     #[arg(long, hide_short_help = true)]
     pub allow_remote: bool,
+    /// The file of the REPL's secret, sent as HTTP Basic credentials with every request [default: NAME.repl-secret beside the image, when it exists].
+    ///
+    /// Nobody but its owner may read or write it (chmod 600).
+    #[arg(
+        long = "repl-secret",
+        env = "PHARO_REPL_SECRET_FILE",
+        value_name = "FILE",
+        hide_short_help = true
+    )]
+    pub secret: Option<PathBuf>,
 }
 
 /// How an image is stopped. Durations take hyphens as values, so that a negative one is
@@ -37,6 +53,7 @@ pub struct StopArgs {
     #[arg(
         long,
         env = "PHARO_CTL_SHUTDOWN",
+        hide_env_values = true,
         value_name = "EXPR",
         default_value = DEFAULT_SHUTDOWN,
         hide_short_help = true

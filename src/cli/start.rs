@@ -11,9 +11,13 @@ pub struct StartArgs {
     #[arg(long)]
     pub wait: bool,
     /// How long the VM must stay up before a start counts (without --wait).
+    ///
+    /// Sooner when the REPL that the startup script names answers.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub settle: Duration,
     /// With --wait: how long to wait for the REPL.
+    ///
+    /// Each request may take the time left: a busy image may answer slowly at first.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse, allow_hyphen_values = true)]
     pub start_timeout: Duration,
 }

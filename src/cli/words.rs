@@ -122,9 +122,16 @@ pub fn legacy_error(args: &[String]) -> Option<LegacyError> {
             } else {
                 String::new()
             };
+            // The instance's files in the directory tell that pharo-ctl.sh's order is meant,
+            // however much SCRIPT looks like a misspelt command.
+            let image = &args[positions[2]];
+            let files_there = legacy_dir(args).is_some_and(|dir| {
+                dir.join(format!("{script}.st")).is_file()
+                    || dir.join(format!("{image}.image")).is_file()
+            });
             Some(LegacyError {
                 message: format!("'{command}' is not a command: {order}{hint}"),
-                certain: own,
+                certain: own || files_there,
             })
         }
         (2, true) => Some(LegacyError {
@@ -146,6 +153,27 @@ fn is_subcommand(word: &str) -> bool {
 /// The positions of SCRIPT, COMMAND and IMAGE, as far as there are any, when the command line
 /// has pharo-ctl.sh's shape: up to three positional words (options and their values skipped),
 /// the first of which is not a subcommand.
+/// The directory pharo-ctl.sh's order would look in: `-C`/`--dir` as given, else
+/// `PHARO_CTL_DIR`, else the current one.
+fn legacy_dir(args: &[String]) -> Option<std::path::PathBuf> {
+    let mut words = args.iter().skip(1);
+    while let Some(word) = words.next() {
+        let value = match word.as_str() {
+            "-C" | "--dir" => words.next().cloned(),
+            other => other
+                .strip_prefix("--dir=")
+                .or_else(|| other.strip_prefix("-C").filter(|v| !v.is_empty()))
+                .map(str::to_string),
+        };
+        if let Some(dir) = value {
+            return Some(dir.into());
+        }
+    }
+    std::env::var_os("PHARO_CTL_DIR")
+        .map(Into::into)
+        .or_else(|| std::env::current_dir().ok())
+}
+
 fn legacy_positions(args: &[String]) -> Option<Vec<usize>> {
     use clap::CommandFactory;
     let command = Cli::command();

@@ -1,7 +1,9 @@
 //! `pharo-ctl console`: an interactive session with the image's REPL, with line editing,
-//! persistent history per instance and multi-line input (an expression goes on while a
-//! bracket, a string or a comment is open, see [`crate::commands::console::expression`]). Ctrl-C cancels the
-//! line being typed, or the request in flight (its connection is closed); Ctrl-D leaves.
+//! persistent history per instance and multi-line input (an expression goes on, at a
+//! continuation prompt, while a bracket, a string or a comment is open, see
+//! [`expression`]). What is typed while an answer is awaited is kept and read next, so each
+//! expression is sent in turn. Ctrl-C cancels the expression being typed, or the request in
+//! flight (its connection is closed); Ctrl-D leaves.
 //!
 //! Off a terminal (`pharo-ctl console < script.st`) it reads whole expressions from standard
 //! input, prints each answer, and exits 1 when any answer was an error.
@@ -31,7 +33,8 @@ const QUIT_WAIT: Duration = Duration::from_secs(3);
 
 const HELP: &str = "\
 Type Smalltalk and press Enter: the image's answer is printed as it sent it. An expression
-goes on over several lines while a [ ( { or a 'string' or \"comment\" is open.
+goes on over several lines (at the ...> prompt) while a [ ( { or a 'string' or \"comment\"
+is open. What is typed while an answer is awaited is sent next, in order.
   :help               this text
   :timeout            the request timeout in effect
   :timeout DURATION   change it (500ms, 30s, 2m)
@@ -129,6 +132,10 @@ impl Session {
         self.health = match self.repl.probe(Repl::PROBE_TIMEOUT) {
             Ok(_) => Health::Ok,
             Err(ReplError::Timeout(_)) => Health::Busy,
+            // No expression could be evaluated: say so now, not at each one.
+            Err(error @ ReplError::Unauthorized { .. }) => {
+                return Err(self.failure(&error).into());
+            }
             Err(_) => Health::Down,
         };
         let (mut editor, mut history) = editor::open(&self.label, self.color)?;
@@ -138,17 +145,40 @@ impl Session {
             self.repl.url(),
             self.health.word().0
         ));
+        // The lines of an expression not yet whole.
+        let mut pending = Lines::default();
+        let mut continued = false;
         loop {
-            let line = match editor.readline(&self.prompt()) {
+            let prompt = if continued {
+                self.continuation_prompt()
+            } else {
+                self.prompt()
+            };
+            let line = match editor.readline(&prompt) {
                 Ok(line) => line,
-                Err(ReadlineError::Interrupted) => continue,
+                Err(ReadlineError::Interrupted) => {
+                    (pending, continued) = (Lines::default(), false);
+                    continue;
+                }
                 Err(ReadlineError::Eof) => return Ok(Code::Success),
                 Err(e) => return Err(e.into()),
             };
-            let text = line.trim();
-            if text.is_empty() {
+            if !continued && line.trim().is_empty() {
                 continue;
             }
+            let expr = if !continued && line.trim_start().starts_with(':') {
+                line.trim().to_string()
+            } else {
+                match pending.push(&format!("{line}\n")) {
+                    Some(expr) => expr,
+                    None => {
+                        continued = true;
+                        continue;
+                    }
+                }
+            };
+            continued = false;
+            let text = expr.trim();
             editor.add_history_entry(text)?;
             if let Some(path) = &history
                 && let Err(e) = editor.append_history(path)
@@ -206,7 +236,9 @@ impl Session {
                     Turn::Answered { error: false } => {}
                     Turn::Answered { error: true } => code = Code::Failure,
                     Turn::Cancelled => unreachable!("nothing cancels a script's request"),
-                    Turn::Failed(error @ ReplError::Unreachable(_)) => {
+                    Turn::Failed(
+                        error @ (ReplError::Unreachable(_) | ReplError::Unauthorized { .. }),
+                    ) => {
                         return Err(self.failure(&error).into());
                     }
                     Turn::Failed(error) => {
@@ -317,6 +349,14 @@ impl Session {
             format!("{} {word}> ", self.label),
             format!("\x1b[1m{}\x1b[0m \x1b[{style}m{word}\x1b[0m> ", self.label),
         )
+    }
+
+    /// The prompt of an expression's further lines, as wide as [`Session::prompt`]'s.
+    fn continuation_prompt(&self) -> (String, String) {
+        let width = self.prompt().0.chars().count();
+        let plain = format!("{:>width$}", "...> ");
+        let styled = format!("\x1b[2m{plain}\x1b[0m");
+        (plain, styled)
     }
 
     /// A console command (`:help`, `:timeout`, `:quit`); answers whether to go on.

@@ -6,11 +6,14 @@ mod dump;
 mod eval;
 mod fleet;
 mod generate_docs;
+mod init;
 mod logs;
 mod pid;
 mod ps;
 mod restart;
+mod restore;
 mod run;
+mod snapshot;
 mod start;
 mod status;
 mod stop;
@@ -60,12 +63,51 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
         }
         Command::Stop {
             names,
+            save,
+            save_timeout,
+            save_args,
             stop,
             instance,
             repl,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
-            stop::run(&ctx, Targets::select(&ctx, &names, false)?)
+            let options = save.then(|| snapshot::options(&save_args, save_timeout));
+            stop::run(
+                &ctx,
+                Targets::select(&ctx, &names, false)?,
+                options.as_ref(),
+            )
+        }
+        Command::Snapshot {
+            names,
+            timeout,
+            json,
+            save,
+            instance,
+            repl,
+        } => {
+            let ctx = resolve(&instance, Some(&repl), None)?;
+            let targets = Targets::select(&ctx, &names, false)?;
+            snapshot::run(&ctx, targets, &snapshot::options(&save, timeout), json)
+        }
+        Command::Restore {
+            name,
+            backup,
+            list,
+            backup_dir,
+            instance,
+        } => {
+            let ctx = resolve(&instance, None, None)?;
+            let action = match list {
+                true => restore::Action::List,
+                false => restore::Action::Restore(backup.as_deref()),
+            };
+            restore::run(
+                &ctx,
+                &ctx.instance_files(&name)?,
+                action,
+                backup_dir.as_deref(),
+            )
         }
         Command::Restart {
             names,
@@ -196,8 +238,15 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             instance,
             repl,
             watchdog,
+            snapshot_every,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
+            if let Some(every) = snapshot_every {
+                let instance = ctx.instance(name.as_deref())?;
+                let text = unit::timer::units(&ctx, &instance, user.as_deref(), every)?;
+                std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+                return Ok(Code::Success);
+            }
             let instance;
             let target = if template {
                 unit::For::Template
@@ -211,6 +260,30 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             crate::context::given_vm(&vm)?.as_deref(),
             json.then_some(pretty),
         ),
+        Command::Init {
+            name,
+            image,
+            link,
+            repl_port,
+            user,
+            print,
+            dir,
+        } => {
+            let files = crate::cli::InstanceArgs {
+                at: crate::cli::VmArgs { dir, vm: None },
+                ..Default::default()
+            };
+            let ctx = resolve(&files, None, None)?;
+            let request = init::Request {
+                name: name.as_deref(),
+                image: image.map(|p| crate::instance::normalise(&ctx.dir.join(p))),
+                link,
+                repl_port,
+                user: user.as_deref(),
+                print,
+            };
+            init::run(&ctx, &request)
+        }
         Command::Completions { shell } => completions::run(shell),
         Command::GenerateDocs { dir } => generate_docs::run(&dir),
     }

@@ -4,7 +4,8 @@
 //! whose program is named like a VM or is the VM pharo-ctl would run there (a script run
 //! through its interpreter too), and that is not a pharo-ctl; its image is resolved against
 //! the process's working directory. A wrapper and the VM it started are one row: the VM
-//! proper's, with the wrapper's pid beside it.
+//! proper's, with the wrapper's pid beside it. `--json` names the `NAME.repl-secret` beside
+//! each image, when there is one: its REPL asks for credentials.
 
 use crate::exit_code::Code;
 use crate::instance;
@@ -39,6 +40,8 @@ struct Vm {
     pid_file: Option<PathBuf>,
     /// Whether that pid file names this process.
     pid_file_names_it: bool,
+    /// `NAME.repl-secret` next to the image, when it exists: its REPL asks for credentials.
+    repl_secret: Option<PathBuf>,
     /// The URL of the REPL the VM holds: the loopback listener of its own that answers
     /// `GET /repl` like Zinc.
     repl: Option<String>,
@@ -103,7 +106,21 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
             let names_it = |p: Option<i32>| p.is_some_and(|p| recorded == Some(PidFile::Pid(p)));
             let pids: Vec<i32> = std::iter::once(pid).chain(wrapper_pid).collect();
             let url = |addr: std::net::SocketAddr| format!("http://{addr}/repl");
-            let repl = crate::repl::owner::held_repl(&pids, None).map(url);
+            // A REPL that asks for credentials is asked with those of the secret beside the
+            // image, when pharo-ctl may read it: they go only to the VM's own sockets.
+            let secret = image.with_extension("repl-secret");
+            let authorization = secret
+                .symlink_metadata()
+                .ok()
+                .and_then(|_| {
+                    let user = std::fs::read_to_string(image.with_extension("st"))
+                        .ok()
+                        .and_then(|text| crate::instance::script::repl_user_in(&text))
+                        .unwrap_or_else(|| crate::repl::credentials::DEFAULT_USER.to_string());
+                    crate::repl::credentials::Credentials::load(&secret, &user).ok()
+                })
+                .map_or(String::new(), |c| c.header_line());
+            let repl = crate::repl::owner::held_repl(&pids, None, &authorization).map(url);
             let script_repl = std::fs::read_to_string(image.with_extension("st"))
                 .ok()
                 .and_then(|text| instance::repl_port_in(&text))
@@ -121,6 +138,7 @@ fn scan(given: Option<FileId>) -> Vec<Vm> {
                 cpu_s: cpu.map(|d: Duration| output::rounded(d.as_secs_f64(), 3)),
                 pid_file_names_it: names_it(Some(pid)) || names_it(wrapper_pid),
                 pid_file: pid_file.is_file().then_some(pid_file),
+                repl_secret: secret.symlink_metadata().is_ok().then_some(secret),
                 repl,
                 script_repl,
                 image,

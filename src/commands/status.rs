@@ -2,8 +2,9 @@
 //! JSON object. Exit codes follow the LSB: 0 running, 1 stale pid file, 3 not running,
 //! 4 unknown. A running VM whose REPL does not answer is hung: the report says since when
 //! (see [`crate::instance::hung`]), and `--probe` prints nothing and exits 1 for it, so that an
-//! orchestrator's health or liveness probe tells it apart. Several instances are one row
-//! each ([`overview`]).
+//! orchestrator's health or liveness probe tells it apart. A REPL that answers 401 asks for
+//! credentials pharo-ctl lacks: it answered, so it is neither ok nor hung; whether the REPL
+//! asks for credentials is `repl.auth`. Several instances are one row each ([`overview`]).
 
 use crate::duration::human;
 use crate::exit_code::Code;
@@ -18,6 +19,7 @@ use crate::repl::{Repl, ReplError};
 use anyhow::Result;
 
 pub(super) mod overview;
+mod saved;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -49,6 +51,10 @@ pub(crate) struct Report {
     pub(crate) repl_ok: bool,
     pub(crate) latency: Option<Duration>,
     pub(crate) repl_error: Option<String>,
+    /// Whether the REPL asks for credentials: `basic` or `none`; `None` when it did not tell.
+    pub(crate) repl_auth: Option<&'static str>,
+    /// The REPL answered 401: it is up, but pharo-ctl lacks the credentials it asks for.
+    pub(crate) locked_out: bool,
     /// Whether the REPL's owner cannot be told (so its health cannot either).
     pub(crate) repl_unverified: bool,
     /// The URL of the REPL the VM holds, when it is not the configured one.
@@ -58,18 +64,21 @@ pub(crate) struct Report {
 }
 
 impl Report {
-    /// The VM runs and its REPL does not answer.
+    /// The VM runs and its REPL does not answer (a REPL that asks for credentials pharo-ctl
+    /// lacks answers).
     pub(crate) fn hung(&self) -> bool {
-        self.state == "running" && !self.repl_ok
+        self.state == "running" && !self.repl_ok && !self.locked_out
     }
 
     /// Adds the answer of the running VM's REPL to a probe sent at `asked_at`: the latency,
     /// or why there was none and since when the VM has been hung (its `NAME.pid.hung` mark,
-    /// which an answer clears).
+    /// which an answer clears). `bare` is the answer to the same probe without credentials,
+    /// when the REPL has some: whether it asks for them.
     pub(crate) fn add_answer(
         &mut self,
         instance: &Instance,
-        answer: Result<Duration, ReplError>,
+        answer: Answer,
+        bare: Option<Answer>,
         asked_at: SystemTime,
     ) {
         let Some(pid) = self.pid else { return };
@@ -78,6 +87,17 @@ impl Report {
                 self.repl_ok = true;
                 self.latency = Some(latency);
                 self.repl_error = None;
+                self.repl_auth = match bare {
+                    None | Some(Ok(_)) => Some("none"),
+                    Some(Err(ReplError::Unauthorized { .. })) => Some("basic"),
+                    Some(Err(_)) => None,
+                };
+                hung::clear(&instance.pid_file);
+            }
+            Err(e @ ReplError::Unauthorized { .. }) => {
+                self.repl_error = Some(e.to_string());
+                self.repl_auth = Some("basic");
+                self.locked_out = true;
                 hung::clear(&instance.pid_file);
             }
             Err(e @ ReplError::Unverified(_)) => {
@@ -100,6 +120,20 @@ impl Report {
             self.cpu = Some(cpu);
         }
     }
+}
+
+/// A REPL's answer to a probe, or why there was none.
+pub(crate) type Answer = Result<Duration, ReplError>;
+
+/// Sends the probes of `repl`: one with its credentials, and, when it has some, one without,
+/// which tells whether the REPL asks for them. Answers their indexes among the results.
+pub(crate) fn send_probes(pings: &mut Pings, repl: &Repl) -> (usize, Option<usize>) {
+    let main = pings.send(repl);
+    let bare = repl
+        .credentials()
+        .is_some()
+        .then(|| pings.send(&repl.without_credentials()));
+    (main, bare)
 }
 
 /// Reports on the instance as `view` says, probing its REPL for at most `timeout`.
@@ -136,9 +170,10 @@ fn gather(instance: &Instance, found: &Found, repl: &Repl, timeout: Duration) ->
         let repl = repl.owned(&instance.name, tree)?;
         let asked_at = SystemTime::now();
         let mut pings = Pings::new(timeout, 1);
-        pings.send(&repl);
-        let answer = pings.finish().remove(0);
-        report.add_answer(instance, answer, asked_at);
+        let (_, bare) = send_probes(&mut pings, &repl);
+        let mut answers = pings.finish().into_iter();
+        let answer = answers.next().unwrap_or(Err(ReplError::Dropped));
+        report.add_answer(instance, answer, bare.and(answers.next()), asked_at);
         report.repl_found = repl.found_url();
         report.add_usage(usage::of(&[tree.pid()]).remove(0));
     }
@@ -161,6 +196,8 @@ pub(crate) fn observe(found: &Found) -> Report {
         repl_ok: false,
         latency: None,
         repl_error: Some("not running".to_string()),
+        repl_auth: None,
+        locked_out: false,
         repl_unverified: false,
         repl_found: None,
         hung_since: None,
@@ -183,7 +220,7 @@ pub(crate) fn observe(found: &Found) -> Report {
 }
 
 pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
-    json!({
+    let mut object = json!({
         "name": instance.name,
         "state": r.state,
         "pid": r.pid,
@@ -207,8 +244,12 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
             "ok": r.repl_ok,
             "latency_ms": r.latency.map(|d| output::rounded(d.as_secs_f64() * 1000.0, 3)),
             "error": r.repl_error,
+            "auth": r.repl_auth,
+            "secret_file": repl.credentials().map(|c| c.file()),
         },
-    })
+    });
+    saved::add_json(&mut object, instance);
+    object
 }
 
 /// How long the REPL has not answered, since `since`.
@@ -290,9 +331,20 @@ fn write_human(
         writeln!(out, "{:>10}: {command}", "Command")?;
     }
     let health = match (r.repl_ok, r.latency, &r.repl_error) {
-        (true, Some(latency), _) => format!("ok ({})", crate::duration::human(latency))
-            .green()
-            .to_string(),
+        (true, Some(latency), _) => {
+            let auth = match r.repl_auth {
+                Some("basic") => ", credentials required",
+                Some(_) if repl.credentials().is_some() => {
+                    ", but it asks for no credentials (its script does not use the secret)"
+                }
+                _ => "",
+            };
+            format!(
+                "{}{auth}",
+                format!("ok ({})", crate::duration::human(latency)).green()
+            )
+        }
+        (_, _, Some(error)) if r.locked_out => error.yellow().to_string(),
         (_, _, Some(error)) if r.pid.is_some() => error.red().to_string(),
         (_, _, Some(error)) => error.to_string(),
         _ => String::new(),
@@ -308,6 +360,7 @@ fn write_human(
     }
     writeln!(out, "{:>10}: {}", "PID file", instance.pid_file.display())?;
     writeln!(out, "{:>10}: {}", "Log", instance.log_file.display())?;
+    saved::write_lines(out, instance)?;
     let tail = logfile::last_lines(&instance.log_file, 0, lines);
     if !tail.is_empty() {
         writeln!(out)?;

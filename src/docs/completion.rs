@@ -49,16 +49,37 @@ fn clap_script(shell: Shell) -> String {
     String::from_utf8(buf).expect("clap_complete writes UTF-8")
 }
 
-/// The command line as operators see it: clap_complete would offer hidden subcommands
-/// (`generate-docs`) too, so they are left out of the command it is given.
+/// The command line as operators see it: clap_complete's scripts would offer hidden
+/// subcommands (`generate-docs`) and hidden options (`--legacy-order`) too, so they are left
+/// out of the command it is given.
 fn visible_command() -> clap::Command {
-    let root = Cli::command();
-    let mut visible = clap::Command::new(BIN)
-        .version(env!("CARGO_PKG_VERSION"))
-        .args(root.get_arguments().cloned())
-        .subcommands(root.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
-    if let Some(about) = root.get_about() {
+    visible(&Cli::command().name(BIN).version(env!("CARGO_PKG_VERSION")))
+}
+
+/// `command` without its hidden options and subcommands, at every level.
+fn visible(command: &clap::Command) -> clap::Command {
+    let mut visible = clap::Command::new(command.get_name().to_string())
+        .args(
+            command
+                .get_arguments()
+                .filter(|a| !a.is_hide_set())
+                .cloned(),
+        )
+        .subcommands(
+            command
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .map(visible),
+        )
+        .visible_aliases(command.get_visible_aliases().map(str::to_string));
+    if let Some(version) = command.get_version() {
+        visible = visible.version(version.to_string());
+    }
+    if let Some(about) = command.get_about() {
         visible = visible.about(about.clone());
+    }
+    if let Some(about) = command.get_long_about() {
+        visible = visible.long_about(about.clone());
     }
     visible
 }

@@ -9,6 +9,8 @@ use clap::CommandFactory;
 use clap_mangen::Man;
 use std::io::Write;
 
+mod options;
+
 /// One rendered page: its file name (`pharo-ctl-stop.1`) and its roff text.
 pub struct Page {
     pub file_name: String,
@@ -17,7 +19,7 @@ pub struct Page {
 
 /// Every page: the main one first, then one per visible subcommand.
 pub fn pages() -> Vec<Page> {
-    let mut root = Cli::command().disable_help_subcommand(true);
+    let mut root = options::described(Cli::command().disable_help_subcommand(true));
     root.build();
     let siblings: Vec<String> = root
         .get_subcommands()
@@ -51,9 +53,12 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
     write(&mut out, &|w| man.render_synopsis_section(w));
     write(&mut out, &|w| man.render_description_section(w));
     let name = page_name(command);
-    let mut out = repeatable_positionals(
+    let mut out = options::with_values(
         command,
-        String::from_utf8(out).expect("clap_mangen writes UTF-8"),
+        repeatable_positionals(
+            command,
+            String::from_utf8(out).expect("clap_mangen writes UTF-8"),
+        ),
     );
     // The paragraphs of `--help` after the options (signals, exit codes…), examples aside.
     for note in notes(command) {
@@ -70,7 +75,7 @@ fn render(command: &clap::Command, siblings: &[String], main: bool) -> Page {
     text.push_str(&exit_status(command.get_name()));
     // ps and completions concern no instance: its environment and files do not apply.
     if !matches!(command.get_name(), "ps" | "completions") {
-        text.push_str(ENVIRONMENT);
+        text.push_str(&environment(command, main));
         text.push_str(FILES);
     }
     text.push_str(&examples(command, main));
@@ -168,35 +173,65 @@ fn exit_status(command: &str) -> String {
     out
 }
 
-const ENVIRONMENT: &str = r#".SH ENVIRONMENT
-.TP
-\fBPHARO_CTL_DIR\fR
-The directory of the instances' files, as \fB\-C\fR/\fB\-\-dir\fR.
-.TP
-\fBPHARO_VM\fR
-The Pharo VM, as \fB\-\-vm\fR.
-.TP
-\fBPHARO_REPL\fR
-The REPL's URL, as \fB\-\-repl\fR.
-.TP
-\fBPHARO_CTL_SHUTDOWN\fR
-The Smalltalk that asks the image to shut down, as \fB\-\-shutdown\fR.
-.TP
-\fBNO_COLOR\fR
-When set and not empty, no colour unless \fB\-\-color always\fR is given.
-.TP
-\fBTERM\fR
-When \fBdumb\fR, no colour and no spinner.
-.TP
-\fBXDG_STATE_HOME\fR
-Where \fBconsole\fR keeps its history (else \fB~/.local/state\fR).
-.TP
-\fBNOTIFY_SOCKET\fR
-Set by systemd for \fBType=notify\fR services: \fBrun\fR sends \fBREADY=1\fR once the REPL answers and \fBSTOPPING=1\fR when it stops.
-.TP
-\fBWATCHDOG_USEC\fR, \fBWATCHDOG_PID\fR
-Set by systemd for a unit with \fBWatchdogSec=\fR: \fBrun\fR probes the REPL every WatchdogSec/(N+2) unless \fB\-\-watchdog\fR says otherwise, and sends \fBWATCHDOG=1\fR after each answered probe.
-"#;
+/// The environment pharo-ctl reads besides its options' own variables (which come from the
+/// command line's `env =` attributes).
+const OTHER_ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "NO_COLOR",
+        "When set and not empty, no colour unless --color always is given.",
+    ),
+    ("TERM", "When dumb, no colour and no spinner."),
+    (
+        "XDG_STATE_HOME",
+        "Where console keeps its history (else ~/.local/state).",
+    ),
+    (
+        "NOTIFY_SOCKET",
+        "Set by systemd for Type=notify services: run sends READY=1 once the REPL answers and STOPPING=1 when it stops.",
+    ),
+    (
+        "WATCHDOG_USEC, WATCHDOG_PID",
+        "Set by systemd for a unit with WatchdogSec=: run probes the REPL every WatchdogSec/(N+2) unless --watchdog says otherwise, and sends WATCHDOG=1 after each answered probe.",
+    ),
+];
+
+/// The ENVIRONMENT section of `command`'s page: the variables its options read (every
+/// command's, on the main page), each with its option's help, then the others.
+fn environment(command: &clap::Command, main: bool) -> String {
+    let mut commands = vec![command];
+    if main {
+        commands.extend(command.get_subcommands());
+    }
+    let mut seen = Vec::new();
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for arg in commands.iter().flat_map(|c| c.get_arguments()) {
+        let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+            continue;
+        };
+        let name = env.to_string_lossy().into_owned();
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name.clone());
+        let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+        let help = help
+            .split(" [default")
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('.');
+        entries.push((name, format!("{help}, as --{long}.")));
+    }
+    entries.extend(
+        OTHER_ENVIRONMENT
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string())),
+    );
+    let entries: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    format!(".SH ENVIRONMENT\n{}", tagged(&entries))
+}
 
 const FILES: &str = r#".SH FILES
 An instance NAME has its files in one directory (\fB\-C\fR, \fBPHARO_CTL_DIR\fR, else the current directory); each can be overridden by an option.
@@ -205,7 +240,10 @@ An instance NAME has its files in one directory (\fB\-C\fR, \fBPHARO_CTL_DIR\fR,
 The image (\fB\-\-image\fR).
 .TP
 \fINAME\fB.st\fR
-The startup script, used when it exists (\fB\-\-script\fR). It starts the REPL with \fBZnReadEvalPrintDelegate startInServerOn:\fR \fIPORT\fR; pharo\-ctl reads the port from it.
+The startup script, used when it exists (\fB\-\-script\fR). It starts the REPL with \fBZnReadEvalPrintDelegate startInServerOn:\fR \fIPORT\fR, or the form that stands for, \fB(ZnServer on:\fR \fIPORT\fB)\fR ... \fBdelegate: ZnReadEvalPrintDelegate new; ... start\fR (which \fBinit\fR writes, with an authenticator); pharo\-ctl reads the port from it.
+.TP
+\fINAME\fB.repl\-secret\fR
+The REPL's password, sent as HTTP Basic credentials with every request to the instance's own REPL, used when it exists (\fB\-\-repl\-secret\fR). The startup script that \fBinit\fR writes reads it at start\-up. Refused when group or others may read or write it (chmod 600).
 .TP
 \fINAME\fB.pid\fR
 The pid file: the decimal pid and a newline, written atomically (\fB\-\-pid\-file\fR). Not trusted when it is world\-writable or, for root, owned by another user.
@@ -229,64 +267,34 @@ The console's history of the instance (without \fBXDG_STATE_HOME\fR: \fB~/.local
 Where the VM is looked for before \fBpharo\fR on \fBPATH\fR.
 "#;
 
-const SHUTDOWN_SCRIPT: &str = "\
-ZnReadEvalPrintDelegate startInServerOn: 42033.
+/// The startup script the pages show: the one `init` writes.
+fn startup_script() -> String {
+    crate::instance::script::new_script("zinc", 42033, "pharo-ctl", "zinc.repl-secret")
+}
 
-Smalltalk at: #ShutdownSequence put: [
-  'Starting ShutdownSequence...' crTrace.
-  ZnServer default stopServer.
-  ZnServer default hasOpenConnections ifTrue: [ 3 seconds wait ].
-  ZnServer default closeConnections.
-  'Completed ShutdownSequence successfully' crTrace.
-  Smalltalk snapshot: false andQuit: true ].";
+/// The unit the pages show: the one `unit` writes, for /srv/zinc.
+fn systemd_unit() -> String {
+    crate::run::unit::Service::example().render()
+}
 
-const SYSTEMD_UNIT: &str = "\
-[Unit]
-Description=Pharo image zinc
-After=network.target
-
-[Service]
-Type=notify
-NotifyAccess=main
-User=pharo
-WorkingDirectory=/srv/zinc
-ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc
-KillMode=mixed
-TimeoutStopSec=15
-Restart=on-failure
-
-[Install]
-WantedBy=multi-user.target";
-
-/// The paragraphs of a command's `after_help` before its examples.
+/// The paragraphs of a command's `after_help` (its notes; the exit codes have their own
+/// section, the examples theirs).
 fn notes(command: &clap::Command) -> Vec<String> {
     let Some(help) = command.get_after_help() else {
         return Vec::new();
     };
-    let help = help.to_string();
-    let before = help.split("Examples:").next().unwrap_or_default();
-    before
+    help.to_string()
         .split("\n\n")
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        // Exit codes have their own section.
-        .filter(|p| !p.is_empty() && !p.starts_with("Exit codes"))
+        .filter(|p| !p.is_empty() && !p.starts_with("Exit codes") && !p.starts_with("Examples:"))
         .collect()
 }
 
-/// The example lines of a command's `after_help` (the indented lines after `Examples:`).
+/// The examples of a command, from the command line's table of them.
 fn example_lines(command: &clap::Command) -> Vec<String> {
-    let Some(help) = command.get_after_help() else {
-        return Vec::new();
-    };
-    let help = help.to_string();
-    let Some(at) = help.find("Examples:") else {
-        return Vec::new();
-    };
-    help[at + "Examples:".len()..]
-        .lines()
-        .skip(1)
-        .take_while(|line| line.starts_with("  "))
-        .map(|line| line.trim().to_string())
+    crate::cli::examples::of(command.get_name())
+        .iter()
+        .map(ToString::to_string)
         .collect()
 }
 
@@ -307,23 +315,23 @@ fn examples(command: &clap::Command, main: bool) -> String {
         out.push_str(&paragraph(
             "A startup script, zinc.st, that starts the REPL on loopback and defines the ShutdownSequence that the stop asks for:",
         ));
-        out.push_str(&literal(SHUTDOWN_SCRIPT));
+        out.push_str(&literal(startup_script().trim_end()));
     }
     if unit {
         out.push_str(&paragraph(
             "A systemd unit for pharo-ctl run (pharo-ctl unit prints one with the paths and options in effect). TimeoutStopSec stays above --timeout plus --kill-after, so that systemd's own SIGKILL never pre-empts the cooperative shutdown:",
         ));
-        out.push_str(&literal(SYSTEMD_UNIT));
+        out.push_str(&literal(systemd_unit().trim_end()));
     }
     if main {
         out.push_str(&paragraph(
             "A startup script, zinc.st, that starts the REPL on loopback and defines the ShutdownSequence that stop and run ask for:",
         ));
-        out.push_str(&literal(SHUTDOWN_SCRIPT));
+        out.push_str(&literal(startup_script().trim_end()));
         out.push_str(&paragraph(
             "A systemd unit that runs it, written to /etc/systemd/system/zinc.service (pharo-ctl unit prints one). TimeoutStopSec stays above --timeout plus --kill-after, so that systemd's own SIGKILL never pre-empts the cooperative shutdown:",
         ));
-        out.push_str(&literal(SYSTEMD_UNIT));
+        out.push_str(&literal(systemd_unit().trim_end()));
         out.push_str(&paragraph(
             "Install the completions and this manual (see also pharo-ctl-completions(1)):",
         ));

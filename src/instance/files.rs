@@ -13,10 +13,11 @@ use std::path::Path;
 
 /// Checks, before anything is started or stopped, that the pid file and the log can be
 /// written: exit 4 when we may not (with what to do), 6 when a directory is missing.
+/// Both are checked, and both problems said at once (on one line).
 pub fn check_writable(instance: &Instance) -> Result<()> {
-    check_pid_file_writable(instance)?;
+    let pid_file = check_pid_file_writable(instance);
     let log = &instance.log_file;
-    if log.exists() {
+    let log = if log.exists() {
         check_access(log, log, "log file", "--log-file", "its owner")
     } else {
         check_access(
@@ -26,6 +27,13 @@ pub fn check_writable(instance: &Instance) -> Result<()> {
             "--log-file",
             "the directory's owner",
         )
+    };
+    match (pid_file, log) {
+        (Err(first), Err(second)) => {
+            let code = crate::error::code_of(&first);
+            Err(Fail::new(code, format!("{first:#}; and {second:#}")).into())
+        }
+        (pid_file, log) => pid_file.and(log),
     }
 }
 
@@ -70,8 +78,18 @@ fn check_access(file: &Path, target: &Path, what: &str, option: &str, owner: &st
         )
         .into()),
         Err(errno) => {
+            use std::os::unix::fs::MetadataExt;
+            let ours = target
+                .metadata()
+                .is_ok_and(|m| m.uid() == nix::unistd::geteuid().as_raw());
             let remedy = if errno == nix::errno::Errno::EROFS {
                 format!("pass {option}")
+            } else if ours {
+                // Its owner, without write permission: running as the owner changes nothing.
+                format!(
+                    "it is yours but not writable: chmod u+w {}, or pass {option}",
+                    target.display()
+                )
             } else {
                 format!("run as {owner} or pass {option}")
             };

@@ -1,15 +1,18 @@
 //! Instances and their files: names and paths (here), the files' checks and locks
 //! ([`files`]), the pid file ([`pidfile`]) and its record of an unanswered REPL ([`hung`]), the
-//! log ([`logfile`]), and where the instance's VM runs ([`finder`]).
+//! log ([`logfile`]), where the instance's VM runs ([`finder`]), and its startup script as
+//! `init` writes it ([`script`]).
 //!
 //! An instance: a NAME and its files in one directory (`NAME.image`, `NAME.st`, `NAME.pid`,
-//! `NAME.log`), each of which the command line can override, and the VM that runs it.
+//! `NAME.log`, `NAME.repl-secret`), each of which the command line can override, and the VM
+//! that runs it.
 
 pub(crate) mod files;
 pub(crate) mod finder;
 pub(crate) mod hung;
 pub(crate) mod logfile;
 pub(crate) mod pidfile;
+pub(crate) mod script;
 
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
@@ -113,13 +116,25 @@ impl Instance {
         command
     }
 
-    /// The REPL port the startup script opens with `ZnReadEvalPrintDelegate startInServerOn:`.
-    /// The script is read once.
+    /// The REPL port the startup script opens with `ZnReadEvalPrintDelegate startInServerOn:`
+    /// or its expanded form. The script is read once.
     pub fn script_repl_port(&self) -> Option<u16> {
         *self.script_port.get_or_init(|| {
             let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
             repl_port_in(&text)
         })
+    }
+
+    /// The user name the startup script gives the REPL's `ZnBasicAuthenticator`, if any.
+    pub fn script_repl_user(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
+        crate::instance::script::repl_user_in(&text)
+    }
+
+    /// The REPL's secret beside the image: `NAME.repl-secret`.
+    pub fn secret_file(&self) -> PathBuf {
+        let beside = self.image.parent().unwrap_or(&self.dir);
+        beside.join(secret_file_name(&self.name))
     }
 }
 
@@ -181,6 +196,11 @@ pub fn repl_port_in(text: &str) -> Option<u16> {
         from = start + "ZnServer on:".len();
     }
     None
+}
+
+/// The file name of an instance's REPL secret, beside its image: `NAME.repl-secret`.
+pub fn secret_file_name(name: &str) -> String {
+    format!("{name}.repl-secret")
 }
 
 /// The instance names of a directory (its `*.image` files without the extension, sorted), or
@@ -247,6 +267,35 @@ pub fn find_vm(given: Option<&Path>, dir: &Path) -> Result<PathBuf> {
         })
 }
 
+/// The VM's arguments when `--vm-arg` gives none: `--headless`, unless the VM is a script
+/// that passes `--headless` itself (Pharo's zeroconf `pharo` runs `pharo-vm/pharo --headless
+/// "$@"`), which would then get it twice.
+pub fn default_vm_args(vm: Option<&Path>) -> Vec<String> {
+    let headless = || vec!["--headless".to_string()];
+    let Some(vm) = vm else {
+        return headless();
+    };
+    let mut head = Vec::new();
+    let read = std::fs::File::open(vm).and_then(|f| {
+        use std::io::Read as _;
+        f.take(64 * 1024).read_to_end(&mut head)
+    });
+    if read.is_err() || !head.starts_with(b"#!") {
+        return headless();
+    }
+    let text = String::from_utf8_lossy(&head);
+    let passes_headless = text
+        .lines()
+        .skip(1)
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .any(|line| line.split_whitespace().any(|word| word == "--headless"));
+    if passes_headless {
+        Vec::new()
+    } else {
+        headless()
+    }
+}
+
 fn on_path(program: &Path) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(program))
@@ -273,5 +322,14 @@ mod tests {
         let computed =
             "ZnReadEvalPrintDelegate startInServerOn: (OSEnvironment current at: 'PORT') asNumber.";
         assert_eq!(repl_port_in(computed), None);
+    }
+
+    #[test]
+    fn reads_the_port_of_what_init_writes() {
+        let script =
+            crate::instance::script::new_script("zinc", 42051, "pharo-ctl", "zinc.repl-secret");
+        assert_eq!(repl_port_in(&script), Some(42051));
+        let app = "(ZnServer on: 8080) delegate: MyApp new; start.\n";
+        assert_eq!(repl_port_in(&format!("{app}{script}")), Some(42051));
     }
 }

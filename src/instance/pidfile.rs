@@ -24,9 +24,22 @@ pub enum PidFile {
 /// world-writable, or (when we are root) one owned by another non-root user.
 pub fn read(path: &Path) -> Result<PidFile> {
     let cannot_read = |e: std::io::Error| -> anyhow::Error {
+        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            let owner = std::fs::symlink_metadata(path).map_or_else(
+                |_| "its owner".to_string(),
+                |m| format!("its owner (uid {})", m.uid()),
+            );
+            format!("; run as {owner}, the user the instance runs as, or as root")
+        } else {
+            String::new()
+        };
         Fail::new(
             Code::Unknown,
-            format!("cannot read the pid file {}: {e}", path.display()),
+            format!(
+                "cannot read the pid file {}: {}{hint}",
+                path.display(),
+                crate::error::reason(&e)
+            ),
         )
         .into()
     };
@@ -187,6 +200,39 @@ pub fn remove_if_names(path: &Path, pids: &[i32]) -> Result<bool> {
         Ok(PidFile::Pid(p)) if pids.contains(&p) || ended(p) => remove(path).map(|()| true),
         _ => Ok(false),
     }
+}
+
+/// Removes the other pid files (`*.pid`) beside `path` that name one of `pids`, processes of
+/// a tree just stopped that have ended: a pid file pharo-ctl.sh's order wrote (`SCRIPT.pid`)
+/// for the VM that a stop by NAME found in the process table. Answers the files removed.
+pub fn remove_others_naming(path: &Path, pids: &[i32]) -> Result<Vec<PathBuf>> {
+    let ended = |pid: i32| crate::process::stat(pid).is_none_or(|stat| stat.ended());
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let other = entry.path();
+        if other.extension().is_none_or(|e| e != "pid")
+            || other.file_name() == path.file_name()
+            || !entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            continue;
+        }
+        if let Ok(PidFile::Pid(p)) = read(&other)
+            && pids.contains(&p)
+            && ended(p)
+        {
+            remove(&other)?;
+            removed.push(other);
+        }
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 /// Removes the pid file, and with it the record of an unanswered REPL ([`crate::instance::hung`]): the

@@ -9,6 +9,7 @@
 pub(crate) mod dump;
 pub(crate) mod handle;
 pub(crate) mod identity;
+pub(crate) mod members;
 pub(crate) mod signals;
 pub(crate) mod tree;
 pub(crate) mod usage;

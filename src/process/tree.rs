@@ -12,6 +12,7 @@
 //! members are watched through their pidfds, and the process table is listed again only when
 //! the last of them is gone (to see whether one forked meanwhile).
 
+pub use super::members::Members;
 use crate::output::Spinner;
 use crate::process::handle::{FALLBACK_POLL, ProcessHandle, Wait};
 use crate::process::identity::{self, Identity, ImageMatcher};
@@ -153,21 +154,20 @@ impl Tree {
     /// The live members of the tree among the processes of `table`, each with a handle
     /// opened before its identity was read, and their process groups.
     fn members(&self, table: &[(i32, Stat)]) -> (Vec<ProcessHandle>, HashSet<i32>) {
-        members_of(self.scope, &self.vm, self.wrapper.as_ref(), table)
+        super::members::members_of(self.scope, &self.vm, self.wrapper.as_ref(), table)
     }
 
     /// A view of the tree's membership that can be kept apart from it: the REPL's identity
     /// check looks for the holder of a socket among the members, whenever it asks.
     pub fn members_view(&self) -> io::Result<Members> {
-        Ok(Members {
-            vm: self.vm.try_clone()?,
-            wrapper: self
-                .wrapper
+        Ok(Members::new(
+            self.vm.try_clone()?,
+            self.wrapper
                 .as_ref()
                 .map(ProcessHandle::try_clone)
                 .transpose()?,
-            scope: self.scope,
-        })
+            self.scope,
+        ))
     }
 
     /// Whether the VM proper is the only process of the tree.
@@ -306,96 +306,6 @@ impl Tree {
                 spinner.tick();
             }
         }
-    }
-}
-
-/// The live members of a tree of `scope` with the VM proper `vm` (and its `wrapper`) among the
-/// processes of `table`, each with a handle opened before its identity was read, and their
-/// process groups.
-fn members_of(
-    scope: Scope,
-    vm: &ProcessHandle,
-    wrapper: Option<&ProcessHandle>,
-    table: &[(i32, Stat)],
-) -> (Vec<ProcessHandle>, HashSet<i32>) {
-    let groups = std::cell::RefCell::new(HashSet::new());
-    let confirmed = |pid: i32, belongs: &dyn Fn(&Stat) -> bool| match ProcessHandle::open_live(pid)
-    {
-        Ok(Some((handle, stat))) if belongs(&stat) => {
-            groups.borrow_mut().insert(stat.pgid);
-            Some(handle)
-        }
-        _ => None,
-    };
-    match scope {
-        Scope::Session(id) | Scope::Group(id) => {
-            let carries = |stat: &Stat| match scope {
-                Scope::Session(_) => stat.sid == id,
-                _ => stat.pgid == id,
-            };
-            let members = table
-                .iter()
-                .filter(|(_, stat)| carries(stat))
-                .filter_map(|&(pid, _)| confirmed(pid, &carries))
-                .collect();
-            (members, groups.into_inner())
-        }
-        Scope::Below => {
-            let mut members: Vec<ProcessHandle> = [Some(vm), wrapper]
-                .into_iter()
-                .flatten()
-                .filter(|root| !root.exited())
-                .filter_map(|root| root.try_clone().ok())
-                .collect();
-            let mut known: HashSet<i32> = members.iter().map(ProcessHandle::pid).collect();
-            let mut grew = true;
-            while grew {
-                grew = false;
-                for &(pid, stat) in table {
-                    if known.contains(&stat.ppid)
-                        && !known.contains(&pid)
-                        && let Some(handle) = confirmed(pid, &|s| known.contains(&s.ppid))
-                    {
-                        known.insert(pid);
-                        members.push(handle);
-                        grew = true;
-                    }
-                }
-            }
-            // Descendants are found by their parents: the process table is always listed.
-            (members, HashSet::new())
-        }
-    }
-}
-
-/// The members of a tree, seen apart from it ([`Tree::members_view`]).
-#[derive(Debug)]
-pub struct Members {
-    vm: ProcessHandle,
-    wrapper: Option<ProcessHandle>,
-    scope: Scope,
-}
-
-impl Members {
-    /// The VM proper, then its wrapper: the members most likely to hold what is looked for.
-    pub fn first(&self) -> impl Iterator<Item = &ProcessHandle> {
-        std::iter::once(&self.vm).chain(self.wrapper.as_ref())
-    }
-
-    /// The VM proper.
-    pub fn vm(&self) -> &ProcessHandle {
-        &self.vm
-    }
-
-    /// Every live member, from the process table as it is now.
-    pub fn all(&self) -> Vec<ProcessHandle> {
-        members_of(
-            self.scope,
-            &self.vm,
-            self.wrapper.as_ref(),
-            &process::table(),
-        )
-        .0
     }
 }
 

@@ -5,10 +5,14 @@
 //! The REPL runs any code it is sent, so a URL whose host is not loopback is refused before
 //! anything connects, unless the operator allows it; no proxy is ever used. The REPL of a
 //! known instance is the instance's only when its tree holds the listening socket
-//! ([`owner`]): nothing is sent to another process's port. Two transports carry the
+//! ([`owner`]): nothing is sent to another process's port, and its credentials
+//! ([`credentials`], when the instance has a secret) go only into a request for an address so
+//! admitted. Two transports carry the
 //! requests: a blocking one ([`http`]) and a poll-driven probe for many REPLs at once
 //! ([`crate::repl::ping`]).
 
+pub(crate) mod credentials;
+mod error;
 pub(crate) mod holder;
 pub(crate) mod http;
 pub(crate) mod owner;
@@ -18,6 +22,8 @@ pub(crate) mod sockets;
 use crate::error::Fail;
 use crate::exit_code::Code;
 use anyhow::Result;
+use credentials::Credentials;
+pub use error::{ReplError, unauthorized};
 pub use http::Reply;
 pub use owner::Owner;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -29,82 +35,9 @@ use url::Url;
 /// The REPL's address when neither `--repl` nor the startup script says otherwise.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:42033/repl";
 
-/// Why a request got no answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplError {
-    /// Nothing listens, or the connection was refused.
-    Unreachable(String),
-    /// No answer within the timeout.
-    Timeout(Duration),
-    /// The connection was closed or reset before an answer: what a quit expression does.
-    Dropped,
-    /// An HTTP status other than 200 (Zinc answers 404 to a non-textual body).
-    Status(u16, String),
-    /// The socket listening on the address is not the instance's: the line that says whose.
-    NotOwn(String),
-    /// Whether the socket is the instance's cannot be told, and why.
-    Unverified(String),
-}
-
-impl std::fmt::Display for ReplError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReplError::Unreachable(why) => write!(f, "unreachable ({why})"),
-            ReplError::Timeout(d) => {
-                write!(f, "no answer within {}", crate::duration::human(*d))
-            }
-            ReplError::Dropped => f.write_str("the connection was closed without an answer"),
-            ReplError::Status(code, body) => {
-                write!(f, "HTTP {code}: {}", body.lines().next().unwrap_or(""))
-            }
-            ReplError::NotOwn(line) | ReplError::Unverified(line) => f.write_str(line),
-        }
-    }
-}
-
-impl ReplError {
-    /// The failure an evaluation ends with when the REPL at `url` gave no answer: what went
-    /// wrong and what to do, with the exit code it calls for; `more_time` says how to wait
-    /// longer (`raise --timeout`).
-    pub fn failure(&self, url: &str, more_time: &str) -> Fail {
-        match self {
-            ReplError::Unreachable(why) => Fail::new(
-                Code::ReplUnreachable,
-                format!(
-                    "cannot reach the REPL at {url} ({why}): is the image running (pharo-ctl status) and is --repl right?"
-                ),
-            ),
-            ReplError::Timeout(t) => Fail::new(
-                Code::Failure,
-                format!(
-                    "timed out: no answer from the REPL at {url} within {}; the expression may still be running in the image; {more_time}",
-                    crate::duration::human(*t)
-                ),
-            ),
-            ReplError::Dropped => Fail::new(
-                Code::Failure,
-                "the image closed the connection without answering (did the expression quit the image?); see pharo-ctl status",
-            ),
-            ReplError::Status(..) => Fail::new(
-                Code::Failure,
-                format!("the REPL at {url} refused the request: {self}; is it a Zinc REPL URL?"),
-            ),
-            ReplError::NotOwn(line) => Fail::new(
-                Code::ReplUnreachable,
-                format!("not sent: {line}; see pharo-ctl status"),
-            ),
-            ReplError::Unverified(why) => Fail::new(
-                Code::Unknown,
-                format!(
-                    "not sent: {why}; or pass --repl URL without NAME to send it where you say"
-                ),
-            ),
-        }
-    }
-}
-
 /// A REPL client bound to one URL, and, when it is a known instance's, to that instance
-/// ([`Owner`]): then every request first proves where it goes.
+/// ([`Owner`]): then every request first proves where it goes. Its requests carry the
+/// instance's credentials, if it has some, and only once that proof is made.
 #[derive(Debug, Clone)]
 pub struct Repl {
     url: Url,
@@ -117,6 +50,7 @@ pub struct Repl {
     /// to the default one.
     named: bool,
     owner: Option<Arc<Owner>>,
+    credentials: Option<Arc<Credentials>>,
 }
 
 impl Repl {
@@ -165,7 +99,35 @@ impl Repl {
             given: false,
             named: false,
             owner: None,
+            credentials: None,
         })
+    }
+
+    /// The same REPL, whose requests carry `credentials` (HTTP Basic).
+    pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Repl {
+        self.credentials = credentials.map(Arc::new);
+        self
+    }
+
+    /// The same REPL without credentials: what any local user's request looks like.
+    pub fn without_credentials(&self) -> Repl {
+        Repl {
+            credentials: None,
+            ..self.clone()
+        }
+    }
+
+    /// The credentials its requests carry.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_deref()
+    }
+
+    /// The `Authorization` header line (with its CRLF) of a request, or nothing: to be written
+    /// only into a request whose address [`Repl::target`] has admitted.
+    pub fn authorization_line(&self) -> String {
+        self.credentials
+            .as_ref()
+            .map_or(String::new(), |c| c.header_line())
     }
 
     /// The same REPL, its address named by `--repl` or the startup script.
@@ -188,7 +150,12 @@ impl Repl {
     /// The REPL of the instance `name` whose process tree is `tree`: sent to only once the
     /// tree is shown to hold it.
     pub fn owned(&self, name: &str, tree: &crate::process::tree::Tree) -> std::io::Result<Repl> {
-        let owner = Owner::new(name, tree.members_view()?, !self.given);
+        let owner = Owner::new(
+            name,
+            tree.members_view()?,
+            !self.given,
+            self.authorization_line(),
+        );
         Ok(Repl {
             owner: Some(Arc::new(owner)),
             ..self.clone()
@@ -205,6 +172,12 @@ impl Repl {
             Some(owner) => owner.admit(nominal),
             None => Ok(nominal),
         }
+    }
+
+    /// Whether it is an instance's REPL ([`Repl::owned`]), whose every request first proves
+    /// where it goes.
+    pub fn is_owned(&self) -> bool {
+        self.owner.is_some()
     }
 
     /// Whether the instance whose REPL it is has ended (its VM proper is gone).
@@ -257,20 +230,23 @@ impl Repl {
 
     /// How often a readiness wait (`start --wait`, `run`) asks the REPL.
     pub const PROBE_INTERVAL: Duration = Duration::from_millis(50);
-    /// How long one request of a readiness wait may take.
+    /// How long one request of the console's health check may take (a readiness wait gives
+    /// each request the time it has left).
     pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-    /// The probe's request: `GET` of the URL.
+    /// The probe's request: `GET` of the URL, with the credentials if there are some: to be
+    /// sent only to an address [`Repl::target`] has admitted.
     pub fn get_request(&self) -> Vec<u8> {
         let (host, path) = self.host_and_target();
-        request(&host, &path, None)
+        request(&host, &path, None, &self.authorization_line())
     }
 
     /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
         let started = Instant::now();
         let target = self.target()?;
-        http::exchange(target, &self.get_request(), timeout, None)?;
+        http::exchange(target, &self.get_request(), timeout, None)
+            .map_err(|e| e.credentials(self.credentials.is_some()))?;
         Ok(started.elapsed())
     }
 
@@ -291,23 +267,41 @@ impl Repl {
         cancel: Option<BorrowedFd<'_>>,
     ) -> Result<Reply, ReplError> {
         let target = self.target()?;
+        // The credentials go only where the target was admitted.
         let (host, path) = self.host_and_target();
-        http::exchange(target, &request(&host, &path, Some(expr)), timeout, cancel)
+        // The credentials go only where the target was admitted.
+        let request = request(&host, &path, Some(expr), &self.authorization_line());
+        http::exchange(target, &request, timeout, cancel)
+            .map_err(|e| e.credentials(self.credentials.is_some()))
     }
 }
 
 /// A request to Zinc's REPL, the one shape every transport sends: `GET` (no `body`), or `POST`
 /// of the expression as UTF-8 text (Zinc answers 404 to a body it takes for binary), each
-/// closing the connection after the answer.
-pub fn request(host: &str, path: &str, body: Option<&str>) -> Vec<u8> {
+/// closing the connection after the answer; with `authorization`, the `Authorization` header
+/// line of the REPL's credentials (or nothing).
+pub fn request(host: &str, path: &str, body: Option<&str>, authorization: &str) -> Vec<u8> {
     match body {
-        None => format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        None => format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Connection: close\r\n\r\n"
+        ),
         Some(body) => format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Content-Type: text/plain;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     }
     .into_bytes()
+}
+
+/// Whether a request of [`request`]'s shape carries credentials: a 401 answers it as
+/// refused ones rather than missing ones.
+pub fn carries_credentials(request: &[u8]) -> bool {
+    let head = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(request, |end| &request[..end]);
+    head.windows(b"\r\nAuthorization: ".len())
+        .any(|w| w == b"\r\nAuthorization: ")
 }
 
 fn is_loopback_v6(ip: &std::net::Ipv6Addr) -> bool {

@@ -31,17 +31,21 @@ pub struct Owner {
     discover: bool,
     /// The address the REPL was found at, when it is not the URL's.
     found: Mutex<Option<SocketAddr>>,
+    /// The `Authorization` header line of the REPL's credentials, or nothing: a REPL that asks
+    /// for them answers the look below only with them, which go only to the VM's own sockets.
+    authorization: String,
     /// Whether the check's detail line (`-v`) was printed.
     told: std::sync::atomic::AtomicBool,
 }
 
 impl Owner {
-    pub fn new(name: &str, members: Members, discover: bool) -> Owner {
+    pub fn new(name: &str, members: Members, discover: bool, authorization: String) -> Owner {
         Owner {
             name: name.to_string(),
             members,
             discover,
             found: Mutex::new(None),
+            authorization,
             told: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -108,7 +112,7 @@ impl Owner {
     /// `GET /repl` like Zinc, and is still the VM's after its answer.
     fn look(&self, skip: SocketAddr) -> Option<SocketAddr> {
         let pids: Vec<i32> = self.members.first().map(|m| m.pid()).collect();
-        let found = held_repl(&pids, Some(skip))?;
+        let found = held_repl(&pids, Some(skip), &self.authorization)?;
         // The descriptors read were those of live members, and still are.
         (!self.members.first().any(|m| m.exited()) && matches!(self.judge(found), Verdict::Own(_)))
             .then_some(found)
@@ -117,8 +121,13 @@ impl Owner {
 
 /// The REPL that one of `pids` holds (a VM and its wrapper), other than `skip`: among their
 /// loopback listeners, the one that answers `GET /repl` with Zinc's help text. Asking the
-/// VM's own sockets `GET /repl` evaluates nothing.
-pub fn held_repl(pids: &[i32], skip: Option<SocketAddr>) -> Option<SocketAddr> {
+/// VM's own sockets `GET /repl` evaluates nothing; only they are asked, so the request may
+/// carry the REPL's credentials (`authorization`, an `Authorization` header line, or nothing).
+pub fn held_repl(
+    pids: &[i32],
+    skip: Option<SocketAddr>,
+    authorization: &str,
+) -> Option<SocketAddr> {
     let inodes: HashSet<u64> = pids
         .iter()
         .filter_map(|&pid| holder::sockets_of(pid).ok())
@@ -137,7 +146,8 @@ pub fn held_repl(pids: &[i32], skip: Option<SocketAddr>) -> Option<SocketAddr> {
     candidates.sort();
     candidates.dedup();
     candidates.into_iter().find(|&addr| {
-        let request = super::request(&addr.to_string(), "/repl", None);
+        // Only the VM's own listeners are asked, so its credentials may go with the request.
+        let request = super::request(&addr.to_string(), "/repl", None, authorization);
         matches!(
             http::exchange(addr, &request, LOOK_TIMEOUT, None),
             Ok(Reply::Answer(body)) if String::from_utf8_lossy(&body).contains(HELP_TEXT)

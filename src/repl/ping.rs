@@ -18,6 +18,8 @@ use std::time::{Duration, Instant, SystemTime};
 pub struct Ping {
     stream: TcpStream,
     phase: Phase,
+    /// Whether the request carries credentials.
+    authenticated: bool,
     /// When it was sent, by the clock that times it.
     pub sent: Instant,
     /// When it was sent, by the wall clock.
@@ -57,6 +59,7 @@ impl Ping {
         Ok(Ping {
             stream,
             phase: Phase::Sending(request.to_vec()),
+            authenticated: super::carries_credentials(request),
             sent,
             sent_at,
         })
@@ -101,7 +104,7 @@ impl Ping {
                 Err(_) => return Some(Err(ReplError::Dropped)),
             }
             if let Some(end) = seen.windows(2).position(|w| w == b"\r\n") {
-                return Some(status_of(&seen[..end]));
+                return Some(status_of(&seen[..end], self.authenticated));
             }
         }
     }
@@ -144,13 +147,14 @@ impl Pings {
     pub fn send(&mut self, repl: &Repl) -> usize {
         let i = self.results.len();
         self.results.push(None);
-        // An instance's REPL is asked only once its tree is shown to hold the socket.
+        // An instance's REPL proves first that its address is the instance's: only then
+        // is the request, with its credentials, written.
         match repl.target() {
             Ok(address) => {
                 self.waiting.push_back((i, address, repl.get_request()));
                 self.start_waiting();
             }
-            Err(e) => self.results[i] = Some(Err(e)),
+            Err(why) => self.results[i] = Some(Err(why)),
         }
         i
     }
@@ -244,8 +248,9 @@ fn in_flight() -> usize {
         .clamp(16, 4096)
 }
 
-/// The probe's result from an HTTP status line: answered when it is 200.
-fn status_of(line: &[u8]) -> Result<(), ReplError> {
+/// The probe's result from an HTTP status line: answered when it is 200; a 401 answers a
+/// request that did (`authenticated`) or did not carry credentials.
+fn status_of(line: &[u8], authenticated: bool) -> Result<(), ReplError> {
     let line = String::from_utf8_lossy(line);
     let mut words = line.split(' ');
     let code = match (words.next(), words.next()) {
@@ -254,7 +259,7 @@ fn status_of(line: &[u8]) -> Result<(), ReplError> {
     };
     match code {
         Some(200) => Ok(()),
-        Some(code) => Err(ReplError::Status(code, String::new())),
+        Some(code) => Err(ReplError::of_status(code, String::new(), authenticated)),
         None => Err(ReplError::Dropped),
     }
 }
@@ -266,12 +271,19 @@ mod tests {
 
     #[test]
     fn an_answer_is_a_200_status_line() {
-        assert_eq!(status_of(b"HTTP/1.1 200 OK"), Ok(()));
+        assert_eq!(status_of(b"HTTP/1.1 200 OK", false), Ok(()));
         assert_eq!(
-            status_of(b"HTTP/1.1 404 Not Found"),
+            status_of(b"HTTP/1.1 404 Not Found", false),
             Err(ReplError::Status(404, String::new()))
         );
-        assert_eq!(status_of(b"SSH-2.0-OpenSSH"), Err(ReplError::Dropped));
+        assert_eq!(
+            status_of(b"HTTP/1.1 401 Unauthorized", true),
+            Err(ReplError::Unauthorized { sent: true })
+        );
+        assert_eq!(
+            status_of(b"SSH-2.0-OpenSSH", false),
+            Err(ReplError::Dropped)
+        );
     }
 
     /// A loopback server on a port of the kernel's choosing that takes `connections`

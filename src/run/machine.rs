@@ -108,6 +108,7 @@ pub(super) fn supervise(ports: &mut impl Ports, start_timeout: Duration) -> Resu
             ports.notify("READY=1");
             output::step(format!("{name} is running (pid {})", ports.pid()));
         }
+        Err(ReplError::Unauthorized { sent }) => return locked_out(ports, sent),
         Err(why) => {
             // Another process on the REPL's address fails the start as a missing answer
             // under Type=notify does.
@@ -188,6 +189,28 @@ fn not_ready(ports: &mut impl Ports, timeout: Duration, why: &ReplError) -> Resu
     Err(Fail::new(
         Code::Failure,
         format!("{name} did not become ready: {reason}"),
+    )
+    .into())
+}
+
+/// The REPL answers 401: the image is up, but pharo-ctl lacks the credentials it asks for
+/// (`sent`: it refused those sent), so it could neither watch nor stop it cooperatively. A
+/// failed start, whether or not systemd waits for readiness: the VM is stopped with signals.
+fn locked_out(ports: &mut impl Ports, sent: bool) -> Result<Code> {
+    let name = ports.name().to_string();
+    ports.notify("STOPPING=1");
+    output::step(format!(
+        "{name}: the REPL answers, but it {}; stopping the VM",
+        ReplError::Unauthorized { sent }
+    ));
+    let stopped = ports.stop_tree(false)?;
+    output::step(stopped.describe(&name));
+    Err(Fail::new(
+        Code::Failure,
+        format!(
+            "{name} did not become ready: {}",
+            crate::repl::unauthorized(ports.url(), sent)
+        ),
     )
     .into())
 }
@@ -574,6 +597,30 @@ mod tests {
                 StopTree { cooperative: false }
             ]
         );
+    }
+
+    #[test]
+    fn a_repl_that_asks_for_credentials_pharo_ctl_lacks_fails_the_start_in_any_case() {
+        for notifies in [false, true] {
+            let mut fake = Fake::new(Event::Ready(Err(ReplError::Unauthorized { sent: false })));
+            fake.notifies = notifies;
+            fake.stops.push_back(Ending::Terminated);
+            let (code, message) = fake.supervise().unwrap_err();
+            assert_eq!(code, Code::Failure);
+            assert!(
+                message.contains("did not become ready")
+                    && message.contains("asks for credentials and pharo-ctl has none"),
+                "{message}"
+            );
+            assert_eq!(
+                *fake.log.borrow(),
+                [
+                    Settled,
+                    Notify("STOPPING=1"),
+                    StopTree { cooperative: false }
+                ]
+            );
+        }
     }
 
     #[test]

@@ -53,6 +53,7 @@ mod machine;
 pub(crate) mod notify;
 pub(crate) mod probe;
 pub(crate) mod reaper;
+pub(crate) mod unit;
 pub(crate) mod watchdog;
 
 /// The signals the launcher handles.

@@ -34,14 +34,21 @@ impl Probe {
                     if left.is_zero() {
                         break;
                     }
-                    match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
+                    // A busy image may answer slowly at first: the request may take the
+                    // time left.
+                    match repl.probe(left) {
                         Ok(_) => {
                             let _ = tx.send(Ok(started.elapsed()));
                             drop(notify);
                             return;
                         }
-                        // Another process's socket on the REPL's address ends the wait.
-                        Err(e @ (ReplError::NotOwn(_) | ReplError::Unverified(_))) => {
+                        // Up, but pharo-ctl cannot use it: no waiting will change that; nor
+                        // will another process's socket on the REPL's address.
+                        Err(
+                            e @ (ReplError::Unauthorized { .. }
+                            | ReplError::NotOwn(_)
+                            | ReplError::Unverified(_)),
+                        ) => {
                             last = e;
                             break;
                         }

@@ -168,7 +168,8 @@ impl Watchdog {
         let started_at = ping.sent_at;
         self.probe = None;
         match result {
-            Ok(()) => {
+            // The image answered: it is not wedged, whatever it thinks of the credentials.
+            Ok(()) | Err(ReplError::Unauthorized { .. }) => {
                 let after = std::mem::take(&mut self.missed);
                 self.first_missed_at = None;
                 Outcome::Answered { after }

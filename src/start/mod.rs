@@ -8,6 +8,9 @@
 //! failed start leaves neither a pid file nor a process of the tree behind.
 
 pub(crate) mod launch;
+mod wait;
+
+use wait::{answered_or_settled, settle, wait_ready};
 
 use crate::duration::{self, human};
 use crate::error::Fail;
@@ -16,11 +19,11 @@ use crate::instance::Instance;
 use crate::instance::files::{check_writable, lock, open_log};
 use crate::instance::logfile;
 use crate::instance::pidfile;
-use crate::output::{self, Spinner};
+use crate::output::{self};
 use crate::process::describe_status;
 use crate::process::handle::{ProcessHandle, Wait};
 use crate::process::tree::Scope;
-use crate::repl::{Repl, ReplError};
+use crate::repl::{self, Repl, ReplError};
 use crate::stop::{self, Settings};
 use anyhow::{Context as _, Result};
 use launch::Launched;
@@ -34,7 +37,8 @@ const LOG_TAIL: usize = 10;
 /// When a start counts as done, resolved from the options of `start` and `restart`.
 #[derive(Debug, Clone, Copy)]
 pub struct Readiness {
-    /// Only once the REPL answered (`--wait`), else once the VM stayed up for `settle`.
+    /// Only once the REPL answered (`--wait`), else once the VM stayed up for `settle` or,
+    /// sooner, once the REPL the startup script names answered.
     pub wait: bool,
     /// How long the VM must stay up, without `wait`.
     pub settle: Duration,
@@ -83,23 +87,32 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
     })?;
 
     let started = Instant::now();
-    // Only the REPL that the VM's tree holds is waited for.
-    let repl = match args.wait {
+    // Only the REPL that the VM's tree holds is waited for. Without --wait, a REPL that the
+    // startup script names makes the start count as soon as it answers.
+    let repl = match args.wait || instance.script_repl_port().is_some() {
         true => Some(repl.owned(&instance.name, &launched.tree)?),
         false => None,
     };
     let outcome = match &repl {
-        Some(repl) => wait_ready(instance, &mut launched, repl, args.start_timeout),
-        None => settle(instance, &mut launched, args.settle),
+        Some(repl) if args.wait => {
+            wait_ready(instance, &mut launched, repl, args.start_timeout).map(|()| true)
+        }
+        Some(repl) => answered_or_settled(instance, &mut launched, repl, args.settle),
+        None => settle(instance, &mut launched, started, args.settle).map(|()| false),
     };
-    let outcome = outcome.and_then(|()| launched.stop_looking().map_err(Failure::Other));
+    let outcome = outcome.and_then(|answered| {
+        launched
+            .stop_looking()
+            .map(|()| answered)
+            .map_err(Failure::Other)
+    });
     match outcome {
-        Ok(()) => {
+        Ok(answered) => {
             output::step(format!(
                 "{} is running (pid {}){}",
                 instance.name,
                 launched.tree.pid(),
-                if args.wait {
+                if answered {
                     format!("; its REPL answered after {}", human(started.elapsed()))
                 } else {
                     String::new()
@@ -138,12 +151,27 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
             )
             .into())
         }
-        Err(Failure::NotReady) => {
-            output::step(format!(
-                "{}: the REPL did not answer within {}; stopping the VM",
-                instance.name,
-                human(args.start_timeout)
-            ));
+        Err(why @ (Failure::NotReady | Failure::Unauthorized(_))) => {
+            let url = repl.as_ref().map_or("", |r| r.url());
+            let (step, reason) = match why {
+                Failure::Unauthorized(sent) => (
+                    format!(
+                        "{}: the REPL answers, but it {}; stopping the VM",
+                        instance.name,
+                        ReplError::Unauthorized { sent }
+                    ),
+                    repl::unauthorized(url, sent),
+                ),
+                _ => (
+                    format!(
+                        "{}: the REPL did not answer within {}; stopping the VM",
+                        instance.name,
+                        human(args.start_timeout)
+                    ),
+                    launch::unanswered(url, args.start_timeout),
+                ),
+            };
+            output::step(step);
             let plan = stop.plan(&instance.name, None);
             let stopped = stop::stop(&mut launched.tree, &plan, None)?;
             output::step(stopped.describe(&instance.name));
@@ -152,11 +180,7 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
             report_log_tail(instance, log_start);
             Err(Fail::new(
                 Code::Failure,
-                format!(
-                    "{} failed to start: {}",
-                    instance.name,
-                    launch::unanswered(repl.as_ref().map_or("", |r| r.url()), args.start_timeout)
-                ),
+                format!("{} failed to start: {reason}", instance.name),
             )
             .into())
         }
@@ -184,146 +208,18 @@ fn ended(instance: &Instance, launched: &mut Launched, child: &mut Child) -> Res
     Ok("exited (what was left of its process tree was killed)".to_string())
 }
 
-enum Failure {
+pub(super) enum Failure {
     /// The VM exited during the start.
     Exited,
     /// The REPL did not answer in time.
     NotReady,
+    /// The REPL answered 401: it asks for credentials pharo-ctl did not send (`false`) or
+    /// that it refused (`true`).
+    Unauthorized(bool),
     /// The socket on the REPL's address is not the VM's (or whose it is cannot be told).
     NotOwn(ReplError),
     /// The pid file could not be rewritten to name the VM proper.
     Other(anyhow::Error),
-}
-
-/// Waits on the VM proper until `until` (or, `until_known`, until it is known for sure),
-/// looking for it below a wrapper meanwhile; answers whether it exited.
-fn wait_vm(
-    launched: &mut Launched,
-    until: Instant,
-    until_known: bool,
-    spinner: &Spinner,
-) -> Result<bool, Failure> {
-    loop {
-        let look = launched.look().map_err(Failure::Other)?;
-        if until_known && look.is_none() {
-            return Ok(false);
-        }
-        let next = look.map_or(until, |at| at.min(until));
-        match launched.tree.vm().wait(Some(next), &[], Some(spinner)) {
-            Ok(Wait::TimedOut) if next < until => {}
-            Ok(Wait::TimedOut) => return Ok(false),
-            _ if launched.lost_vm().map_err(Failure::Other)? => {}
-            _ => return Ok(true),
-        }
-    }
-}
-
-/// A start counts once the VM has stayed up this long (supervisord's `startsecs`), counted
-/// from the moment the VM proper is known: a wrapper may take a while to start it. A script
-/// that has stayed up that long with no process beside it (at two looks in a row) is itself
-/// the VM; a wrapper gets [`launch::VM_PROPER_WAIT`] at most.
-fn settle(instance: &Instance, launched: &mut Launched, settle: Duration) -> Result<(), Failure> {
-    let started = Instant::now();
-    let spinner = Spinner::new(
-        format!("{}: making sure the VM stays up", instance.name),
-        Some(duration::deadline(started, settle)),
-    );
-    let Some(known_at) = vm_proper(launched, started, settle, &spinner)? else {
-        return Ok(());
-    };
-    if wait_vm(
-        launched,
-        duration::deadline(known_at, settle),
-        false,
-        &spinner,
-    )? {
-        return Err(Failure::Exited);
-    }
-    Ok(())
-}
-
-/// Waits until the VM proper is known for sure, and answers when it was; `None` when the
-/// process spawned is taken for it instead: a script that has stayed up `settle` (from
-/// `started`) with no process beside it, at two looks in a row, is itself the VM, and a
-/// wrapper gets [`launch::VM_PROPER_WAIT`] at most.
-fn vm_proper(
-    launched: &mut Launched,
-    started: Instant,
-    settle: Duration,
-    spinner: &Spinner,
-) -> Result<Option<Instant>, Failure> {
-    let settled_by = duration::deadline(started, settle);
-    let given_up_by = duration::deadline(started, launch::VM_PROPER_WAIT.max(settle));
-    launched.look_now();
-    let mut known_at = started;
-    let mut alone = 0;
-    while !launched.known() {
-        let until = settled_by.max(Instant::now() + ALONE_LOOK).min(given_up_by);
-        if wait_vm(launched, until, true, spinner)? {
-            return Err(Failure::Exited);
-        }
-        known_at = Instant::now();
-        if launched.known() {
-            break;
-        }
-        if known_at >= given_up_by {
-            return Ok(None);
-        }
-        if known_at >= settled_by {
-            alone = if launched.tree.alone() { alone + 1 } else { 0 };
-            if alone == 2 {
-                return Ok(None);
-            }
-        }
-    }
-    Ok(Some(known_at))
-}
-
-/// How often a script that may be the VM itself is looked at once the settle time is over.
-const ALONE_LOOK: Duration = Duration::from_millis(20);
-
-/// Waits until the REPL answers `GET`, noticing at once if the VM dies meanwhile.
-fn wait_ready(
-    instance: &Instance,
-    launched: &mut Launched,
-    repl: &Repl,
-    timeout: Duration,
-) -> Result<(), Failure> {
-    let deadline = duration::from_now(timeout);
-    output::step(format!(
-        "{}: waiting up to {} for the REPL at {}",
-        instance.name,
-        human(timeout),
-        repl.url()
-    ));
-    let spinner = Spinner::new(
-        format!("{}: waiting for the REPL", instance.name),
-        Some(deadline),
-    )
-    .before("giving up");
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Failure::NotReady);
-        }
-        if launched.tree.vm().exited() && !launched.lost_vm().map_err(Failure::Other)? {
-            return Err(Failure::Exited);
-        }
-        match repl.probe(left.min(Repl::PROBE_TIMEOUT)) {
-            // The REPL answers: a wrapper has started the VM proper, or is about to.
-            Ok(_) => {
-                return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(drop);
-            }
-            Err(why @ (ReplError::NotOwn(_) | ReplError::Unverified(_))) => {
-                return Err(Failure::NotOwn(why));
-            }
-            Err(_) => {}
-        }
-        let next = duration::from_now(Repl::PROBE_INTERVAL).min(deadline);
-        if wait_vm(launched, next, false, &spinner)? {
-            return Err(Failure::Exited);
-        }
-    }
 }
 
 fn reap(child: &mut Child) {

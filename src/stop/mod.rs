@@ -8,6 +8,9 @@
 //! of the tree is left: it sleeps on their pidfds, so the exit is noticed the moment it happens.
 
 pub(crate) mod one;
+mod request;
+
+pub use request::Shutdown;
 
 use crate::duration::{self, human};
 use crate::error::Fail;
@@ -15,12 +18,11 @@ use crate::exit_code::Code;
 use crate::output::{self, Spinner};
 use crate::process::handle::Wait;
 use crate::process::tree::Tree;
-use crate::repl::{self, Repl, ReplError};
+use crate::repl::{Repl, ReplError};
 use anyhow::{Result, bail};
 use nix::sys::signal::Signal;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::mpsc;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 /// How long to wait after SIGKILL before giving up on a process (one stuck in the kernel).
@@ -90,7 +92,7 @@ impl Stopped {
     pub fn warn_if_not_cooperative(&self, name: &str) {
         if !self.cooperative() {
             output::warn(format!(
-                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL"
+                "{name}: the shutdown was not cooperative; check that the startup script defines ShutdownSequence and starts the REPL, and that pharo-ctl has the credentials a protected REPL asks for"
             ));
         }
     }
@@ -148,45 +150,6 @@ impl Target for Tree {
         spinner: Option<&Spinner>,
     ) -> io::Result<Wait> {
         Tree::wait(self, deadline, extra, spinner)
-    }
-}
-
-/// Where the shutdown request goes: the image's [`Repl`], or the unit tests' fake.
-pub trait Shutdown {
-    /// The REPL's URL, for the step line.
-    fn url(&self) -> &str;
-    /// Where the request would go, for the step line; or why none may be sent (nothing
-    /// listens there, or the socket is not the instance's).
-    fn admit(&self) -> Result<String, ReplError> {
-        Ok(self.url().to_string())
-    }
-    /// Sends `expr` without waiting for the answer.
-    fn request(&self, expr: &str, timeout: Duration) -> Result<Request>;
-}
-
-impl Shutdown for Repl {
-    fn url(&self) -> &str {
-        Repl::url(self)
-    }
-
-    fn admit(&self) -> Result<String, ReplError> {
-        let target = self.target()?;
-        Ok(match self.found_url() {
-            Some(found) => format!(
-                "{found} (the REPL its VM holds; {} is not its)",
-                Repl::url(self)
-            ),
-            None if self.socket_addr().is_ok_and(|nominal| nominal == target) => {
-                Repl::url(self).to_string()
-            }
-            None => format!("http://{target}"),
-        })
-    }
-
-    fn request(&self, expr: &str, timeout: Duration) -> Result<Request> {
-        let repl = self.clone();
-        let expr = expr.to_string();
-        Request::spawn(move || repl.eval(&expr, timeout))
     }
 }
 
@@ -388,76 +351,16 @@ fn send(tree: &mut impl Target, signal: Signal, name: &str) -> Result<Vec<i32>> 
     })
 }
 
-/// The shutdown request, sent from its own thread so that the wait for the exit can start at
-/// once. `done` becomes readable (hang-up) when the answer is in.
-pub struct Request {
-    done: OwnedFd,
-    answer: mpsc::Receiver<Result<Vec<u8>, ReplError>>,
-}
-
-impl Request {
-    /// Runs `send` (which answers the REPL's answer) on a thread of its own.
-    pub fn spawn(
-        send: impl FnOnce() -> Result<Vec<u8>, ReplError> + Send + 'static,
-    ) -> Result<Request> {
-        let (done, notify) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let (tx, answer) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("shutdown-request".into())
-            .spawn(move || {
-                let _ = tx.send(send());
-                // Closing the write end wakes the waiter.
-                drop(notify);
-            })?;
-        Ok(Request { done, answer })
-    }
-
-    /// Reads the answer and says whether the image accepted the shutdown.
-    fn accepted(self, name: &str) -> bool {
-        match self.answer.recv() {
-            Ok(Ok(body)) => {
-                let text = String::from_utf8_lossy(&body);
-                if repl::is_error_answer(&text) {
-                    output::step(format!(
-                        "{name}: the REPL answered an error, so no grace period: {}",
-                        text.lines().next().unwrap_or("")
-                    ));
-                    false
-                } else {
-                    output::detail(format!("{name}: the REPL answered {}", text.trim_end()));
-                    true
-                }
-            }
-            Ok(Err(ReplError::Dropped)) => {
-                output::detail(format!(
-                    "{name}: the image closed the connection without answering (quitting)"
-                ));
-                true
-            }
-            Ok(Err(ReplError::Timeout(_))) => true,
-            Ok(Err(error @ ReplError::Unreachable(_))) => {
-                output::step(format!("{name}: the REPL is {error}, so no grace period"));
-                false
-            }
-            Ok(Err(error)) => {
-                output::step(format!(
-                    "{name}: the REPL refused: {error}, so no grace period"
-                ));
-                false
-            }
-            Err(_) => false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! The escalation against a recording fake: a tree whose waits end as the test says, a
     //! REPL that answers as told, and a launcher's second signal.
 
+    use super::request::Request;
     use super::*;
     use std::cell::RefCell;
     use std::collections::VecDeque;
+    use std::os::fd::OwnedFd;
     use std::rc::Rc;
 
     /// What the stop sequence did, in order.
@@ -708,6 +611,8 @@ mod tests {
             ),
             Answer::Fails(ReplError::Unreachable("connection refused".into())),
             Answer::Fails(ReplError::Status(404, "not found".into())),
+            Answer::Fails(ReplError::Unauthorized { sent: false }),
+            Answer::Fails(ReplError::Unauthorized { sent: true }),
         ];
         for answer in refusals {
             let (ending, acts) = Play::new(Some(answer.clone()), &[Then::Answer, Then::Exit]).run();

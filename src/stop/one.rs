@@ -41,14 +41,26 @@ pub fn stop_instance(instance: &Instance, repl: &Repl, stop: &Settings) -> Resul
             output::step(stopped.describe(name));
             // The VM is stopped: a pid file left behind is worth a warning, not a failure. It
             // names the VM proper, or (written before the wrapper had started it) the wrapper.
+            let pids: Vec<i32> = [Some(pid), wrapper].into_iter().flatten().collect();
             let removed = if stale_pid_file.is_some() {
                 pidfile::remove(&instance.pid_file)
             } else {
-                let pids: Vec<i32> = [Some(pid), wrapper].into_iter().flatten().collect();
                 pidfile::remove_if_names(&instance.pid_file, &pids).map(drop)
             };
             if let Err(e) = removed {
                 output::warn(format!("{name}: {e:#}"));
+            }
+            // Other pid files of the directory naming it (pharo-ctl.sh's `SCRIPT.pid`).
+            match pidfile::remove_others_naming(&instance.pid_file, &pids) {
+                Ok(others) => {
+                    for other in others {
+                        output::step(format!(
+                            "{name}: removed {}, which named it",
+                            other.display()
+                        ));
+                    }
+                }
+                Err(e) => output::warn(format!("{name}: {e:#}")),
             }
             stopped.warn_if_not_cooperative(name);
         }

@@ -4,6 +4,8 @@
 #
 #   tests/docker/build-images.sh app     [PHARO_CTL DOUBLE]
 #   tests/docker/build-images.sh systemd [PHARO_CTL DOUBLE]
+#   tests/docker/build-images.sh debian
+#   tests/docker/build-images.sh clean
 #
 # app:     FROM scratch: pharo-ctl as the entrypoint (tests/docker/app.Dockerfile), the VM test
 #          double as `pharo` on PATH, bash (for the zeroconf-shaped wrapper), and the shared
@@ -11,35 +13,68 @@
 # systemd: a Debian root file system with systemd, made by mmdebstrap and `docker import`ed,
 #          with pharo-ctl, the double and the units `pharo-ctl unit` writes for the instances
 #          (tests/docker/systemd.Dockerfile).
+# debian:  that Debian root file system alone (systemd, man-db, bash-completion): the clean
+#          system the Debian package is installed into (tests/docker/check-package.sh).
 #
-# Both hold these instances: /srv/zinc (a startup script with ShutdownSequence), /srv/plain
+# app and systemd hold these instances: /srv/zinc (a startup script with ShutdownSequence), /srv/plain
 # (a REPL and no ShutdownSequence), /srv/zeroconf (zeroconf's layout: DIR/pharo runs
 # pharo-vm/pharo as a child, which execs pharo-vm/lib/pharo, the double) and /srv/pair (two
 # instances, one and two, with their REPLs on ports 42041 and 42042).
 #
+# clean:   removes what this script keeps: every image of the repositories pharo-ctl-test/*
+#          that no container uses, and target/docker/.
+#
 # PHARO_CTL and DOUBLE default to the debug build (target/debug). An image is named by a hash
 # of everything that goes into it, so an unchanged one is reused, not rebuilt; the Debian root
-# file system is kept as a tarball under target/docker/. Images of this script older than an
-# hour that no container uses are removed.
+# file system is kept as a tarball under target/docker/. What is kept is said on stderr, with
+# its size. An image of a kind that this checkout built before and has now replaced is removed
+# (unless a container uses it), and so are the images of this script older than an hour that
+# no container uses.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tests/docker"
 kind=${1:-}
 ctl=${2:-$root/target/debug/pharo-ctl}
 double=${3:-$root/target/debug/examples/pharo-vm-double}
+cache="${CARGO_TARGET_DIR:-$root/target}/docker"
+log() { echo "build-images: $*" >&2; }
 case $kind in
-  app | systemd) ;;
-  *) echo "usage: $0 app|systemd [PHARO_CTL DOUBLE]" >&2; exit 2 ;;
+  app | systemd | debian) ;;
+  clean)
+    images=$(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^pharo-ctl-test/' || true)
+    for image in $images; do
+      if docker image rm "$image" >/dev/null 2>&1; then
+        log "removed $image"
+      else
+        log "kept $image: a container uses it"
+      fi
+    done
+    rm -rf "$cache"
+    log "removed $cache"
+    exit 0
+    ;;
+  *) echo "usage: $0 app|systemd|debian [PHARO_CTL DOUBLE] | clean" >&2; exit 2 ;;
 esac
 for f in "$ctl" "$double"; do
   [ -x "$f" ] || { echo "$0: $f is not an executable: run cargo build --bins --examples" >&2; exit 1; }
 done
-cache="${CARGO_TARGET_DIR:-$root/target}/docker"
 mkdir -p "$cache"
-# One build of each kind at a time, across concurrent test runs.
-exec 9>"$cache/$kind.lock"
+# One build of each kind at a time, across concurrent test runs (debian is systemd's base).
+exec 9>"$cache/${kind/debian/systemd}.lock"
 flock 9
-log() { echo "build-images: $*" >&2; }
+
+# Removes image $1 unless a container uses it (docker refuses then).
+remove_image() {
+  if docker image rm "$1" >/dev/null 2>&1; then
+    log "removed $1, superseded"
+  fi
+}
+
+# The size of image $1, as docker says it.
+image_size() {
+  { docker image inspect --format '{{.Size}}' "$1" 2>/dev/null || true; } |
+    awk '{ printf "%d MB", $1 / 1000000 }'
+}
 
 # The instances, under $1/srv.
 lay_out_instances() {
@@ -122,6 +157,53 @@ build() {
   fi
   # The tests build an image again when it is gone, so an hour's are kept.
   docker image prune -af --filter "label=pharo-ctl-test=image" --filter until=1h >/dev/null 2>&1 || true
+  # The image of this kind that this checkout built last, if another: superseded.
+  local last
+  last=$(cat "$cache/$kind.image" 2>/dev/null || true)
+  if [ -n "$last" ] && [ "$last" != "$image" ]; then
+    remove_image "$last"
+  fi
+  echo "$image" > "$cache/$kind.image"
+}
+
+# The Debian root file system (systemd, man-db and bash-completion; no documentation or
+# locales), made by mmdebstrap, cached as a tarball and imported as image $base.
+debian_base() {
+  suite=bookworm
+  mmdebstrap_args=(--variant=minbase --include=systemd,systemd-sysv,procps,man-db,bash-completion
+    --dpkgopt='path-exclude=/usr/share/doc/*'
+    --dpkgopt='path-exclude=/usr/share/locale/*' "$suite")
+  base_sum=$(printf '%s\n' "${mmdebstrap_args[@]}" | sha256sum | cut -c1-16)
+  base=pharo-ctl-test/debian-systemd:$base_sum
+  tarball="$cache/debian-systemd-$base_sum.tar"
+  # The root file systems of other mmdebstrap arguments are superseded.
+  for old in "$cache"/debian-systemd-*.tar; do
+    if [ -e "$old" ] && [ "$old" != "$tarball" ]; then
+      rm -f "$old"
+      log "removed $old, superseded"
+    fi
+  done
+  # As is the base this checkout imported before, if another.
+  local last
+  last=$(cat "$cache/debian.base" 2>/dev/null || true)
+  if [ -n "$last" ] && [ "$last" != "$base" ]; then
+    remove_image "$last"
+  fi
+  echo "$base" > "$cache/debian.base"
+  if ! docker image inspect "$base" >/dev/null 2>&1; then
+    if [ ! -s "$tarball" ]; then
+      command -v mmdebstrap >/dev/null || { echo "$0: mmdebstrap is not installed (apt-get install mmdebstrap)" >&2; exit 1; }
+      log "making a Debian $suite root file system with systemd (mmdebstrap)"
+      started=$SECONDS
+      # The name's .tar tells mmdebstrap to write a tarball.
+      rm -rf "$cache/partial.tar"
+      mmdebstrap --quiet "${mmdebstrap_args[@]}" "$cache/partial.tar" >&2
+      mv "$cache/partial.tar" "$tarball"
+      log "made $tarball in $((SECONDS - started))s"
+    fi
+    docker import "$tarball" "$base" >/dev/null
+    log "imported $base"
+  fi
 }
 
 context="$cache/$kind-context"
@@ -142,32 +224,21 @@ if [ "$kind" = app ]; then
   cp "$here/app.Dockerfile" "$context/Dockerfile"
   image=$(image_name pharo-ctl-test/app "$context")
   build "$image" "$context" "$context/Dockerfile"
+elif [ "$kind" = debian ]; then
+  debian_base
+  image=$base
 else
-  # Debian's systemd in a minimal root file system, cached as a tarball and as an image.
-  suite=bookworm
-  mmdebstrap_args=(--variant=minbase --include=systemd,systemd-sysv,procps
-    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
-    --dpkgopt='path-exclude=/usr/share/locale/*' "$suite")
-  base_sum=$(printf '%s\n' "${mmdebstrap_args[@]}" | sha256sum | cut -c1-16)
-  base=pharo-ctl-test/debian-systemd:$base_sum
-  if ! docker image inspect "$base" >/dev/null 2>&1; then
-    tarball="$cache/debian-systemd-$base_sum.tar"
-    if [ ! -s "$tarball" ]; then
-      command -v mmdebstrap >/dev/null || { echo "$0: mmdebstrap is not installed (apt-get install mmdebstrap)" >&2; exit 1; }
-      log "making a Debian $suite root file system with systemd (mmdebstrap)"
-      started=$SECONDS
-      # The name's .tar tells mmdebstrap to write a tarball.
-      rm -rf "$cache/partial.tar"
-      mmdebstrap --quiet "${mmdebstrap_args[@]}" "$cache/partial.tar" >&2
-      mv "$cache/partial.tar" "$tarball"
-      log "made $tarball in $((SECONDS - started))s"
-    fi
-    docker import "$tarball" "$base" >/dev/null
-    log "imported $base"
-  fi
+  debian_base
   cp "$here/systemd.Dockerfile" "$context/Dockerfile"
   echo "$base" > "$context/base"
   image=$(image_name pharo-ctl-test/systemd "$context")
   build "$image" "$context" "$context/Dockerfile" --build-arg "BASE=$base"
 fi
+# The context is in the image now.
+rm -rf "$context"
+kept="$image ($(image_size "$image"))"
+if [ "$kind" = systemd ]; then
+  kept="$kept, $base ($(image_size "$base")) and its root file system $tarball ($({ du -m "$tarball" 2>/dev/null || echo '?'; } | cut -f1) MB)"
+fi
+log "kept $kept; remove everything this script keeps with: tests/docker/build-images.sh clean"
 echo "$image"

@@ -4,7 +4,10 @@
 ARG BASE
 FROM ${BASE}
 COPY rootfs/ /
-RUN for name in zinc plain zeroconf; do \
+# The instances are the user pharo's, so the units run as pharo (their images' owner).
+RUN useradd --system --home-dir /srv --shell /usr/sbin/nologin pharo \
+    && chown -R pharo:pharo /srv \
+    && for name in zinc plain zeroconf; do \
       pharo-ctl -C /srv/$name unit $name > /etc/systemd/system/pharo-$name.service; \
     done
 LABEL pharo-ctl-test=image

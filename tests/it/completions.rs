@@ -152,6 +152,12 @@ fn bash_completes_subcommands_options_and_instance_names() {
     // What clap generates still works: a subcommand's options, values, file paths.
     assert_eq!(complete(&["pharo-ctl", "stop", "--ki"]), ["--kill-after"]);
     assert_eq!(complete(&["pharo-ctl", "status", "--js"]), ["--json"]);
+    // Hidden options are not offered.
+    assert!(complete(&["pharo-ctl", "stop", "--leg"]).is_empty());
+    assert!(
+        !complete(&["pharo-ctl", "start", "--"]).contains(&"--legacy-order".to_string()),
+        "--legacy-order is offered"
+    );
     assert_eq!(
         complete(&["pharo-ctl", "--color", ""]),
         ["always", "auto", "never"]

@@ -400,3 +400,73 @@ fn off_a_terminal_each_expression_is_sent_as_soon_as_it_is_read() {
     console.close_stdin();
     console.finish().success().stdout_is("7\n10\n");
 }
+
+#[test]
+fn lines_typed_while_an_answer_is_awaited_are_each_sent_in_order() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    let events = env.file("events");
+    // Each answer takes a while, so the next lines are typed while it is awaited.
+    env.cmd().args(["stop", "zinc"]).run().success();
+    env.cmd()
+        .env("PHARO_DOUBLE_SLOW_MS", "400")
+        .env("PHARO_DOUBLE_EVENTS", &events)
+        .args(["start", "--wait", "zinc"])
+        .run()
+        .success();
+    let mut term = Terminal::open(&env, &["console", "zinc"], &[]);
+    term.expect("zinc ok> ");
+    // Typed (or pasted without bracketed paste) at once: three expressions, the second over
+    // two lines.
+    term.type_keys("3 + 4\r(5 +\r6)\r7 + 8\r");
+    term.expect("7\r\n");
+    term.expect("11\r\n");
+    term.expect("15\r\n");
+    wait_until("three requests", LIMIT, || {
+        std::fs::read_to_string(&events).is_ok_and(|e| e.matches("POST /repl").count() == 3)
+    });
+    let posts: Vec<String> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("POST /repl"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        posts,
+        ["POST /repl 3 + 4", "POST /repl (5 +", "POST /repl 7 + 8"]
+    );
+    // More typed while an answer is awaited, the last line unfinished: it waits at the prompt.
+    term.type_keys("1 + 1\r2 + 2\r10 fact");
+    term.expect("2\r\n");
+    term.expect("4\r\n");
+    term.type_keys("orial\r");
+    term.expect("3628800\r\n");
+    term.type_keys(CTRL_D);
+    assert_eq!(term.exit_code(), 0);
+}
+
+#[test]
+fn a_continued_expression_gets_a_continuation_prompt() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start(&inst);
+    let mut term = Terminal::open(&env, &["console", "zinc"], &[]);
+    term.expect("zinc ok> ");
+    term.type_keys("(3 +\r");
+    term.expect("    ...> ");
+    term.type_keys("'a\r");
+    term.expect("    ...> ");
+    term.type_keys("b' size) * 10\r");
+    term.expect("60\r\n");
+    term.expect("zinc ok> ");
+    // Ctrl-C drops the whole expression, not only its last line.
+    term.type_keys("(1 +\r");
+    term.expect("    ...> ");
+    term.type_keys(CTRL_C);
+    term.expect("zinc ok> ");
+    term.type_keys("2 + 2\r");
+    term.expect("4\r\n");
+    term.type_keys(CTRL_D);
+    assert_eq!(term.exit_code(), 0);
+}

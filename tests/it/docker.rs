@@ -143,9 +143,8 @@ fn orphans_are_reaped_by_pharo_ctl_as_pid_1() {
     ) else {
         return;
     };
-    // `docker top` lists the container's cgroup, which a zombie has left: look through the
-    // host's /proc, where the container's processes are visible.
-    let init = container.host_pid();
+    // `docker top` lists the container's cgroup, which a zombie has left: look at the
+    // container's own process table from inside it.
     let logs = container.logs();
     let orphan: i32 = logs
         .lines()
@@ -153,12 +152,24 @@ fn orphans_are_reaped_by_pharo_ctl_as_pid_1() {
         .unwrap_or_else(|| panic!("the double made no orphan:\n{logs}"))
         .parse()
         .unwrap();
-    let host = host_pid_in(init, orphan).expect("the orphan runs");
-    assert_eq!(parent(host), Some(init), "the orphan belongs to PID 1");
+    let parent_of = |pid: i32| {
+        container
+            .processes()
+            .into_iter()
+            .find(|&(p, ..)| p == pid)
+            .map(|(_, _, parent)| parent)
+    };
+    assert_eq!(parent_of(orphan), Some(1), "the orphan belongs to PID 1");
     wait_until("PID 1 to reap the orphan", Duration::from_secs(15), || {
-        parent(host) != Some(init)
+        parent_of(orphan).is_none()
     });
-    assert_eq!(zombie_children(init), Vec::<i32>::new());
+    let zombies: Vec<i32> = container
+        .processes()
+        .into_iter()
+        .filter(|&(_, state, parent)| state == 'Z' && parent == 1)
+        .map(|(pid, ..)| pid)
+        .collect();
+    assert_eq!(zombies, Vec::<i32>::new());
     docker(&["stop", &container.name]).success();
     assert_eq!(container.exit_code(), 0);
 }
@@ -177,9 +188,24 @@ fn a_zeroconf_wrapper_as_the_vm_stops_cooperatively() {
     ) else {
         return;
     };
-    let init = container.host_pid();
-    // pharo-ctl, the wrapper (bash, which does not exec) and the VM.
-    assert_eq!(descendants(init).len(), 2, "{}", container.logs());
+    // pharo-ctl (PID 1), the wrapper (bash, which does not exec) and the VM.
+    let processes = container.processes();
+    let below_init = processes
+        .iter()
+        .filter(|&&(_, _, parent)| parent == 1)
+        .count();
+    let below_wrapper = processes
+        .iter()
+        .filter(|&&(_, _, parent)| {
+            parent > 1 && processes.iter().any(|&(p, _, up)| p == parent && up == 1)
+        })
+        .count();
+    assert_eq!(
+        (below_init, below_wrapper),
+        (1, 1),
+        "{processes:?}\n{}",
+        container.logs()
+    );
     docker(&["stop", &container.name]).success();
     assert_eq!(container.exit_code(), 0, "{}", container.logs());
     assert!(
@@ -201,59 +227,51 @@ fn a_second_build_of_an_unchanged_image_reuses_it() {
     assert!(!said.contains("building"), "{said}");
 }
 
-/// The fields of `/proc/PID/stat` after the command name.
-fn stat(pid: i32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    Some(rest.split(' ').map(str::to_string).collect())
-}
-
-/// The parent of a host process.
-fn parent(pid: i32) -> Option<i32> {
-    stat(pid)?.get(1)?.parse().ok()
-}
-
-/// Every host pid.
-fn host_pids() -> impl Iterator<Item = i32> {
-    std::fs::read_dir("/proc")
+#[test]
+fn a_rebuilt_image_replaces_the_one_it_supersedes_and_says_what_it_keeps() {
+    if !docker_usable("docker-image-superseded") {
+        return;
+    }
+    // A checkout of its own (its target/docker), whose app image is first built with another
+    // program as the VM, then with the double: the first image is superseded.
+    let target = tempfile::tempdir().unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/docker/build-images.sh");
+    let build = |vm: &std::path::Path| {
+        let out = Cmd::program("bash", target.path())
+            .env("CARGO_TARGET_DIR", target.path())
+            .args([
+                script.as_os_str(),
+                "app".as_ref(),
+                pharo_ctl().as_os_str(),
+                vm.as_os_str(),
+            ])
+            .run();
+        out.success();
+        (out.stdout.trim().to_string(), out.stderr.clone())
+    };
+    let (first, _) = build(std::path::Path::new("/bin/true"));
+    let (second, said) = build(&double());
+    assert_ne!(first, second);
+    assert!(
+        said.contains(&format!("removed {first}, superseded")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("kept {second} (")) && said.contains("build-images.sh clean"),
+        "{said}"
+    );
+    assert_ne!(
+        docker(&["image", "inspect", &first]).code,
+        Some(0),
+        "{first} is left behind"
+    );
+    // Nothing but the record of the image built last is left in target/docker.
+    let left: Vec<String> = std::fs::read_dir(target.path().join("docker"))
         .unwrap()
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-}
-
-/// The children of a host process that are zombies.
-fn zombie_children(pid: i32) -> Vec<i32> {
-    host_pids()
-        .filter(|&p| stat(p).is_some_and(|s| s[0] == "Z" && s[1] == pid.to_string()))
-        .collect()
-}
-
-/// The live descendants of a host process.
-fn descendants(pid: i32) -> Vec<i32> {
-    let mut found = vec![pid];
-    let mut i = 0;
-    while i < found.len() {
-        let parent_pid = found[i].to_string();
-        let children: Vec<i32> = host_pids()
-            .filter(|&p| alive(p) && stat(p).is_some_and(|s| s[1] == parent_pid))
-            .collect();
-        found.extend(children);
-        i += 1;
-    }
-    found.split_off(1)
-}
-
-/// The host's pid of the process numbered `pid` in the pid namespace of host process `init`.
-fn host_pid_in(init: i32, pid: i32) -> Option<i32> {
-    let namespace = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
-    let wanted = namespace(init)?;
-    host_pids().find(|&p| {
-        std::fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("NSpid:"))
-                .and_then(|ids| ids.split_whitespace().last())
-                == Some(pid.to_string().as_str())
-        }) && namespace(p).as_ref() == Some(&wanted)
-    })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".lock"))
+        .collect();
+    assert_eq!(left, ["app.image"]);
 }

@@ -75,6 +75,8 @@ fn there_is_a_completion_script_per_shell_and_a_page_per_command() {
     for command in [
         "start",
         "stop",
+        "snapshot",
+        "restore",
         "restart",
         "status",
         "eval",
@@ -136,7 +138,7 @@ fn the_man_pages_render_without_warnings() {
         }
         // The pages of commands that act on an instance say where its files and settings are.
         if !["pharo-ctl-ps.1", "pharo-ctl-completions.1"].contains(&name.as_str()) {
-            for section in ["ENVIRONMENT", "PHARO_VM", "FILES", "NAME.pid"] {
+            for section in ["ENVIRONMENT", "PHARO_CTL_DIR", "FILES", "NAME.pid"] {
                 assert!(text.contains(section), "{name} lacks {section}:\n{text}");
             }
         }
@@ -183,7 +185,7 @@ fn the_man_pages_render_without_warnings() {
         "NAME.pid",
         "EXAMPLES",
         "Smalltalk at: #ShutdownSequence put: [",
-        "ExecStart=/usr/local/bin/pharo-ctl -C /srv/zinc run zinc",
+        "ExecStart=/usr/local/bin/pharo-ctl --dir /srv/zinc --vm /srv/zinc/pharo",
         "KillMode=mixed",
         "pharo-ctl-stop(1)",
     ] {
@@ -272,8 +274,18 @@ fn an_error_is_one_line_with_a_hint() {
 #[test]
 fn each_command_has_only_its_options_and_a_short_h() {
     let env = Env::new();
+    // What the help shows does not depend on where the project or the instances are: the
+    // environment's values are not shown, however long.
+    let deep = format!("/{}/pharo-vm", "a-much-longer-path-than-usual".repeat(6));
     let help = |args: &[&str]| {
-        let out = env.cmd().args(args).run();
+        let out = env
+            .cmd()
+            .env("PHARO_VM", &deep)
+            .env("PHARO_CTL_DIR", &deep)
+            .env("PHARO_REPL", &deep)
+            .env("PHARO_CTL_SHUTDOWN", &deep)
+            .args(args)
+            .run();
         out.success();
         out.stdout.clone()
     };
@@ -295,6 +307,10 @@ fn each_command_has_only_its_options_and_a_short_h() {
             "{command} -h is more than a screen:\n{short}"
         );
         let long = help(&[command, "--help"]);
+        assert!(
+            !long.contains(&deep),
+            "{command} --help shows a value of the environment"
+        );
         assert!(long.lines().count() > short.lines().count(), "{command}");
         assert!(
             long.contains("Exit codes:\n  0  success"),
@@ -327,4 +343,43 @@ fn each_command_has_only_its_options_and_a_short_h() {
     // Each command's own --timeout, with its own default.
     assert!(help(&["eval", "--help"]).contains("[default: 30s]"));
     assert!(help(&["status", "--help"]).contains("[default: 2s]"));
+}
+
+#[test]
+fn every_option_of_every_man_page_is_described_and_its_synopsis_shows_its_value() {
+    let fresh = generate();
+    for (name, text) in files(&fresh.path().join("man")) {
+        let text = String::from_utf8(text).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // An option entry: `.TP`, the option in bold, then its description.
+        for (i, line) in lines.iter().enumerate() {
+            let Some(tag) = lines.get(i + 1).filter(|_| *line == ".TP") else {
+                continue;
+            };
+            if !tag.starts_with("\\fB\\-") {
+                continue;
+            }
+            let next = lines.get(i + 2).copied().unwrap_or("");
+            assert!(
+                !next.is_empty() && !next.starts_with('.'),
+                "{name}: {tag} has no description"
+            );
+        }
+        let synopsis = lines
+            .iter()
+            .skip_while(|l| **l != ".SH SYNOPSIS")
+            .nth(1)
+            .unwrap();
+        for option in ["color", "dir"] {
+            if synopsis.contains(&format!("\\-\\-{option}\\fR]")) {
+                panic!("{name}: the synopsis shows --{option} without its value: {synopsis}");
+            }
+        }
+    }
+    let start =
+        String::from_utf8(files(&fresh.path().join("man"))["pharo-ctl-start.1"].clone()).unwrap();
+    assert!(
+        start.contains("[\\fB\\-\\-color\\fR \\fIWHEN\\fR]"),
+        "{start}"
+    );
 }

@@ -450,6 +450,8 @@ fn legacy_order_errors_list_its_commands_whatever_the_script_is_called() {
         let out = env.cmd().args(args).run();
         out.code(2).stderr_has(said);
         one_error_line(&out);
+        // The image is there: pharo-ctl.sh's order is meant, not a misspelt `run`.
+        assert!(!out.stderr.contains("similar subcommand"), "{}", out.stderr);
     }
     assert!(env.vms().is_empty());
 }

@@ -375,6 +375,30 @@ fn the_legacy_argument_order_works() {
 }
 
 #[test]
+fn a_stop_by_name_removes_the_pid_file_of_the_legacy_order_too() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    std::fs::rename(env.file("zinc.st"), env.file("run-zn.st")).unwrap();
+    // Another instance's pid file, naming a live process: kept.
+    let other = Spawned::new("sleep", &["60"], env.path());
+    std::fs::write(env.file("other.pid"), format!("{}\n", other.pid())).unwrap();
+    env.cmd().args(["run-zn", "start", "zinc"]).run().success();
+    let pid: i32 = env.read("run-zn.pid").trim().parse().unwrap();
+    wait_until("the REPL", LIMIT, || listening(inst.repl_port));
+    // By NAME: zinc.pid does not exist, the VM is found in the process table.
+    let repl = format!("http://127.0.0.1:{}/repl", inst.repl_port);
+    env.cmd()
+        .args(["stop", "--repl", &repl, "zinc"])
+        .run()
+        .success()
+        .stderr_has("stopped cooperatively")
+        .stderr_has("run-zn.pid, which named it");
+    assert!(!alive(pid));
+    assert!(!env.exists("run-zn.pid"), "run-zn.pid is left behind");
+    assert!(env.exists("other.pid"));
+}
+
+#[test]
 fn a_connection_dropped_by_a_quit_expression_counts_as_accepted() {
     let env = Env::new();
     let inst = env.instance("zinc");

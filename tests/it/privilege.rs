@@ -190,6 +190,55 @@ fn a_stop_that_cannot_remove_the_pid_file_still_succeeds_and_says_so() {
 }
 
 #[test]
+fn the_owner_of_a_read_only_directory_is_told_to_make_it_writable_and_of_every_file_at_once() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    env.instance("zinc");
+    // nobody's directory, without write permission for anyone.
+    env.chown_to_nobody("");
+    env.chmod("", 0o555);
+    let out = nobody.cmd().args(["start", "zinc"]).run();
+    out.code(4)
+        .stderr_has(&format!(
+            "cannot write the pid file {}: Permission denied; it is yours but not writable: chmod u+w {}, or pass --pid-file",
+            env.file("zinc.pid").display(),
+            env.path().display()
+        ))
+        // The log is in the way too: said in the same error, not after the next attempt.
+        .stderr_has(&format!(
+            "and cannot write the log file {}",
+            env.file("zinc.log").display()
+        ))
+        .stderr_has("--log-file");
+    assert!(
+        !out.stderr.contains("run as the directory's owner"),
+        "{}",
+        out.stderr
+    );
+    one_error_line(&out);
+    assert!(env.vms().is_empty(), "a VM was started");
+    env.chmod("", 0o755);
+}
+
+#[test]
+fn an_unreadable_pid_file_says_whose_it_is_and_what_to_do() {
+    let env = Env::new();
+    let Some(nobody) = env.as_nobody() else {
+        return;
+    };
+    env.instance("zinc");
+    std::fs::write(env.file("zinc.pid"), "12345\n").unwrap();
+    env.chmod("zinc.pid", 0o600);
+    let out = nobody.cmd().args(["status", "zinc"]).run();
+    out.code(4).stderr_has(&format!(
+        "cannot read the pid file {}: Permission denied; run as its owner (uid 0), the user the instance runs as, or as root",
+        env.file("zinc.pid").display()
+    ));
+}
+
+#[test]
 fn another_users_vm_gets_no_request_on_a_repl_whose_owner_cannot_be_told() {
     let env = Env::new();
     let Some(nobody) = env.as_nobody() else {

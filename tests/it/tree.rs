@@ -48,6 +48,28 @@ fn a_cooperative_stop_leaves_nothing(layout: Layout) {
     assert!(env.read("zinc.log").contains("Completed ShutdownSequence"));
 }
 
+#[test]
+fn the_vm_proper_gets_headless_once_on_each_layout() {
+    // Zeroconf's `pharo` passes --headless itself: pharo-ctl adds none then.
+    for layout in Layout::ALL {
+        let env = Env::with_layout(layout);
+        let inst = env.instance("zinc");
+        let (vm, _) = started(&env, &inst, &[]);
+        let command = std::fs::read(format!("/proc/{vm}/cmdline")).unwrap();
+        let headless = command
+            .split(|b| *b == 0)
+            .filter(|w| *w == b"--headless")
+            .count();
+        assert_eq!(
+            headless,
+            1,
+            "{layout:?}: {}",
+            String::from_utf8_lossy(&command).replace('\0', " ")
+        );
+        env.cmd().args(["stop", "zinc"]).run().success();
+    }
+}
+
 fn sigterm_reaches_the_whole_tree(layout: Layout) {
     let env = Env::with_layout(layout);
     let inst = env.instance("zinc");

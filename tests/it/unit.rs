@@ -33,15 +33,16 @@ fn the_unit_has_the_fields_a_launcher_service_needs() {
     env.instance("zinc");
     let out = env
         .cmd()
-        .args(["unit", "zinc", "--user", "pharo"])
+        .args(["unit", "zinc", "--user", &current_user()])
         .args(["--timeout", "20s", "--kill-after", "10s"])
         .run();
     out.success();
     let unit = &out.stdout;
     assert_eq!(field(unit, "Type"), Some("notify"));
     assert_eq!(field(unit, "KillMode"), Some("mixed"));
-    assert_eq!(field(unit, "Restart"), Some("on-failure"));
-    assert_eq!(field(unit, "User"), Some("pharo"));
+    // An image that quits by itself (run exits 0) is started again too.
+    assert_eq!(field(unit, "Restart"), Some("always"));
+    assert_eq!(field(unit, "User"), Some(current_user().as_str()));
     assert_eq!(field(unit, "WantedBy"), Some("multi-user.target"));
     let dir = env.path().canonicalize().unwrap();
     assert_eq!(
@@ -121,7 +122,10 @@ fn the_unit_with_a_watchdog_has_watchdog_sec_above_pharo_ctl_s_own_verdict() {
         "{unit}"
     );
     // Without --watchdog, no WatchdogSec.
-    let plain = env.cmd().args(["unit", "zinc"]).run();
+    let plain = env
+        .cmd()
+        .args(["unit", "zinc", "--user", &current_user()])
+        .run();
     assert_eq!(field(&plain.stdout, "WatchdogSec"), None);
     verify(&env, unit);
 }
@@ -218,4 +222,97 @@ fn the_template_unit_takes_the_name_from_the_unit_instance() {
     );
     assert!(verify.status.success(), "{report}\n{unit}");
     assert!(!report.contains("pharo@"), "findings:\n{report}\n{unit}");
+}
+
+/// Whether the tests run as root; else prints that `what` is skipped.
+fn as_root(what: &str) -> bool {
+    // SAFETY: geteuid only reads this process's effective user id.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!("skipped {what}: it needs the tests to run as root");
+    }
+    root
+}
+
+#[test]
+fn root_gets_a_unit_that_runs_as_the_images_owner_and_is_told_so() {
+    if !as_root("the unit of root without --user") {
+        return;
+    }
+    let env = Env::new();
+    env.instance("zinc");
+    env.chown_to_nobody("");
+    env.chown_to_nobody("zinc.image");
+    let out = env.cmd().args(["unit", "zinc"]).run();
+    out.success().stderr_has(&format!(
+        "the service runs as nobody, the owner of {}",
+        env.file("zinc.image").display()
+    ));
+    assert_eq!(field(&out.stdout, "User"), Some("nobody"), "{}", out.stdout);
+}
+
+#[test]
+fn root_gets_no_silent_root_service() {
+    if !as_root("the unit of root without --user") {
+        return;
+    }
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env.cmd().args(["unit", "zinc"]).run();
+    out.code(2)
+        .stderr_has("is root's: the service would run the image, and its REPL, as root")
+        .stderr_has("--user");
+    one_error_line(&out);
+    assert_eq!(out.stdout, "");
+    // Meant, it is written.
+    let out = env.cmd().args(["unit", "zinc", "--user", "root"]).run();
+    out.success();
+    assert_eq!(field(&out.stdout, "User"), Some("root"));
+    // The template likewise, by the directory's owner.
+    env.cmd()
+        .args(["unit", "--template"])
+        .run()
+        .code(2)
+        .stderr_has("is root's");
+}
+
+#[test]
+fn the_user_must_exist_and_be_able_to_write_the_instances_files() {
+    let env = Env::new();
+    env.instance("zinc");
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--user", "no-such-user"])
+        .run();
+    out.code(2)
+        .stderr_has("--user no-such-user: no such user on this machine");
+    one_error_line(&out);
+    assert_eq!(out.stdout, "");
+    if !as_root("a --user who cannot write the directory") {
+        return;
+    }
+    // The directory is root's, mode 755: nobody can write no pid file there.
+    env.chmod("", 0o755);
+    let out = env.cmd().args(["unit", "zinc", "--user", "nobody"]).run();
+    out.code(4).stderr_has(&format!(
+        "the service's user nobody cannot write {}",
+        env.path().display()
+    ));
+    one_error_line(&out);
+    assert_eq!(out.stdout, "");
+    // Theirs, it can; but not a log that is root's.
+    env.chown_to_nobody("");
+    std::fs::write(env.file("zinc.log"), "").unwrap();
+    env.chmod("zinc.log", 0o644);
+    env.cmd()
+        .args(["unit", "zinc", "--user", "nobody"])
+        .run()
+        .code(4)
+        .stderr_has("cannot write")
+        .stderr_has("zinc.log");
+    env.chown_to_nobody("zinc.log");
+    env.cmd()
+        .args(["unit", "zinc", "--user", "nobody"])
+        .run()
+        .success();
 }

@@ -1,11 +1,10 @@
-//! The console's line editor: rustyline, with Enter ending the input only once the
-//! expression is whole, and the history of the instance kept in a file.
+//! The console's line editor: rustyline, each line handed to the console (which joins the
+//! lines of an expression), input typed ahead kept for the next line (rustyline's buffer
+//! survives between lines), and the history of the instance kept in a file.
 
-use crate::commands::console::expression;
 use crate::output;
 use anyhow::Result;
 use rustyline::history::FileHistory;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{ColorMode, Config, Editor};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
@@ -72,21 +71,11 @@ fn history_file(label: &str) -> Option<PathBuf> {
     }
 }
 
-/// The line editor's helper: Enter ends the input only once the expression is whole.
+/// The line editor's helper: no completion, hints or validation (a pasted block, the
+/// terminal's bracketed paste, comes in as one input of several lines).
 pub struct Input;
 
-impl Validator for Input {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        let input = ctx.input();
-        Ok(
-            if input.trim_start().starts_with(':') || expression::is_complete(input) {
-                ValidationResult::Valid(None)
-            } else {
-                ValidationResult::Incomplete
-            },
-        )
-    }
-}
+impl rustyline::validate::Validator for Input {}
 
 impl rustyline::completion::Completer for Input {
     type Candidate = String;

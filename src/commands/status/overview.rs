@@ -15,8 +15,8 @@ use crate::instance::finder;
 use crate::output;
 use crate::output::table::{self, GAP};
 use crate::process::usage;
+use crate::repl::Repl;
 use crate::repl::ping::Pings;
-use crate::repl::{Repl, ReplError};
 use anyhow::Result;
 use colored::Colorize;
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
         .clamp(1, 8)
         .min(instances.len());
     let work = || look_at_each(ctx, instances, &next, Pings::new(timeout, workers));
-    let mut looked: Vec<Option<(Seen, Option<Answer>)>> = std::iter::repeat_with(|| None)
+    let mut looked: Vec<Option<(Seen, Option<Answers>)>> = std::iter::repeat_with(|| None)
         .take(instances.len())
         .collect();
     std::thread::scope(|scope| {
@@ -57,8 +57,8 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
     for (instance, looked) in instances.iter().zip(looked) {
         seen.push(match looked {
             Some((Ok((repl, mut report)), answer)) => {
-                if let Some(answer) = answer {
-                    report.add_answer(instance, answer, asked_at);
+                if let Some((answer, bare)) = answer {
+                    report.add_answer(instance, answer, bare, asked_at);
                 }
                 report.repl_found = repl.found_url();
                 Ok((repl, report))
@@ -108,8 +108,8 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
     Ok(exit_code(&seen))
 }
 
-/// A REPL's answer to a probe, or why there was none.
-type Answer = std::result::Result<Duration, ReplError>;
+/// The answers to an instance's probes: with its credentials, and without them.
+type Answers = (super::Answer, Option<super::Answer>);
 
 /// One worker's part: the next instance not yet taken (`next`), until none is left, each as
 /// seen, with its REPL's answer when its VM runs (asked through `pings`). Each REPL is asked the moment its VM is
@@ -120,7 +120,7 @@ fn look_at_each(
     instances: &[Instance],
     next: &AtomicUsize,
     mut pings: Pings,
-) -> Vec<(usize, Seen, Option<Answer>)> {
+) -> Vec<(usize, Seen, Option<Answers>)> {
     let mut done = Vec::new();
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -129,15 +129,23 @@ fn look_at_each(
         };
         let seen = look(ctx, instance);
         let ping = match &seen {
-            Ok((repl, report)) if report.pid.is_some() => Some(pings.send(repl)),
+            Ok((repl, report)) if report.pid.is_some() => {
+                Some(super::send_probes(&mut pings, repl))
+            }
             _ => None,
         };
         done.push((i, seen, ping));
         pings.progress(Duration::ZERO);
     }
-    let mut answers: Vec<Option<Answer>> = pings.finish().into_iter().map(Some).collect();
+    let mut answers: Vec<Option<super::Answer>> = pings.finish().into_iter().map(Some).collect();
     done.into_iter()
-        .map(|(i, seen, ping)| (i, seen, ping.and_then(|p| answers[p].take())))
+        .map(|(i, seen, ping)| {
+            let answers = ping.and_then(|(main, bare)| {
+                let bare = bare.and_then(|b| answers[b].take());
+                Some((answers[main].take()?, bare))
+            });
+            (i, seen, answers)
+        })
         .collect()
 }
 
@@ -219,7 +227,15 @@ fn write_table(out: &mut impl Write, instances: &[Instance], seen: &[Seen]) -> R
 /// `ok 2ms`, why the REPL did not answer, or `-` when the VM does not run.
 fn repl_cell(r: &Report) -> String {
     match (r.repl_ok, r.latency, &r.repl_error) {
-        (true, Some(latency), _) => format!("ok {}ms", latency.as_millis()),
+        (true, Some(latency), _) => format!(
+            "ok {}ms{}",
+            latency.as_millis(),
+            if r.repl_auth == Some("basic") {
+                " (auth)"
+            } else {
+                ""
+            }
+        ),
         (false, _, Some(error)) if r.pid.is_some() => error.clone(),
         _ => "-".to_string(),
     }

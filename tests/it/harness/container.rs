@@ -201,8 +201,24 @@ impl Container {
     }
 
     /// The host's pid of the container's PID 1.
-    pub fn host_pid(&self) -> i32 {
-        self.inspect("{{.State.Pid}}").parse().unwrap()
+    /// The container's processes as it sees them (its own pid namespace), each as its pid,
+    /// state and parent, read from its `/proc` with bash's builtins (`docker exec`): what a
+    /// test sees holds whether the test itself runs on the host, in a pid namespace or in a
+    /// container. The `docker exec` shell itself is left out.
+    pub fn processes(&self) -> Vec<(i32, char, i32)> {
+        let script = r#"for d in /proc/[0-9]*; do [ "${d#/proc/}" = "$$" ] && continue; read -r line < "$d/stat" 2>/dev/null && echo "$line"; done"#;
+        let out = self.exec(&["bash", "-c", script]);
+        out.success();
+        out.stdout
+            .lines()
+            .filter_map(|line| {
+                let pid = line.split(' ').next()?.parse().ok()?;
+                let mut rest = line[line.rfind(')')? + 2..].split(' ');
+                let state = rest.next()?.chars().next()?;
+                let parent = rest.next()?.parse().ok()?;
+                Some((pid, state, parent))
+            })
+            .collect()
     }
 
     /// Whether the container still runs.

@@ -1,13 +1,15 @@
 //! The command line resolved once, at the edge, as ripgrep turns its parsed flags into
-//! high-level ones: the directory and the files given, the VM, the REPL and the stop plan. The
-//! commands and the machinery below see only these values (an [`Instance`] with its files and
-//! VM, a checked [`Repl`], a [`Plan`]), never the parsed arguments.
+//! high-level ones: the directory and the files given, the VM (here), the REPL
+//! ([`resolve_repl`]) and the stop settings. The commands hand the machinery below only these
+//! values (an [`Instance`] with its files and VM, a checked REPL, the stop settings), never the
+//! parsed arguments.
+
+mod resolve_repl;
 
 use crate::cli::{DEFAULT_SHUTDOWN, InstanceArgs, ReplArgs, StopArgs, VmArgs};
 use crate::error::{Fail, fail};
 use crate::exit_code::Code;
 use crate::instance::{self, Instance, Source, normalise};
-use crate::repl::{self, Repl};
 use crate::stop::Settings;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -44,6 +46,8 @@ pub struct Context {
     /// The REPL URL as given (`--repl`, `PHARO_REPL`).
     pub repl_url: Option<String>,
     pub allow_remote: bool,
+    /// The REPL's secret file as given (`--repl-secret`, `PHARO_REPL_SECRET_FILE`), against DIR.
+    pub repl_secret: Option<PathBuf>,
     /// How an instance is stopped.
     pub stop: Settings,
 }
@@ -69,6 +73,7 @@ impl Context {
                 pid_file: at(&files.pid_file),
                 log_file: at(&files.log_file),
             },
+            repl_secret: at(&repl.and_then(|r| r.secret.clone())),
             dir,
             legacy: files.legacy_order,
             vm: files.at.vm.clone(),
@@ -98,6 +103,12 @@ impl Context {
             return fail(Code::NotConfigured, self.unknown(&instance.name));
         }
         Ok(instance)
+    }
+
+    /// An instance's files by NAME, whether or not its image exists: `restore` puts back an
+    /// image that was lost.
+    pub fn instance_files(&self, name: &str) -> Result<Instance> {
+        self.files_of(Some(name))
     }
 
     /// An instance's files and VM, without asking whether it exists.
@@ -136,8 +147,9 @@ impl Context {
             Some(script) => Some(script.clone()),
             None => Some(beside.join(format!("{name}.st"))).filter(|p| p.is_file()),
         };
+        let vm = instance::find_vm(self.vm.as_deref(), &dir).map_err(|e| e.to_string());
         let vm_args = if self.vm_args.is_empty() {
-            vec!["--headless".to_string()]
+            instance::default_vm_args(vm.as_deref().ok())
         } else {
             self.vm_args.clone()
         };
@@ -152,7 +164,7 @@ impl Context {
                 .log_file
                 .clone()
                 .unwrap_or_else(|| beside.join(format!("{name}.log"))),
-            vm: instance::find_vm(self.vm.as_deref(), &dir).map_err(|e| e.to_string()),
+            vm,
             vm_args,
             name,
             dir,
@@ -257,91 +269,6 @@ impl Context {
             )
         })?)
     }
-
-    /// The REPL of an instance (checked: loopback unless `--allow-remote`): `--repl`, else
-    /// the port of its startup script's `startInServerOn:`, else the default.
-    pub fn repl(&self, instance: Option<&Instance>) -> Result<Repl> {
-        let named = self.repl_url.is_some()
-            || instance.is_some_and(|instance| instance.script_repl_port().is_some());
-        Ok(Repl::new(&self.repl_url(instance), self.allow_remote)?
-            .given(self.repl_url.is_some())
-            .named(named))
-    }
-
-    /// The REPL of a running instance, whose requests go only to a socket its tree holds
-    /// (looked for among the VM's listeners when the URL's is not its, unless `--repl` gave
-    /// the URL).
-    pub fn own_repl(&self, instance: &Instance, tree: &crate::process::tree::Tree) -> Result<Repl> {
-        Ok(self.repl(Some(instance))?.owned(&instance.name, tree)?)
-    }
-
-    /// The REPL of an instance that must be running (`eval NAME`, `console NAME`): one that
-    /// does not run has none, and nothing is sent anywhere (exit 7).
-    pub fn running_repl(&self, instance: &Instance) -> Result<Repl> {
-        let repl = self.repl(Some(instance))?;
-        match crate::instance::finder::find(instance)? {
-            crate::instance::finder::Found::Running { tree, .. } => self.own_repl(instance, &tree),
-            _ => {
-                let name = &instance.name;
-                fail(
-                    Code::ReplUnreachable,
-                    format!(
-                        "{name} is not running, so nothing was sent to {}: start it (pharo-ctl start {name}), or pass --repl URL without NAME to send it where you say",
-                        repl.url()
-                    ),
-                )
-            }
-        }
-    }
-
-    /// The URL of [`Context::repl`], unchecked.
-    pub fn repl_url(&self, instance: Option<&Instance>) -> String {
-        match (
-            &self.repl_url,
-            instance.and_then(Instance::script_repl_port),
-        ) {
-            (Some(url), _) => url.clone(),
-            (None, Some(port)) => format!("http://127.0.0.1:{port}/repl"),
-            (None, None) => repl::DEFAULT_URL.to_string(),
-        }
-    }
-
-    /// The REPL that `eval [NAME]` talks to: that of NAME, or of the instance `--image`
-    /// describes, checked to be the running instance's own (`--repl` then says where to look
-    /// first); else `--repl` as given; else that of the instance `--script` describes, or of
-    /// the only image of the directory. Several images and none of these is a usage error:
-    /// the code would run in a guessed image.
-    pub fn eval_repl(&self, name: Option<&str>) -> Result<Repl> {
-        let given = &self.overrides;
-        if name.is_some() || given.image.is_some() {
-            return self.running_repl(&self.instance(name)?);
-        }
-        if self.repl_url.is_some() {
-            return self.repl(None);
-        }
-        if let Some(script) = &given.script {
-            let port = std::fs::read_to_string(script)
-                .ok()
-                .and_then(|text| instance::repl_port_in(&text));
-            let url = port.map_or(repl::DEFAULT_URL.to_string(), |port| {
-                format!("http://127.0.0.1:{port}/repl")
-            });
-            return Repl::new(&url, self.allow_remote);
-        }
-        match instance::list_images(&self.dir) {
-            Ok(names) if names.len() > 1 => fail(
-                Code::Usage,
-                format!(
-                    "{} holds several images ({}): say which REPL to use, e.g. `pharo-ctl eval {} EXPR`, or pass --repl",
-                    self.dir.display(),
-                    names.join(", "),
-                    names[0]
-                ),
-            ),
-            Ok(names) if names.len() == 1 => self.running_repl(&self.instance(None)?),
-            _ => self.repl(None),
-        }
-    }
 }
 
 /// The instances' directory: `-C/--dir` (against the current one), else the current one;
@@ -402,6 +329,136 @@ fn stem(image: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A directory with these files (empty ones), and the context of a command given these
+    /// instance options in it.
+    fn context_in(files: &[&str], given: InstanceArgs) -> (tempfile::TempDir, Context) {
+        let dir = tempfile::tempdir().unwrap();
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let args = InstanceArgs {
+            at: VmArgs {
+                dir: Some(dir.path().to_path_buf()),
+                vm: Some(PathBuf::from("/bin/true")),
+            },
+            ..given
+        };
+        let ctx = Context::new("status", &args, None, None).unwrap();
+        (dir, ctx)
+    }
+
+    #[test]
+    fn an_instance_s_files_resolve_by_the_rules() {
+        let given =
+            |image: Option<&str>, script: Option<&str>, pid_file: Option<&str>| InstanceArgs {
+                image: image.map(PathBuf::from),
+                script: script.map(PathBuf::from),
+                pid_file: pid_file.map(PathBuf::from),
+                ..InstanceArgs::default()
+            };
+        // (files, NAME, options) -> (image, script, pid file, log), relative to the directory.
+        #[allow(clippy::type_complexity)]
+        let table: &[(&[&str], Option<&str>, InstanceArgs, [&str; 4])] = &[
+            // NAME: its files in the directory; NAME.st only when it exists.
+            (
+                &["zinc.image"],
+                Some("zinc"),
+                given(None, None, None),
+                ["zinc.image", "", "zinc.pid", "zinc.log"],
+            ),
+            (
+                &["zinc.image", "zinc.st"],
+                Some("zinc"),
+                given(None, None, None),
+                ["zinc.image", "zinc.st", "zinc.pid", "zinc.log"],
+            ),
+            // NAME.image is NAME.
+            (
+                &["zinc.image"],
+                Some("zinc.image"),
+                given(None, None, None),
+                ["zinc.image", "", "zinc.pid", "zinc.log"],
+            ),
+            // No NAME: the only image of the directory.
+            (
+                &["only.image", "only.st"],
+                None,
+                given(None, None, None),
+                ["only.image", "only.st", "only.pid", "only.log"],
+            ),
+            // --image elsewhere: its files beside it, relative paths against DIR, normalised.
+            (
+                &["a/zinc.image", "a/zinc.st"],
+                None,
+                given(Some("b/../a/zinc.image"), None, None),
+                ["a/zinc.image", "a/zinc.st", "a/zinc.pid", "a/zinc.log"],
+            ),
+            // Each file can be overridden on its own.
+            (
+                &["zinc.image", "zinc.st", "other.st"],
+                Some("zinc"),
+                given(None, Some("other.st"), Some("run/zinc.pid")),
+                ["zinc.image", "other.st", "run/zinc.pid", "zinc.log"],
+            ),
+        ];
+        for (files, name, options, [image, script, pid_file, log]) in table {
+            let (dir, ctx) = context_in(files, options.clone());
+            let instance = ctx.instance(*name).unwrap();
+            let at = |file: &str| (!file.is_empty()).then(|| dir.path().join(file));
+            let case = format!("{files:?} {name:?}");
+            assert_eq!(Some(instance.image), at(image), "{case}");
+            assert_eq!(instance.script, at(script), "{case}");
+            assert_eq!(Some(instance.pid_file), at(pid_file), "{case}");
+            assert_eq!(Some(instance.log_file), at(log), "{case}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_resolved_is_refused_with_its_exit_code() {
+        let cases: &[(&[&str], Option<&str>, Code)] = &[
+            // No image in the directory, and no NAME.
+            (&[], None, Code::NotConfigured),
+            // Several images and no NAME: not a guess.
+            (&["a.image", "b.image"], None, Code::Usage),
+            // A NAME that is no instance.
+            (&["zinc.image"], Some("zinx"), Code::NotConfigured),
+            // A NAME that is a path.
+            (&["zinc.image"], Some("../zinc"), Code::Usage),
+        ];
+        for (files, name, code) in cases {
+            let (_dir, ctx) = context_in(files, InstanceArgs::default());
+            let error = ctx.instance(*name).unwrap_err();
+            assert_eq!(
+                crate::error::code_of(&error),
+                *code,
+                "{files:?} {name:?}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_repl_url_comes_from_the_option_the_script_or_the_default() {
+        let (_dir, ctx) = context_in(&["zinc.image"], InstanceArgs::default());
+        let dir = ctx.dir.clone();
+        std::fs::write(
+            dir.join("zinc.st"),
+            "ZnReadEvalPrintDelegate startInServerOn: 42044.",
+        )
+        .unwrap();
+        let zinc = ctx.instance(Some("zinc")).unwrap();
+        assert_eq!(ctx.repl_url(Some(&zinc)), "http://127.0.0.1:42044/repl");
+        assert!(ctx.repl(Some(&zinc)).unwrap().is_named());
+        assert_eq!(ctx.repl_url(None), crate::repl::DEFAULT_URL);
+        assert!(!ctx.repl(None).unwrap().is_named());
+        let given = Context {
+            repl_url: Some("http://127.0.0.1:1/repl".to_string()),
+            ..ctx.clone()
+        };
+        assert_eq!(given.repl_url(Some(&zinc)), "http://127.0.0.1:1/repl");
+    }
 
     #[test]
     fn names_are_plain() {

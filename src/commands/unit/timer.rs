@@ -1,0 +1,100 @@
+//! `pharo-ctl unit NAME --snapshot-every INTERVAL`: a systemd timer that saves the image every
+//! INTERVAL, and the one-shot service it starts (`pharo-ctl snapshot NAME`), printed one after
+//! the other, each after a `### FILE` line that the install line's awk splits on.
+
+use crate::context::Context;
+use crate::duration;
+use crate::instance::Instance;
+use crate::run::unit::{escape, path, quote};
+use anyhow::{Context as _, Result};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// The two units, as one text.
+pub fn units(
+    ctx: &Context,
+    instance: &Instance,
+    user: Option<&str>,
+    every: Duration,
+) -> Result<String> {
+    instance.check_files()?;
+    ctx.repl(Some(instance))?;
+    let name = &instance.name;
+    let unit = format!("pharo-{}-snapshot", escape(name));
+    let interval = duration::exact(every);
+    let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&instance.dir)];
+    let given = &ctx.overrides;
+    for (flag, value) in [
+        ("--image", &given.image),
+        ("--script", &given.script),
+        ("--pid-file", &given.pid_file),
+    ] {
+        if let Some(value) = value {
+            args.extend([flag.into(), path(value)]);
+        }
+    }
+    if let Ok(vm) = instance.vm() {
+        args.extend(["--vm".into(), path(vm)]);
+    }
+    if let Some(url) = &ctx.repl_url {
+        args.extend(["--repl".into(), url.clone()]);
+    }
+    if ctx.allow_remote {
+        args.push("--allow-remote".into());
+    }
+    args.extend(["snapshot".into(), name.clone()]);
+    let exec_start: Vec<String> = args.iter().map(|a| quote(a)).collect();
+
+    let mut text = String::new();
+    let w = &mut text;
+    writeln!(
+        w,
+        "# Saves the Pharo image {name} every {interval}: {unit}.timer starts {unit}.service,"
+    )?;
+    writeln!(
+        w,
+        "# which runs `pharo-ctl snapshot` (a backup, the save, its check; man pharo-ctl-snapshot)."
+    )?;
+    writeln!(
+        w,
+        "# Install: pharo-ctl unit {name} --snapshot-every {interval} | awk '/^### /{{f=\"/etc/systemd/system/\"$2; next}} f{{print > f}}'"
+    )?;
+    writeln!(
+        w,
+        "#          systemctl daemon-reload && systemctl enable --now {unit}.timer"
+    )?;
+    writeln!(w, "### {unit}.timer")?;
+    writeln!(w, "[Unit]")?;
+    writeln!(
+        w,
+        "Description=Save the Pharo image {} every {interval}",
+        escape(name)
+    )?;
+    writeln!(w)?;
+    writeln!(w, "[Timer]")?;
+    writeln!(w, "OnBootSec={interval}")?;
+    writeln!(w, "OnUnitActiveSec={interval}")?;
+    writeln!(w, "AccuracySec=1s")?;
+    writeln!(w)?;
+    writeln!(w, "[Install]")?;
+    writeln!(w, "WantedBy=timers.target")?;
+    writeln!(w, "### {unit}.service")?;
+    writeln!(w, "[Unit]")?;
+    writeln!(w, "Description=Save the Pharo image {}", escape(name))?;
+    writeln!(w)?;
+    writeln!(w, "[Service]")?;
+    writeln!(w, "Type=oneshot")?;
+    writeln!(w, "ExecStart={}", exec_start.join(" "))?;
+    writeln!(w, "WorkingDirectory={}", escape(&path(&instance.dir)))?;
+    if let Some(user) = user {
+        writeln!(w, "User={}", escape(user))?;
+    }
+    writeln!(
+        w,
+        "# An image that is not running has nothing to save (exit 3)."
+    )?;
+    writeln!(w, "SuccessExitStatus=3")?;
+    Ok(text)
+}
