@@ -6,15 +6,29 @@ a NAME, some misbehave through the test double's PHARO_DOUBLE_* switches, some h
 asks for the credentials of NAME.repl-secret, as init sets it up), on the three launch
 layouts: the double run directly, Pharo's zeroconf layout (DIR/pharo, a bash script that runs
 pharo-vm/pharo without exec, which execs pharo-vm/lib/pharo: the double) and an interpreted
-VM (a Python script that is the VM), plus a Python launcher that runs the double as its child. Beside them run decoys: foreign processes whose command line names an
+VM (a Python script that is the VM), plus a Python launcher that runs the double as its child;
+a VM whose REPL cannot bind its port runs on without one (PHARO_DOUBLE_NO_QUIT, as a Pharo
+image under --no-quit). Beside them run decoys: foreign processes whose command line names an
 image (tail -f IMAGE, a shell with the image in its arguments, a sleep whose argv[0] is the
-image, a Python process that records every signal it gets). Then it plays random steps: start,
-start --wait, stop, restart, status --json, pid, eval, ps, concurrent starts, a start and a
-stop at once, SIGKILL of pharo-ctl in the middle of a start or a stop, SIGKILL of the VM or of
-its wrapper behind pharo-ctl's back, a VM started by hand, and every kind of pid-file
-corruption. After every step it checks that no foreign process got a signal, that nothing is
-left after a stop or a failed start, that every exit code is one the README documents for the
-command and tells the truth, and that status and pid name the real VM.
+image, a Python process that records every signal it gets); in most cycles an instance of
+another directory whose script names the same REPL port as one of the cycle's instances,
+running or not (started, stopped, evaluated and asked its status by pharo-ctl in its own
+directory); and squatters, local processes that are no VM, answering `/repl` like Zinc and
+recording every request, that appear on a free REPL port of an instance and vanish at random
+steps, or bind it in the middle of its start. Then it plays random steps: start, start --wait,
+stop, restart, status --json, pid, eval, ps, snapshot, stop --save, concurrent starts, a start
+and a stop at once, SIGKILL of pharo-ctl in the middle of a start or a stop, SIGKILL of the VM
+or of its wrapper behind pharo-ctl's back, a VM started by hand (without its REPL when another
+process holds the port), and every kind of pid-file corruption. After every step it checks
+that no foreign process got a signal, that nothing is left after a stop or a failed start, that
+every exit code is one the README documents for the command and tells the truth (a start,
+restart or run while another process holds the REPL port is refused, exit 6; eval of an
+instance that does not run, or whose port is not its VM's, exits 7; a save whose REPL is not
+the instance's, exit 7), that status and pid name the real VM, that every image file is whole,
+and that no request reaches a REPL that is not the instance's: a squatter gets none at all, and the other
+directory's image only those of the commands aimed at it (none of which reach the cycle's
+instance on that port) and `GET /repl` from ps, which looks for every VM's REPL among its own
+sockets, while it keeps running and answering.
 
 It writes pid files naming pid 1 and other low pids, so it runs only inside a private pid and
 network namespace (`unshare --pid --fork --mount-proc --net`), into which it re-executes
@@ -71,8 +85,8 @@ PYVM = r'''
 """An interpreted Pharo VM for pharo-ctl's lifecycle test: `vm.py [OPTIONS] IMAGE [SCRIPT]`
 serves GET and POST /repl on the port of the script's `startInServerOn:` and honours the test
 double's PHARO_DOUBLE_ IGNORE_SHUTDOWN, IGNORE_SIGTERM, HANG, SLOW_MS, START_DELAY_MS,
-DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE and EVENTS; `Smalltalk snapshot: true
-andQuit: false` rewrites the image in place and answers false."""
+DIE_ON_START, DIE_DELAY_MS, EXIT_AFTER_MS, EXIT_CODE, NO_QUIT and EVENTS; `Smalltalk snapshot:
+true andQuit: false` rewrites the image in place and answers false."""
 import os, sys, time
 
 
@@ -191,9 +205,17 @@ class Repl(BaseHTTPRequestHandler):
         self.answer(200, f"{int(sum[1]) + int(sum[2])}\n" if sum else "Error: vm.py only adds\n")
 
 
-print(f"vm.py: image {positional[0]}, " + (f"REPL on 127.0.0.1:{port[1]}" if port else "no REPL"), flush=True)
+server = None
 if port:
-    server = ThreadingHTTPServer(("127.0.0.1", int(port[1])), Repl)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", int(port[1])), Repl)
+    except OSError as error:
+        if not on("NO_QUIT"):
+            sys.exit(f"vm.py: cannot start the REPL on port {port[1]}: {error}")
+        # A Pharo image run with --no-quit logs its startup script's error and runs on.
+        print(f"vm.py: cannot start the REPL on port {port[1]}: {error}; running on without it", flush=True)
+print(f"vm.py: image {positional[0]}, " + (f"REPL on 127.0.0.1:{port[1]}" if server else "no REPL"), flush=True)
+if server:
     server.daemon_threads = True
     server.serve_forever()
 threading.Event().wait()
@@ -233,6 +255,85 @@ for number in signal.valid_signals():
 for line in sys.stdin:
     sys.stdout.write("ok\n")
     sys.stdout.flush()
+'''
+
+# A squatter: a local process that is no VM, answering `/repl` like Zinc on a port it binds
+# when told to (a line on stdin: so that the moment of the bind is the test's, not Python's
+# start-up). `squatter.py HOST PORT LOG` says `waiting` when it can be told, then `ready` once
+# bound, or `busy ...` when the port is taken (and exits); it records in LOG every request
+# (`METHOD PATH [first line of the body]`), every connection that sent none, and every
+# catchable signal it gets.
+SQUATTER = r'''
+import signal, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+host, port, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+lock = threading.Lock()
+
+
+def record(line):
+    with lock, open(log, "a") as out:
+        out.write(line + "\n")
+
+
+for number in signal.valid_signals():
+    if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGWINCH):
+        try:
+            signal.signal(number, lambda n, frame: record(f"signal {n}"))
+        except (OSError, ValueError):
+            pass
+
+
+class Zinc(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle(self):
+        self.requests = 0
+        super().handle()
+        if self.requests == 0:
+            record("a connection that sent no request")
+
+    def parse_request(self):
+        self.requests += 1
+        parsed = super().parse_request()
+        if not parsed or self.command != "POST":
+            record(self.requestline[:200])
+        return parsed
+
+    def answer(self, status, text):
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/repl":
+            return self.answer(200, "# Pharo Smalltalk REPL. POST expressions to evaluate\n")
+        self.answer(404, "Not Found " + self.path)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
+        record(("POST " + self.path + " " + (body.splitlines() or [""])[0]).strip()[:200])
+        self.answer(200, "7\n" if self.path == "/repl" else "Not Found " + self.path)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+print("waiting", flush=True)
+sys.stdin.readline()
+try:
+    server = Server((host, port), Zinc)
+except OSError as error:
+    print(f"busy {error}", flush=True)
+    sys.exit(3)
+print("ready", flush=True)
+server.serve_forever()
 '''
 
 # Pharo's zeroconf layout, as `curl get.pharo.org | bash` writes it.
@@ -348,19 +449,37 @@ def kill_pid(pid, start_time):
         os.close(fd)
 
 
-def repl_listening(port):
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+def listening_sockets(port):
+    """The sockets listening on `port` (TCP over IPv4 and IPv6), as `socket:[INODE]`: read from
+    the kernel's tables, so that the test never connects to a port that may be a stranger's."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in read_bytes(table).decode().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    return inodes
+
+
+def listening(port):
+    return bool(listening_sockets(port))
+
+
+def holding(pids, inodes):
+    """Those of `pids` whose descriptors hold one of the sockets `inodes`."""
+    found = set()
+    for pid in pids:
+        try:
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd")):
+                found.add(pid)
+        except OSError:
+            continue
+    return found
 
 
 def listener_of(port):
     """Who listens on a loopback port: `pid N \`command\` (up Nms)`, for a finding's message."""
-    inodes = set()
-    for line in read_bytes("/proc/net/tcp").decode().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
-            inodes.add(f"socket:[{fields[9]}]")
+    inodes = listening_sockets(port)
     ticks, uptime = os.sysconf("SC_CLK_TCK"), float(read_bytes("/proc/uptime").split()[0])
     for p in processes():
         try:
@@ -369,6 +488,29 @@ def listener_of(port):
         except OSError:
             continue
     return "nothing"
+
+
+def requests_since(path, offset):
+    """The REPL requests (`GET /repl`, `POST /repl ...`) an events file got after `offset`, and
+    its size now."""
+    data = read_bytes(path)
+    lines = data[offset:].decode(errors="replace").splitlines()
+    return [line for line in lines if line.startswith(("GET ", "POST "))], len(data)
+
+
+def repl_get(port):
+    """`GET /repl` on 127.0.0.1:port: the status and body, or None when it got no answer."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(f"GET /repl HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+            reply = b""
+            while chunk := s.recv(4096):
+                reply += chunk
+    except OSError:
+        return None
+    head, _, body = reply.partition(b"\r\n\r\n")
+    parts = head.split(b" ", 2)
+    return (int(parts[1]), body) if len(parts) > 1 and parts[1].isdigit() else None
 
 
 def repl_connections(port):
@@ -477,6 +619,9 @@ class Instance:
         self.events = os.path.join(directory, name + ".events")
         self.env = dict(switches)
         self.env["PHARO_DOUBLE_EVENTS"] = self.events
+        # As a Pharo image run with --no-quit, a VM whose REPL cannot bind (a squatter or the
+        # other directory's image holds the port) runs on without one.
+        self.env["PHARO_DOUBLE_NO_QUIT"] = "1"
         if self.kind == "dies-on-start":
             self.env["PHARO_DOUBLE_DIE_DELAY_MS"] = str(rng.randrange(0, 30))
         # A VM that dies at start dies within the settle, however loaded the machine (a start
@@ -646,6 +791,103 @@ class Decoy:
                 stream.close()
 
 
+class Squatter:
+    """A local process that is no VM, on an instance's REPL port (bound only while the port is
+    free): it must never get a request, nor a signal."""
+
+    def __init__(self, world, inst):
+        self.inst = inst
+        self.port = inst.repl_port
+        self.host = world.rng.choice(["127.0.0.1", "0.0.0.0"])
+        self.log = os.path.join(world.base, f"squatter-{next(DECOY_NUMBERS)}.requests")
+        open(self.log, "w").close()
+        self.seen = 0
+        self.armed = False
+        self.bound = False
+        self.popen = subprocess.Popen([sys.executable, world.squatter_script, self.host, str(self.port), self.log],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)
+        self.pid = self.popen.pid
+
+    def said(self, word):
+        ready, _, _ = select.select([self.popen.stdout], [], [], 10)
+        return bool(ready) and self.popen.stdout.readline().strip() == word
+
+    def arm(self):
+        """Waits until it is ready to bind the port at once."""
+        self.armed = self.armed or self.said(b"waiting")
+
+    def bind(self):
+        """Binds the port now; answers whether it could (the port may have been taken)."""
+        try:
+            self.arm()
+            self.popen.stdin.write(b"bind\n")
+            self.popen.stdin.flush()
+            self.bound = self.said(b"ready")
+        except OSError:
+            self.bound = False
+        return self.bound
+
+    def describe(self):
+        return f"the squatter on {self.host}:{self.port} ({self.inst.label()}'s REPL port, pid {self.pid})"
+
+    def check(self):
+        """What it got since the last check: [] when nothing."""
+        lines = read_bytes(self.log).decode(errors="replace").splitlines()
+        problems = [f"{self.describe()} got `{line}`" for line in lines[self.seen :]]
+        self.seen = len(lines)
+        if self.bound and self.popen.poll() is not None:
+            self.bound = False
+            problems.append(f"{self.describe()} died (status {self.popen.returncode})")
+        return problems
+
+    def kill(self):
+        self.bound = False
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait()
+        for stream in (self.popen.stdin, self.popen.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class Twin:
+    """An instance of another directory whose startup script names the same REPL port as one of
+    the cycle's instances (`inst`): started and stopped by pharo-ctl in its own directory,
+    with an events file. Only the commands aimed at it may reach its REPL, and none of those
+    may reach `inst`'s."""
+
+    def __init__(self, world, inst):
+        self.inst = inst
+        self.port = inst.repl_port
+        self.dir = os.path.join(world.base, "other")
+        os.mkdir(self.dir)
+        self.name = world.rng.choice([inst.name, "shop"])
+        self.image = os.path.join(self.dir, self.name + ".image")
+        self.pid_file = os.path.join(self.dir, self.name + ".pid")
+        self.events = os.path.join(self.dir, self.name + ".events")
+        with open(self.image, "wb") as f:
+            f.write(b"another Pharo image\n")
+        with open(os.path.join(self.dir, self.name + ".st"), "w") as f:
+            f.write(f"ZnReadEvalPrintDelegate startInServerOn: {self.port}.\n\n"
+                    "Smalltalk at: #ShutdownSequence put: [ Smalltalk snapshot: false andQuit: true ].\n")
+        self.image_file = Image(self.image)
+        self.vm_args = ["--vm", world.double]
+        self.env = {"PHARO_DOUBLE_EVENTS": self.events}
+        self.seen = 0  # how much of its events file has been looked at
+        self.expect = False
+
+    def label(self):
+        return f"{self.name}@other"
+
+    def describe(self):
+        return f"{self.label()}, the image of another directory on {self.inst.label()}'s REPL port {self.port}"
+
+
 def signal_name(number):
     try:
         return signal.Signals(number).name
@@ -690,9 +932,12 @@ class Cycle:
         os.mkdir(self.base)
         self.double = run.double
         self.decoy_script = run.decoy_script
+        self.squatter_script = run.squatter_script
         self.port = 20000 + (number * 16) % 40000
         self.instances = []
         self.decoys = []
+        self.twin = None
+        self.squatters = {}  # REPL port -> Squatter
         self.sigkilled_ctl = False
         self.reported = set()
 
@@ -746,11 +991,18 @@ class Cycle:
         for decoy in self.decoys:
             for problem in decoy.check():  # also waits until the recorders are ready
                 self.finding(problem)
+        if rng.random() < 0.7:
+            self.twin = Twin(self, rng.choice(self.instances))
         if self.run.args.verbose:
             for inst in self.instances:
                 self.say(f"instance {inst.describe()}")
             for decoy in self.decoys:
                 self.say(decoy.describe())
+            if self.twin:
+                self.say(self.twin.describe())
+        if self.twin and rng.random() < 0.6:
+            self.action = f"start {self.twin.label()}"
+            self.twin_start()
 
     def write_executable(self, path, text):
         with open(path, "w") as f:
@@ -774,6 +1026,12 @@ class Cycle:
             self.do_stop(inst)
         self.action = "final check"
         self.check()
+        for squatter in self.squatters.values():
+            squatter.kill()
+        if self.twin:
+            self.action = f"final stop {self.twin.label()}"
+            self.twin_stop()
+            self.check_strangers()
         allowed = self.run.own_pids() | {d.pid for d in self.decoys}
         allowed |= {p.pid for p in processes() if p.sid in {d.pid for d in self.decoys}}
         for p in processes():
@@ -956,10 +1214,144 @@ class Cycle:
                     self.finding(f"temporary file {path} left behind")
         self.check_status_and_pid()
         self.check_images()
+        self.check_strangers()
+
+    # -- the REPLs that are not the instances' -------------------------------------------------
+
+    def port_state(self, inst, vms=None, members=None):
+        """Who holds the socket listening on the instance's REPL port: "own" (a process of its
+        tree), "stranger" (another process) or "nobody"."""
+        inodes = listening_sockets(inst.repl_port)
+        if not inodes:
+            return "nobody"
+        if vms is None:
+            vms, members = self.truth()
+        return "own" if holding({p.pid for p in vms[inst] + members[inst]}, inodes) else "stranger"
+
+    def own_repl(self, inst):
+        """Whether the instance's REPL port is held by a process of its tree."""
+        return self.port_state(inst) == "own"
+
+    def stranger(self, inst):
+        """Who holds the instance's REPL port when that is a process outside its tree, else None."""
+        return listener_of(inst.repl_port) if self.port_state(inst) == "stranger" else None
+
+    def check_strangers(self):
+        """The invariant: no request reaches a REPL that is not the instance's. The squatters
+        get none at all; the other directory's image gets only those of the commands aimed at
+        it, and keeps running and answering while it should."""
+        for squatter in self.squatters.values():
+            for problem in squatter.check():
+                self.finding(problem)
+        twin = self.twin
+        if twin is None:
+            return
+        self.flag_twin_requests()
+        if not twin.expect:
+            return
+        vm = self.twin_vm()
+        if vm is None:
+            return self.finding(f"{twin.describe()} is gone, though nothing aimed at it stopped it",
+                                key=("twin", "gone"))
+        if not holding([vm.pid], listening_sockets(twin.port)):
+            return self.finding(f"{twin.describe()} runs (pid {vm.pid}) but no longer holds its port, "
+                                f"which {listener_of(twin.port)} does", key=("twin", "port", vm.pid))
+        answer = self.aimed_at_twin(lambda: repl_get(twin.port))
+        if answer is None or answer[0] != 200 or b"Smalltalk REPL" not in answer[1]:
+            self.finding(f"{twin.describe()} runs (pid {vm.pid}) but its REPL does not answer GET /repl: {answer!r}",
+                         key=("twin", "answer", vm.pid))
+
+    def flag_twin_requests(self, allowed=(), by="a command aimed at the cycle's instances"):
+        """The requests the other directory's image got since the last look, other than
+        `allowed`, are findings."""
+        twin = self.twin
+        lines, twin.seen = requests_since(twin.events, twin.seen)
+        for line in lines:
+            if line not in allowed:
+                self.finding(f"{twin.describe()} got `{line}` from {by}")
+
+    def twin_vm(self):
+        twin = self.twin
+        return next((p for p in processes() if self.is_vm(p) and p.names(twin.image_file)), None)
+
+    def aimed_at_twin(self, what):
+        """Runs `what`, a command aimed at the other directory's image: the requests its image
+        gets meanwhile are its own; one that reaches the cycle's instance on that port is a
+        finding."""
+        twin, inst = self.twin, self.twin.inst
+        self.flag_twin_requests()
+        _, mark = requests_since(inst.events, 0)
+        result = what()
+        _, twin.seen = requests_since(twin.events, 0)
+        for line in requests_since(inst.events, mark)[0]:
+            self.finding(f"{inst.label()}'s REPL got `{line}` from a command aimed at {twin.describe()}")
+        return result
+
+    def twin_start(self):
+        twin = self.twin
+        running = self.twin_vm()
+        vms, members = self.truth()
+        state = self.port_state(twin.inst, vms, members)
+        args = ["--wait", "--start-timeout", "5s"] if self.rng.random() < 0.5 else ["--settle", "150ms"]
+        result = self.aimed_at_twin(lambda: self.ctl(twin, "start", *args, twin.name, timing=STOP_TIMING))
+        after = self.twin_vm()
+        if running is not None:
+            self.expect_code(result, {0}, f"{twin.label()} was running (pid {running.pid})")
+        elif state != "nobody":
+            self.expect_code(result, {6}, f"its REPL port is held by {listener_of(twin.port)}")
+        elif vms[twin.inst] and twin.inst.kind == "slow-start":
+            # The instance's VM binds the port after its start delay: either may win.
+            self.expect_code(result, {0, 1}, f"{twin.label()} starts unless {twin.inst.label()}'s VM binds first")
+        else:
+            self.expect_code(result, {0}, f"{twin.label()} starts: its REPL port is free")
+        if result.code == 0 and after is None:
+            self.finding(f"{result.brief()}, but no VM runs {twin.describe()}")
+        if result.code != 0 and after is not None and running is None:
+            self.finding(f"{result.brief()}, yet {twin.label()}'s VM runs (pid {after.pid})")
+        twin.expect = after is not None
+
+    def twin_stop(self):
+        twin = self.twin
+        result = self.aimed_at_twin(lambda: self.ctl(twin, "stop", twin.name, timing=STOP_TIMING))
+        self.expect_code(result, {0}, "a stop always succeeds here")
+        if wait_until(lambda: self.twin_vm() is None, 1.0) is False:
+            self.finding(f"{result.brief()}, but {twin.label()}'s VM runs (pid {self.twin_vm().pid})")
+        if os.path.lexists(twin.pid_file):
+            self.finding(f"{result.brief()}, but its pid file is left")
+        twin.expect = False
+
+    def twin_eval(self):
+        twin = self.twin
+        vm = self.twin_vm()
+        result = self.aimed_at_twin(
+            lambda: self.ctl(twin, "eval", twin.name, "3 + 4", timing=["--timeout", "2s"]))
+        if vm is None:
+            self.expect_code(result, {7}, f"{twin.label()} does not run: it is evaluated nowhere")
+        else:
+            self.expect_code(result, {0}, f"{twin.label()} runs and its REPL is its own")
+            if result.code == 0 and result.out != b"7\n":
+                self.finding(f"{result.brief()} printed {result.out[:80]!r}, expected '7\\n'")
+
+    def twin_status(self):
+        twin = self.twin
+        vm = self.twin_vm()
+        result = self.aimed_at_twin(
+            lambda: self.ctl(twin, "status", "--json", twin.name, timing=["--timeout", "2s"]))
+        self.expect_code(result, {0} if vm else {3}, f"{twin.label()} " + ("runs" if vm else "does not run"))
+        try:
+            report = json.loads(result.out) if result.code in (0, 3) else {}
+        except ValueError:
+            return self.finding(f"{result.brief()}: its output is not JSON: {result.out[:200]!r}")
+        repl = report.get("repl") or {}
+        if vm is not None and result.code == 0 and repl.get("ok") is not True:
+            self.finding(f"status --json of {twin.label()} says its REPL is not ok ({repl.get('error')}), "
+                         f"though it holds its port and answers")
 
     def check_status_and_pid(self):
         """status --json and pid of every instance against the processes."""
-        before, _ = self.truth()
+        before, members = self.truth()
+        strangers = {inst for inst in self.instances if before[inst]
+                     and self.port_state(inst, before, members) == "stranger"}
         results = {}
         popens = []
         for inst in self.instances:
@@ -968,7 +1360,8 @@ class Cycle:
             popens.append((inst, status, pid))
         for inst, status, pid in popens:
             results[inst] = (self.finish(status, quiet=True), self.finish(pid, quiet=True))
-        after, _ = self.truth()
+        after, members = self.truth()
+        strangers &= {inst for inst in self.instances if self.port_state(inst, after, members) == "stranger"}
         if self.run.args.verbose:
             self.say("  status, pid: " + ", ".join(
                 f"{inst.label()} {s.code}/{p.code}" + (f" (VM {before[inst][0].pid})" if before[inst] else "")
@@ -977,6 +1370,14 @@ class Cycle:
             if [p.pid for p in before[inst]] != [p.pid for p in after[inst]]:
                 continue  # it changed while they looked
             self.judge_status(inst, before[inst], status, pid)
+            if inst in strangers and status.code == 0:
+                try:
+                    repl = json.loads(status.out).get("repl") or {}
+                except (ValueError, AttributeError):
+                    continue
+                if repl.get("ok") is not False or not repl.get("error"):
+                    self.finding(f"status --json of {inst.label()} says its REPL is {json.dumps(repl)}, though "
+                                 f"{listener_of(inst.repl_port)} holds its port", key=("status", inst, "stranger"))
 
     def judge_status(self, inst, vms, status, pid):
         if inst.untrusted:
@@ -1031,13 +1432,13 @@ class Cycle:
             (self.step_ps, 3), (self.step_concurrent_starts, 5), (self.step_start_and_stop, 5),
             (self.step_kill_ctl_in_start, 4), (self.step_kill_ctl_in_stop, 4), (self.step_kill_vm, 5),
             (self.step_kill_wrapper, 2), (self.step_corrupt, 14), (self.step_by_hand, 3),
-            (self.step_repair, 3), (self.step_run, 6), (self.step_snapshot, 6),
-            (self.step_stop_save, 4),
+            (self.step_repair, 3), (self.step_run, 6), (self.step_snapshot, 6), (self.step_stop_save, 4),
+            (self.step_squat, 5), (self.step_squat_in_start, 4), (self.step_other_directory, 6),
         ]
         weighted = [s for s, w in steps for _ in range(w)]
         for _ in range(self.run.args.steps):
             self.step += 1
-            inst = self.rng.choice(self.instances)
+            inst = self.pick()
             weighted_step = self.rng.choice(weighted)
             self.action = weighted_step.__name__[5:].replace("_", " ") + " " + inst.label()
             if self.run.args.verbose:
@@ -1046,6 +1447,14 @@ class Cycle:
             self.check()
             if self.findings and not self.run.args.keep_going:
                 return
+
+    def pick(self):
+        """The instance a step is aimed at: often one whose REPL port another process holds."""
+        held = [i for i in self.instances if i.repl_port in self.squatters
+                or (self.twin and self.twin.expect and self.twin.inst is i)]
+        if held and self.rng.random() < 0.4:
+            return self.rng.choice(held)
+        return self.rng.choice(self.instances)
 
     def start_args(self, inst, wait):
         if wait:
@@ -1063,11 +1472,12 @@ class Cycle:
     def step_start(self, inst, wait=None):
         wait = self.rng.random() < 0.5 if wait is None else wait
         args, timeout = self.start_args(inst, wait)
-        before = self.vm_of(inst)
+        before, held = self.vm_of(inst), self.stranger(inst)
         result = self.ctl(inst, "start", *args, inst.name, timing=STOP_TIMING)
-        self.judge_start(inst, result, before, inst.start_succeeds(wait, timeout))
+        self.judge_start(inst, result, before, inst.start_succeeds(wait, timeout), held=held)
 
-    def judge_start(self, inst, result, before, succeeds, restart=False):
+    def judge_start(self, inst, result, before, succeeds, restart=False, held=None):
+        """`held`: who held the instance's REPL port before the command, when not its own VM."""
         after = self.vm_of(inst)
         if inst.untrusted:
             self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
@@ -1075,6 +1485,11 @@ class Cycle:
             return
         if before is not None and not restart:
             self.expect_code(result, {0}, f"{inst.label()} was running (pid {before.pid})")
+            self.same_vm(inst, before, after, result)
+            return
+        if held:
+            # Refused before anything is launched or stopped.
+            self.expect_code(result, {6}, f"{inst.label()}'s REPL port {inst.repl_port} is held by {held}")
             self.same_vm(inst, before, after, result)
             return
         if succeeds:
@@ -1136,10 +1551,10 @@ class Cycle:
         return inst.kind not in ("hung-repl", "exits-later")
 
     def step_snapshot(self, inst):
-        before, up = self.vm_of(inst), repl_listening(inst.repl_port)
+        before, up = self.vm_of(inst), self.own_repl(inst)
         result = self.ctl(inst, "snapshot", inst.name, timing=["--timeout", "500ms"])
         after = self.vm_of(inst)
-        if up != repl_listening(inst.repl_port):
+        if up != self.own_repl(inst):
             pass  # its REPL came up (a slow start) or went away meanwhile
         elif inst.untrusted:
             self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
@@ -1155,17 +1570,17 @@ class Cycle:
         self.same_vm(inst, before, after, result)
 
     def step_stop_save(self, inst):
-        before, up = self.vm_of(inst), repl_listening(inst.repl_port)
+        before, up = self.vm_of(inst), self.own_repl(inst)
         result = self.ctl(inst, "stop", "--save", "--save-timeout", "500ms", inst.name,
                           timing=STOP_TIMING)
         after = self.vm_of(inst)
         if inst.untrusted:
             self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
             self.same_vm(inst, before, after, result)
-        elif before is not None and not up and after is not None and not repl_listening(inst.repl_port):
+        elif before is not None and not up and after is not None and not self.own_repl(inst):
             self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port: no save, no stop")
             self.same_vm(inst, before, after, result)
-        elif before is not None and (not up or up != repl_listening(inst.repl_port)):
+        elif before is not None and (not up or up != self.own_repl(inst)):
             inst.expect = None if after is not None else False  # its REPL came up meanwhile
         elif before is None:
             self.expect_code(result, {0}, f"{inst.label()} is not running: nothing to save or stop")
@@ -1208,25 +1623,48 @@ class Cycle:
     def step_restart(self, inst):
         wait = self.rng.random() < 0.5
         args, timeout = self.start_args(inst, wait)
-        before = self.vm_of(inst)
+        before, held = self.vm_of(inst), self.stranger(inst)
         result = self.ctl(inst, "restart", *args, inst.name, timing=STOP_TIMING)
-        self.judge_start(inst, result, before, inst.start_succeeds(wait, timeout), restart=True)
+        self.judge_start(inst, result, before, inst.start_succeeds(wait, timeout), restart=True, held=held)
 
     def step_eval(self, inst):
-        if self.run.eval_takes_name:
-            args, timing = [inst.name, "3 + 4"], ["--timeout", "400ms"]
-        else:
-            args = ["3 + 4"]
-            timing = ["--timeout", "400ms", "--repl", f"http://127.0.0.1:{inst.repl_port}/repl"]
-            if inst.protected:
-                timing += ["--repl-secret", inst.secret_file]
-        vm, up = self.vm_of(inst), repl_listening(inst.repl_port)
-        result = self.ctl(inst, "eval", *args, timing=timing)
-        if (vm and vm.pid) != (self.vm_of(inst) and self.vm_of(inst).pid) or up != repl_listening(inst.repl_port):
+        if not self.run.eval_takes_name:
+            # An older pharo-ctl: eval goes to the URL it is given, as asked.
+            if self.port_state(inst) == "stranger":
+                return self.instead(self.step_ps, inst)
+            return self.eval_by_url(inst)
+        vms, members = self.truth()
+        state = self.port_state(inst, vms, members)
+        result = self.ctl(inst, "eval", inst.name, "3 + 4", timing=["--timeout", "400ms"])
+        vms_after, members_after = self.truth()
+        if [p.pid for p in vms[inst]] != [p.pid for p in vms_after[inst]] or \
+                state != self.port_state(inst, vms_after, members_after):
             return  # it changed meanwhile
-        if inst.untrusted and self.run.eval_takes_name:
-            self.expect_code(result, {4}, f"{inst.label()}'s pid file is {inst.untrusted}, not to be trusted")
-        elif not up:
+        if inst.untrusted:
+            self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
+        elif not vms[inst]:
+            holder = f", though {listener_of(inst.repl_port)} holds its REPL port" if state != "nobody" else ""
+            self.expect_code(result, {7}, f"{inst.label()} does not run: it is evaluated nowhere{holder}")
+        elif state == "stranger":
+            self.expect_code(result, {7}, f"{inst.label()}'s REPL port is held by {listener_of(inst.repl_port)}")
+        elif state != "own":
+            self.expect_code(result, {7}, f"nothing of {inst.label()} listens on its REPL port")
+        elif inst.kind == "hung-repl":
+            self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: a timeout")
+        else:
+            self.expect_code(result, {0}, f"{inst.label()}'s REPL answers")
+            if result.code == 0 and result.out != b"7\n":
+                self.finding(f"{result.brief()} printed {result.out[:80]!r}, expected '7\\n'")
+
+    def eval_by_url(self, inst):
+        timing = ["--timeout", "400ms", "--repl", f"http://127.0.0.1:{inst.repl_port}/repl"]
+        if inst.protected:
+            timing += ["--repl-secret", inst.secret_file]
+        vm, up = self.vm_of(inst), listening(inst.repl_port)
+        result = self.ctl(inst, "eval", "3 + 4", timing=timing)
+        if (vm and vm.pid) != (self.vm_of(inst) and self.vm_of(inst).pid) or up != listening(inst.repl_port):
+            return  # it changed meanwhile
+        if not up:
             self.expect_code(result, {7}, f"nothing listens on {inst.label()}'s REPL port")
         elif inst.kind == "hung-repl":
             self.expect_code(result, {1}, f"{inst.label()}'s REPL never answers: a timeout")
@@ -1237,7 +1675,12 @@ class Cycle:
 
     def step_ps(self, inst):
         vms, _ = self.truth()
+        if self.twin is not None:
+            self.flag_twin_requests()
         result = self.ctl(inst, "ps", "--json")
+        if self.twin is not None:
+            # ps looks for every VM's REPL among the sockets that VM holds, with `GET /repl`.
+            self.flag_twin_requests(allowed=("GET /repl",), by="ps, which may only look for each VM's REPL")
         try:
             rows = json.loads(result.out)
         except ValueError:
@@ -1263,7 +1706,7 @@ class Cycle:
                              key=("ps", other, tuple(truth)))
 
     def step_concurrent_starts(self, inst):
-        before = self.vm_of(inst)
+        before, held = self.vm_of(inst), self.stranger(inst)
         plans = []
         for _ in range(self.rng.randint(2, 4)):
             wait = self.rng.random() < 0.5
@@ -1279,6 +1722,10 @@ class Cycle:
         if before is not None:
             for result, _ in results:
                 self.expect_code(result, {0}, f"{inst.label()} was running")
+            return self.same_vm(inst, before, after, results[0][0])
+        if held:
+            for result, _ in results:
+                self.expect_code(result, {6}, f"{inst.label()}'s REPL port {inst.repl_port} is held by {held}")
             return self.same_vm(inst, before, after, results[0][0])
         # Starts are serialised: one that can succeed does (it starts the VM, or finds it
         # started); one that cannot fails, unless another started the VM before it looked.
@@ -1302,6 +1749,7 @@ class Cycle:
         inst.expect = after is not None
 
     def step_start_and_stop(self, inst):
+        held = self.stranger(inst)
         wait = self.rng.random() < 0.5
         args, _ = self.start_args(inst, wait)
         commands = [("start", self.spawn(inst, "start", *args, inst.name, timing=STOP_TIMING)),
@@ -1314,7 +1762,8 @@ class Cycle:
                 self.expect_code(result, {4}, f"the pid file is {inst.untrusted}")
             return
         self.expect_code(results["stop"], {0}, "a stop always succeeds here")
-        self.expect_code(results["start"], {0, 1}, "a start beside a stop")
+        self.expect_code(results["start"], {0, 1, 6} if held else {0, 1}, "a start beside a stop"
+                         + (f", while {held} holds the REPL port" if held else ""))
         if self.vm_of(inst) is None:
             self.expect_clean(inst, results["stop"])
         inst.expect = None
@@ -1380,6 +1829,11 @@ class Cycle:
         beside it, or by SIGKILL of its VM."""
         if self.vm_of(inst) is not None or inst.untrusted:
             return self.instead(self.step_stop, inst)
+        held = self.stranger(inst)
+        if held:
+            result = self.ctl(inst, "run", inst.name, "--start-timeout", "5s", timing=STOP_TIMING)
+            self.expect_code(result, {6}, f"{inst.label()}'s REPL port {inst.repl_port} is held by {held}")
+            return self.expect_clean(inst, result)
         popen = self.spawn(inst, "run", inst.name, "--start-timeout", "5s", timing=STOP_TIMING)
         wait_until(lambda: popen.poll() is not None or self.vm_of(inst) is not None, 5.0)
         if inst.kind == "dies-on-start":
@@ -1391,7 +1845,7 @@ class Cycle:
             return self.finding(f"{result.brief()}, but its VM never ran")
         if inst.kind not in ("slow-start", "dies-on-start"):
             # A stop is cooperative only once the REPL listens.
-            wait_until(lambda: popen.poll() is not None or repl_listening(inst.repl_port), 5.0)
+            wait_until(lambda: popen.poll() is not None or listening(inst.repl_port), 5.0)
         self.check_status_and_pid()
         if popen.poll() is not None:
             return self.finish(popen) if inst.kind == "exits-later" else \
@@ -1433,6 +1887,79 @@ class Cycle:
             return self.finding(f"the VM started by hand ({' '.join(inst.hand_command())}) did not come up")
         self.settle([inst])
         inst.expect = True
+
+    def step_squat(self, inst):
+        """A squatter appears on the instance's REPL port while it is free, or vanishes."""
+        squatter = self.squatters.pop(inst.repl_port, None)
+        if squatter is not None:
+            self.action = f"squatter leaves {inst.label()}'s REPL port"
+            if self.run.args.verbose:
+                self.say(f"  {squatter.describe()} leaves")
+            for problem in squatter.check():
+                self.finding(problem)
+            return squatter.kill()
+        if self.port_state(inst) != "nobody":
+            return self.instead(self.step_eval, inst)
+        squatter = Squatter(self, inst)
+        if not squatter.bind():
+            # The instance's VM, in its start delay when the port was looked at, bound it first.
+            if self.run.args.verbose:
+                self.say(f"  {squatter.describe()} came too late: {listener_of(inst.repl_port)} holds the port")
+            return squatter.kill()
+        self.action = f"squatter on {inst.label()}'s REPL port"
+        if self.run.args.verbose:
+            self.say(f"  {squatter.describe()} is there")
+        self.squatters[inst.repl_port] = squatter
+
+    def step_squat_in_start(self, inst):
+        """A squatter binds the instance's REPL port at a random moment of its start."""
+        if self.vm_of(inst) is not None or inst.untrusted or inst.repl_port in self.squatters or \
+                self.port_state(inst) != "nobody":
+            return self.instead(self.step_squat, inst)
+        wait = self.rng.random() < 0.5
+        args, timeout = self.start_args(inst, wait)
+        succeeds = inst.start_succeeds(wait, timeout)
+        squatter = Squatter(self, inst)
+        squatter.arm()
+        popen = self.spawn(inst, "start", *args, inst.name, timing=STOP_TIMING)
+        time.sleep(self.rng.uniform(0, 0.3))  # a random point of the start, not a wait
+        done = popen.poll() is not None
+        bound = squatter.bind()
+        if self.run.args.verbose:
+            self.say(f"  the squatter {'bound' if bound else 'could not bind'} the port "
+                     f"{'after' if done else 'during'} the start")
+        result = self.finish(popen)
+        if not bound:
+            squatter.kill()
+        else:
+            self.squatters[inst.repl_port] = squatter
+        if done or not bound:
+            return self.judge_start(inst, result, None, succeeds)
+        # Refused, if the squatter was there before the check; a failed start, if it came during
+        # the wait for the REPL; a start without --wait counts the VM's staying up only.
+        allowed = {6, 0 if succeeds and not wait else 1}
+        self.expect_code(result, allowed, f"a squatter bound {inst.label()}'s REPL port during its start"
+                         + (" with --wait" if wait else ""))
+        after = self.vm_of(inst)
+        if result.code == 0:
+            if after is None and inst.kind != "exits-later":
+                self.finding(f"{result.brief()}, but no VM runs {inst.label()}'s image")
+        else:
+            if after is not None:
+                self.finding(f"{result.brief()}, yet its VM runs (pid {after.pid})")
+            self.expect_clean(inst, result)
+        inst.expect = after is not None
+
+    def step_other_directory(self, inst):
+        """A command aimed at the image of another directory on an instance's REPL port."""
+        if self.twin is None:
+            return self.instead(self.step_squat, inst)
+        what = self.rng.choice(["start", "start", "stop", "eval", "status"])
+        self.action = f"{what} {self.twin.label()}"
+        if self.run.args.verbose:
+            self.say(f"  {self.action}: {self.twin.describe()}")
+        {"start": self.twin_start, "stop": self.twin_stop, "eval": self.twin_eval,
+         "status": self.twin_status}[what]()
 
     def step_repair(self, inst):
         if not inst.untrusted:
@@ -1495,6 +2022,9 @@ class Cycle:
             kinds["a foreign process naming the image"] = f"{rng.choice(foreign)}\n".encode()
         if others:
             kinds["another instance's VM"] = f"{rng.choice(others)}\n".encode()
+        twin_vm = self.twin_vm() if self.twin else None
+        if twin_vm is not None:
+            kinds["the VM of another directory's image"] = f"{twin_vm.pid}\n".encode()
         if own:
             kinds["the VM's pid padded"] = f"  {own} \n\n".encode()
         untrusted = ["a symlink", "world-writable", "owned by another user"]
@@ -1540,6 +2070,9 @@ class Run:
         self.decoy_script = os.path.join(workdir, "decoy.py")
         with open(self.decoy_script, "w") as f:
             f.write(DECOY)
+        self.squatter_script = os.path.join(workdir, "squatter.py")
+        with open(self.squatter_script, "w") as f:
+            f.write(SQUATTER)
         # Foreign processes with low pids (the first this process starts) that must never be
         # signalled.
         self.sentinels = [Decoy(self, "recorder", None) for _ in range(3)]
