@@ -60,19 +60,25 @@ IN_NAMESPACE = "PHARO_CTL_LIFECYCLE_NAMESPACE"
 OUTER_PID = "PHARO_CTL_LIFECYCLE_OUTER_PID"
 
 # The exit codes the README documents for each command.
-DOCUMENTED = {
-    "start": {0, 1, 4, 5, 6},
-    "restart": {0, 1, 4, 5, 6},
-    "stop": {0, 1, 4, 7},
-    "snapshot": {0, 1, 3, 4, 7},
-    "status": {0, 1, 3, 4},
-    "pid": {0, 1, 3, 4},
-    "eval": {0, 1, 4, 7},
-    "ps": {0},
+# The exit codes each command may end with, as its `--help` lists them (generated from the one
+# table of them, src/exit_code.rs); read from the binary under test at start.
+DOCUMENTED = {}
+
+
+def documented(pharo_ctl):
+    """Each tested command's exit codes, from its `--help` ("Exit codes:" and the lines of
+    codes under it)."""
+    codes = {}
+    for command in ("start", "restart", "stop", "snapshot", "status", "pid", "eval", "ps", "run"):
+        text = subprocess.run([pharo_ctl, command, "--help"], capture_output=True, text=True,
+                              env=dict(os.environ, NO_COLOR="1")).stdout
+        section = text.split("Exit codes:", 1)[1].split("\n\n", 1)[0]
+        codes[command] = {int(line.split()[0]) for line in section.splitlines()
+                          if line[:2] == "  " and line.split() and line.split()[0].isdigit()}
     # run: 0 after a cooperative stop, 1 when it fell back to signals, else the VM's own status
     # (128+N for a signal): every status is possible, and each step says which one is true.
-    "run": set(range(256)),
-}
+    codes["run"] = set(range(256))
+    return codes
 
 # How long one pharo-ctl command may take before it counts as hung.
 COMMAND_LIMIT = 30.0
@@ -2078,6 +2084,7 @@ class Run:
         self.sentinels = [Decoy(self, "recorder", None) for _ in range(3)]
         bin_dir = binaries(args)
         self.pharo_ctl = os.path.join(bin_dir, "pharo-ctl")
+        DOCUMENTED.update(documented(self.pharo_ctl))
         self.double = os.path.join(bin_dir, "examples", "pharo-vm-double")
         self.double_copy = os.path.join(workdir, "pharo")
         shutil.copy2(self.double, self.double_copy)
