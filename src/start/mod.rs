@@ -95,10 +95,10 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
     };
     let outcome = match &repl {
         Some(repl) if args.wait => {
-            wait_ready(instance, &mut launched, repl, args.start_timeout).map(|()| true)
+            wait_ready(&instance.name, &mut launched, repl, args.start_timeout).map(|()| true)
         }
-        Some(repl) => answered_or_settled(instance, &mut launched, repl, args.settle),
-        None => settle(instance, &mut launched, started, args.settle).map(|()| false),
+        Some(repl) => answered_or_settled(&instance.name, &mut launched, repl, args.settle),
+        None => settle(&instance.name, &mut launched, started, args.settle).map(|()| false),
     };
     let outcome = outcome.and_then(|answered| {
         launched
