@@ -135,54 +135,34 @@ pub fn start(instance: &Instance, repl: &Repl, stop: &Settings, args: &Readiness
             )
             .into())
         }
-        Err(Failure::NotOwn(why)) => {
-            output::step(format!(
-                "{}: not its REPL: {why}; stopping the VM",
-                instance.name
-            ));
-            let stopped = stop::stop(&mut launched.tree, &stop.plan(&instance.name, None), None)?;
-            output::step(stopped.describe(&instance.name));
-            reap(&mut child);
-            pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
-            report_log_tail(instance, log_start);
-            Err(Fail::new(
-                Code::Failure,
-                format!("{} failed to start: {why}", instance.name),
-            )
-            .into())
-        }
-        Err(why @ (Failure::NotReady | Failure::Unauthorized(_))) => {
+        Err(why @ (Failure::NotOwn(_) | Failure::NotReady | Failure::Unauthorized(_))) => {
             let url = repl.as_ref().map_or("", |r| r.url());
+            let name = &instance.name;
             let (step, reason) = match why {
+                Failure::NotOwn(why) => (format!("{name}: not its REPL: {why}"), why.to_string()),
                 Failure::Unauthorized(sent) => (
                     format!(
-                        "{}: the REPL answers, but it {}; stopping the VM",
-                        instance.name,
+                        "{name}: the REPL answers, but it {}",
                         ReplError::Unauthorized { sent }
                     ),
                     repl::unauthorized(url, sent),
                 ),
                 _ => (
                     format!(
-                        "{}: the REPL did not answer within {}; stopping the VM",
-                        instance.name,
+                        "{name}: the REPL did not answer within {}",
                         human(args.start_timeout)
                     ),
                     launch::unanswered(url, args.start_timeout),
                 ),
             };
-            output::step(step);
-            let plan = stop.plan(&instance.name, None);
-            let stopped = stop::stop(&mut launched.tree, &plan, None)?;
-            output::step(stopped.describe(&instance.name));
+            // The VM is stopped with signals: its REPL is not one to ask.
+            output::step(format!("{step}; stopping the VM"));
+            let stopped = stop::stop(&mut launched.tree, &stop.plan(name, None), None)?;
+            output::step(stopped.describe(name));
             reap(&mut child);
             pidfile::remove_if_names(&instance.pid_file, &launched.pids())?;
             report_log_tail(instance, log_start);
-            Err(Fail::new(
-                Code::Failure,
-                format!("{} failed to start: {reason}", instance.name),
-            )
-            .into())
+            Err(Fail::new(Code::Failure, format!("{name} failed to start: {reason}")).into())
         }
         Err(Failure::Other(e)) => {
             let _ = stop::kill(&mut launched.tree, &instance.name);

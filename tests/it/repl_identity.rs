@@ -208,25 +208,30 @@ fn a_squatter_gets_no_request_at_all(layout: Layout) {
 }
 
 fn a_squatter_appearing_during_the_start_fails_it(layout: Layout) {
+    squatter_during(layout, &["start", "--wait", "b"], "b failed to start: ");
+}
+
+/// Runs `args` (a start of b whose VM binds its REPL late), binds a squatter on b's port once
+/// the VM runs, and checks that the start fails with `said` and the holder, that nothing of b
+/// is left, and that the squatter got no request.
+fn squatter_during(layout: Layout, args: &[&str], said: &str) {
     let env = Env::with_layout(layout);
     let b = env.instance("b");
     let start = env
         .cmd()
         .env("PHARO_DOUBLE_START_DELAY_MS", "1500")
         .env("PHARO_DOUBLE_NO_QUIT", "1")
-        .args(["start", "--wait", "b"])
+        .args(args)
         .spawn();
     // The VM proper runs: the check before the launch is over.
     wait_until("b's VM", LIMIT, || !env.vms().is_empty());
     let squatter = Squatter::bind(b.repl_port);
     let out = start.finish();
-    out.code(1)
-        .stderr_has("b failed to start")
-        .stderr_has(&format!(
-            "port {} is held by pid {}",
-            b.repl_port,
-            std::process::id()
-        ));
+    out.code(1).stderr_has(&format!(
+        "{said}port {} is held by pid {}",
+        b.repl_port,
+        std::process::id()
+    ));
     wait_until("nothing of b left", LIMIT, || env.processes().is_empty());
     assert!(!env.exists("b.pid"));
     assert_eq!(squatter.requests(), Vec::<String>::new());
@@ -306,23 +311,5 @@ fn the_expanded_form_of_the_repl_start_is_read_from_the_script() {
 
 #[test]
 fn run_takes_no_squatters_word_for_readiness() {
-    let env = Env::new();
-    let b = env.instance("b");
-    let run = env
-        .cmd()
-        .env("PHARO_DOUBLE_START_DELAY_MS", "1500")
-        .env("PHARO_DOUBLE_NO_QUIT", "1")
-        .args(["run", "b"])
-        .spawn();
-    wait_until("b's VM", LIMIT, || !env.vms().is_empty());
-    let squatter = Squatter::bind(b.repl_port);
-    let out = run.finish();
-    out.code(1).stderr_has(&format!(
-        "b did not become ready: port {} is held by pid {}",
-        b.repl_port,
-        std::process::id()
-    ));
-    wait_until("nothing of b left", LIMIT, || env.processes().is_empty());
-    assert!(!env.exists("b.pid"));
-    assert_eq!(squatter.requests(), Vec::<String>::new());
+    squatter_during(Layout::Direct, &["run", "b"], "b did not become ready: ");
 }
