@@ -167,7 +167,7 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
             ),
             (
                 Code::Unknown,
-                "whose the socket on the REPL's address is cannot be told (another user's VM), or a REPL secret others may read or it may not read: nothing was sent; or the REPL asks for credentials pharo-ctl lacks or refused them",
+                "whose the socket on the REPL's address is cannot be told (another user's VM), an untrusted pid file, several candidate VMs, or a REPL secret others may read or it may not read: nothing was sent; or the REPL asks for credentials pharo-ctl lacks or refused them",
             ),
             (
                 Code::NotConfigured,
@@ -188,7 +188,7 @@ const RETURNS: &[(&str, &[(Code, &str)])] = &[
             ),
             (
                 Code::Unknown,
-                "whose the socket on the REPL's address is cannot be told (another user's VM), or a REPL secret others may read or it may not read: nothing was sent; or the REPL asks for credentials pharo-ctl lacks or refused them",
+                "whose the socket on the REPL's address is cannot be told (another user's VM), an untrusted pid file, several candidate VMs, or a REPL secret others may read or it may not read: nothing was sent; or the REPL asks for credentials pharo-ctl lacks or refused them",
             ),
             (
                 Code::NotConfigured,

@@ -59,7 +59,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN_NAMESPACE = "PHARO_CTL_LIFECYCLE_NAMESPACE"
 OUTER_PID = "PHARO_CTL_LIFECYCLE_OUTER_PID"
 
-# The exit codes the README documents for each command.
 # The exit codes each command may end with, as its `--help` lists them (generated from the one
 # table of them, src/exit_code.rs); read from the binary under test at start.
 DOCUMENTED = {}

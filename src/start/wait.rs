@@ -181,11 +181,19 @@ pub(super) fn answered_or_settled(
             return Err(Failure::Exited);
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        // Only the REPL of the VM's tree counts; one that is not (or cannot be told to be)
-        // is as if none answered: the settle time decides, as for an image without a REPL.
-        if !left.is_zero() && repl.probe(left).is_ok() {
-            // The REPL answers: a wrapper has started the VM proper, or is about to.
-            return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner).map(|_| true);
+        // Only the REPL of the VM's tree counts. Another process on its address fails the
+        // start, as with --wait; one whose owner cannot be told is as if none answered: the
+        // settle time decides, as for an image without a REPL.
+        if !left.is_zero() {
+            match repl.probe(left) {
+                // The REPL answers: a wrapper has started the VM proper, or is about to.
+                Ok(_) => {
+                    return vm_proper(launched, Instant::now(), Duration::ZERO, &spinner)
+                        .map(|_| true);
+                }
+                Err(why @ ReplError::NotOwn(_)) => return Err(Failure::NotOwn(why)),
+                Err(_) => {}
+            }
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -405,9 +413,15 @@ mod tests {
         let repl = FakeRepl::new(vec![Ok(Duration::ZERO)]);
         let answered = answered_or_settled("zinc", &mut vm, &repl, Duration::from_secs(10));
         assert!(matches!(answered, Ok(true)));
-        // A REPL that never answers (or is not the instance's): the VM stayed up, it counts.
+        // Another process on the REPL's address fails the start at once.
         let mut vm = up();
-        let silent = FakeRepl::new(vec![Err(ReplError::NotOwn("held".into()))]);
+        let held = FakeRepl::new(vec![Err(ReplError::NotOwn("held".into()))]);
+        let failed = answered_or_settled("zinc", &mut vm, &held, SHORT);
+        assert!(matches!(failed, Err(Failure::NotOwn(_))));
+        // A REPL that never answers (or whose owner cannot be told): the VM stayed up, it
+        // counts.
+        let mut vm = up();
+        let silent = FakeRepl::new(vec![Err(ReplError::Unverified("cannot be told".into()))]);
         let started = Instant::now();
         let settled = answered_or_settled("zinc", &mut vm, &silent, SHORT);
         assert!(matches!(settled, Ok(false)));

@@ -313,3 +313,8 @@ fn the_expanded_form_of_the_repl_start_is_read_from_the_script() {
 fn run_takes_no_squatters_word_for_readiness() {
     squatter_during(Layout::Direct, &["run", "b"], "b did not become ready: ");
 }
+
+#[test]
+fn a_plain_start_fails_on_a_squatter_that_appears_during_it() {
+    squatter_during(Layout::Direct, &["start", "b"], "b failed to start: ");
+}
