@@ -53,7 +53,9 @@ impl Context {
     pub fn running_repl(&self, instance: &Instance) -> Result<Repl> {
         let repl = self.repl(Some(instance))?;
         match crate::instance::finder::find(instance)? {
-            crate::instance::finder::Found::Running { tree, .. } => self.own_repl(instance, &tree),
+            crate::instance::finder::Found::Running { tree, .. } => {
+                Ok(repl.owned(&instance.name, &tree)?)
+            }
             _ => {
                 let name = &instance.name;
                 fail(
@@ -113,7 +115,8 @@ impl Context {
                     names[0]
                 ),
             ),
-            Ok(names) if names.len() == 1 => self.running_repl(&self.instance(None)?),
+            // The directory's one image, named as listed (not listed again).
+            Ok(names) if names.len() == 1 => self.running_repl(&self.instance(Some(&names[0]))?),
             _ => self.repl(None),
         }
     }
