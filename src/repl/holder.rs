@@ -101,9 +101,8 @@ fn holder(listener: &Listener, members: &Members) -> Result<i32, Refusal> {
     {
         return Err(Refusal::Stranger);
     }
-    let needle = format!("socket:[{}]", listener.inode);
     let mut denied = false;
-    let mut look = |member: &ProcessHandle| match holds(member.pid(), &needle) {
+    let mut look = |member: &ProcessHandle| match holds(member.pid(), listener.inode) {
         // Still alive after the look: the descriptors were this process's.
         Ok(true) => !member.exited(),
         Ok(false) => false,
@@ -126,33 +125,29 @@ fn holder(listener: &Listener, members: &Members) -> Result<i32, Refusal> {
     Err(Refusal::Stranger)
 }
 
-/// Whether one of the descriptors of `pid` is `needle` (`socket:[INODE]`).
-fn holds(pid: i32, needle: &str) -> io::Result<bool> {
-    for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))? {
-        let Ok(entry) = entry else { continue };
-        if std::fs::read_link(entry.path()).is_ok_and(|link| link.as_os_str() == needle) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+/// The inodes of the sockets `pid` holds, as its descriptors name them (`socket:[INODE]`),
+/// read one descriptor at a time.
+fn socket_inodes(pid: i32) -> io::Result<impl Iterator<Item = u64>> {
+    Ok(std::fs::read_dir(format!("/proc/{pid}/fd"))?
+        .flatten()
+        .filter_map(|entry| {
+            let link = std::fs::read_link(entry.path()).ok()?;
+            link.to_str()?
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        }))
+}
+
+/// Whether one of the descriptors of `pid` is the socket `inode`.
+fn holds(pid: i32, inode: u64) -> io::Result<bool> {
+    Ok(socket_inodes(pid)?.any(|held| held == inode))
 }
 
 /// The socket inodes held by `pid`.
 pub fn sockets_of(pid: i32) -> io::Result<Vec<u64>> {
-    let mut inodes = Vec::new();
-    for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))? {
-        let Ok(entry) = entry else { continue };
-        if let Ok(link) = std::fs::read_link(entry.path())
-            && let Some(inode) = link
-                .to_str()
-                .and_then(|l| l.strip_prefix("socket:["))
-                .and_then(|l| l.strip_suffix(']'))
-                .and_then(|l| l.parse().ok())
-        {
-            inodes.push(inode);
-        }
-    }
-    Ok(inodes)
+    Ok(socket_inodes(pid)?.collect())
 }
 
 /// Why the REPL of a VM in another network namespace than pharo-ctl's cannot be told: the
@@ -170,12 +165,11 @@ fn elsewhere(vm: i32, name: &str) -> Option<String> {
 /// Who holds a socket that is no member's: `pid 812, the VM of /srv/a/a.image`, `pid 812
 /// (python3)`, or `a process of uid 1001 (pharo)` where its descriptors may not be read.
 fn stranger(listener: &Listener) -> String {
-    let needle = format!("socket:[{}]", listener.inode);
     let me = std::process::id();
     let found = process::all_pids().find(|&pid| {
         u32::try_from(pid).is_ok_and(|p| p != me)
             && uid_of(pid) == Some(listener.uid)
-            && holds(pid, &needle).unwrap_or(false)
+            && holds(pid, listener.inode).unwrap_or(false)
     });
     match found {
         Some(pid) => match image_of(pid) {
@@ -238,8 +232,8 @@ mod tests {
         let found = sockets::listeners(Some(port)).unwrap();
         let me = i32::try_from(std::process::id()).unwrap();
         assert!(sockets_of(me).unwrap().contains(&found[0].inode));
-        assert!(holds(me, &format!("socket:[{}]", found[0].inode)).unwrap());
-        assert!(!holds(me, "socket:[1]").unwrap());
+        assert!(holds(me, found[0].inode).unwrap());
+        assert!(!holds(me, 1).unwrap());
         // pharo-ctl never names itself as the holder: only the uid is left.
         assert!(
             stranger(&found[0]).starts_with(&format!("a process of uid {}", found[0].uid)),
