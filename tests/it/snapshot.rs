@@ -465,25 +465,8 @@ fn verify_units(env: &Env, text: &str) {
     for (name, body) in &files {
         std::fs::write(units.join(name), body).unwrap();
     }
-    let verify = std::process::Command::new("systemd-analyze")
-        .arg("verify")
-        .args(names.iter().map(|name| units.join(name)))
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
-    assert!(
-        verify.status.success(),
-        "systemd-analyze verify failed:\n{report}\n{text}"
-    );
-    // It exits 0 even when it ignores a line: any word about the units is a finding.
-    assert!(
-        !report.contains("pharo-zinc-snapshot"),
-        "findings:\n{report}\n{text}"
-    );
+    let paths: Vec<_> = names.iter().map(|name| units.join(name)).collect();
+    systemd_verify(&paths, "pharo-zinc-snapshot", text);
 }
 
 #[test]

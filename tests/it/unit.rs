@@ -137,26 +137,7 @@ fn verify(env: &Env, text: &str) {
     }
     let unit = env.file("pharo-zinc.service");
     std::fs::write(&unit, text).unwrap();
-    let verify = std::process::Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&unit)
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
-    assert!(
-        verify.status.success(),
-        "systemd-analyze verify failed:\n{report}\n{text}"
-    );
-    // verify exits 0 even when it ignores a line it cannot parse: any word about our unit
-    // is a finding.
-    assert!(
-        !report.contains("pharo-zinc.service"),
-        "systemd-analyze verify has findings:\n{report}\n{text}"
-    );
+    systemd_verify(&[unit], "pharo-zinc.service", text);
 }
 
 #[test]
@@ -210,18 +191,7 @@ fn the_template_unit_takes_the_name_from_the_unit_instance() {
     }
     let units = tempfile::tempdir().unwrap();
     std::fs::write(units.path().join("pharo@.service"), unit).unwrap();
-    let verify = std::process::Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(units.path().join("pharo@zinc1.service"))
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
-    assert!(verify.status.success(), "{report}\n{unit}");
-    assert!(!report.contains("pharo@"), "findings:\n{report}\n{unit}");
+    systemd_verify(&[units.path().join("pharo@zinc1.service")], "pharo@", unit);
 }
 
 /// Whether the tests run as root; else prints that `what` is skipped.

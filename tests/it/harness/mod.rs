@@ -87,3 +87,27 @@ macro_rules! on_each_layout {
     };
 }
 pub(crate) use on_each_layout;
+
+/// Runs `systemd-analyze verify` on unit files and asserts that it has no findings: it exits
+/// 0, and, since it exits 0 even when it ignores a line it cannot parse, says no word about the
+/// units (`mark`, a part of their names). `text` is what the units came from, for the message.
+pub fn systemd_verify(files: &[PathBuf], mark: &str, text: &str) {
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .args(files)
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(
+        verify.status.success(),
+        "systemd-analyze verify failed:\n{report}\n{text}"
+    );
+    assert!(
+        !report.contains(mark),
+        "systemd-analyze verify has findings:\n{report}\n{text}"
+    );
+}
