@@ -199,11 +199,25 @@ class Bench:
 
     def eval_figures(self, rounds):
         self.start()
-        curl = [timed(["curl", "-s", "-X", "POST", "-H", "Content-Type: text/plain;charset=utf-8",
-                       "--data-binary", "3 + 4", self.url]) for _ in range(rounds)]
-        ctl = [timed([self.ctl, "eval", "3 + 4"], env=self.env) for _ in range(rounds)]
-        status = [timed([self.ctl, "status", "zinc"], env=self.env) for _ in range(rounds)]
-        version = [timed([self.ctl, "--version"], env=self.env) for _ in range(rounds)]
+        commands = {
+            "curl": (["curl", "-s", "-X", "POST", "-H", "Content-Type: text/plain;charset=utf-8",
+                      "--data-binary", "3 + 4", self.url], None),
+            "eval": ([self.ctl, "eval", "3 + 4"], self.env),
+            "status": ([self.ctl, "status", "zinc"], self.env),
+            "version": ([self.ctl, "--version"], self.env),
+        }
+        times = {name: [] for name in commands}
+        order = list(commands)
+        # Interleaved, in a new order each round: a drift of the machine's speed (another
+        # process, the CPU's clock) falls on every figure alike, not on one block of them.
+        # A figure of a few milliseconds wavers by a tenth of one from run to run: five times
+        # the rounds (each takes about 15 ms) make its median steady.
+        for _ in range(rounds * 5):
+            random.shuffle(order)
+            for name in order:
+                argv, env = commands[name]
+                times[name].append(timed(argv, env=env))
+        curl, ctl, status, version = (times[n] for n in ("curl", "eval", "status", "version"))
         c, e, st, v = median_ms(curl), median_ms(ctl), median_ms(status), median_ms(version)
         return [
             ("curl POST '3 + 4'", c, "reference"),
@@ -473,7 +487,8 @@ def main():
             table("1. stop", bench.stop_figures(args.rounds)
                   + zeroconf.stop_figures(args.rounds, ", zeroconf wrapper"))
         if "eval" in parts:
-            table("2. eval and status", bench.eval_figures(args.rounds))
+            table(f"2. eval and status ({args.rounds * 5} rounds, interleaved)",
+                  bench.eval_figures(args.rounds))
         if "console" in parts:
             table("3. console", bench.console_figures(args.rounds))
         if "scan" in parts:

@@ -3,6 +3,7 @@
 //! typed, and the options written before the command moved to after it.
 
 use crate::cli::Cli;
+use clap::CommandFactory;
 
 /// The commands that pharo-ctl.sh's argument order `SCRIPT COMMAND IMAGE` accepts.
 const LEGACY_COMMANDS: [&str; 5] = ["start", "stop", "restart", "run", "pid"];
@@ -44,7 +45,6 @@ pub fn rewrite_legacy(args: Vec<String>) -> Vec<String> {
 /// the options it uses. Units and scripts that put the same options before every command keep
 /// working: those the command does not use (`-C` before `ps`) are left out.
 pub fn hoist_options(args: Vec<String>) -> Vec<String> {
-    use clap::CommandFactory;
     let root = Cli::command();
     // The options and their values: (first word, how many words).
     let mut options: Vec<(usize, usize)> = Vec::new();
@@ -116,7 +116,7 @@ pub fn legacy_error(args: &[String]) -> Option<LegacyError> {
     );
     match (positions.len(), legacy) {
         (3, false) => {
-            let own = is_subcommand(command);
+            let own = is_subcommand(&Cli::command(), command);
             let hint = if own {
                 format!(" (in pharo-ctl's own order: `pharo-ctl {command} NAME`)")
             } else {
@@ -144,10 +144,9 @@ pub fn legacy_error(args: &[String]) -> Option<LegacyError> {
     }
 }
 
-/// Whether a word is one of pharo-ctl's subcommands (or `help`).
-fn is_subcommand(word: &str) -> bool {
-    use clap::CommandFactory;
-    word == "help" || Cli::command().find_subcommand(word).is_some()
+/// Whether a word is one of the subcommands of `command` (or `help`).
+fn is_subcommand(command: &clap::Command, word: &str) -> bool {
+    word == "help" || command.find_subcommand(word).is_some()
 }
 
 /// The positions of SCRIPT, COMMAND and IMAGE, as far as there are any, when the command line
@@ -175,7 +174,6 @@ fn legacy_dir(args: &[String]) -> Option<std::path::PathBuf> {
 }
 
 fn legacy_positions(args: &[String]) -> Option<Vec<usize>> {
-    use clap::CommandFactory;
     let command = Cli::command();
     let mut positions = Vec::new();
     let mut i = 1;
@@ -194,7 +192,7 @@ fn legacy_positions(args: &[String]) -> Option<Vec<usize>> {
         i += 1;
     }
     let first = args[*positions.first()?].as_str();
-    (!is_subcommand(first)).then_some(positions)
+    (!is_subcommand(&command, first)).then_some(positions)
 }
 
 /// Whether an option word takes its value from the next word: `--dir` (not `--dir=D`), `-C`,

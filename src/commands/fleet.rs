@@ -14,7 +14,7 @@ use anyhow::Result;
 /// What a command acts on.
 pub enum Targets {
     /// One instance: the command behaves as it always has.
-    One(Instance),
+    One(Box<Instance>),
     /// Several (or `--all`, even when the directory holds only one image).
     Several(Vec<Instance>),
 }
@@ -35,7 +35,7 @@ impl Targets {
             list
         } else {
             let name = names.names.first().map(String::as_str);
-            return Ok(Targets::One(ctx.instance(name)?));
+            return Ok(Targets::One(Box::new(ctx.instance(name)?)));
         };
         refuse_one_instance_options(ctx)?;
         let mut instances: Vec<Instance> = Vec::with_capacity(list.len());

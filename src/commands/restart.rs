@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, targets: Targets, mode: &Mode, args: &Readiness) -> Re
             super::stop_one(ctx, &instance)?;
             return super::start_one(ctx, &instance, args);
         }
-        Targets::One(instance) => vec![instance],
+        Targets::One(instance) => vec![*instance],
         Targets::Several(instances) => instances,
     };
     fleet::check_ports(&instances.iter().collect::<Vec<_>>())?;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 pub fn run(ctx: &Context, targets: Targets, options: &Options, json: bool) -> Result<Code> {
     let instances = match targets {
-        Targets::One(instance) => vec![instance],
+        Targets::One(instance) => vec![*instance],
         Targets::Several(instances) => instances,
     };
     let mut reports = Vec::new();

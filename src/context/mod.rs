@@ -170,7 +170,7 @@ impl Context {
             dir,
             image,
             script,
-            script_port: std::sync::OnceLock::new(),
+            script_text: std::sync::OnceLock::new(),
         })
     }
 

@@ -50,8 +50,8 @@ pub struct Instance {
     pub vm: Result<PathBuf, String>,
     /// The VM's arguments before the image (`--vm-arg`, default `--headless`).
     pub vm_args: Vec<String>,
-    /// The script's REPL port, once it has been read.
-    pub script_port: std::sync::OnceLock<Option<u16>>,
+    /// The startup script's text, once it has been read (`None`: no script, or unreadable).
+    pub script_text: std::sync::OnceLock<Option<String>>,
 }
 
 impl Instance {
@@ -116,19 +116,22 @@ impl Instance {
         command
     }
 
+    /// The startup script's text, read once for all that is looked up in it.
+    fn script_text(&self) -> Option<&str> {
+        self.script_text
+            .get_or_init(|| std::fs::read_to_string(self.script.as_ref()?).ok())
+            .as_deref()
+    }
+
     /// The REPL port the startup script opens with `ZnReadEvalPrintDelegate startInServerOn:`
-    /// or its expanded form. The script is read once.
+    /// or its expanded form.
     pub fn script_repl_port(&self) -> Option<u16> {
-        *self.script_port.get_or_init(|| {
-            let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
-            repl_port_in(&text)
-        })
+        repl_port_in(self.script_text()?)
     }
 
     /// The user name the startup script gives the REPL's `ZnBasicAuthenticator`, if any.
     pub fn script_repl_user(&self) -> Option<String> {
-        let text = std::fs::read_to_string(self.script.as_ref()?).ok()?;
-        crate::instance::script::repl_user_in(&text)
+        crate::instance::script::repl_user_in(self.script_text()?)
     }
 
     /// The REPL's secret beside the image: `NAME.repl-secret`.
@@ -275,12 +278,16 @@ pub fn default_vm_args(vm: Option<&Path>) -> Vec<String> {
     let Some(vm) = vm else {
         return headless();
     };
-    let mut head = Vec::new();
-    let read = std::fs::File::open(vm).and_then(|f| {
-        use std::io::Read as _;
-        f.take(64 * 1024).read_to_end(&mut head)
-    });
-    if read.is_err() || !head.starts_with(b"#!") {
+    use std::io::Read as _;
+    let Ok(mut file) = std::fs::File::open(vm) else {
+        return headless();
+    };
+    // A binary is told by its first two bytes; only a script is read on (64 KiB at most).
+    let mut head = vec![0; 2];
+    if file.read_exact(&mut head).is_err() || head != b"#!" {
+        return headless();
+    }
+    if file.take(64 * 1024 - 2).read_to_end(&mut head).is_err() {
         return headless();
     }
     let text = String::from_utf8_lossy(&head);

@@ -231,9 +231,15 @@ impl Table for Proc {
 pub const MAX_DEPTH: usize = 16;
 
 /// The parents of `pid`, nearest first, at most [`MAX_DEPTH`] of them, as `ppid` tells them.
+/// Each parent is asked for only when the walk goes on to it.
 pub fn ancestors(pid: i32, ppid: impl Fn(i32) -> Option<i32>) -> impl Iterator<Item = i32> {
-    let first = ppid(pid);
-    std::iter::successors(first, move |&parent| ppid(parent)).take(MAX_DEPTH)
+    let mut at = Some(pid);
+    std::iter::from_fn(move || {
+        let parent = ppid(at?);
+        at = parent;
+        parent
+    })
+    .take(MAX_DEPTH)
 }
 
 pub fn ppid(pid: i32) -> Option<i32> {
@@ -292,6 +298,22 @@ pub fn all_pids() -> impl Iterator<Item = i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ancestors_are_asked_for_only_as_the_walk_goes_on() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let parents = |pid: i32| {
+            asked.borrow_mut().push(pid);
+            (pid > 1).then_some(pid / 10)
+        };
+        let mut walk = ancestors(1234, parents);
+        assert_eq!(walk.next(), Some(123));
+        assert_eq!(walk.next(), Some(12));
+        assert_eq!(*asked.borrow(), [1234, 123], "12's parent is not read yet");
+        assert_eq!(walk.collect::<Vec<_>>(), [1]);
+        let deep: Vec<i32> = ancestors(1, |pid| Some(pid + 1)).collect();
+        assert_eq!(deep.len(), MAX_DEPTH);
+    }
 
     #[test]
     fn splits_command_lines() {

@@ -80,7 +80,15 @@ impl Tree {
         let vm = deeper_vm(found.pid(), matcher).unwrap_or(found);
         let mut wrapper = None;
         let mut pid = vm.pid();
-        for parent in process::ancestors(vm.pid(), process::ppid) {
+        // The VM's own stat, read once: its parent starts the walk, its session and group
+        // give the scope.
+        let vm_pid = vm.pid();
+        let vm_stat = process::stat(vm_pid);
+        let parent_of = |at: i32| match at == vm_pid {
+            true => vm_stat.map(|stat| stat.ppid).filter(|&ppid| ppid > 0),
+            false => process::ppid(at),
+        };
+        for parent in process::ancestors(vm_pid, parent_of) {
             match ProcessHandle::open_live(parent) {
                 Ok(Some((handle, _))) if matcher.identify(parent) == Identity::Runs => {
                     pid = parent;
@@ -90,7 +98,7 @@ impl Tree {
             }
         }
         let top = pid;
-        let scope = match process::stat(vm.pid()) {
+        let scope = match vm_stat {
             Some(stat) if stat.sid == top => Scope::Session(top),
             Some(stat) if stat.pgid == top && launcher_of(top).is_some() => Scope::Group(top),
             _ => Scope::Below,
