@@ -243,8 +243,8 @@ impl Repl {
 
     /// `GET /repl`: evaluates nothing; answers how long the REPL took to answer.
     pub fn probe(&self, timeout: Duration) -> Result<Duration, ReplError> {
-        let started = Instant::now();
         let target = self.target()?;
+        let started = Instant::now();
         http::exchange(target, &self.get_request(), timeout, None)
             .map_err(|e| e.credentials(self.credentials.is_some()))?;
         Ok(started.elapsed())
@@ -267,9 +267,34 @@ impl Repl {
         cancel: Option<BorrowedFd<'_>>,
     ) -> Result<Reply, ReplError> {
         let target = self.target()?;
-        // The credentials go only where the target was admitted.
+        self.send(target, expr, timeout, cancel)
+    }
+
+    /// [`Repl::eval`], also answering how long the exchange itself took, from the connection
+    /// to the answer (the identity check before it left out): how long the image took.
+    pub fn eval_timed(
+        &self,
+        expr: &str,
+        timeout: Duration,
+    ) -> Result<(Vec<u8>, Duration), ReplError> {
+        let target = self.target()?;
+        let started = Instant::now();
+        match self.send(target, expr, timeout, None)? {
+            Reply::Answer(answer) => Ok((answer, started.elapsed())),
+            Reply::Cancelled => Err(ReplError::Dropped),
+        }
+    }
+
+    /// Sends `POST /repl` of `expr` to `target`, just admitted by [`Repl::target`]: the
+    /// credentials go only where the target was admitted.
+    fn send(
+        &self,
+        target: SocketAddr,
+        expr: &str,
+        timeout: Duration,
+        cancel: Option<BorrowedFd<'_>>,
+    ) -> Result<Reply, ReplError> {
         let (host, path) = self.host_and_target();
-        // The credentials go only where the target was admitted.
         let request = request(&host, &path, Some(expr), &self.authorization_line());
         http::exchange(target, &request, timeout, cancel)
             .map_err(|e| e.credentials(self.credentials.is_some()))

@@ -146,19 +146,23 @@ pub fn take(
         rank += 1;
     };
     let target = dir.join(format!("{base}.image"));
-    let method = duplicate(image, &target)?;
-    let changes_target = match changes {
-        Some(changes) => {
-            let to = dir.join(format!("{base}.changes"));
-            if let Err(e) = duplicate(changes, &to) {
-                let _ = fs::remove_file(&target);
-                return Err(e);
-            }
-            Some(to)
+    let changes_target = changes.map(|_| dir.join(format!("{base}.changes")));
+    // The names are this backup's alone (see above): on a failure, whatever of them exists
+    // is removed, so that no backup is listed that was not wholly taken.
+    let remove = || {
+        for path in std::iter::once(&target).chain(changes_target.as_ref()) {
+            let _ = fs::remove_file(path);
         }
-        None => None,
     };
-    sync_dir(dir)?;
+    let taken = (|| -> io::Result<Method> {
+        let method = duplicate(image, &target)?;
+        if let (Some(changes), Some(to)) = (changes, &changes_target) {
+            duplicate(changes, to)?;
+        }
+        sync_dir(dir)?;
+        Ok(method)
+    })();
+    let method = taken.inspect_err(|_| remove())?;
     let size = fs::metadata(&target)?.len();
     Ok((
         Backup {
@@ -215,8 +219,16 @@ pub fn prune(dir: &Path, name: &str, keep: usize) -> io::Result<Vec<PathBuf>> {
 }
 
 /// Duplicates `from` as `to` (replacing it): into a temporary file beside `to`, by reflink
-/// or else by copy, with `from`'s mode (and owner, when we may), flushed to disk, then
-/// renamed. A failure leaves no temporary file behind.
+/// or else by copy, with `from`'s mode (and owner, when we may), renamed, and flushed to
+/// disk. A failure leaves no temporary file behind; one in the flush after the rename leaves
+/// `to` in place, whole (its caller may remove it).
+///
+/// A copy is flushed before the rename, so that `to` never names a file whose data may not
+/// have reached the disk. A reflink writes no data: the clone and the rename are both
+/// changes of metadata, logged in that order (the kernel writes the source's dirty data back
+/// before it shares its blocks), so one flush after the rename makes both durable at once,
+/// and the directory's flush that follows finds nothing left to write. That spares a flush
+/// of the file system's log (about 0.4 ms on XFS).
 pub fn duplicate(from: &Path, to: &Path) -> io::Result<Method> {
     let file_name = to
         .file_name()
@@ -242,14 +254,24 @@ pub fn duplicate(from: &Path, to: &Path) -> io::Result<Method> {
         // The owner follows the original's where we may set it (as root); else it is ours.
         let _ = std::os::unix::fs::fchown(&dest, Some(meta.uid()), Some(meta.gid()));
         dest.set_permissions(meta.permissions())?;
-        dest.sync_all()?;
+        if method == Method::Copy {
+            dest.sync_all()?;
+        }
         fs::rename(&temp, to)?;
-        Ok(method)
+        Ok((method, dest))
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
+    match result {
+        Ok((method, dest)) => {
+            if method == Method::Reflink {
+                dest.sync_all()?;
+            }
+            Ok(method)
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&temp);
+            Err(e)
+        }
     }
-    result
 }
 
 /// Makes `dest` share `source`'s blocks (FICLONE): fails where the file system cannot.

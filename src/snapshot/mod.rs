@@ -52,6 +52,9 @@ pub struct Saved {
     pub image: PathBuf,
     pub size_bytes: u64,
     pub seconds: f64,
+    /// Of those, the image's own save: from the request to its answer, while the image was
+    /// busy writing itself; the rest is the probe, the room check, the backup and the check.
+    pub save_seconds: f64,
     /// The backup taken before the save, if any.
     pub backup: Option<PathBuf>,
     pub backup_changes: Option<PathBuf>,
@@ -115,8 +118,9 @@ pub enum Request<'a> {
     Eval(&'a str),
 }
 
-/// Sends one request of a save to the instance's REPL. Every request this module sends goes
-/// through here: the REPL must be tied to the instance's process tree ([`Repl::owned`]),
+/// Sends one request of a save to the instance's REPL, and answers its answer with how long
+/// the exchange took (the identity check before it left out). Every request this module sends
+/// goes through here: the REPL must be tied to the instance's process tree ([`Repl::owned`]),
 /// which proves before each request that the listening socket is the tree's, so a REPL of
 /// another image on the same port is never asked to save; it carries the instance's
 /// credentials when it has a secret.
@@ -126,7 +130,7 @@ pub fn save_request(
     repl: &Repl,
     request: Request<'_>,
     timeout: Duration,
-) -> Result<Vec<u8>, ReplError> {
+) -> Result<(Vec<u8>, Duration), ReplError> {
     if !repl.is_owned() {
         return Err(ReplError::Unverified(format!(
             "the REPL at {} is not tied to {}'s process tree",
@@ -135,7 +139,7 @@ pub fn save_request(
         )));
     }
     match request {
-        Request::Probe => repl.probe(timeout).map(|_| Vec::new()),
+        Request::Probe => repl.probe(timeout).map(|took| (Vec::new(), took)),
         Request::Eval(expression) => {
             output::detail(format!(
                 "{}: POST {expression:?} to {} (VM pid {})",
@@ -143,7 +147,7 @@ pub fn save_request(
                 repl.url(),
                 tree.pid()
             ));
-            repl.eval(expression, timeout)
+            repl.eval_timed(expression, timeout)
         }
     }
 }
@@ -226,6 +230,7 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
         Request::Eval(SAVE_EXPRESSION),
         options.timeout,
     );
+    let save_seconds = answer.as_ref().map_or(0.0, |(_, took)| took.as_secs_f64());
     let outcome = match answer {
         Err(e @ (ReplError::Unreachable(_) | ReplError::NotOwn(_) | ReplError::Unverified(_)))
             if before.unchanged(image) =>
@@ -246,7 +251,7 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
             ),
             other => format!("the REPL gave no answer: {other}"),
         }),
-        Ok(body) => {
+        Ok((body, _)) => {
             let text = String::from_utf8_lossy(&body);
             if repl::is_error_answer(&text) {
                 Err(format!(
@@ -288,7 +293,8 @@ pub fn save(instance: &Instance, tree: &Tree, repl: &Repl, options: &Options) ->
         name: name.clone(),
         image: image.clone(),
         size_bytes,
-        seconds: output::rounded(started.elapsed().as_secs_f64(), 3),
+        seconds: output::rounded(started.elapsed().as_secs_f64(), 6),
+        save_seconds: output::rounded(save_seconds, 6),
         backup: taken.as_ref().map(|t| t.0.image.clone()),
         backup_changes: taken.as_ref().and_then(|t| t.0.changes.clone()),
         backup_method: taken.map(|t| t.1),

@@ -203,6 +203,7 @@ fn the_readme_is_a_front_door() {
         "## Install",
         "## A first instance",
         "## Coming from `pharo-ctl.sh`",
+        "## Saving the image",
         "## Exit codes",
         "## Set-up",
     ] {

@@ -87,6 +87,23 @@ fn snapshot_json_names_the_image_the_backup_and_how_it_was_taken() {
 }
 
 #[test]
+fn snapshot_json_tells_the_image_s_own_save_from_the_whole() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.start_with(&inst, &[("PHARO_DOUBLE_SAVE_SLOW_MS", "300")]);
+    let out = env.cmd().args(["snapshot", "zinc", "--json"]).run();
+    out.success();
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let whole = value["seconds"].as_f64().unwrap();
+    let save = value["save_seconds"].as_f64().unwrap();
+    // The double takes 300 ms to write the image; the probe, the backup and the check come
+    // before and after that, within the whole.
+    assert!(save >= 0.3, "{value}");
+    assert!(save < whole, "{value}");
+    env.cmd().args(["stop", "zinc"]).run().success();
+}
+
+#[test]
 fn a_save_that_fails_half_way_is_undone_byte_for_byte_and_the_image_runs_on() {
     let env = Env::new();
     let inst = env.instance("zinc");
