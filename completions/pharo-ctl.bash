@@ -1192,7 +1192,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__restore)
-            opts="-C -q -v -h --list --backup-dir --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
+            opts="-C -q -v -h --list --backup-dir --json --dir --vm --image --script --pid-file --log-file --vm-arg --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1678,7 +1678,7 @@ _pharo__ctl() {
             return 0
             ;;
         pharo__ctl__subcmd__status)
-            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
+            opts="-n -t -C -q -v -h --all --json --pretty --probe --lines --timeout --backup-dir --dir --vm --image --script --pid-file --log-file --vm-arg --repl --allow-remote --repl-secret --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1698,6 +1698,13 @@ _pharo__ctl() {
                     ;;
                 -t)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
                     return 0
                     ;;
                 --dir)

@@ -128,6 +128,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l color -d
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l list -d 'List the instance\'s backups (time, size, file), newest last'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -l json -d 'Print JSON: with --list an array of the backups (file, image, changes, taken_at, size_bytes), oldest first; else one object for the restore (restored_from, image, size_bytes, replaced)'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -159,6 +160,7 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s v -l ver
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s n -l lines -d 'How many lines of the log to show' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s t -l timeout -d 'How long the REPL\'s health probe may take' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l backup-dir -d 'Where the image\'s backups are (as `snapshot --backup-dir`), relative to the image\'s directory [default: backups beside the image]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -s C -l dir -d 'The directory of the instances\' files [default: the current directory]' -r -f -a "(__fish_complete_directories)"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l vm -d 'The Pharo VM [default: DIR/pharo, DIR/pharo-vm/pharo, then pharo on PATH]' -r -F
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand status" -l image -d 'The image [default: DIR/NAME.image]' -r -F

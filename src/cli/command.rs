@@ -89,6 +89,11 @@ pub enum Command {
         /// image].
         #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
         backup_dir: Option<PathBuf>,
+        /// Print JSON: with --list an array of the backups (file, image, changes, taken_at,
+        /// size_bytes), oldest first; else one object for the restore (restored_from, image,
+        /// size_bytes, replaced).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         instance: InstanceArgs,
     },
@@ -148,6 +153,10 @@ Several instances (several NAMEs, --all, or no NAME in a directory of several im
         /// How long the REPL's health probe may take.
         #[arg(short = 't', long, value_name = "DURATION", default_value = "2s", value_parser = duration::parse, allow_hyphen_values = true)]
         timeout: Duration,
+        /// Where the image's backups are (as `snapshot --backup-dir`), relative to the image's
+        /// directory [default: backups beside the image].
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath, hide_short_help = true)]
+        backup_dir: Option<PathBuf>,
         #[command(flatten)]
         instance: InstanceArgs,
         #[command(flatten)]

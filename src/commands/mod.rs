@@ -95,6 +95,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             backup,
             list,
             backup_dir,
+            json,
             instance,
         } => {
             let ctx = resolve(&instance, None, None)?;
@@ -107,6 +108,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
                 &ctx.instance_files(&name)?,
                 action,
                 backup_dir.as_deref(),
+                json,
             )
         }
         Command::Restart {
@@ -139,6 +141,7 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             probe,
             lines,
             timeout,
+            backup_dir,
             instance,
             repl,
         } => {
@@ -150,10 +153,11 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             };
             match Targets::select(&ctx, &names, true)? {
                 Targets::One(instance) => {
-                    status::run(&instance, &ctx.repl(Some(&instance))?, timeout, view)
+                    let repl = ctx.repl(Some(&instance))?;
+                    status::run(&instance, &repl, timeout, view, backup_dir.as_deref())
                 }
                 Targets::Several(instances) => {
-                    status::overview::run(&ctx, &instances, timeout, view)
+                    status::overview::run(&ctx, &instances, timeout, view, backup_dir.as_deref())
                 }
             }
         }

@@ -24,6 +24,7 @@ pub fn run(
     instance: &Instance,
     action: Action<'_>,
     backup_dir: Option<&Path>,
+    json: bool,
 ) -> Result<Code> {
     let name = &instance.name;
     let dir = snapshot::backup_dir(instance, backup_dir);
@@ -38,7 +39,7 @@ pub fn run(
         )
     })?;
     let chosen = match action {
-        Action::List => return list(instance, &dir, &backups),
+        Action::List => return list(instance, &dir, &backups, json),
         Action::Restore(given) => choose(ctx, &dir, name, &backups, given)?,
     };
     if let Found::Running { tree, .. } = finder::find(instance)? {
@@ -96,6 +97,19 @@ pub fn run(
                 image.display()
             ),
         );
+    }
+    if json {
+        output::json(
+            &serde_json::json!({
+                "name": name,
+                "image": image,
+                "restored_from": chosen.image,
+                "size_bytes": chosen.size,
+                "replaced": replaced.as_ref().map(|taken| &taken.image),
+            }),
+            false,
+        )?;
+        return Ok(Code::Success);
     }
     let folder = image.parent().unwrap_or(Path::new("/"));
     let short = |p: &Path| p.strip_prefix(folder).unwrap_or(p).display().to_string();
@@ -182,14 +196,31 @@ fn read_head(path: &PathBuf) -> Vec<u8> {
     head
 }
 
-/// `--list`: one line per backup, oldest first: its time, size and file.
-fn list(instance: &Instance, dir: &Path, backups: &[backup::Backup]) -> Result<Code> {
+/// `--list`: one line per backup, oldest first: its time, size and file; or, with `json`, an
+/// array of them.
+fn list(instance: &Instance, dir: &Path, backups: &[backup::Backup], json: bool) -> Result<Code> {
     let name = &instance.name;
+    let folder = instance.image.parent().unwrap_or(Path::new("/"));
+    if json {
+        let rows: Vec<serde_json::Value> = backups
+            .iter()
+            .map(|b| {
+                serde_json::json!({
+                    "file": b.image.strip_prefix(folder).unwrap_or(&b.image),
+                    "image": b.image,
+                    "changes": b.changes,
+                    "taken_at": humantime::format_rfc3339_seconds(b.taken).to_string(),
+                    "size_bytes": b.size,
+                })
+            })
+            .collect();
+        output::json(&rows, false)?;
+        return Ok(Code::Success);
+    }
     if backups.is_empty() {
         output::step(format!("no backups of {name} in {}", dir.display()));
         return Ok(Code::Success);
     }
-    let folder = instance.image.parent().unwrap_or(Path::new("/"));
     let mut out = String::from("TAKEN                 SIZE        FILE\n");
     for b in backups {
         out.push_str(&format!(

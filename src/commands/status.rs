@@ -23,6 +23,7 @@ mod saved;
 use colored::Colorize;
 use serde_json::{Value, json};
 use std::io::Write;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// How the report is given.
@@ -136,8 +137,15 @@ pub(crate) fn send_probes(pings: &mut Pings, repl: &Repl) -> (usize, Option<usiz
     (main, bare)
 }
 
-/// Reports on the instance as `view` says, probing its REPL for at most `timeout`.
-pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> Result<Code> {
+/// Reports on the instance as `view` says, probing its REPL for at most `timeout`; its backups
+/// are looked for in `backup_dir` (default `backups/` beside the image).
+pub fn run(
+    instance: &Instance,
+    repl: &Repl,
+    timeout: Duration,
+    view: View,
+    backup_dir: Option<&Path>,
+) -> Result<Code> {
     let found = finder::find(instance)?;
     let report = gather(instance, &found, repl, timeout)?;
     let code = match found {
@@ -150,13 +158,16 @@ pub fn run(instance: &Instance, repl: &Repl, timeout: Duration, view: View) -> R
     };
     match view {
         View::Probe => {}
-        View::Json { pretty } => output::json(&to_json(instance, repl, &report), pretty)?,
+        View::Json { pretty } => {
+            output::json(&to_json(instance, repl, &report, backup_dir), pretty)?
+        }
         View::Human { lines } => write_human(
             &mut std::io::stdout().lock(),
             instance,
             repl,
             &report,
             lines,
+            backup_dir,
         )?,
     }
     Ok(code)
@@ -219,7 +230,12 @@ pub(crate) fn observe(found: &Found) -> Report {
     report
 }
 
-pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
+pub(crate) fn to_json(
+    instance: &Instance,
+    repl: &Repl,
+    r: &Report,
+    backup_dir: Option<&Path>,
+) -> Value {
     let mut object = json!({
         "name": instance.name,
         "state": r.state,
@@ -248,7 +264,7 @@ pub(crate) fn to_json(instance: &Instance, repl: &Repl, r: &Report) -> Value {
             "secret_file": repl.credentials().map(|c| c.file()),
         },
     });
-    saved::add_json(&mut object, instance);
+    saved::add_json(&mut object, instance, backup_dir);
     object
 }
 
@@ -267,6 +283,7 @@ fn write_human(
     repl: &Repl,
     r: &Report,
     lines: usize,
+    backup_dir: Option<&Path>,
 ) -> Result<()> {
     let dot = match r.state {
         "running" => "●".green().bold(),
@@ -360,7 +377,7 @@ fn write_human(
     }
     writeln!(out, "{:>10}: {}", "PID file", instance.pid_file.display())?;
     writeln!(out, "{:>10}: {}", "Log", instance.log_file.display())?;
-    saved::write_lines(out, instance)?;
+    saved::write_lines(out, instance, backup_dir)?;
     let tail = logfile::last_lines(&instance.log_file, 0, lines);
     if !tail.is_empty() {
         writeln!(out)?;

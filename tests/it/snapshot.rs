@@ -261,6 +261,60 @@ fn restore_is_refused_while_running_and_puts_back_the_newest_by_default() {
 }
 
 #[test]
+fn restore_json_lists_the_backups_and_tells_what_was_put_back() {
+    let env = Env::new();
+    let inst = env.instance("zinc");
+    env.cmd()
+        .args(["restore", "--list", "--json", "zinc"])
+        .run()
+        .success()
+        .stdout_is("[]\n");
+    std::fs::write(env.file("zinc.changes"), b"the changes").unwrap();
+    env.start(&inst);
+    env.cmd().args(["snapshot", "zinc"]).run().success();
+    env.cmd().args(["stop", "zinc"]).run().success();
+    let out = env
+        .cmd()
+        .args(["restore", "--list", "--json", "zinc"])
+        .run();
+    out.success();
+    let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let only = &list.as_array().unwrap()[..];
+    assert_eq!(only.len(), 1, "{list}");
+    let file = only[0]["file"].as_str().unwrap();
+    assert!(
+        file.starts_with("backups/zinc-") && file.ends_with(".image"),
+        "{list}"
+    );
+    assert_eq!(only[0]["size_bytes"], b"a Pharo image".len(), "{list}");
+    assert!(
+        only[0]["taken_at"].as_str().unwrap().ends_with('Z'),
+        "{list}"
+    );
+    assert_eq!(
+        only[0]["changes"].as_str().unwrap(),
+        env.file(file).with_extension("changes").to_str().unwrap()
+    );
+    let out = env.cmd().args(["restore", "--json", "zinc"]).run();
+    out.success();
+    let restored: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        restored["restored_from"].as_str().unwrap(),
+        env.file(file).to_str().unwrap()
+    );
+    assert_eq!(
+        restored["image"].as_str().unwrap(),
+        env.file("zinc.image").to_str().unwrap()
+    );
+    let replaced = restored["replaced"].as_str().unwrap();
+    assert!(std::path::Path::new(replaced).is_file(), "{restored}");
+    assert_eq!(
+        std::fs::read(env.file("zinc.image")).unwrap(),
+        b"a Pharo image"
+    );
+}
+
+#[test]
 fn stop_save_saves_then_stops_and_a_failed_save_stops_nothing() {
     let env = Env::new();
     let inst = env.instance("zinc");
@@ -610,6 +664,32 @@ fn backup_dir_puts_the_backups_elsewhere_and_restore_finds_them_there() {
     assert!(!env.exists("backups"));
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
     assert_eq!(files.len(), 1, "the image alone: there is no .changes");
+    // status looks where it is told, and says where it looked.
+    env.cmd()
+        .args(["status", "zinc"])
+        .run()
+        .success()
+        .stdout_has("Backups: none in ");
+    env.cmd()
+        .args(["status", "zinc", "--backup-dir", dir.to_str().unwrap()])
+        .run()
+        .success()
+        .stdout_has(&format!("Backups: 1 in {}", dir.display()));
+    for names in [&["zinc"][..], &["--all"][..]] {
+        let out = env
+            .cmd()
+            .args(["status", "--json", "--backup-dir", dir.to_str().unwrap()])
+            .args(names)
+            .run();
+        out.success();
+        let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let one = if value.is_array() { &value[0] } else { &value };
+        assert_eq!(one["backups"]["count"], 1, "{value}");
+        assert_eq!(
+            one["backups"]["dir"].as_str().unwrap(),
+            dir.to_str().unwrap()
+        );
+    }
     env.cmd().args(["stop", "zinc"]).run().success();
     let list = env
         .cmd()

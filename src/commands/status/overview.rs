@@ -28,9 +28,15 @@ use std::time::{Duration, SystemTime};
 /// several VMs, no permission): why.
 type Seen = Result<(Repl, Report), String>;
 
-/// Reports on several instances.
-/// Probes each REPL for at most `timeout`.
-pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View) -> Result<Code> {
+/// Reports on several instances, probing each REPL for at most `timeout`; the backups are
+/// looked for in `backup_dir` (default `backups/` beside each image).
+pub fn run(
+    ctx: &Context,
+    instances: &[Instance],
+    timeout: Duration,
+    view: View,
+    backup_dir: Option<&std::path::Path>,
+) -> Result<Code> {
     let asked_at = SystemTime::now();
     // A worker a CPU, each taking the next instance not yet taken.
     let next = AtomicUsize::new(0);
@@ -91,7 +97,7 @@ pub fn run(ctx: &Context, instances: &[Instance], timeout: Duration, view: View)
             .iter()
             .zip(&seen)
             .map(|(instance, seen)| match seen {
-                Ok((repl, report)) => super::to_json(instance, repl, report),
+                Ok((repl, report)) => super::to_json(instance, repl, report, backup_dir),
                 Err(why) => json!({
                     "name": instance.name,
                     "state": "unknown",

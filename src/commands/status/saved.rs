@@ -1,5 +1,5 @@
 //! What status tells about the image file's saves: when it was last written, and the
-//! instance's backups in `backups/` beside it (see `pharo-ctl snapshot`).
+//! instance's backups in `backups/` beside it, or in `--backup-dir` (see `pharo-ctl snapshot`).
 
 use crate::instance::Instance;
 use crate::snapshot::{self, backup};
@@ -14,16 +14,17 @@ fn image_file(instance: &Instance) -> Option<(SystemTime, u64)> {
     Some((meta.modified().ok()?, meta.len()))
 }
 
-/// The instance's backups in the default directory, oldest first.
-fn backups(instance: &Instance) -> (std::path::PathBuf, Vec<backup::Backup>) {
-    let dir = snapshot::backup_dir(instance, None);
+/// The instance's backups in `dir` (relative to the image's directory; default `backups/`),
+/// oldest first.
+fn backups(instance: &Instance, dir: Option<&Path>) -> (std::path::PathBuf, Vec<backup::Backup>) {
+    let dir = snapshot::backup_dir(instance, dir);
     let list = backup::list(&dir, &instance.name).unwrap_or_default();
     (dir, list)
 }
 
 /// Adds `image_saved_at` and `backups` to a status object.
-pub fn add_json(object: &mut Value, instance: &Instance) {
-    let (dir, list) = backups(instance);
+pub fn add_json(object: &mut Value, instance: &Instance, backup_dir: Option<&Path>) {
+    let (dir, list) = backups(instance, backup_dir);
     object["image_saved_at"] = json!(image_file(instance).map(|(at, _)| super::rfc3339(at)));
     object["backups"] = json!({
         "dir": dir,
@@ -37,7 +38,11 @@ pub fn add_json(object: &mut Value, instance: &Instance) {
 }
 
 /// The `Image` and `Backups` lines of the human report.
-pub fn write_lines(out: &mut impl Write, instance: &Instance) -> std::io::Result<()> {
+pub fn write_lines(
+    out: &mut impl Write,
+    instance: &Instance,
+    backup_dir: Option<&Path>,
+) -> std::io::Result<()> {
     if let Some((at, size)) = image_file(instance) {
         let ago = SystemTime::now()
             .duration_since(at)
@@ -51,7 +56,7 @@ pub fn write_lines(out: &mut impl Write, instance: &Instance) -> std::io::Result
             snapshot::megabytes(size)
         )?;
     }
-    let (dir, list) = backups(instance);
+    let (dir, list) = backups(instance, backup_dir);
     let folder = instance.image.parent().unwrap_or(Path::new("/"));
     match list.last() {
         Some(newest) => writeln!(
