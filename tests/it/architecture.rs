@@ -133,3 +133,119 @@ fn the_check_finds_a_cycle() {
     acyclic.get_mut("c").unwrap().clear();
     assert_eq!(cycle(&acyclic), None);
 }
+
+/// A module of the drawing, with the modules it may import (`None`: any).
+type Drawn = (String, Option<BTreeSet<String>>);
+
+/// The layout the README's Development section draws: each top-level module, in the order
+/// drawn, and the leaves any module may import.
+fn drawn() -> (Vec<Drawn>, BTreeSet<String>) {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Development")
+        .expect("README: ## Development")..];
+    let block = section
+        .split("```")
+        .nth(1)
+        .expect("the Development section's drawing");
+    let bare = |name: &str| {
+        name.trim()
+            .trim_end_matches('/')
+            .trim_end_matches(".rs")
+            .to_string()
+    };
+    // Each entry: its names, and the text after its arrow (on its line or the next).
+    let mut entries: Vec<(Vec<String>, String)> = Vec::new();
+    let mut leaves = BTreeSet::new();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let arrow = line.split_once("->").map(|(_, to)| to.trim().to_string());
+        if line.starts_with(' ') {
+            if let (Some(entry), Some(to)) = (entries.last_mut(), arrow) {
+                entry.1 = to;
+            }
+            continue;
+        }
+        let names = line.split("  ").next().unwrap();
+        let names: Vec<String> = names.split(',').map(bare).collect();
+        if line.contains("leaves") {
+            leaves.extend(names);
+        } else {
+            entries.push((names, arrow.unwrap_or_default()));
+        }
+    }
+    let order: Vec<String> = entries.iter().flat_map(|(n, _)| n.clone()).collect();
+    let mut layout = Vec::new();
+    for (names, to) in &entries {
+        let allowed = match to.as_str() {
+            "everything" => None,
+            "all below" => {
+                let after = order
+                    .iter()
+                    .position(|n| n == names.last().unwrap())
+                    .unwrap();
+                Some(order[after + 1..].iter().cloned().collect())
+            }
+            to => Some(
+                to.split(',')
+                    .map(|m| m.split('(').next().unwrap().trim().to_string())
+                    .filter(|m| !m.is_empty())
+                    .collect(),
+            ),
+        };
+        for name in names {
+            layout.push((name.clone(), allowed.clone()));
+        }
+    }
+    (layout, leaves)
+}
+
+#[test]
+fn the_readme_draws_every_module_and_what_it_imports() {
+    let graph = imports();
+    let (layout, leaves) = drawn();
+    let drawn: BTreeMap<&str, &Option<BTreeSet<String>>> = layout
+        .iter()
+        .map(|(name, to)| (name.as_str(), to))
+        .collect();
+    let mut wrong = Vec::new();
+    // Imports go down the drawing: what a module may import is drawn below it.
+    for (at, (module, allowed)) in layout.iter().enumerate() {
+        for up in allowed.iter().flatten() {
+            if !layout[at + 1..].iter().any(|(below, _)| below == up) {
+                wrong.push(format!(
+                    "the README draws {module} importing {up}, not below it"
+                ));
+            }
+        }
+    }
+    for (module, used) in &graph {
+        if leaves.contains(module) {
+            continue;
+        }
+        let Some(allowed) = drawn.get(module.as_str()) else {
+            wrong.push(format!(
+                "the README's Development section does not draw src/{module}"
+            ));
+            continue;
+        };
+        if let Some(allowed) = allowed {
+            let beyond: Vec<&String> = used
+                .iter()
+                .filter(|m| !allowed.contains(*m) && !leaves.contains(*m) && graph.contains_key(*m))
+                .collect();
+            if !beyond.is_empty() {
+                wrong.push(format!(
+                    "src/{module} imports {beyond:?}, which the README's drawing does not let it"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    for (name, _) in &layout {
+        assert!(
+            graph.contains_key(name) || matches!(name.as_str(), "main" | "lib"),
+            "the README draws {name}, which src/ does not have"
+        );
+    }
+}
