@@ -38,13 +38,14 @@ pub fn run(
 ) -> Result<Code> {
     // The directory and the VM; the NAME as ExecStart= and Description= write it; the
     // comments at the top.
-    let (dir, vm, exec_name, name, comments, needs) = match target {
+    let (dir, vm, exec_name, name, comments, needs, secret) = match target {
         For::Instance(instance) => {
             instance.check_files()?;
             let vm = instance.vm()?.to_path_buf();
-            if let Some(credentials) = ctx.repl(Some(instance))?.credentials() {
-                check_secret_owner(credentials.file(), user);
-            }
+            let secret = ctx
+                .repl(Some(instance))?
+                .credentials()
+                .map(|c| c.file().to_path_buf());
             let needs = user::Needs {
                 owned: instance.image.clone(),
                 writes: [&instance.pid_file, &instance.log_file]
@@ -68,6 +69,7 @@ pub fn run(
                 name.to_string(),
                 comments,
                 needs,
+                secret,
             )
         }
         For::Template => {
@@ -76,9 +78,10 @@ pub fn run(
             crate::commands::fleet::refuse_one_instance_options(ctx)?;
             ctx.all_names()?;
             let vm = instance::find_vm(ctx.vm.as_deref(), &ctx.dir)?;
-            if let Some(credentials) = ctx.repl(None)?.credentials() {
-                check_secret_owner(credentials.file(), user);
-            }
+            let secret = ctx
+                .repl(None)?
+                .credentials()
+                .map(|c| c.file().to_path_buf());
             let comments = [
                 format!(
                     "The Pharo images of {}, run by pharo-ctl: pharo@NAME runs NAME.image.",
@@ -93,10 +96,21 @@ pub fn run(
                 owned: ctx.dir.clone(),
                 writes: vec![ctx.dir.clone()],
             };
-            (ctx.dir.clone(), vm, name.clone(), name, comments, needs)
+            (
+                ctx.dir.clone(),
+                vm,
+                name.clone(),
+                name,
+                comments,
+                needs,
+                secret,
+            )
         }
     };
     let user = user::service_user(user, &needs)?;
+    if let Some(secret) = &secret {
+        check_secret_owner(secret, user.as_deref());
+    }
     let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     let given = &ctx.overrides;

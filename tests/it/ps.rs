@@ -17,14 +17,6 @@ fn row_of(rows: &[Value], pid: i32) -> Option<&Value> {
     rows.iter().find(|row| row["pid"] == pid)
 }
 
-fn current_user() -> String {
-    let uid = nix::unistd::getuid();
-    nix::unistd::User::from_uid(uid)
-        .ok()
-        .flatten()
-        .map_or_else(|| uid.to_string(), |u| u.name)
-}
-
 #[test]
 fn lists_a_started_vm_with_its_pid_file() {
     let env = Env::new();

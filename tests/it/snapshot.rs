@@ -544,19 +544,21 @@ fn verify_units(env: &Env, text: &str) {
 fn unit_prints_a_timer_that_snapshots_and_its_service() {
     let env = Env::new();
     env.instance("zinc");
+    let me = current_user();
     let out = env
         .cmd()
-        .args(["unit", "zinc", "--snapshot-every", "1h", "--user", "pharo"])
+        .args(["unit", "zinc", "--snapshot-every", "1h", "--user", &me])
         .run();
     out.success();
     let text = &out.stdout;
+    let user = format!("User={me}");
     for line in [
         "### pharo-zinc-snapshot.timer",
         "OnUnitActiveSec=1h",
         "WantedBy=timers.target",
         "### pharo-zinc-snapshot.service",
         "Type=oneshot",
-        "User=pharo",
+        user.as_str(),
     ] {
         assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
     }
@@ -571,6 +573,18 @@ fn unit_prints_a_timer_that_snapshots_and_its_service() {
         .args(["unit", "zinc", "--snapshot-every", "0s"])
         .run()
         .code(2);
+    env.cmd()
+        .args([
+            "unit",
+            "zinc",
+            "--snapshot-every",
+            "1h",
+            "--user",
+            "no-such-user",
+        ])
+        .run()
+        .code(2)
+        .stderr_has("--user no-such-user: no such user on this machine");
 }
 
 #[test]

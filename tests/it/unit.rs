@@ -14,19 +14,6 @@ fn seconds(value: &str) -> u64 {
     value.strip_suffix('s').unwrap().parse().unwrap()
 }
 
-fn current_user() -> String {
-    // SAFETY: geteuid only answers our effective uid.
-    let uid = unsafe { libc::geteuid() };
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
-    passwd
-        .lines()
-        .find_map(|line| {
-            let fields: Vec<&str> = line.split(':').collect();
-            (fields.get(2) == Some(&uid.to_string().as_str())).then(|| fields[0].to_string())
-        })
-        .unwrap_or_else(|| "root".to_string())
-}
-
 #[test]
 fn the_unit_has_the_fields_a_launcher_service_needs() {
     let env = Env::new();
@@ -219,6 +206,45 @@ fn root_gets_a_unit_that_runs_as_the_images_owner_and_is_told_so() {
         env.file("zinc.image").display()
     ));
     assert_eq!(field(&out.stdout, "User"), Some("nobody"), "{}", out.stdout);
+}
+
+#[test]
+fn roots_snapshot_timer_runs_as_the_images_owner_and_the_secret_is_checked_against_it() {
+    if !as_root("the snapshot timer of root without --user") {
+        return;
+    }
+    let env = Env::new();
+    std::fs::write(env.file("zinc.image"), b"a Pharo image").unwrap();
+    // init writes the secret as the image's owner's: root's, here.
+    env.cmd().args(["init", "zinc"]).run().success();
+    let timer = ["unit", "zinc", "--snapshot-every", "1h"];
+    env.cmd()
+        .args(timer)
+        .run()
+        .code(2)
+        .stderr_has("is root's: the service would run the image, and its REPL, as root");
+    env.chown_to_nobody("");
+    env.chown_to_nobody("zinc.image");
+    let warning = "is root's, and only its owner may read it, but the unit runs as nobody";
+    for args in [&timer[..], &["unit", "zinc"][..]] {
+        let out = env.cmd().args(args).run();
+        out.success()
+            .stderr_has(&format!(
+                "the service runs as nobody, the owner of {}",
+                env.file("zinc.image").display()
+            ))
+            .stderr_has(warning);
+        assert!(
+            out.stdout.lines().any(|l| l == "User=nobody"),
+            "{args:?}:\n{}",
+            out.stdout
+        );
+    }
+    // The secret given to nobody, the warning goes.
+    env.chown_to_nobody("zinc.repl-secret");
+    let out = env.cmd().args(timer).run();
+    out.success();
+    assert!(!out.stderr.contains(warning), "{}", out.stderr);
 }
 
 #[test]

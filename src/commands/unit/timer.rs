@@ -2,6 +2,7 @@
 //! INTERVAL, and the one-shot service it starts (`pharo-ctl snapshot NAME`), printed one after
 //! the other, each after a `### FILE` line that the install line's awk splits on.
 
+use super::user;
 use crate::context::Context;
 use crate::duration;
 use crate::instance::Instance;
@@ -18,7 +19,25 @@ pub fn units(
     every: Duration,
 ) -> Result<String> {
     instance.check_files()?;
-    ctx.repl(Some(instance))?;
+    let secret = ctx
+        .repl(Some(instance))?
+        .credentials()
+        .map(|c| c.file().to_path_buf());
+    // The service runs as the image's own service does: the snapshot reads the REPL's secret
+    // and writes the backups beside the image (and, when a save fails, the image back).
+    let folder = instance
+        .image
+        .parent()
+        .unwrap_or(&instance.dir)
+        .to_path_buf();
+    let needs = user::Needs {
+        owned: instance.image.clone(),
+        writes: vec![folder.clone(), folder.join(crate::snapshot::BACKUP_DIR)],
+    };
+    let user = user::service_user(user, &needs)?;
+    if let Some(secret) = &secret {
+        super::check_secret_owner(secret, user.as_deref());
+    }
     let name = &instance.name;
     let unit = format!("pharo-{}-snapshot", escape(name));
     let interval = duration::exact(every);
@@ -88,7 +107,7 @@ pub fn units(
     writeln!(w, "Type=oneshot")?;
     writeln!(w, "ExecStart={}", exec_start.join(" "))?;
     writeln!(w, "WorkingDirectory={}", escape(&path(&instance.dir)))?;
-    if let Some(user) = user {
+    if let Some(user) = &user {
         writeln!(w, "User={}", escape(user))?;
     }
     writeln!(

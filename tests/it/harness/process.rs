@@ -135,3 +135,12 @@ pub fn nothing_left(env: &Env, name: &str) {
         .collect();
     assert!(leftovers.is_empty(), "files are left: {leftovers:?}");
 }
+
+/// The name of the user the tests run as (its uid where it has no name).
+pub fn current_user() -> String {
+    let uid = nix::unistd::geteuid();
+    nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name)
+}
