@@ -316,11 +316,14 @@ complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l repl-secret
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog -d 'Probe the REPL every INTERVAL; unanswered probes mean the image is hung [default: off]' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l watchdog-misses -d 'How many probes in a row without an answer mean the image is hung' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l snapshot-every -d 'Print instead a systemd timer that saves the image every INTERVAL (`pharo-ctl snapshot`), and the service it starts' -r
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l backup-dir -d 'The directory of the backups, relative to the image\'s [default: backups beside the image]' -r -f -a "(__fish_complete_directories)"
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l keep -d 'How many backups of the instance to keep: older ones are removed after a verified save' -r
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l color -d 'When to use colour; --json output is never coloured' -r -f -a "auto\t'Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour, even into a pipe or a file (and despite NO_COLOR)'
 never\t'Never colour'"
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l template -d 'Print pharo@.service, the template unit whose instance name (%i) is the NAME'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l allow-remote -d 'Allow a REPL URL whose host is not loopback (the REPL runs any code it is sent)'
+complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -l no-backup -d 'Take no backup before the save (for operators who keep their own): a failed save can then not be undone'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s q -l quiet -d 'Print no step lines, only results and errors'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s v -l verbose -d 'Print more detail about each step'
 complete -c pharo-ctl -n "__fish_pharo_ctl_using_subcommand unit" -s h -l help -d 'Print help (see more with \'--help\')'

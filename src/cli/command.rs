@@ -291,7 +291,7 @@ Several instances (several NAMEs, --all, or no NAME in a directory of several im
     },
     /// Print a systemd unit that runs the image with `pharo-ctl run`.
     #[command(
-        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nWith --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nWith --snapshot-every INTERVAL it prints instead a timer, pharo-NAME-snapshot.timer, that saves the image every INTERVAL with `pharo-ctl snapshot NAME`, and the one-shot service it starts, each after a `### FILE` line; an image that is not running has nothing to save, and the service does not count that as a failure. The service runs as the image's own unit does (--user, else, printed by root, the image's owner), which must be able to read the REPL's secret and write beside the image."
+        after_help = "With --template it prints the template unit pharo@.service, whose instance name (%i) is the NAME, so that one file runs every image of the directory: systemctl enable --now pharo@zinc1 pharo@zinc2.\n\nWith --watchdog INTERVAL, ExecStart runs the watchdog and the unit has WatchdogSec= INTERVAL x (N+1) + 5s: pharo-ctl's own verdict on a hung image comes first, and systemd's watchdog remains for a launcher that itself stops answering.\n\nWith --snapshot-every INTERVAL it prints instead a timer, pharo-NAME-snapshot.timer, that saves the image every INTERVAL with `pharo-ctl snapshot NAME`, and the one-shot service it starts, each after a `### FILE` line; an image that is not running has nothing to save, and the service does not count that as a failure. The service runs as the image's own unit does (--user, else, printed by root, the image's owner), which must be able to read the REPL's secret and write beside the image; --backup-dir, --keep and --no-backup go to its snapshot (--keep 24: a day of hourly backups)."
     )]
     Unit {
         /// The instance: NAME.image in the directory (default: the only *.image there).
@@ -321,6 +321,9 @@ Several instances (several NAMEs, --all, or no NAME in a directory of several im
         /// snapshot`), and the service it starts.
         #[arg(long, value_name = "INTERVAL", value_parser = duration::parse_positive, conflicts_with_all = ["template", "watchdog"], hide_short_help = true)]
         snapshot_every: Option<Duration>,
+        /// With --snapshot-every: the snapshot's --backup-dir, --keep and --no-backup.
+        #[command(flatten)]
+        save: SaveArgs,
     },
     /// Make an instance ready: a startup script whose REPL asks for credentials, their secret,
     /// a free REPL port.

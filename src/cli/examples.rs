@@ -130,7 +130,7 @@ const BY_COMMAND: &[(&str, &[&str])] = &[
             "pharo-ctl -C /srv/zinc unit zinc --user pharo > /etc/systemd/system/zinc.service",
             "pharo-ctl -C /srv/zinc unit --template --user pharo > /etc/systemd/system/pharo@.service",
             "pharo-ctl -C /srv/zinc unit zinc --watchdog 10s",
-            "pharo-ctl -C /srv/zinc unit zinc --snapshot-every 1h",
+            "pharo-ctl -C /srv/zinc unit zinc --snapshot-every 1h --keep 24",
         ],
     ),
     (

@@ -14,7 +14,7 @@ pub(crate) mod examples;
 mod instance;
 mod output;
 mod repl;
-mod save;
+pub(crate) mod save;
 mod start;
 
 pub use command::Command;

@@ -22,6 +22,7 @@ mod unit;
 use crate::cli::{Cli, Command};
 use crate::commands::fleet::Targets;
 use crate::context::Context;
+use crate::error::fail;
 use crate::exit_code::Code;
 use anyhow::Result;
 
@@ -243,13 +244,22 @@ pub fn dispatch(cli: Cli) -> Result<Code> {
             repl,
             watchdog,
             snapshot_every,
+            save,
         } => {
             let ctx = resolve(&instance, Some(&repl), Some(&stop))?;
             if let Some(every) = snapshot_every {
                 let instance = ctx.instance(name.as_deref())?;
-                let text = unit::timer::units(&ctx, &instance, user.as_deref(), every)?;
+                let text = unit::timer::units(&ctx, &instance, user.as_deref(), every, &save)?;
                 std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
                 return Ok(Code::Success);
+            }
+            if let Some(option) = unit::timer::save_option_given(&save) {
+                return fail(
+                    Code::Usage,
+                    format!(
+                        "{option} is the snapshot timer's: add --snapshot-every INTERVAL, or leave it out"
+                    ),
+                );
             }
             let instance;
             let target = if template {

@@ -510,7 +510,7 @@ fn the_repl_of_another_image_on_the_same_port_is_never_asked_to_save() {
 
 /// Splits `unit --snapshot-every`'s output at its `### FILE` lines, as its install line does,
 /// and runs `systemd-analyze verify` on the files, where it is installed: no findings.
-fn verify_units(env: &Env, text: &str) {
+fn verify_units(text: &str) {
     let mut files: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
         match line.strip_prefix("### ") {
@@ -531,8 +531,8 @@ fn verify_units(env: &Env, text: &str) {
     if !require_program("systemd-analyze", "systemd-analyze verify of the timer") {
         return;
     }
-    let units = env.file("units");
-    std::fs::create_dir(&units).unwrap();
+    let units = tempfile::tempdir().unwrap();
+    let units = units.path();
     for (name, body) in &files {
         std::fs::write(units.join(name), body).unwrap();
     }
@@ -564,7 +564,7 @@ fn unit_prints_a_timer_that_snapshots_and_its_service() {
     }
     let exec = text.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
     assert!(exec.ends_with(" snapshot zinc"), "{exec}");
-    verify_units(&env, text);
+    verify_units(text);
     assert!(
         exec.contains(&format!("--dir {}", env.path().display())),
         "{exec}"
@@ -573,6 +573,28 @@ fn unit_prints_a_timer_that_snapshots_and_its_service() {
         .args(["unit", "zinc", "--snapshot-every", "0s"])
         .run()
         .code(2);
+    // The snapshot's options go to the service's snapshot, and are the timer's alone.
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--snapshot-every", "1h", "--keep", "24"])
+        .args(["--backup-dir", "saves", "--user", &me])
+        .run();
+    out.success();
+    let exec = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ExecStart="))
+        .unwrap();
+    assert!(
+        exec.ends_with(" snapshot --backup-dir saves --keep 24 zinc"),
+        "{exec}"
+    );
+    verify_units(&out.stdout);
+    let out = env.cmd().args(["unit", "zinc", "--keep", "24"]).run();
+    out.code(2)
+        .stderr_has("--keep is the snapshot timer's: add --snapshot-every INTERVAL");
+    one_error_line(&out);
+    assert_eq!(out.stdout, "");
     env.cmd()
         .args([
             "unit",

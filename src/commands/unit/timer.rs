@@ -3,6 +3,8 @@
 //! the other, each after a `### FILE` line that the install line's awk splits on.
 
 use super::user;
+use crate::cli::SaveArgs;
+use crate::cli::save::DEFAULT_KEEP;
 use crate::context::Context;
 use crate::duration;
 use crate::instance::Instance;
@@ -11,12 +13,27 @@ use anyhow::{Context as _, Result};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-/// The two units, as one text.
+/// The first of the snapshot's options (`save`) given on the command line, by name: they are
+/// for the timer's service alone.
+pub fn save_option_given(save: &SaveArgs) -> Option<&'static str> {
+    if save.backup_dir.is_some() {
+        Some("--backup-dir")
+    } else if save.keep != DEFAULT_KEEP {
+        Some("--keep")
+    } else if save.no_backup {
+        Some("--no-backup")
+    } else {
+        None
+    }
+}
+
+/// The two units, as one text; the service's snapshot takes the options of `save`.
 pub fn units(
     ctx: &Context,
     instance: &Instance,
     user: Option<&str>,
     every: Duration,
+    save: &SaveArgs,
 ) -> Result<String> {
     instance.check_files()?;
     let secret = ctx
@@ -25,14 +42,13 @@ pub fn units(
         .map(|c| c.file().to_path_buf());
     // The service runs as the image's own service does: the snapshot reads the REPL's secret
     // and writes the backups beside the image (and, when a save fails, the image back).
-    let folder = instance
-        .image
-        .parent()
-        .unwrap_or(&instance.dir)
-        .to_path_buf();
+    let folder = instance.image.parent().unwrap_or(&instance.dir);
     let needs = user::Needs {
         owned: instance.image.clone(),
-        writes: vec![folder.clone(), folder.join(crate::snapshot::BACKUP_DIR)],
+        writes: vec![
+            folder.to_path_buf(),
+            crate::snapshot::backup_dir(instance, save.backup_dir.as_deref()),
+        ],
     };
     let user = user::service_user(user, &needs)?;
     if let Some(secret) = &secret {
@@ -63,7 +79,17 @@ pub fn units(
     if ctx.allow_remote {
         args.push("--allow-remote".into());
     }
-    args.extend(["snapshot".into(), name.clone()]);
+    args.push("snapshot".into());
+    if let Some(dir) = &save.backup_dir {
+        args.extend(["--backup-dir".into(), path(dir)]);
+    }
+    if save.keep != DEFAULT_KEEP {
+        args.extend(["--keep".into(), save.keep.to_string()]);
+    }
+    if save.no_backup {
+        args.push("--no-backup".into());
+    }
+    args.push(name.clone());
     let exec_start: Vec<String> = args.iter().map(|a| quote(a)).collect();
 
     let mut text = String::new();
