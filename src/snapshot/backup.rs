@@ -191,12 +191,14 @@ pub enum PutBack {
 /// it was or the backup. Where that fails (a full disk), the backup itself is renamed over
 /// `target`, when both are on one file system.
 pub fn put_back(backup: &Path, target: &Path) -> io::Result<PutBack> {
+    let no_room = |e: &io::Error| matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
     let put = match duplicate(backup, target) {
         Ok(method) => PutBack::Duplicated(method),
-        Err(e) => match fs::rename(backup, target) {
+        Err(e) if no_room(&e) => match fs::rename(backup, target) {
             Ok(()) => PutBack::Moved,
             Err(_) => return Err(e),
         },
+        Err(e) => return Err(e),
     };
     sync_dir(target.parent().unwrap_or(Path::new(".")))?;
     Ok(put)
