@@ -229,6 +229,7 @@ mod tests {
                         sid,
                         start,
                         threads: 1,
+                        flags: 0,
                     },
                     cmdline: cmdline.split(' ').map(OsString::from).collect(),
                     identity,

@@ -138,7 +138,12 @@ pub struct Stat {
     pub start: u64,
     /// How many threads it has (a zombie counts as one until it is waited for).
     pub threads: u32,
+    /// The kernel's flags of its first thread (`PF_*`).
+    pub flags: u32,
 }
+
+/// The kernel's flag of a task that has begun to exit: its descriptors are being closed.
+const PF_EXITING: u32 = 0x4;
 
 impl Stat {
     /// Whether it has ended (a zombie, or dead). The state is its first thread's: a process
@@ -146,6 +151,12 @@ impl Stat {
     /// SIGKILL) shows as a zombie, yet lives and cannot be waited for until the last is gone.
     pub fn ended(&self) -> bool {
         self.state == 'X' || (self.state == 'Z' && self.threads <= 1)
+    }
+
+    /// Whether it has ended or has begun to: killed, it closes its descriptors (its sockets
+    /// among them) before it becomes a zombie.
+    pub fn exiting(&self) -> bool {
+        self.ended() || self.flags & PF_EXITING != 0
     }
 }
 
@@ -171,7 +182,8 @@ fn parse_stat(raw: &[u8]) -> Option<Stat> {
     let state = fields.next()?.chars().next()?;
     let mut number = |skip: usize| -> Option<i64> { fields.nth(skip)?.parse().ok() };
     let (ppid, pgid, sid) = (number(0)?, number(0)?, number(0)?);
-    let (threads, start) = (number(13)?, number(1)?);
+    let flags = number(2)?;
+    let (threads, start) = (number(10)?, number(1)?);
     Some(Stat {
         state,
         ppid: i32::try_from(ppid).ok()?,
@@ -179,6 +191,7 @@ fn parse_stat(raw: &[u8]) -> Option<Stat> {
         sid: i32::try_from(sid).ok()?,
         start: u64::try_from(start).ok()?,
         threads: u32::try_from(threads).ok()?,
+        flags: u32::try_from(flags).ok()?,
     })
 }
 
@@ -342,6 +355,17 @@ mod tests {
             ('S', 7, 42, 40)
         );
         assert_eq!((stat.start, stat.threads), (9876, 1));
+        assert_eq!(stat.flags, 4194560);
+        assert!(!stat.exiting());
+    }
+
+    #[test]
+    fn a_process_that_has_begun_to_exit_is_exiting() {
+        // Killed, it runs on in the kernel with PF_EXITING while its descriptors are closed.
+        let raw = b"42 (pharo) R 7 42 40 0 -1 4194564 1 0 0 0 0 0 0 0 20 0 1 0 9876 0 0";
+        let stat = parse_stat(raw).unwrap();
+        assert!(!stat.ended());
+        assert!(stat.exiting());
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub enum Verdict {
     Stranger(String),
     /// It cannot be told, and why.
     Unknown(String),
+    /// The VM is exiting: its descriptors are being closed, so a socket it held may still be
+    /// listed that no member's descriptors name any more. Nothing is sent; its end is near.
+    Ending,
 }
 
 /// Judges who holds the socket a connection to `to` would reach, for the instance `name`
@@ -67,6 +70,7 @@ pub fn judge(to: SocketAddr, name: &str, members: &Members) -> Verdict {
                     "{name}'s VM runs as {user}, whose sockets pharo-ctl may not look at, so whether port {port} is its REPL cannot be told; run as that user (sudo -u {user} pharo-ctl …)"
                 ));
             }
+            Err(Refusal::Ending) => return Verdict::Ending,
         }
     }
     own.map_or(Verdict::Nobody, Verdict::Own)
@@ -90,6 +94,9 @@ enum Refusal {
     Stranger,
     /// The members' descriptors may not be read: they run as this user.
     Denied(String),
+    /// No member's descriptors name it, but the VM is exiting: it may be the VM's, being
+    /// closed.
+    Ending,
 }
 
 /// The member of the tree that holds `listener`.
@@ -121,6 +128,10 @@ fn holder(listener: &Listener, members: &Members) -> Result<i32, Refusal> {
         return Err(Refusal::Denied(user_name(
             uid_of(vm).unwrap_or(listener.uid),
         )));
+    }
+    // Read after the descriptors: a VM that was exiting then is exiting (or gone) now.
+    if members.vm().exited() || process::stat(vm).is_none_or(|stat| stat.exiting()) {
+        return Err(Refusal::Ending);
     }
     Err(Refusal::Stranger)
 }

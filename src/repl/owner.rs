@@ -80,7 +80,7 @@ impl Owner {
             return Ok(nominal);
         }
         if self.discover
-            && !matches!(verdict, Verdict::Unknown(_))
+            && !matches!(verdict, Verdict::Unknown(_) | Verdict::Ending)
             && let Some(found) = self.look(nominal)
         {
             *self.found.lock().unwrap_or_else(|e| e.into_inner()) = Some(found);
@@ -91,6 +91,7 @@ impl Owner {
             Verdict::Nobody => ReplError::Unreachable(format!("nothing listens on {nominal}")),
             Verdict::Stranger(line) => ReplError::NotOwn(line),
             Verdict::Unknown(why) => ReplError::Unverified(why),
+            Verdict::Ending => ReplError::Unreachable(format!("{}'s VM is exiting", self.name)),
         })
     }
 
