@@ -225,14 +225,13 @@ fn restore_is_refused_while_running_and_puts_back_the_newest_by_default() {
         .stderr_has("stop it first");
     one_error_line(&out);
     let list = env.cmd().args(["restore", "--list", "zinc"]).run();
-    list.success();
+    list.success().stdout_has("backups/zinc-");
     assert_eq!(
         list.stdout.lines().count(),
         3,
         "a title and two backups:\n{}",
         list.stdout
     );
-    assert!(list.stdout.contains("backups/zinc-"), "{}", list.stdout);
     env.cmd().args(["stop", "zinc"]).run().success();
     // The newest backup is the image saved with Answer = 1.
     env.cmd()
@@ -394,29 +393,17 @@ fn not_enough_room_is_refused_before_anything_is_written() {
     ) else {
         return;
     };
-    assert!(
-        out.stdout.contains("snapshot exit 1"),
-        "{}\n{}",
-        out.stdout,
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("not enough room to save"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("nothing was written"), "{}", out.stderr);
+    out.stdout_has("snapshot exit 1")
+        .stderr_has("not enough room to save")
+        .stderr_has("nothing was written")
+        // The image is untouched.
+        .stdout_has("150000")
+        .stderr_has("zinc stopped");
     assert!(
         !out.stdout.contains("backups"),
         "no backup directory: {}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("150000"),
-        "the image is untouched: {}",
-        out.stdout
-    );
-    assert!(out.stderr.contains("zinc stopped"), "{}", out.stderr);
 }
 
 #[test]
@@ -440,30 +427,13 @@ fn a_save_that_fills_the_disk_is_undone_byte_for_byte() {
     ) else {
         return;
     };
-    assert!(
-        out.stdout.contains("snapshot exit 1"),
-        "{}\n{}",
-        out.stdout,
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("No space left on device"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("back in place"), "{}", out.stderr);
-    assert!(
-        out.stdout.contains("image as it was"),
-        "{}\n{}",
-        out.stdout,
-        out.stderr
-    );
-    assert!(
-        out.stdout.contains("\n7\n"),
-        "the image runs on: {}",
-        out.stdout
-    );
-    assert!(out.stderr.contains("zinc stopped"), "{}", out.stderr);
+    out.stdout_has("snapshot exit 1")
+        .stderr_has("No space left on device")
+        .stderr_has("back in place")
+        .stdout_has("image as it was")
+        // The image runs on.
+        .stdout_has("\n7\n")
+        .stderr_has("zinc stopped");
 }
 
 #[test]
@@ -634,23 +604,13 @@ fn status_tells_when_the_image_was_saved_and_its_newest_backup() {
         "{value}"
     );
     assert_eq!(value["backups"]["newest"]["size_bytes"], 13, "{value}");
-    let human = env.cmd().args(["status", "zinc"]).run();
-    human.success();
-    assert!(
-        human.stdout.contains("     Image: written "),
-        "{}",
-        human.stdout
-    );
-    assert!(
-        human.stdout.contains("   Backups: 1 in "),
-        "{}",
-        human.stdout
-    );
-    assert!(
-        human.stdout.contains("; newest backups/zinc-"),
-        "{}",
-        human.stdout
-    );
+    env.cmd()
+        .args(["status", "zinc"])
+        .run()
+        .success()
+        .stdout_has("     Image: written ")
+        .stdout_has("   Backups: 1 in ")
+        .stdout_has("; newest backups/zinc-");
     env.cmd().args(["stop", "zinc"]).run().success();
 }
 
