@@ -15,10 +15,10 @@ use crate::cli::{DEFAULT_SHUTDOWN, WatchdogArgs};
 use crate::context::Context;
 use crate::exit_code::Code;
 use crate::instance::{self, Instance};
-use crate::run::unit::{INSTANCE, Service};
+use crate::run::unit::{INSTANCE, Invocation, Service};
 use crate::run::watchdog::Config;
 use anyhow::{Context as _, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What the unit is for.
@@ -111,22 +111,10 @@ pub fn run(
     if let Some(secret) = &secret {
         check_secret_owner(secret, user.as_deref());
     }
-    let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
-    let exe = exe.canonicalize().unwrap_or(exe);
-    let given = &ctx.overrides;
     let service = Service {
         comments: comments.to_vec(),
         name,
-        exe,
-        dir,
-        image: given.image.clone(),
-        script: given.script.clone(),
-        pid_file: given.pid_file.clone(),
-        vm,
-        vm_args: ctx.vm_args.clone(),
-        repl_url: ctx.repl_url.clone(),
-        allow_remote: ctx.allow_remote,
-        repl_secret: ctx.repl_secret.clone(),
+        invocation: invocation(ctx, dir, Some(vm))?,
         shutdown: (ctx.stop.shutdown != DEFAULT_SHUTDOWN).then(|| ctx.stop.shutdown.clone()),
         grace: ctx.stop.grace,
         kill_after: ctx.stop.kill_after,
@@ -141,6 +129,25 @@ pub fn run(
     let unit = service.render();
     std::io::Write::write_all(&mut std::io::stdout().lock(), unit.as_bytes())?;
     Ok(Code::Success)
+}
+
+/// This pharo-ctl (where it is installed) with the options of `ctx` that name the instance
+/// and its REPL, acting in `dir` with `vm`: what a unit's `ExecStart=` says before the command.
+fn invocation(ctx: &Context, dir: PathBuf, vm: Option<PathBuf>) -> Result<Invocation> {
+    let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
+    let given = &ctx.overrides;
+    Ok(Invocation {
+        exe: exe.canonicalize().unwrap_or(exe),
+        dir,
+        image: given.image.clone(),
+        script: given.script.clone(),
+        pid_file: given.pid_file.clone(),
+        vm,
+        vm_args: ctx.vm_args.clone(),
+        repl_url: ctx.repl_url.clone(),
+        allow_remote: ctx.allow_remote,
+        repl_secret: ctx.repl_secret.clone(),
+    })
 }
 
 /// Warns when the REPL's secret belongs to another user than the one the service runs as

@@ -15,6 +15,57 @@ const MARGIN: Duration = Duration::from_secs(5);
 /// systemd's specifier for the instance name of a template unit.
 pub const INSTANCE: &str = "%i";
 
+/// The pharo-ctl a unit runs and the instance it acts on: the options in effect, as
+/// `ExecStart=` writes them before the command (`run` of the service, `snapshot` of the
+/// snapshot timer's).
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The pharo-ctl that runs.
+    pub exe: PathBuf,
+    pub dir: PathBuf,
+    pub image: Option<PathBuf>,
+    pub script: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub vm: Option<PathBuf>,
+    pub vm_args: Vec<String>,
+    pub repl_url: Option<String>,
+    pub allow_remote: bool,
+    /// The REPL secret's file (its name, never what it holds).
+    pub repl_secret: Option<PathBuf>,
+}
+
+impl Invocation {
+    /// The words before the command, unquoted.
+    pub fn words(&self) -> Vec<String> {
+        let mut args: Vec<String> = vec![path(&self.exe), "--dir".into(), path(&self.dir)];
+        for (flag, value) in [
+            ("--image", &self.image),
+            ("--script", &self.script),
+            ("--pid-file", &self.pid_file),
+        ] {
+            if let Some(value) = value {
+                args.extend([flag.into(), path(value)]);
+            }
+        }
+        if let Some(vm) = &self.vm {
+            args.extend(["--vm".into(), path(vm)]);
+        }
+        for arg in &self.vm_args {
+            args.push(format!("--vm-arg={arg}"));
+        }
+        if let Some(url) = &self.repl_url {
+            args.extend(["--repl".into(), url.clone()]);
+        }
+        if self.allow_remote {
+            args.push("--allow-remote".into());
+        }
+        if let Some(secret) = &self.repl_secret {
+            args.extend(["--repl-secret".into(), path(secret)]);
+        }
+        args
+    }
+}
+
 /// A service that runs an instance: everything its unit says.
 #[derive(Debug, Clone)]
 pub struct Service {
@@ -22,18 +73,8 @@ pub struct Service {
     pub comments: Vec<String>,
     /// The instance's name, or [`INSTANCE`] for a template.
     pub name: String,
-    /// The pharo-ctl that runs it.
-    pub exe: PathBuf,
-    pub dir: PathBuf,
-    pub image: Option<PathBuf>,
-    pub script: Option<PathBuf>,
-    pub pid_file: Option<PathBuf>,
-    pub vm: PathBuf,
-    pub vm_args: Vec<String>,
-    pub repl_url: Option<String>,
-    pub allow_remote: bool,
-    /// The REPL secret's file (its name, never what it holds).
-    pub repl_secret: Option<PathBuf>,
+    /// The pharo-ctl that runs it, and the instance's options.
+    pub invocation: Invocation,
     /// The shutdown expression, when it is not the default one.
     pub shutdown: Option<String>,
     pub grace: Duration,
@@ -54,16 +95,18 @@ impl Service {
                 "Install: pharo-ctl unit zinc > /etc/systemd/system/pharo-zinc.service".into(),
             ],
             name: "zinc".into(),
-            exe: "/usr/local/bin/pharo-ctl".into(),
-            dir: "/srv/zinc".into(),
-            image: None,
-            script: None,
-            pid_file: None,
-            vm: "/srv/zinc/pharo".into(),
-            vm_args: Vec::new(),
-            repl_url: None,
-            allow_remote: false,
-            repl_secret: None,
+            invocation: Invocation {
+                exe: "/usr/local/bin/pharo-ctl".into(),
+                dir: "/srv/zinc".into(),
+                image: None,
+                script: None,
+                pid_file: None,
+                vm: Some("/srv/zinc/pharo".into()),
+                vm_args: Vec::new(),
+                repl_url: None,
+                allow_remote: false,
+                repl_secret: None,
+            },
             shutdown: None,
             grace: Duration::from_secs(5),
             kill_after: Duration::from_secs(5),
@@ -78,29 +121,7 @@ impl Service {
     /// of earlier versions have them (`run` takes them), the NAME as it is (`%i` must stay a
     /// specifier).
     fn exec_start(&self) -> Vec<String> {
-        let mut args: Vec<String> = vec![path(&self.exe), "--dir".into(), path(&self.dir)];
-        for (flag, value) in [
-            ("--image", &self.image),
-            ("--script", &self.script),
-            ("--pid-file", &self.pid_file),
-        ] {
-            if let Some(value) = value {
-                args.extend([flag.into(), path(value)]);
-            }
-        }
-        args.extend(["--vm".into(), path(&self.vm)]);
-        for arg in &self.vm_args {
-            args.push(format!("--vm-arg={arg}"));
-        }
-        if let Some(url) = &self.repl_url {
-            args.extend(["--repl".into(), url.clone()]);
-        }
-        if self.allow_remote {
-            args.push("--allow-remote".into());
-        }
-        if let Some(secret) = &self.repl_secret {
-            args.extend(["--repl-secret".into(), path(secret)]);
-        }
+        let mut args = self.invocation.words();
         if let Some(shutdown) = &self.shutdown {
             args.extend(["--shutdown".into(), shutdown.clone()]);
         }
@@ -158,7 +179,11 @@ impl Service {
         writeln!(w, "Type=notify")?;
         writeln!(w, "NotifyAccess=main")?;
         writeln!(w, "ExecStart={}", self.exec_start().join(" "))?;
-        writeln!(w, "WorkingDirectory={}", escape(&path(&self.dir)))?;
+        writeln!(
+            w,
+            "WorkingDirectory={}",
+            escape(&path(&self.invocation.dir))
+        )?;
         if let Some(user) = &self.user {
             writeln!(w, "User={}", escape(user))?;
         }

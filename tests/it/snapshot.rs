@@ -560,6 +560,28 @@ fn unit_prints_a_timer_that_snapshots_and_its_service() {
         "{exec}"
     );
     verify_units(&out.stdout);
+    // The instance's options go to the snapshot as to the image's own unit: a secret given.
+    std::fs::write(env.file("elsewhere.secret"), "a secret\n").unwrap();
+    env.chmod("elsewhere.secret", 0o600);
+    let out = env
+        .cmd()
+        .args(["unit", "zinc", "--snapshot-every", "1h", "--user", &me])
+        .args(["--repl-secret", "elsewhere.secret"])
+        .run();
+    out.success();
+    let exec = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ExecStart="))
+        .unwrap();
+    assert!(
+        exec.contains(&format!(
+            " --repl-secret {} snapshot zinc",
+            env.file("elsewhere.secret").display()
+        )),
+        "{exec}"
+    );
+    assert!(!exec.contains("a secret"), "{exec}");
     let out = env.cmd().args(["unit", "zinc", "--keep", "24"]).run();
     out.code(2)
         .stderr_has("--keep is the snapshot timer's: add --snapshot-every INTERVAL");

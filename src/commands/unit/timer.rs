@@ -9,8 +9,9 @@ use crate::context::Context;
 use crate::duration;
 use crate::instance::Instance;
 use crate::run::unit::{escape, path, quote};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 /// The first of the snapshot's options (`save`) given on the command line, by name: they are
@@ -57,28 +58,8 @@ pub fn units(
     let name = &instance.name;
     let unit = format!("pharo-{}-snapshot", escape(name));
     let interval = duration::exact(every);
-    let exe = std::env::current_exe().context("cannot tell where pharo-ctl is installed")?;
-    let exe = exe.canonicalize().unwrap_or(exe);
-    let mut args: Vec<String> = vec![path(&exe), "--dir".into(), path(&instance.dir)];
-    let given = &ctx.overrides;
-    for (flag, value) in [
-        ("--image", &given.image),
-        ("--script", &given.script),
-        ("--pid-file", &given.pid_file),
-    ] {
-        if let Some(value) = value {
-            args.extend([flag.into(), path(value)]);
-        }
-    }
-    if let Ok(vm) = instance.vm() {
-        args.extend(["--vm".into(), path(vm)]);
-    }
-    if let Some(url) = &ctx.repl_url {
-        args.extend(["--repl".into(), url.clone()]);
-    }
-    if ctx.allow_remote {
-        args.push("--allow-remote".into());
-    }
+    let vm = instance.vm().ok().map(Path::to_path_buf);
+    let mut args = super::invocation(ctx, instance.dir.clone(), vm)?.words();
     args.push("snapshot".into());
     if let Some(dir) = &save.backup_dir {
         args.extend(["--backup-dir".into(), path(dir)]);
