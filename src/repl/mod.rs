@@ -252,10 +252,7 @@ impl Repl {
 
     /// `POST /repl`: evaluates `expr` and answers the image's answer exactly as it was sent.
     pub fn eval(&self, expr: &str, timeout: Duration) -> Result<Vec<u8>, ReplError> {
-        match self.post(expr, timeout, None)? {
-            Reply::Answer(answer) => Ok(answer),
-            Reply::Cancelled => Err(ReplError::Dropped),
-        }
+        self.eval_timed(expr, timeout).map(|(answer, _)| answer)
     }
 
     /// `POST /repl` of `expr`, within `timeout`, unless `cancel` (if any) becomes readable
