@@ -13,8 +13,7 @@ pub mod since;
 
 use crate::output;
 use crate::process::FileId;
-use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -189,13 +188,7 @@ impl Follower {
             Some(_) => RECHECK,
             None => RECHECK_WITHOUT_INOTIFY,
         };
-        match poll(
-            &mut fds,
-            PollTimeout::try_from(recheck).unwrap_or(PollTimeout::MAX),
-        ) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(errno) => return Err(io::Error::from(errno)),
-        }
+        crate::process::handle::sleep_on(&mut fds, Some(recheck))?;
         let woke =
             |fd: &PollFd, flags: PollFlags| fd.revents().is_some_and(|r| r.intersects(flags));
         if woke(&fds[0], PollFlags::POLLERR | PollFlags::POLLHUP) {

@@ -15,6 +15,41 @@ use std::time::{Duration, Instant};
 /// How often the fallback without pidfd looks at the process.
 pub(crate) const FALLBACK_POLL: Duration = Duration::from_millis(5);
 
+/// How long one turn of a wait may sleep: until the deadline (`left`), the spinner's next
+/// tick, or, with a process that has no pidfd to wake the wait (`fallback`), the next look at
+/// `/proc`; `None`: until a descriptor is ready. Rounded up to a millisecond, so that a wait
+/// never ends a hair before its deadline and spins.
+pub(super) fn nap(
+    left: Option<Duration>,
+    tick: Option<Duration>,
+    fallback: bool,
+) -> Option<Duration> {
+    [left, tick, fallback.then_some(FALLBACK_POLL)]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|n| n.max(Duration::from_millis(1)))
+}
+
+/// Sleeps in `poll` on `fds` for at most `nap` (`None`: until one is ready); a signal that
+/// interrupts it wakes it like any other event.
+pub(crate) fn sleep_on(fds: &mut [PollFd], nap: Option<Duration>) -> io::Result<()> {
+    let timeout = match nap {
+        Some(n) => PollTimeout::try_from(n).unwrap_or(PollTimeout::MAX),
+        None => PollTimeout::NONE,
+    };
+    match poll(fds, timeout) {
+        Ok(_) | Err(Errno::EINTR) => Ok(()),
+        Err(errno) => Err(io::Error::from(errno)),
+    }
+}
+
+/// Whether a descriptor polled for reading is ready: readable, or hung up.
+pub(super) fn ready(fd: &PollFd) -> bool {
+    fd.revents()
+        .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
+}
+
 /// A process we may signal and wait for.
 #[derive(Debug)]
 pub struct ProcessHandle {
@@ -159,29 +194,12 @@ impl ProcessHandle {
             if left == Some(Duration::ZERO) {
                 return Ok(Wait::TimedOut);
             }
-            // Rounded up, so that a wait never ends a hair before its deadline and spins.
-            let nap = [left, tick, self.fd.is_none().then_some(FALLBACK_POLL)]
-                .into_iter()
-                .flatten()
-                .min()
-                .map(|n| n.max(Duration::from_millis(1)));
             let mut fds: Vec<PollFd> = Vec::with_capacity(extra.len() + 1);
             fds.extend(extra.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)));
             if let Some(fd) = &self.fd {
                 fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
             }
-            let timeout = match nap {
-                Some(n) => PollTimeout::try_from(n).unwrap_or(PollTimeout::MAX),
-                None => PollTimeout::NONE,
-            };
-            match poll(&mut fds, timeout) {
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(errno) => return Err(io::Error::from(errno)),
-            }
-            let ready = |fd: &PollFd| {
-                fd.revents()
-                    .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
-            };
+            sleep_on(&mut fds, nap(left, tick, self.fd.is_none()))?;
             if self.fd.is_some() && fds.last().is_some_and(ready) {
                 return Ok(Wait::Exited);
             }

@@ -14,11 +14,11 @@
 
 pub use super::members::Members;
 use crate::output::Spinner;
-use crate::process::handle::{FALLBACK_POLL, ProcessHandle, Wait};
+use crate::process::handle::{self, ProcessHandle, Wait};
 use crate::process::identity::{self, Identity, ImageMatcher};
 use crate::process::{self, Stat};
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags};
 use nix::sys::signal::Signal;
 use std::collections::HashSet;
 use std::io;
@@ -84,9 +84,12 @@ impl Tree {
         // give the scope.
         let vm_pid = vm.pid();
         let vm_stat = process::stat(vm_pid);
-        let parent_of = |at: i32| match at == vm_pid {
-            true => vm_stat.map(|stat| stat.ppid).filter(|&ppid| ppid > 0),
-            false => process::ppid(at),
+        let parent_of = |at: i32| {
+            if at == vm_pid {
+                vm_stat.map(|stat| stat.ppid).filter(|&ppid| ppid > 0)
+            } else {
+                process::ppid(at)
+            }
         };
         for parent in process::ancestors(vm_pid, parent_of) {
             match ProcessHandle::open_live(parent) {
@@ -278,11 +281,6 @@ impl Tree {
                 return Ok(Wait::TimedOut);
             }
             let fallback = self.held.iter().any(|member| !member.has_pidfd());
-            let nap = [left, tick, fallback.then_some(FALLBACK_POLL)]
-                .into_iter()
-                .flatten()
-                .min()
-                .map(|n| n.max(Duration::from_millis(1)));
             let mut fds: Vec<PollFd> = Vec::with_capacity(extra.len() + self.held.len());
             fds.extend(extra.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)));
             fds.extend(
@@ -291,18 +289,8 @@ impl Tree {
                     .filter_map(ProcessHandle::as_fd)
                     .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
             );
-            let timeout = match nap {
-                Some(n) => PollTimeout::try_from(n).unwrap_or(PollTimeout::MAX),
-                None => PollTimeout::NONE,
-            };
-            match poll(&mut fds, timeout) {
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(errno) => return Err(io::Error::from(errno)),
-            }
-            let ready = fds[..extra.len()].iter().position(|fd| {
-                fd.revents()
-                    .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
-            });
+            handle::sleep_on(&mut fds, handle::nap(left, tick, fallback))?;
+            let ready = fds[..extra.len()].iter().position(handle::ready);
             drop(fds);
             if self.gone() {
                 return Ok(Wait::Exited);
